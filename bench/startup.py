@@ -1,0 +1,226 @@
+"""Start the real `recce-trio server` several times and print how fast it is up, and how it answers.
+
+    python bench/make_artifacts.py --models 5000 --out /tmp/gen5000
+    python bench/startup.py --project-dir /tmp/gen5000 --runs 5
+
+Per run: time to port open, to the first /api/health 200, and to ready (the first 200 of a
+gated endpoint, /api/info by default); /api/health latency (p50/p99/max) while loading, probed
+every 20 ms from a separate thread over a keep-alive connection; peak RSS of the server and of
+its decoder processes (from /api/startup-perf). Also the floors measured in the same run:
+interpreter start plus the server's imports, and the fastest single-threaded decode of the four
+files. Compare figures as ratios within one run: machines are shared and noisy.
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.client
+import json
+import os
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+PROBE_INTERVAL_S = 0.02
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port: int = s.getsockname()[1]
+        return port
+
+
+def request(conn: http.client.HTTPConnection, path: str) -> tuple[int, bytes]:
+    conn.request("GET", path)
+    response = conn.getresponse()
+    return response.status, response.read()
+
+
+def peak_rss_kb(pid: int) -> int:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1])
+    return 0
+
+
+def one_run(project: Path, ready_path: str, loader: str) -> dict[str, object]:
+    port = free_port()
+    start = time.perf_counter()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "recce_trio", "server", "--port", str(port),
+         "--project-dir", str(project), "--log-level", "warning", "--loader", loader],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        while True:
+            try:
+                with socket.create_connection(("127.0.0.1", port), timeout=1):
+                    port_open = time.perf_counter() - start
+                    break
+            except OSError:
+                if proc.poll() is not None:
+                    raise RuntimeError("server exited before listening") from None
+                time.sleep(0.002)
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+        while True:
+            try:
+                status, _ = request(conn, "/api/health")
+            except (ConnectionError, http.client.HTTPException):
+                conn.close()
+                time.sleep(0.002)
+                continue
+            if status == 200:
+                health_ok = time.perf_counter() - start
+                break
+
+        latencies: list[float] = []
+        stop = threading.Event()
+
+        def probe() -> None:
+            probe_conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+            while not stop.is_set():
+                t0 = time.perf_counter()
+                request(probe_conn, "/api/health")
+                latencies.append(time.perf_counter() - t0)
+                time.sleep(PROBE_INTERVAL_S)
+            probe_conn.close()
+
+        prober = threading.Thread(target=probe)
+        prober.start()
+        ready_conn = http.client.HTTPConnection("127.0.0.1", port, timeout=600)
+        status, body = request(ready_conn, ready_path)
+        ready = time.perf_counter() - start
+        stop.set()
+        prober.join()
+        if status != 200:
+            raise RuntimeError(f"{ready_path} answered {status}: {body[:300]!r}")
+        _, perf_body = request(conn, "/api/startup-perf")
+        perf = json.loads(perf_body)
+        server_rss = peak_rss_kb(proc.pid)
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        proc.wait(timeout=60)
+    worker_rss = max((perf.get("counts") or {}).get(k, 0) for k in
+                     ("curr_manifest_worker_rss_kb", "base_manifest_worker_rss_kb",
+                      "curr_catalog_worker_rss_kb", "base_catalog_worker_rss_kb"))
+    return {
+        "port_open": port_open,
+        "health_200": health_ok,
+        "ready": ready,
+        "latencies": latencies,
+        "server_rss_mb": server_rss / 1024,
+        "worker_rss_mb": worker_rss / 1024,
+        "timings": perf.get("timings"),
+    }
+
+
+def import_floor(runs: int) -> list[float]:
+    code = "import recce_trio.cli, recce_trio.app, recce_trio.serve, recce_trio.loading"
+    times = []
+    for _ in range(runs):
+        t0 = time.perf_counter()
+        subprocess.run([sys.executable, "-c", code], check=True)
+        times.append(time.perf_counter() - t0)
+    return times
+
+
+DECODE_FLOOR = r"""
+import gc, sys, time, msgspec
+from pathlib import Path
+from recce_trio.artifacts.records import Catalog, Manifest
+paths = [Path(p) for p in sys.argv[1:]]
+kinds = [Manifest if p.name == "manifest.json" else Catalog for p in paths]
+results = {}
+def run(name, fn):
+    gc.disable()
+    t0 = time.perf_counter()
+    for p, k in zip(paths, kinds):
+        fn(p.read_bytes(), k)
+    results[name] = time.perf_counter() - t0
+    gc.enable(); gc.collect()
+run("msgspec typed structs, GC off", lambda b, k: msgspec.json.decode(b, type=k))
+run("msgspec untyped, GC off", lambda b, k: msgspec.json.decode(b))
+try:
+    import orjson
+    run("orjson, GC off", lambda b, k: orjson.loads(b))
+except ImportError:
+    pass
+print(repr(results))
+"""
+
+
+def decode_floor(project: Path) -> dict[str, float]:
+    files = [str(project / d / f"{k}.json") for d in ("target", "target-base")
+             for k in ("manifest", "catalog") if (project / d / f"{k}.json").exists()]
+    out = subprocess.run([sys.executable, "-c", DECODE_FLOOR, *files],
+                         check=True, capture_output=True, text=True).stdout
+    result: dict[str, float] = eval(out)  # our own repr of a dict of floats
+    return result
+
+
+def spread(values: list[float], scale: float = 1000.0) -> str:
+    return (f"min {min(values) * scale:8.1f}  median {statistics.median(values) * scale:8.1f}"
+            f"  max {max(values) * scale:8.1f}")
+
+
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--project-dir", type=Path, required=True)
+    parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--ready-path", default="/api/info")
+    parser.add_argument("--loader", choices=["process", "thread"], default="process")
+    args = parser.parse_args()
+    project: Path = args.project_dir
+    sizes = {f"{d}/{k}": (project / d / k).stat().st_size for d in ("target", "target-base")
+             for k in ("manifest.json", "catalog.json") if (project / d / k).exists()}
+    total_mb = sum(sizes.values()) / 1e6
+    print(f"project {project}: " + ", ".join(f"{k} {v / 1e6:.1f} MB" for k, v in sizes.items()))
+    print(f"python {sys.version.split()[0]}, {os.cpu_count()} cores, loader={args.loader}, "
+          f"{args.runs} runs\n")
+
+    imports = import_floor(args.runs)
+    floors = decode_floor(project)
+    runs = [one_run(project, args.ready_path, args.loader) for _ in range(args.runs)]
+
+    latencies = [lat for run in runs for lat in run["latencies"]]  # type: ignore[attr-defined]
+    print("times from process start, ms:")
+    for key in ("port_open", "health_200", "ready"):
+        print(f"  {key:<12} {spread([run[key] for run in runs])}")  # type: ignore[misc]
+    print(f"\n/api/health while loading ({len(latencies)} probes, every {PROBE_INTERVAL_S * 1000:.0f} ms), ms:")
+    if latencies:
+        print(f"  p50 {percentile(latencies, .5) * 1000:.1f}  p99 {percentile(latencies, .99) * 1000:.1f}"
+              f"  max {max(latencies) * 1000:.1f}")
+    server_rss = [run["server_rss_mb"] for run in runs]
+    worker_rss = [run["worker_rss_mb"] for run in runs]
+    print(f"\npeak RSS, MB: server {spread(server_rss, 1)}; largest decoder process "  # type: ignore[arg-type]
+          f"{max(worker_rss):.0f}; artifacts total {total_mb:.0f} MB "  # type: ignore[type-var]
+          f"(server peak / artifacts = {statistics.median(server_rss) / total_mb:.2f}x)")  # type: ignore[arg-type]
+    print("\nfloors, ms:")
+    print(f"  interpreter + imports   {spread(imports)}")
+    for name, seconds in sorted(floors.items(), key=lambda kv: kv[1]):
+        print(f"  decode 4 files: {name:<30} {seconds * 1000:8.1f}")
+    decode_min = min(floors.values())
+    health = statistics.median([run["health_200"] for run in runs])  # type: ignore[misc]
+    ready = statistics.median([run["ready"] for run in runs])  # type: ignore[misc]
+    p99 = percentile(latencies, .99) if latencies else 0.0
+    print("\ntargets:")
+    print(f"  health 200 - import floor = {(health - min(imports)) * 1000:.0f} ms (target <= 150)")
+    print(f"  health p99 while loading  = {p99 * 1000:.1f} ms (target <= 50)")
+    print(f"  ready / decode floor      = {ready / decode_min:.2f}x (target <= 1.5)")
+    print("\nper-step server timings of the last run, ms:", json.dumps(runs[-1]["timings"]))
+
+
+if __name__ == "__main__":
+    main()

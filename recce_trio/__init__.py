@@ -1,0 +1,3 @@
+"""recce-trio: a Trio-native server for reviewing what a dbt change does."""
+
+__version__ = "0.1.0"

@@ -1,0 +1,5 @@
+"""`python -m recce_trio` runs the command line."""
+
+from recce_trio.cli import main
+
+main()

@@ -1,0 +1,214 @@
+"""Decode one artifact in a child process and stream its records back in small frames.
+
+Why a process: a C JSON decoder holds the GIL for a whole file, so decoding a 100 MB
+manifest in a thread of the server stalls its event loop for about half a second. The child
+does that decode on its own interpreter (and the machine's other core); the parent only
+decodes compact msgpack frames of a few hundred records each, between which its event loop
+runs. See docs/startup.md for the measurements behind this choice.
+
+Wire format on the child's stdout: frames of ``<u32 length><1 byte tag><msgpack payload>``.
+  H  the artifact with its record dicts emptied (metadata, schema_version)
+  N  (section, [(key, Node), ...])          manifest sections: nodes, sources, exposures, ...
+  M  [(key, Macro), ...]
+  T  (section, [(key, CatalogTable), ...])  catalog sections: nodes, sources
+  E  {"class", "message", "hint"}    a RecceTrioError (or other failure) while decoding
+  Z  {"peak_rss_kb"}                  end of artifact, with the child's peak memory
+"""
+
+from __future__ import annotations
+
+import gc
+import os
+import resource
+import struct
+import subprocess
+import sys
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, BinaryIO
+
+import msgspec
+
+from recce_trio import errors
+from recce_trio.artifacts.records import Catalog, CatalogTable, Macro, Manifest, Node
+
+MANIFEST_SECTIONS = (
+    "nodes",
+    "functions",
+    "sources",
+    "exposures",
+    "metrics",
+    "semantic_models",
+    "saved_queries",
+    "unit_tests",
+)
+CATALOG_SECTIONS = ("nodes", "sources")
+CHUNK = 256
+DECODER_NICENESS = 10
+_HEAD = struct.Struct(">IB")
+
+
+def _write(out: BinaryIO, tag: bytes, payload: bytes) -> None:
+    out.write(_HEAD.pack(len(payload), tag[0]))
+    out.write(payload)
+
+
+def _stream(kind: str, path: Path, out: BinaryIO) -> None:
+    from recce_trio.artifacts import read_catalog, read_manifest
+
+    enc = msgspec.msgpack.Encoder()
+    try:
+        artifact: Manifest | Catalog = (
+            read_manifest(path) if kind == "manifest" else read_catalog(path)
+        )
+    except errors.RecceTrioError as exc:
+        message = {"class": type(exc).__name__, "message": exc.message, "hint": exc.hint}
+        _write(out, b"E", enc.encode(message))
+        return
+    except Exception as exc:  # an unexpected decoder failure must still reach the parent
+        message = {"class": "ArtifactDecodeError", "message": f"{path}: {exc}", "hint": ""}
+        _write(out, b"E", enc.encode(message))
+        return
+
+    sections = MANIFEST_SECTIONS if kind == "manifest" else CATALOG_SECTIONS
+    emptied: dict[str, Any] = {name: {} for name in sections}
+    if isinstance(artifact, Manifest):
+        emptied["macros"] = {}
+    _write(out, b"H", enc.encode(msgspec.structs.replace(artifact, **emptied)))
+    tag = b"N" if kind == "manifest" else b"T"
+    for name in sections:
+        records = list(getattr(artifact, name).items())
+        for start in range(0, len(records), CHUNK):
+            _write(out, tag, enc.encode((name, records[start : start + CHUNK])))
+    if isinstance(artifact, Manifest):
+        macros = list(artifact.macros.items())
+        for start in range(0, len(macros), CHUNK):
+            _write(out, b"M", enc.encode(macros[start : start + CHUNK]))
+    peak_rss_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    _write(out, b"Z", enc.encode({"peak_rss_kb": peak_rss_kb}))
+    out.flush()
+
+
+def main(argv: list[str]) -> int:
+    if len(argv) != 2 or argv[0] not in ("manifest", "catalog"):
+        print("usage: python -m recce_trio.artifacts.worker manifest|catalog PATH", file=sys.stderr)
+        return 2
+    gc.disable()  # a short-lived process: collections would only cost time
+    # Yield the CPU to the server itself: its event loop must answer health probes at once,
+    # even when the decoders outnumber the cores.
+    os.nice(DECODER_NICENESS)
+    _stream(argv[0], Path(argv[1]), sys.stdout.buffer)
+    return 0
+
+
+_header_decoders = {
+    "manifest": msgspec.msgpack.Decoder(Manifest),
+    "catalog": msgspec.msgpack.Decoder(Catalog),
+}
+_node_chunk = msgspec.msgpack.Decoder(tuple[str, list[tuple[str, Node]]])
+_table_chunk = msgspec.msgpack.Decoder(tuple[str, list[tuple[str, CatalogTable]]])
+_macro_chunk = msgspec.msgpack.Decoder(list[tuple[str, Macro]])
+_error = msgspec.msgpack.Decoder(dict[str, str])
+_stats = msgspec.msgpack.Decoder(dict[str, int])
+
+
+def _read_exact(stream: BinaryIO, size: int) -> bytes | None:
+    data = stream.read(size)
+    if len(data) < size:
+        return None
+    return data
+
+
+def decode_in_subprocess(
+    kind: str,
+    path: Path,
+    *,
+    on_spawn: Callable[[subprocess.Popen[bytes]], None] | None = None,
+    between_frames: Callable[[], None] | None = None,
+    stats: dict[str, int] | None = None,
+) -> Manifest | Catalog:
+    """Decode ``path`` in a child process; return the same records as a direct decode.
+
+    ``between_frames`` runs after every frame (use it to notice cancellation);
+    ``on_spawn`` receives the child so that a caller can kill it on a deadline;
+    ``stats`` receives the child's ``peak_rss_kb``.
+    Errors in the child are re-raised here as the same recce_trio.errors class.
+    """
+    with tempfile.TemporaryFile() as stderr:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "recce_trio.artifacts.worker", kind, str(path)],
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=stderr,
+        )
+        try:
+            if on_spawn is not None:
+                on_spawn(proc)
+            assert proc.stdout is not None
+            result = _receive(kind, path, proc.stdout, between_frames, stats)
+            if result is None:
+                code = proc.wait()
+                stderr.seek(0)
+                tail = stderr.read()[-2000:].decode(errors="replace").strip()
+                raise errors.ArtifactReadError(
+                    f"the decoder process for {path} exited with code {code} before finishing"
+                    + (f": {tail.splitlines()[-1]}" if tail else ""),
+                    path=path,
+                    hint="If it was killed for lack of memory, give the server more memory.",
+                )
+            return result
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+            proc.wait()
+            if proc.stdout is not None:
+                proc.stdout.close()
+
+
+def _receive(
+    kind: str,
+    path: Path,
+    stream: BinaryIO,
+    between_frames: Callable[[], None] | None,
+    stats: dict[str, int] | None,
+) -> Manifest | Catalog | None:
+    artifact: Manifest | Catalog | None = None
+    while True:
+        head = _read_exact(stream, _HEAD.size)
+        if head is None:
+            return None
+        size, tag_byte = _HEAD.unpack(head)
+        payload = _read_exact(stream, size) if size else b""
+        if payload is None:
+            return None
+        tag = chr(tag_byte)
+        if tag == "E":
+            info = _error.decode(payload)
+            cls = getattr(errors, info["class"], errors.ArtifactDecodeError)
+            if not (isinstance(cls, type) and issubclass(cls, errors.ArtifactError)):
+                cls = errors.ArtifactDecodeError
+            raise cls(info["message"], path=path, hint=info.get("hint", ""))
+        if tag == "H":
+            artifact = _header_decoders[kind].decode(payload)
+        elif tag == "Z":
+            if stats is not None and payload:
+                stats.update(_stats.decode(payload))
+            return artifact
+        elif artifact is None:
+            return None
+        elif tag == "N":
+            section, node_pairs = _node_chunk.decode(payload)
+            getattr(artifact, section).update(node_pairs)
+        elif tag == "T":
+            section, table_pairs = _table_chunk.decode(payload)
+            getattr(artifact, section).update(table_pairs)
+        elif tag == "M":
+            assert isinstance(artifact, Manifest)
+            artifact.macros.update(_macro_chunk.decode(payload))
+        if between_frames is not None:
+            between_frames()
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

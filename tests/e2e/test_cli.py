@@ -1,0 +1,200 @@
+"""The `recce-trio` command as a subprocess: URL printed, graceful SIGTERM, clear refusals."""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+URL = re.compile(r"serving on (http://\S+)")
+
+
+class Server:
+    def __init__(self, args: list[str], env: dict[str, str] | None = None) -> None:
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "recce_trio", *args],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+            env={**os.environ, **(env or {})},
+        )
+        self.lines: list[str] = []
+        self.url = ""
+        found = threading.Event()
+
+        def reader() -> None:
+            assert self.proc.stdout is not None
+            for line in self.proc.stdout:
+                self.lines.append(line)
+                match = URL.search(line)
+                if match and not self.url:
+                    self.url = match.group(1)
+                    found.set()
+            found.set()
+
+        self.thread = threading.Thread(target=reader, daemon=True)
+        self.thread.start()
+        found.wait(30)
+        assert self.url, "".join(self.lines)
+
+    def stop(self) -> int:
+        self.proc.send_signal(signal.SIGTERM)
+        code = self.proc.wait(timeout=30)
+        self.thread.join(5)
+        assert self.proc.stdout is not None
+        self.proc.stdout.close()
+        return code
+
+    @property
+    def output(self) -> str:
+        return "".join(self.lines)
+
+
+@pytest.fixture
+def served(project: Path) -> Iterator[Server]:
+    server = Server(["server", "--port", "0", "--project-dir", str(project)])
+    yield server
+    if server.proc.poll() is None:
+        server.stop()
+
+
+def wait_ready(url: str) -> dict[str, object]:
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        health = httpx.get(f"{url}/api/health").json()
+        if health["ready"] or health["error"]:
+            return health
+        time.sleep(0.05)
+    raise AssertionError("server never became ready")
+
+
+def test_serves_on_loopback_and_exits_0_on_sigterm(served: Server) -> None:
+    assert served.url.startswith("http://127.0.0.1:")
+    health = wait_ready(served.url)
+    assert health["ready"] is True
+    assert httpx.get(f"{served.url}/api/flag").status_code == 200
+    assert served.stop() == 0
+    assert "ready in" in served.output
+
+
+def test_sigint_is_graceful_too(served: Server) -> None:
+    wait_ready(served.url)
+    served.proc.send_signal(signal.SIGINT)
+    assert served.proc.wait(timeout=30) == 0
+    served.thread.join(5)
+    assert served.proc.stdout is not None
+    served.proc.stdout.close()
+
+
+def test_sigterm_answers_a_request_held_at_the_gate(project: Path) -> None:
+    fifo = project / "target" / "manifest.json"
+    fifo.unlink()
+    os.mkfifo(fifo)
+    server = Server(["server", "--port", "0", "--project-dir", str(project)])
+    result: dict[str, httpx.Response] = {}
+
+    def held() -> None:
+        result["response"] = httpx.get(f"{server.url}/api/flag", timeout=30)
+
+    thread = threading.Thread(target=held)
+    thread.start()
+    time.sleep(0.5)
+    assert "response" not in result
+    assert server.stop() == 0
+    thread.join(10)
+    assert result["response"].status_code == 503
+    assert result["response"].json() == {"error": "Server is shutting down."}
+
+
+def test_failed_start_keeps_serving_health_with_the_error(project: Path) -> None:
+    (project / "target" / "manifest.json").write_text("{\"metadata\": ")
+    server = Server(["server", "--port", "0", "--project-dir", str(project)])
+    health = wait_ready(server.url)
+    assert health == {**health, "ready": False, "error": "ArtifactDecodeError"}
+    assert httpx.get(f"{server.url}/api/flag").status_code == 503
+    assert server.stop() == 0
+    assert "startup failed" in server.output
+    assert str(project / "target" / "manifest.json") in server.output
+
+
+def test_progress_is_shown_while_loading(served: Server) -> None:
+    wait_ready(served.url)
+    served.stop()
+    assert re.search(r"loading: curr_manifest \S+", served.output)
+    assert "curr_manifest ✓" in served.output
+
+
+def run_cli(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "recce_trio", *args],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={**os.environ, **(env or {})},
+    )
+
+
+def test_bad_option_exits_2_with_message() -> None:
+    result = run_cli("server", "--port", "70000")
+    assert result.returncode == 2
+    assert "70000" in result.stderr
+
+
+def test_bad_startup_timeout_env_exits_2() -> None:
+    result = run_cli("server", env={"RECCE_STARTUP_TIMEOUT": "soon"})
+    assert result.returncode == 2
+    assert "soon" in result.stderr
+
+
+def test_review_without_state_file_exits_1(tmp_path: Path) -> None:
+    result = run_cli("server", "--review", str(tmp_path / "missing.json"))
+    assert result.returncode == 1
+    assert "state file" in result.stderr
+    assert "missing.json" in result.stderr
+
+
+def test_port_in_use_exits_1_with_hint(served: Server) -> None:
+    port = served.url.rsplit(":", 1)[1]
+    result = run_cli("server", "--port", port)
+    assert result.returncode == 1
+    assert "already in use" in result.stderr
+
+
+def test_hypercorn_config_typo_is_refused(tmp_path: Path) -> None:
+    toml = tmp_path / "hypercorn.toml"
+    toml.write_text('graceful_timout = 5\n')
+    result = run_cli("server", "--hypercorn-config", str(toml))
+    assert result.returncode == 2
+    assert "graceful_timeout" in result.stderr
+
+
+def test_hypercorn_config_bind_is_used_unless_flags_given(project: Path, tmp_path: Path) -> None:
+    toml = tmp_path / "hypercorn.toml"
+    toml.write_text('bind = ["127.0.0.1:0"]\n')
+    server = Server(["server", "--project-dir", str(project), "--hypercorn-config", str(toml)])
+    assert not server.url.endswith(":8000")
+    assert server.stop() == 0
+
+
+def test_help_names_the_defaults() -> None:
+    result = run_cli("server", "--help")
+    assert result.returncode == 0
+    assert "127.0.0.1" in result.stdout
+    assert "8000" in result.stdout
+    assert "RECCE_STARTUP_TIMEOUT" in result.stdout
+
+
+def test_version() -> None:
+    from recce_trio import __version__
+
+    result = run_cli("version")
+    assert result.stdout.strip() == __version__
