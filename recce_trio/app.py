@@ -151,7 +151,11 @@ async def _load_and_build(state: ServerState) -> None:
     gc.disable()
     try:
         state.artifacts = await loading.load_artifacts(
-            paths, progress=state.progress, tracker=state.tracker, decoder=config.loader
+            paths,
+            progress=state.progress,
+            tracker=state.tracker,
+            decoder=config.loader,
+            prefetched=state.prefetched,
         )
         state.review = await trio.to_thread.run_sync(
             _build_review, state, abandon_on_cancel=True

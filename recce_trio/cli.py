@@ -6,14 +6,16 @@ import difflib
 import logging
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
-from hypercorn.config import Config as HypercornConfig
 
 from recce_trio import __version__
 from recce_trio.config import ServerConfig
 from recce_trio.errors import ConfigError
+
+if TYPE_CHECKING:
+    from hypercorn.config import Config as HypercornConfig
 
 LOG_LEVELS = ("debug", "info", "warning", "error")
 
@@ -143,15 +145,26 @@ def server(
             err=True,
         )
     configure_logging(log_level)
+    prefetched = {}
+    if config.loader == "process" and not config.review:
+        # Start decoding now: the web stack's imports below take a few hundred milliseconds.
+        from recce_trio.artifacts.files import ArtifactPaths
+        from recce_trio.artifacts.worker import start_decoders
+
+        prefetched = start_decoders(
+            ArtifactPaths.from_dirs(config.target_dir, config.target_base_dir)
+        )
     from recce_trio.serve import run_server
 
-    sys.exit(run_server(config, hypercorn))
+    sys.exit(run_server(config, hypercorn, prefetched=prefetched))
 
 
 def build_hypercorn_config(
     path: Path | None, *, host: str | None, port: int | None
 ) -> HypercornConfig:
     """Hypercorn's settings from a TOML file (misspelled keys refused), then our flags."""
+    from hypercorn.config import Config as HypercornConfig
+
     if path is not None:
         import tomllib
 

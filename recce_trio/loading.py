@@ -9,7 +9,6 @@ puts the whole load under a deadline. A loader never raises: it records its outc
 from __future__ import annotations
 
 import logging
-import subprocess
 import threading
 import time
 from collections.abc import Callable
@@ -19,27 +18,15 @@ from typing import Any
 
 import trio
 
+from recce_trio.artifacts.files import ARTIFACTS, ArtifactPaths, artifact_key
 from recce_trio.artifacts.records import Catalog, Manifest
+from recce_trio.artifacts.worker import DecoderProcess
 from recce_trio.errors import ArtifactNotFoundError, ArtifactReadError
 from recce_trio.perf import StartupPerfTracker
 
 log = logging.getLogger("recce_trio.loading")
 
-# (environment, kind) in the order Recce loads and reports them.
-ARTIFACTS: tuple[tuple[str, str], ...] = (
-    ("current", "manifest"),
-    ("base", "manifest"),
-    ("current", "catalog"),
-    ("base", "catalog"),
-)
-PERF_NAMES = {"current": "curr", "base": "base"}
-
 PENDING, LOADING, LOADED, MISSING, FAILED = "pending", "loading", "loaded", "missing", "failed"
-
-
-def artifact_key(env: str, kind: str) -> str:
-    """Recce's name for an artifact: ``curr_manifest``, ``base_catalog``, ..."""
-    return f"{PERF_NAMES[env]}_{kind}"
 
 
 @dataclass
@@ -91,51 +78,23 @@ class LoadedArtifacts:
     single_env: bool
 
 
-@dataclass(frozen=True)
-class ArtifactPaths:
-    """The four files, and whether there is a base environment at all."""
-
-    current_manifest: Path
-    current_catalog: Path
-    base_manifest: Path
-    base_catalog: Path
-    single_env: bool
-
-    @classmethod
-    def from_dirs(cls, target_dir: Path, target_base_dir: Path) -> ArtifactPaths:
-        single_env = not target_base_dir.is_dir()
-        base_dir = target_dir if single_env else target_base_dir
-        return cls(
-            current_manifest=target_dir / "manifest.json",
-            current_catalog=target_dir / "catalog.json",
-            base_manifest=base_dir / "manifest.json",
-            base_catalog=base_dir / "catalog.json",
-            single_env=single_env,
-        )
-
-    def path(self, env: str, kind: str) -> Path:
-        path: Path = getattr(self, f"{env}_{kind}")
-        return path
-
-
-Decoder = Callable[[str, Path, "_Cancellation"], Manifest | Catalog]
-
-
-class _Cancellation:
+class _DecodeControl:
     """Lets a deadline on the trio side reach a decode in a worker thread and its child.
-    Also carries the child's figures (``stats``) back."""
+    Carries a child started early (``prefetched``) in, and the child's figures out."""
 
-    def __init__(self) -> None:
+    def __init__(self, prefetched: DecoderProcess | None = None) -> None:
         self.cancelled = False
         self.stats: dict[str, int] = {}
-        self.process: subprocess.Popen[bytes] | None = None
+        self.decoder = prefetched
         self._lock = threading.Lock()
 
-    def attach(self, process: subprocess.Popen[bytes]) -> None:
+    def start(self, kind: str, path: Path) -> DecoderProcess:
         with self._lock:
-            self.process = process
+            if self.decoder is None:
+                self.decoder = DecoderProcess(kind, path)
             if self.cancelled:
-                process.kill()
+                self.decoder.close()
+            return self.decoder
 
     def check(self) -> None:
         if self.cancelled:
@@ -144,27 +103,23 @@ class _Cancellation:
     def cancel(self) -> None:
         with self._lock:
             self.cancelled = True
-            if self.process is not None and self.process.poll() is None:
-                self.process.kill()
+            if self.decoder is not None:
+                self.decoder.process.kill()
 
 
 class _Abandoned(Exception):
     """Raised inside an abandoned loader thread to stop its work early."""
 
 
-def decode_with_process(kind: str, path: Path, cancellation: _Cancellation) -> Manifest | Catalog:
-    from recce_trio.artifacts.worker import decode_in_subprocess
-
-    return decode_in_subprocess(
-        kind,
-        path,
-        on_spawn=cancellation.attach,
-        between_frames=cancellation.check,
-        stats=cancellation.stats,
-    )
+Decoder = Callable[[str, Path, _DecodeControl], Manifest | Catalog]
 
 
-def decode_in_thread(kind: str, path: Path, cancellation: _Cancellation) -> Manifest | Catalog:
+def decode_with_process(kind: str, path: Path, control: _DecodeControl) -> Manifest | Catalog:
+    decoder = control.start(kind, path)
+    return decoder.result(between_frames=control.check, stats=control.stats)
+
+
+def decode_in_thread(kind: str, path: Path, control: _DecodeControl) -> Manifest | Catalog:
     from recce_trio.artifacts import read_catalog, read_manifest
 
     return read_manifest(path) if kind == "manifest" else read_catalog(path)
@@ -204,12 +159,15 @@ async def load_artifacts(
     tracker: StartupPerfTracker,
     decoder: str = "process",
     limiter: trio.CapacityLimiter | None = None,
+    prefetched: dict[str, DecoderProcess] | None = None,
 ) -> LoadedArtifacts:
     """Load the artifacts in parallel. Raises the first required artifact's error.
 
     A missing catalog is allowed (lineage without columns). In single-environment mode the
     base is the current environment: its files are read once and shared.
+    ``prefetched`` holds decoder processes already started by ``start_decoders``.
     """
+    prefetched = prefetched or {}
     decode = DECODERS[decoder]
     limiter = limiter or trio.CapacityLimiter(len(ARTIFACTS))
     results: dict[str, Manifest | Catalog | None] = {}
@@ -222,7 +180,7 @@ async def load_artifacts(
     async def load_one(env: str, kind: str) -> None:
         key = artifact_key(env, kind)
         path = paths.path(env, kind)
-        cancellation = _Cancellation()
+        control = _DecodeControl(prefetched.pop(key, None))
         start = time.perf_counter()
 
         def work() -> Manifest | Catalog | None:
@@ -238,9 +196,9 @@ async def load_artifacts(
                 )
             tracker.record_size(key, size)
             progress.update(key, state=LOADING, size_bytes=size)
-            result = decode(kind, path, cancellation)
-            if "peak_rss_kb" in cancellation.stats:
-                tracker.record_count(f"{key}_worker_rss_kb", cancellation.stats["peak_rss_kb"])
+            result = decode(kind, path, control)
+            if "peak_rss_kb" in control.stats:
+                tracker.record_count(f"{key}_worker_rss_kb", control.stats["peak_rss_kb"])
             return result
 
         try:
@@ -248,7 +206,7 @@ async def load_artifacts(
                 work, abandon_on_cancel=True, limiter=limiter, thread_name=f"load {key}"
             )
         except BaseException as exc:
-            cancellation.cancel()
+            control.cancel()
             if not isinstance(exc, Exception):
                 progress.update(key, state=FAILED, error="Cancelled")
                 raise
@@ -266,10 +224,14 @@ async def load_artifacts(
         if result is not None:
             progress.update(key, state=LOADED, elapsed_s=time.perf_counter() - start)
 
-    with tracker.timing("artifact_load"):
-        async with trio.open_nursery() as nursery:
-            for env, kind in wanted:
-                nursery.start_soon(load_one, env, kind)
+    try:
+        with tracker.timing("artifact_load"):
+            async with trio.open_nursery() as nursery:
+                for env, kind in wanted:
+                    nursery.start_soon(load_one, env, kind)
+    finally:
+        for unused in prefetched.values():
+            unused.close()
 
     for env, kind in ARTIFACTS:
         key = artifact_key(env, kind)

@@ -47,6 +47,8 @@ class ServerState:
     request_shutdown: Callable[[], None] = _signal_self
     websockets: set[Any] = field(default_factory=set)
     load_scope: trio.CancelScope | None = None
+    # Decoder processes started before the web stack was imported (see serve.run_server).
+    prefetched: dict[str, Any] = field(default_factory=dict)
 
     def stop_loading(self) -> None:
         """Shutdown was asked for: stop a load in progress so held requests are answered now."""

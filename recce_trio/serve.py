@@ -14,6 +14,7 @@ from hypercorn.config import Config as HypercornConfig
 from hypercorn.trio import serve
 
 from recce_trio.app import create_app
+from recce_trio.artifacts.worker import DecoderProcess
 from recce_trio.config import ServerConfig
 from recce_trio.loading import FAILED, LOADED, LOADING, MISSING, PENDING
 from recce_trio.runtime import READY, STOPPED, ServerState
@@ -24,9 +25,14 @@ SHUTDOWN_SIGNALS = {signal.SIGINT, signal.SIGTERM}
 PROGRESS_INTERVAL_S = 0.2
 
 
-def run_server(config: ServerConfig, hypercorn: HypercornConfig) -> int:
+def run_server(
+    config: ServerConfig,
+    hypercorn: HypercornConfig,
+    *,
+    prefetched: dict[str, DecoderProcess] | None = None,
+) -> int:
     """Serve until a signal or a timer stops it. Returns the process exit code."""
-    state = ServerState(config=config)
+    state = ServerState(config=config, prefetched=dict(prefetched or {}))
     app = create_app(config, state=state)
     try:
         trio.run(_serve_until_stopped, app, hypercorn, state)
@@ -44,6 +50,9 @@ def run_server(config: ServerConfig, hypercorn: HypercornConfig) -> int:
         else:
             print(f"Error: cannot listen on {', '.join(hypercorn.bind)}: {exc}", file=sys.stderr)
         return 1
+    finally:
+        for decoder in state.prefetched.values():  # not taken by a loader (e.g. bind failed)
+            decoder.close()
     return 0
 
 

@@ -17,12 +17,13 @@ import msgspec
 LINEAGE_NODE_TYPES = frozenset({"model", "seed", "snapshot"})
 
 
+# omit_defaults keeps the msgpack frames that decoder processes send (artifacts/worker.py) small.
 class Checksum(msgspec.Struct, frozen=True, gc=False):
     name: str = ""
     checksum: str = ""
 
 
-class DependsOn(msgspec.Struct, gc=False):
+class DependsOn(msgspec.Struct, gc=False, omit_defaults=True):
     if TYPE_CHECKING:
         nodes: list[str] = []
         macros: list[str] = []
@@ -38,7 +39,7 @@ class DependsOn(msgspec.Struct, gc=False):
             self.macros = [uid for uid in self.macros if uid]
 
 
-class ColumnInfo(msgspec.Struct, gc=False):
+class ColumnInfo(msgspec.Struct, gc=False, omit_defaults=True):
     """A column as documented in the manifest (YAML), not as built (that is the catalog)."""
 
     name: str = ""
@@ -47,13 +48,13 @@ class ColumnInfo(msgspec.Struct, gc=False):
     constraints: list[dict[str, Any]] = []
 
 
-class TestMetadata(msgspec.Struct, gc=False):
+class TestMetadata(msgspec.Struct, gc=False, omit_defaults=True):
     name: str = ""
     namespace: str | None = None
     kwargs: dict[str, Any] = {}
 
 
-class Node(msgspec.Struct, gc=False):
+class Node(msgspec.Struct, gc=False, omit_defaults=True):
     """Any graph member of a manifest: model, seed, snapshot, test, analysis, operation,
     source, exposure, metric, semantic model, saved query or unit test.
 
@@ -135,7 +136,7 @@ class Node(msgspec.Struct, gc=False):
         self.raw_sql = None
 
 
-class Macro(msgspec.Struct, gc=False):
+class Macro(msgspec.Struct, gc=False, omit_defaults=True):
     """A macro, with its SQL reduced to a digest: only equality matters (state:modified.macros)."""
 
     unique_id: str
@@ -197,14 +198,14 @@ class Manifest(msgspec.Struct, gc=False):
         return merged
 
 
-class CatalogColumn(msgspec.Struct, gc=False):
+class CatalogColumn(msgspec.Struct, gc=False, omit_defaults=True):
     name: str = ""
     type: str | None = None
     index: int = 0
     comment: str | None = None
 
 
-class TableMetadata(msgspec.Struct, gc=False):
+class TableMetadata(msgspec.Struct, gc=False, omit_defaults=True):
     type: str | None = None
     schema: str | None = None
     name: str | None = None
@@ -213,7 +214,7 @@ class TableMetadata(msgspec.Struct, gc=False):
     owner: str | None = None
 
 
-class CatalogTable(msgspec.Struct, gc=False):
+class CatalogTable(msgspec.Struct, gc=False, omit_defaults=True):
     unique_id: str | None = None
     metadata: TableMetadata = msgspec.field(default_factory=TableMetadata)
     columns: dict[str, CatalogColumn] = {}

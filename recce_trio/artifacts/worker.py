@@ -18,7 +18,6 @@ Wire format on the child's stdout: frames of ``<u32 length><1 byte tag><msgpack 
 from __future__ import annotations
 
 import gc
-import os
 import resource
 import struct
 import subprocess
@@ -31,6 +30,7 @@ from typing import Any, BinaryIO
 import msgspec
 
 from recce_trio import errors
+from recce_trio.artifacts.files import ARTIFACTS, ArtifactPaths, artifact_key
 from recce_trio.artifacts.records import Catalog, CatalogTable, Macro, Manifest, Node
 
 MANIFEST_SECTIONS = (
@@ -45,7 +45,12 @@ MANIFEST_SECTIONS = (
 )
 CATALOG_SECTIONS = ("nodes", "sources")
 CHUNK = 256
-DECODER_NICENESS = 10
+# The child lowers its priority before its imports: the server's event loop must answer health
+# probes at once even when decoders outnumber the cores.
+_BOOTSTRAP = (
+    "import os, sys; os.nice(10); "
+    "from recce_trio.artifacts.worker import main; sys.exit(main(sys.argv[1:]))"
+)
 _HEAD = struct.Struct(">IB")
 
 
@@ -95,9 +100,6 @@ def main(argv: list[str]) -> int:
         print("usage: python -m recce_trio.artifacts.worker manifest|catalog PATH", file=sys.stderr)
         return 2
     gc.disable()  # a short-lived process: collections would only cost time
-    # Yield the CPU to the server itself: its event loop must answer health probes at once,
-    # even when the decoders outnumber the cores.
-    os.nice(DECODER_NICENESS)
     _stream(argv[0], Path(argv[1]), sys.stdout.buffer)
     return 0
 
@@ -120,50 +122,89 @@ def _read_exact(stream: BinaryIO, size: int) -> bytes | None:
     return data
 
 
-def decode_in_subprocess(
-    kind: str,
-    path: Path,
-    *,
-    on_spawn: Callable[[subprocess.Popen[bytes]], None] | None = None,
-    between_frames: Callable[[], None] | None = None,
-    stats: dict[str, int] | None = None,
-) -> Manifest | Catalog:
-    """Decode ``path`` in a child process; return the same records as a direct decode.
+class DecoderProcess:
+    """A child process decoding one artifact. Start it early; collect with ``result()``.
 
-    ``between_frames`` runs after every frame (use it to notice cancellation);
-    ``on_spawn`` receives the child so that a caller can kill it on a deadline;
-    ``stats`` receives the child's ``peak_rss_kb``.
-    Errors in the child are re-raised here as the same recce_trio.errors class.
+    The child does the expensive JSON decode as soon as it starts, then blocks on its pipe
+    until the parent reads the frames, so starting it before the server's own imports hides
+    most of the decode behind them.
     """
-    with tempfile.TemporaryFile() as stderr:
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "recce_trio.artifacts.worker", kind, str(path)],
+
+    def __init__(self, kind: str, path: Path) -> None:
+        self.kind = kind
+        self.path = path
+        self._stderr = tempfile.TemporaryFile()
+        self.process = subprocess.Popen(
+            [sys.executable, "-c", _BOOTSTRAP, kind, str(path)],
             stdin=subprocess.DEVNULL,
             stdout=subprocess.PIPE,
-            stderr=stderr,
+            stderr=self._stderr,
         )
+
+    def result(
+        self,
+        *,
+        between_frames: Callable[[], None] | None = None,
+        stats: dict[str, int] | None = None,
+    ) -> Manifest | Catalog:
+        """Read the child's frames into records; re-raise its error as the same class.
+
+        ``between_frames`` runs after every frame (use it to notice cancellation);
+        ``stats`` receives the child's ``peak_rss_kb``.
+        """
         try:
-            if on_spawn is not None:
-                on_spawn(proc)
-            assert proc.stdout is not None
-            result = _receive(kind, path, proc.stdout, between_frames, stats)
+            assert self.process.stdout is not None
+            result = _receive(self.kind, self.path, self.process.stdout, between_frames, stats)
             if result is None:
-                code = proc.wait()
-                stderr.seek(0)
-                tail = stderr.read()[-2000:].decode(errors="replace").strip()
+                code = self.process.wait()
+                self._stderr.seek(0)
+                tail = self._stderr.read()[-2000:].decode(errors="replace").strip()
                 raise errors.ArtifactReadError(
-                    f"the decoder process for {path} exited with code {code} before finishing"
-                    + (f": {tail.splitlines()[-1]}" if tail else ""),
-                    path=path,
+                    f"the decoder process for {self.path} exited with code {code} before "
+                    "finishing" + (f": {tail.splitlines()[-1]}" if tail else ""),
+                    path=self.path,
                     hint="If it was killed for lack of memory, give the server more memory.",
                 )
             return result
         finally:
-            if proc.poll() is None:
-                proc.kill()
-            proc.wait()
-            if proc.stdout is not None:
-                proc.stdout.close()
+            self.close()
+
+    def close(self) -> None:
+        """Stop the child if it still runs and release its pipe and log file."""
+        if self.process.poll() is None:
+            self.process.kill()
+        self.process.wait()
+        if self.process.stdout is not None:
+            self.process.stdout.close()
+        self._stderr.close()
+
+
+def start_decoders(paths: ArtifactPaths) -> dict[str, DecoderProcess]:
+    """Start a decoder process for each artifact file that exists, before anything else.
+
+    Called by `recce-trio server` before it imports the web stack, so that the decode
+    overlaps the server's own start-up. The loaders pick these up; anything not started
+    here (a missing file, say) is handled by the loader as usual.
+    """
+    started: dict[str, DecoderProcess] = {}
+    for env, kind in ARTIFACTS:
+        if paths.single_env and env == "base":
+            continue
+        path = paths.path(env, kind)
+        if path.is_file():
+            started[artifact_key(env, kind)] = DecoderProcess(kind, path)
+    return started
+
+
+def decode_in_subprocess(
+    kind: str,
+    path: Path,
+    *,
+    between_frames: Callable[[], None] | None = None,
+    stats: dict[str, int] | None = None,
+) -> Manifest | Catalog:
+    """Decode ``path`` in a child process; return the same records as a direct decode."""
+    return DecoderProcess(kind, path).result(between_frames=between_frames, stats=stats)
 
 
 def _receive(
