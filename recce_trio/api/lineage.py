@@ -1,9 +1,108 @@
-"""Lineage endpoints: /api/info, /api/select, /api/model(s)/{id}."""
+"""Lineage endpoints: /api/info, /api/select, /api/model(s)/{id}, served from precomputed data."""
 
 from __future__ import annotations
 
-from quart import Quart
+import os
+from typing import Any
+
+import msgspec
+from quart import Quart, Response, current_app, request
+
+from recce_trio.app import json_response
+from recce_trio.review import Review
+from recce_trio.runtime import ServerState
+from recce_trio.selector import SelectorError
+
+# Run types that need a warehouse; recce-trio reads artifacts only, so the UI greys them out.
+WAREHOUSE_RUN_TYPES = (
+    "query",
+    "query_base",
+    "query_diff",
+    "value_diff",
+    "value_diff_detail",
+    "profile",
+    "profile_diff",
+    "row_count",
+    "row_count_diff",
+    "top_k_diff",
+    "histogram_diff",
+)
+
+
+class SelectRequest(msgspec.Struct, forbid_unknown_fields=False):
+    select: str | None = None
+    exclude: str | None = None
+    packages: list[str] | None = None
+    view_mode: str | None = None
+
+
+def _state() -> ServerState:
+    state: ServerState = current_app.extensions["recce"]
+    return state
+
+
+def _review() -> Review:
+    review: Review = _state().review
+    return review
+
+
+async def info() -> Response:
+    state = _state()
+    review = _review()
+    state_file = state.config.state_file
+    body: dict[str, Any] = {
+        "state_metadata": getattr(state, "state_metadata", None),
+        "adapter_type": "dbt",
+        "review_mode": state.config.review,
+        "git": None,
+        "pull_request": None,
+        "lineage": review.lineage_json,
+        "demo": state.config.demo,
+        "codespace": os.environ.get("CODESPACES") == "true",
+        "cloud_mode": False,
+        "file_mode": state_file is not None,
+        "filename": state_file.name if state_file is not None else None,
+        "support_tasks": {**dict.fromkeys(WAREHOUSE_RUN_TYPES, False), "change_analysis": False},
+    }
+    return json_response(body)
+
+
+async def select() -> Response:
+    try:
+        body = msgspec.json.decode(await request.get_data(), type=SelectRequest)
+    except msgspec.DecodeError as exc:
+        return json_response({"detail": f"invalid request body: {exc}"}, 400)
+    review = _review()
+    packages = body.packages
+    if packages is None and review.project_name is not None:
+        packages = [review.project_name]  # Recce's default: the root project's nodes only
+    if body.view_mode not in (None, "all", "changed_models"):
+        return json_response(
+            {"detail": f"view_mode must be 'all' or 'changed_models', got {body.view_mode!r}"},
+            400,
+        )
+    try:
+        selected = review.diff.select(
+            select=body.select,
+            exclude=body.exclude,
+            packages=packages,
+            view_mode=body.view_mode,
+        )
+    except SelectorError as exc:
+        return json_response({"detail": str(exc)}, 400)
+    nodes = sorted(uid for uid in selected if not uid.startswith(("test.", "unit_test.")))
+    return json_response({"nodes": nodes})
+
+
+async def model(model_id: str) -> Response:
+    columns = _review().model_columns(model_id)
+    if columns is None:
+        return json_response({"detail": f"no node {model_id!r} in either environment"}, 404)
+    return json_response({"model": columns})
 
 
 def register(app: Quart) -> None:
-    pass
+    app.add_url_rule("/api/info", view_func=info, methods=["GET"])
+    app.add_url_rule("/api/select", view_func=select, methods=["POST"])
+    app.add_url_rule("/api/model/<path:model_id>", view_func=model, methods=["GET"])
+    app.add_url_rule("/api/models/<path:model_id>", view_func=model, methods=["GET"], endpoint="models")
