@@ -12,7 +12,7 @@ from typing import NamedTuple
 
 import msgspec
 
-from recce_trio.artifacts.records import Manifest
+from recce_trio.artifacts.records import Manifest, Node, TestMetadata
 from recce_trio.errors import (
     ArtifactDecodeError,
     ArtifactNotFoundError,
@@ -91,7 +91,34 @@ def decode_manifest(data: bytes, *, path: Path | str) -> Manifest:
     )
     if manifest.schema_version == 0:
         _normalise_pre_v1(manifest, generated_at=head.generated_at)
+    _slim_tests(manifest)
     return manifest
+
+
+def _slim_tests(manifest: Manifest) -> None:
+    """Keep of each data test only what the server uses: its place in the graph and, for
+    not_null/unique, the column it marks. Tests are most of a big project's nodes, and the
+    API never returns them, so their SQL, configs and docs would only cost memory and time.
+    """
+    nodes = manifest.nodes
+    for uid, node in nodes.items():
+        if node.resource_type != "test":
+            continue
+        meta = node.test_metadata
+        if meta is not None:
+            column = meta.kwargs.get("column_name")
+            kwargs = {"column_name": column} if isinstance(column, str) else {}
+            meta = TestMetadata(name=meta.name, namespace=meta.namespace, kwargs=kwargs)
+        nodes[uid] = Node(
+            unique_id=node.unique_id,
+            resource_type="test",
+            name=node.name,
+            package_name=node.package_name,
+            depends_on=node.depends_on,
+            test_metadata=meta,
+            column_name=node.column_name,
+            attached_node=node.attached_node,
+        )
 
 
 def read_manifest(path: Path) -> Manifest:

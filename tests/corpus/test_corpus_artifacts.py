@@ -53,7 +53,15 @@ def test_manifest(path: Path) -> None:
         code = raw_node.get("raw_code", raw_node.get("raw_sql"))
         if raw_node["resource_type"] == "model" and code is not None:
             assert node.raw_code == code, uid
-        if raw_node.get("checksum"):
+        if raw_node["resource_type"] == "test":
+            # Data tests are kept slim (graph place and marked column only).
+            meta = raw_node.get("test_metadata") or {}
+            column = (meta.get("kwargs") or {}).get("column_name")
+            if isinstance(column, str):
+                assert node.test_metadata is not None
+                assert node.test_metadata.kwargs == {"column_name": column}
+            assert node.config == {} and node.raw_code is None
+        elif raw_node.get("checksum"):
             assert node.checksum is not None
             assert node.checksum.checksum == raw_node["checksum"]["checksum"]
         raw_parents = (raw_node.get("depends_on") or {}).get("nodes", [])
