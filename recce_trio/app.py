@@ -58,6 +58,10 @@ def create_app(config: ServerConfig, *, state: ServerState | None = None) -> Rec
     app.config["BACKGROUND_TASK_SHUTDOWN_TIMEOUT"] = 1
     app.config["SEND_FILE_MAX_AGE_DEFAULT"] = None
     server_state = state or ServerState(config=config)
+    if server_state.session is None:
+        from recce_trio.session import ReviewSession
+
+        server_state.session = ReviewSession(config)
     app.extensions["recce"] = server_state
 
     @app.before_serving
@@ -137,8 +141,8 @@ async def run_startup(state: ServerState, nursery: trio.Nursery) -> None:
 async def _load_and_build(state: ServerState) -> None:
     config = state.config
     paths = loading.ArtifactPaths.from_dirs(config.target_dir, config.target_base_dir)
-    state.single_env = paths.single_env
-    if paths.single_env:
+    state.single_env = paths.single_env and not config.review
+    if state.single_env:
         log.warning(
             "No base environment at %s: starting in single-environment mode (base = current, "
             "so nothing shows as changed). To compare, build the base branch's artifacts into "
@@ -149,14 +153,20 @@ async def _load_and_build(state: ServerState) -> None:
     # Collections over the millions of objects being built cost more than the decode itself.
     gc_was_enabled = gc.isenabled()
     gc.disable()
+    session = state.session
     try:
-        state.artifacts = await loading.load_artifacts(
-            paths,
-            progress=state.progress,
-            tracker=state.tracker,
-            decoder=config.loader,
-            prefetched=state.prefetched,
-        )
+        if config.review:  # the artifacts come from the state file only
+            state.artifacts = await session.load_review(state.progress)
+        else:
+            state.artifacts = await loading.load_artifacts(
+                paths,
+                progress=state.progress,
+                tracker=state.tracker,
+                decoder=config.loader,
+                prefetched=state.prefetched,
+            )
+            state.artifacts = await session.merge_state_file(state.artifacts, paths)
+        await session.finish_load(state.artifacts)
         state.review = await trio.to_thread.run_sync(
             _build_review, state, abandon_on_cancel=True
         )

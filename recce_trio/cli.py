@@ -138,6 +138,15 @@ def server(
             err=True,
         )
         sys.exit(1)
+    if not config.review and not config.demo:
+        # A bad recce.yml is refused before binding, as Recce does (exit 1).
+        from recce_trio.checks import CONFIG_FILE, PresetCheckError, read_preset_checks
+
+        try:
+            read_preset_checks(config.project_dir / CONFIG_FILE)
+        except PresetCheckError as exc:
+            click.echo(f"Error: {exc}", err=True)
+            sys.exit(1)
     if config.idle_timeout_s > config.effective_idle_timeout_s:
         click.echo(
             f"Warning: the idle timeout ({config.idle_timeout_s:.0f} s) is longer than the "
@@ -200,6 +209,112 @@ def configure_logging(level: str) -> None:
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
         stream=sys.stderr,
     )
+
+
+def _project_options(func: Any) -> Any:
+    """--project-dir, --target-path, --target-base-path, as `server` takes them."""
+    for option in reversed(
+        [
+            click.option(
+                "--project-dir",
+                type=click.Path(file_okay=False, path_type=Path),
+                default=None,
+                envvar="DBT_PROJECT_DIR",
+                help="The dbt project folder that holds the target folders. [default: .]",
+            ),
+            click.option("--target-path", type=click.Path(path_type=Path), default=None,
+                         help="Current environment's artifacts. [default: target]"),
+            click.option("--target-base-path", type=click.Path(path_type=Path), default=None,
+                         help="Base environment's artifacts. [default: target-base]"),
+        ]
+    ):  # fmt: skip
+        func = option(func)
+    return func
+
+
+def _fail(message: str) -> None:
+    click.echo(f"Error: {message}", err=True)
+    sys.exit(1)
+
+
+@cli.command()
+@click.argument("state_file", required=False, type=click.Path(dir_okay=False, path_type=Path))
+@_project_options
+def summary(state_file: Path | None, **options: Any) -> None:
+    """Print a markdown summary for a pull request comment.
+
+    From STATE_FILE (its artifacts and checks) if given, else from target/ and target-base/.
+    Exits 1 if the input cannot be read.
+    """
+    from recce_trio.diff import build_lineage_diff
+    from recce_trio.errors import RecceTrioError
+    from recce_trio.ci import load_offline
+    from recce_trio.summary import build_summary
+
+    try:
+        config = ServerConfig.from_mapping(options)
+        offline = load_offline(config, state_file=state_file, review=state_file is not None)
+    except ConfigError as exc:
+        raise click.UsageError(str(exc)) from None
+    except RecceTrioError as exc:
+        _fail(str(exc))
+    a = offline.artifacts
+    lineage_diff = build_lineage_diff(
+        a.base_manifest, a.base_catalog, a.current_manifest, a.current_catalog
+    )
+    checklist = offline.checklist
+    click.echo(build_summary(lineage_diff, checklist.checks, checklist.runs), nl=False)
+
+
+@cli.command(name="run")
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=Path("recce_state.json"),
+    show_default=True,
+    help="Where to write the state file.",
+)
+@click.option(
+    "--state-file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Start from this state file: its checks are run instead of the presets.",
+)
+@click.option(
+    "--summary",
+    "summary_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Also write the markdown summary to this file.",
+)
+@_project_options
+def run_command(
+    output: Path, state_file: Path | None, summary_path: Path | None, **options: Any
+) -> None:
+    """Run the checks that need no warehouse and write the state file (for CI).
+
+    Runs the preset checks of recce.yml (or the checks of --state-file): schema and lineage
+    diffs are computed, checks that need a warehouse are kept but skipped. Exits 0 even when
+    checks fail or are skipped; 1 when the artifacts, the state file or recce.yml cannot be read.
+    """
+    from recce_trio.errors import RecceTrioError
+    from recce_trio.ci import run_checks
+
+    try:
+        config = ServerConfig.from_mapping(options)
+    except ConfigError as exc:
+        raise click.UsageError(str(exc)) from None
+    try:
+        report = run_checks(
+            config, state_file=state_file, output=output, summary_path=summary_path
+        )
+    except RecceTrioError as exc:
+        _fail(str(exc))
+    except OSError as exc:
+        _fail(f"cannot write {exc.filename or output}: {exc.strerror}")
+    for line in report:
+        click.echo(line)
 
 
 @cli.command()

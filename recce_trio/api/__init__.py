@@ -6,8 +6,11 @@ from quart import Quart
 
 
 def register_routes(app: Quart) -> None:
-    from recce_trio.api import instance, lineage, page
+    from recce_trio.api import checks, instance, lineage, page, runs, state
 
+    checks.register(app)
+    runs.register(app)
+    state.register(app)
     instance.register(app)
     lineage.register(app)
     page.register(app)  # last: its catch-all must not shadow the API

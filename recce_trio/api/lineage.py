@@ -12,6 +12,7 @@ from recce_trio.app import json_response
 from recce_trio.review import Review
 from recce_trio.runtime import ServerState
 from recce_trio.selector import SelectorError
+from recce_trio.state import RECCE_VERSION, SCHEMA_VERSION, utc_now
 
 # Run types that need a warehouse; recce-trio reads artifacts only, so the UI greys them out.
 WAREHOUSE_RUN_TYPES = (
@@ -49,13 +50,18 @@ def _review() -> Review:
 async def info() -> Response:
     state = _state()
     review = _review()
-    state_file = state.config.state_file
+    session = state.session
+    state_file = session.state_file
     body: dict[str, Any] = {
-        "state_metadata": getattr(state, "state_metadata", None),
+        "state_metadata": {
+            "schema_version": SCHEMA_VERSION,
+            "recce_version": RECCE_VERSION,
+            "generated_at": utc_now(),
+        },
         "adapter_type": "dbt",
         "review_mode": state.config.review,
-        "git": None,
-        "pull_request": None,
+        "git": session.git,
+        "pull_request": session.pull_request,
         "lineage": review.lineage_json,
         "demo": state.config.demo,
         "codespace": os.environ.get("CODESPACES") == "true",

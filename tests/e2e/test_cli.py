@@ -198,3 +198,11 @@ def test_version() -> None:
 
     result = run_cli("version")
     assert result.stdout.strip() == __version__
+
+
+def test_invalid_recce_yml_exits_1_before_binding(project: Path) -> None:
+    (project / "recce.yml").write_text("checks:\n  - name: no type here\n    params: {}\n")
+    result = run_cli("server", "--project-dir", str(project), "--port", "0")
+    assert result.returncode == 1
+    assert "recce.yml" in result.stderr
+    assert "serving on" not in result.stderr

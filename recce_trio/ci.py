@@ -1,0 +1,168 @@
+"""The commands without a server: load like the server does, run the checks that need no
+warehouse (`recce-trio run`), write the state file; `recce-trio summary` loads the same way."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import msgspec
+
+from recce_trio import runs
+from recce_trio.checks import (
+    CONFIG_FILE,
+    Checklist,
+    FAILED,
+    FINISHED,
+    SERVER_RUN_TYPES,
+    Check,
+    Run,
+    preset_checks,
+    read_preset_checks,
+)
+from recce_trio.config import ServerConfig
+from recce_trio.errors import RecceTrioError
+from recce_trio.session import (
+    ARTIFACT_KEYS,
+    Source,
+    file_sources,
+    git_branch,
+    merge_newer_artifacts,
+    read_sources,
+    review_artifacts,
+)
+from recce_trio import state as statefile
+from recce_trio.artifacts.files import ArtifactPaths
+from recce_trio.loading import LoadedArtifacts
+from recce_trio.state import write_atomic
+
+
+def run_checks(
+    config: ServerConfig, *, state_file: Path | None, output: Path, summary_path: Path | None
+) -> list[str]:
+    """Load, run, write the state (and summary). Returns the lines to print.
+
+    Raises ``RecceTrioError`` if the artifacts, the state file or recce.yml cannot be read.
+    """
+    from recce_trio.diff import build_lineage_diff
+
+    offline = load_offline(config, state_file=state_file, review=False)
+    a = offline.artifacts
+    lineage_diff = build_lineage_diff(
+        a.base_manifest, a.base_catalog, a.current_manifest, a.current_catalog
+    )
+    checklist = offline.checklist
+    if not offline.state_loaded:
+        presets = read_preset_checks(config.project_dir / CONFIG_FILE)
+        checklist.checks.extend(preset_checks(presets))
+    report = [f"Changed nodes: {len(lineage_diff.diff)}"]
+    for check in checklist.checks:
+        report.append(_run_one(check, checklist.runs, lineage_diff))
+    write_atomic(output, offline.encode())
+    report.append(f"The state file is stored at '{output}'")
+    if summary_path is not None:
+        from recce_trio.summary import build_summary
+
+        if summary_path.parent != Path(""):
+            summary_path.parent.mkdir(parents=True, exist_ok=True)
+        summary_path.write_text(build_summary(lineage_diff, checklist.checks, checklist.runs))
+        report.append(f"The summary is stored at '{summary_path}'")
+    return report
+
+
+def _run_one(check: Check, history: list[Run], lineage_diff: runs.LineageDiffLike) -> str:
+    label = f"{check.name} ({check.type})"
+    if check.type not in SERVER_RUN_TYPES:
+        reason = "a manual check" if check.type == "simple" else "needs a warehouse connection"
+        return f"[Skipped] {label}: {reason}"
+    run = Run(type=check.type, params=check.params or {}, check_id=check.check_id)
+    run.name = check.name
+    try:
+        run.result = runs.execute(check.type, run.params or {}, lineage_diff)
+        run.status = FINISHED
+    except RecceTrioError as exc:
+        run.error, run.status = str(exc), FAILED
+    history.append(run)
+    if run.status == FAILED:
+        return f"[Failed] {label}: {run.error}"
+    if check.type == "schema_diff" and check.is_preset:
+        check.is_checked = runs.schema_unchanged(run.result)
+    return f"[Success] {label}" + (" - approved: no schema change" if check.is_checked else "")
+
+
+@dataclass
+class OfflineReview:
+    """Artifacts, checklist and state-file parts loaded synchronously, for one command."""
+
+    artifacts: LoadedArtifacts
+    checklist: Checklist
+    sources: dict[tuple[str, str], Source]
+    state_loaded: bool
+    git: msgspec.Raw | dict[str, Any] | None = None
+    pull_request: msgspec.Raw | dict[str, Any] | None = None
+
+    def encode(self) -> bytes:
+        checks_json, runs_json = statefile.encode_records(
+            self.checklist.checks, self.checklist.runs
+        )
+        return statefile.encode_state(
+            checks_json=checks_json,
+            runs_json=runs_json,
+            artifacts=read_sources(self.sources),
+            git=self.git,
+            pull_request=self.pull_request,
+        )
+
+
+def load_offline(
+    config: ServerConfig, *, state_file: Path | None, review: bool
+) -> OfflineReview:
+    """Like the server's load: review mode reads everything from ``state_file``; otherwise
+    target/ and target-base/ are read and ``state_file`` (if it exists) merged in."""
+    from recce_trio.artifacts import read_catalog, read_manifest
+
+    recce_state = statefile.read_state(state_file) if state_file is not None else None
+    if review:
+        if recce_state is None or state_file is None:
+            raise statefile.StateFileError(
+                f"{state_file} does not exist; a summary from a state file needs one.",
+                path=state_file or "",
+            )
+        artifacts = review_artifacts(recce_state, path=state_file)
+        sources: dict[tuple[str, str], Source] = {
+            key: recce_state.artifact(*key) for key in ARTIFACT_KEYS
+        }
+    else:
+        paths = ArtifactPaths.from_dirs(config.target_dir, config.target_base_dir)
+        current_manifest = read_manifest(paths.current_manifest)
+        base_manifest = (
+            current_manifest if paths.single_env else read_manifest(paths.base_manifest)
+        )
+
+        def catalog(path: Path) -> Any:
+            return read_catalog(path) if path.exists() else None
+
+        current_catalog = catalog(paths.current_catalog)
+        base_catalog = current_catalog if paths.single_env else catalog(paths.base_catalog)
+        artifacts = LoadedArtifacts(
+            base_manifest=base_manifest,
+            current_manifest=current_manifest,
+            base_catalog=base_catalog,
+            current_catalog=current_catalog,
+            single_env=paths.single_env,
+        )
+        sources = file_sources(paths)
+        if recce_state is not None and state_file is not None:
+            artifacts = merge_newer_artifacts(artifacts, sources, recce_state, path=state_file)
+    checklist = Checklist()
+    if recce_state is not None:
+        checklist.merge(recce_state.checks, recce_state.runs)
+    return OfflineReview(
+        artifacts=artifacts,
+        checklist=checklist,
+        sources=sources,
+        state_loaded=recce_state is not None,
+        git=recce_state.git if recce_state else git_branch(config.project_dir),
+        pull_request=recce_state.pull_request if recce_state else None,
+    )
