@@ -93,7 +93,6 @@ def _stream(kind: str, path: Path, out: BinaryIO) -> None:
             _write(out, b"M", enc.encode(macros[start : start + CHUNK]))
     peak_rss_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     _write(out, b"Z", enc.encode({"peak_rss_kb": peak_rss_kb}))
-    out.flush()
 
 
 def main(argv: list[str]) -> int:
@@ -102,6 +101,7 @@ def main(argv: list[str]) -> int:
         return 2
     gc.disable()  # a short-lived process: collections would only cost time
     _stream(argv[0], Path(argv[1]), sys.stdout.buffer)
+    sys.stdout.buffer.flush()
     # Skip the interpreter's teardown: freeing a hundred megabytes of objects one by one
     # would keep the parent waiting for nothing.
     os._exit(0)

@@ -1,0 +1,3 @@
+{% macro order_statuses() -%}
+    {{ return(['placed', 'shipped', 'completed', 'returned']) }}
+{%- endmacro %}
