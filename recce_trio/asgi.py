@@ -11,5 +11,12 @@ import logging
 from recce_trio.app import create_app
 from recce_trio.config import ServerConfig
 
-logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+# Hypercorn configures its own loggers; give ours a handler of its own so nothing prints twice.
+_log = logging.getLogger("recce_trio")
+if not _log.handlers:
+    _handler = logging.StreamHandler()
+    _handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    _log.addHandler(_handler)
+    _log.setLevel(logging.INFO)
+    _log.propagate = False
 app = create_app(ServerConfig.from_env())

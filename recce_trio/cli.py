@@ -196,6 +196,8 @@ def build_hypercorn_config(
         config.bind = [_bind(host or "127.0.0.1", 8000 if port is None else port)]
     if path is None or "graceful_timeout" not in data:
         config.graceful_timeout = 10.0
+    if config.errorlog == "-":  # through our logging setup, so each line is printed once
+        config.errorlog = logging.getLogger("hypercorn.error")
     return config
 
 

@@ -22,7 +22,9 @@ class StartupPerfTracker:
         self._timings: dict[str, float] = {}
         self._sizes: dict[str, int] = {}
         self._counts: dict[str, int] = {}
-        self._started = time.perf_counter()
+        from recce_trio import STARTED_AT
+
+        self._started = STARTED_AT
 
     def record_timing(self, name: str, ms: float) -> None:
         with self._lock:
@@ -46,7 +48,7 @@ class StartupPerfTracker:
             self.record_timing(name, (time.perf_counter() - start) * 1000)
 
     def mark_since_start(self, name: str) -> None:
-        """Record the time from the tracker's creation (process start-up) until now."""
+        """Record the time since the package was first imported (process start-up) until now."""
         self.record_timing(name, (time.perf_counter() - self._started) * 1000)
 
     def to_dict(self) -> dict[str, Any]:
