@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
+from recce_trio.artifacts.records import TEST_CONFIG_MODIFIERS
 from recce_trio.artifacts.records import Catalog, CatalogTable, Manifest, Macro, Node
 from recce_trio.lineage import Lineage, build_lineage
 
@@ -44,17 +45,7 @@ NODE, SOURCE, EXPOSURE, METRIC, SEMANTIC_MODEL, SAVED_QUERY, UNIT_TEST = (
 _NODE_CONFIG_EXCLUDED = frozenset({"alias", "schema", "database", "tags", "group"})
 _METRIC_CONFIG_EXCLUDED = frozenset({"group"})
 _NOTHING = frozenset[str]()
-# TestConfig.same_contents compares only these keys.
-_TEST_CONFIG_MODIFIERS = (
-    "severity",
-    "where",
-    "limit",
-    "fail_calc",
-    "warn_if",
-    "error_if",
-    "store_failures",
-    "store_failures_as",
-)
+_TEST_CONFIG_MODIFIERS = TEST_CONFIG_MODIFIERS
 # Which kinds have which same_* method (hasattr in dbt's check_modified_factory).
 _HAS_METHOD = {
     "same_body": frozenset({NODE}),

@@ -12,7 +12,7 @@ from typing import NamedTuple
 
 import msgspec
 
-from recce_trio.artifacts.records import Manifest, Node, TestMetadata
+from recce_trio.artifacts.records import TEST_CONFIG_MODIFIERS, Manifest, Node, TestMetadata
 from recce_trio.errors import (
     ArtifactDecodeError,
     ArtifactNotFoundError,
@@ -96,26 +96,29 @@ def decode_manifest(data: bytes, *, path: Path | str) -> Manifest:
 
 
 def _slim_tests(manifest: Manifest) -> None:
-    """Keep of each data test only what the server uses: its place in the graph and, for
-    not_null/unique, the column it marks. Tests are most of a big project's nodes, and the
-    API never returns them, so their SQL, configs and docs would only cost memory and time.
+    """Keep of each generic data test only what the server uses: its place in the graph, the
+    column it marks (not_null/unique), and what dbt's state:modified compares for it (fqn and
+    a few config keys). Generic tests are most of a big project's nodes and the API never
+    returns them, so their SQL, configs and docs would only cost memory and time. Singular
+    tests are compared like models by dbt, and are few: they are kept whole.
     """
     nodes = manifest.nodes
     for uid, node in nodes.items():
-        if node.resource_type != "test":
-            continue
         meta = node.test_metadata
-        if meta is not None:
-            column = meta.kwargs.get("column_name")
-            kwargs = {"column_name": column} if isinstance(column, str) else {}
-            meta = TestMetadata(name=meta.name, namespace=meta.namespace, kwargs=kwargs)
+        if node.resource_type != "test" or meta is None:
+            continue
+        column = meta.kwargs.get("column_name")
+        kwargs = {"column_name": column} if isinstance(column, str) else {}
+        config = node.unrendered_config
         nodes[uid] = Node(
             unique_id=node.unique_id,
             resource_type="test",
             name=node.name,
             package_name=node.package_name,
+            fqn=node.fqn,
+            unrendered_config={k: config[k] for k in TEST_CONFIG_MODIFIERS if k in config},
             depends_on=node.depends_on,
-            test_metadata=meta,
+            test_metadata=TestMetadata(name=meta.name, namespace=meta.namespace, kwargs=kwargs),
             column_name=node.column_name,
             attached_node=node.attached_node,
         )

@@ -15,6 +15,17 @@ import msgspec
 # Resource types that the lineage shows as nodes (besides sources, exposures, metrics,
 # semantic models).
 LINEAGE_NODE_TYPES = frozenset({"model", "seed", "snapshot"})
+# dbt's TestConfig.same_contents compares only these config keys of a generic test.
+TEST_CONFIG_MODIFIERS = (
+    "severity",
+    "where",
+    "limit",
+    "fail_calc",
+    "warn_if",
+    "error_if",
+    "store_failures",
+    "store_failures_as",
+)
 
 
 # omit_defaults keeps the msgpack frames that decoder processes send (artifacts/worker.py) small.

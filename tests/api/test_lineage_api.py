@@ -141,3 +141,47 @@ async def test_corpus_pairs_serve_a_diff(folder: Path, tmp_path: Path) -> None:
         assert uid in info["lineage"][side]["nodes"]
     assert set(modified["nodes"]) <= set(changed["nodes"])
     assert all(not uid.startswith("test.") for uid in changed["nodes"])
+
+
+def _with_not_null_test(manifest: dict[str, Any], *, severity: str) -> dict[str, Any]:
+    uid = "test.shop.not_null_orders_id.abc123"
+    manifest["nodes"][uid] = {
+        "unique_id": uid,
+        "resource_type": "test",
+        "name": "not_null_orders_id",
+        "package_name": "shop",
+        "path": "not_null_orders_id.sql",
+        "original_file_path": "models/schema.yml",
+        "fqn": ["shop", "not_null_orders_id"],
+        "config": {"enabled": True, "severity": severity},
+        "unrendered_config": {"severity": severity},
+        "raw_code": "{{ test_not_null(**_dbt_generic_test_kwargs) }}",
+        "test_metadata": {"name": "not_null", "kwargs": {"column_name": "id"}, "namespace": None},
+        "column_name": "id",
+        "attached_node": "model.shop.orders",
+        "depends_on": {"macros": ["macro.dbt.test_not_null"], "nodes": ["model.shop.orders"]},
+    }
+    return manifest
+
+
+async def test_generic_test_config_change_is_state_modified_as_in_dbt(tmp_path: Path) -> None:
+    from tests.artifact_json import manifest, write_project
+
+    models = {"stg_orders": "select 1", "orders": "select 2"}
+    project = write_project(
+        tmp_path,
+        base=_with_not_null_test(manifest(models), severity="error"),
+        current=_with_not_null_test(manifest(models), severity="warn"),
+    )
+    async with running(project) as (_, client):
+        await wait_until_ready(client)
+        _, changed = await post_json(client, "/api/select", {"select": "1+state:modified"})
+        _, info = await get_json(client, "/api/info")
+    # dbt selects the test (dropped from the answer) and so its parent through 1+.
+    assert changed == {"nodes": ["model.shop.orders"]}
+    # The test marks the column in the lineage.
+    assert info["lineage"]["current"]["nodes"]["model.shop.orders"]["columns"]["id"] == {
+        "name": "id",
+        "type": "integer",
+        "not_null": True,
+    }

@@ -53,14 +53,16 @@ def test_manifest(path: Path) -> None:
         code = raw_node.get("raw_code", raw_node.get("raw_sql"))
         if raw_node["resource_type"] == "model" and code is not None:
             assert node.raw_code == code, uid
-        if raw_node["resource_type"] == "test":
-            # Data tests are kept slim (graph place and marked column only).
-            meta = raw_node.get("test_metadata") or {}
-            column = (meta.get("kwargs") or {}).get("column_name")
+        if raw_node["resource_type"] == "test" and raw_node.get("test_metadata"):
+            # Generic tests are kept slim: graph place, marked column, what state:modified uses.
+            column = (raw_node["test_metadata"].get("kwargs") or {}).get("column_name")
             if isinstance(column, str):
                 assert node.test_metadata is not None
                 assert node.test_metadata.kwargs == {"column_name": column}
             assert node.config == {} and node.raw_code is None
+            assert node.fqn == raw_node["fqn"]
+            severity = (raw_node.get("unrendered_config") or {}).get("severity")
+            assert node.unrendered_config.get("severity") == severity
         elif raw_node.get("checksum"):
             assert node.checksum is not None
             assert node.checksum.checksum == raw_node["checksum"]["checksum"]
