@@ -298,6 +298,8 @@ def same_config(kind: str, new: Node, old: Node) -> bool:
     if kind in (SEMANTIC_MODEL, SAVED_QUERY):
         return new.config == old.config
     mine, others = new.unrendered_config, old.unrendered_config
+    if mine == others:  # most nodes: equal dicts agree on every key, whichever are compared
+        return True
     if kind == NODE and new.resource_type == "test":
         return all(_compare_key(mine, others, key) for key in _TEST_CONFIG_MODIFIERS)
     if kind == NODE:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
 import msgspec
@@ -32,78 +32,125 @@ def lineage_node_ids(manifest: Manifest) -> set[str]:
     return ids
 
 
+class LineageNodes(Mapping[str, dict[str, Any]]):
+    """The lineage's nodes, each built when it is read.
+
+    A 5,000-model lineage as plain dicts would hold every column of every table twice (base
+    and current) for the whole life of the server. The server encodes the lineage to JSON
+    once and otherwise reads a handful of nodes, so the entries are derived from the records
+    on demand instead.
+    """
+
+    def __init__(self, manifest: Manifest, catalog: Catalog | None) -> None:
+        self._manifest = manifest
+        self._catalog = catalog
+        self._flags = column_flags(manifest)
+        self._ids = [
+            uid for uid, node in manifest.nodes.items() if node.resource_type in LINEAGE_NODE_TYPES
+        ]
+        for part in (manifest.sources, manifest.exposures, manifest.metrics,
+                     manifest.semantic_models):
+            self._ids.extend(uid for uid in part if uid not in manifest.nodes)
+        self._id_set = frozenset(self._ids)
+
+    def __getitem__(self, uid: str) -> dict[str, Any]:
+        if uid not in self._id_set:
+            raise KeyError(uid)
+        manifest, catalog = self._manifest, self._catalog
+        node = manifest.nodes.get(uid)
+        if node is not None:
+            return _model_entry(uid, node, catalog, self._flags)
+        source = manifest.sources.get(uid)
+        if source is not None:
+            return _source_entry(uid, source, catalog)
+        for part, default_type in (
+            (manifest.exposures, "exposure"),
+            (manifest.metrics, "metric"),
+            (manifest.semantic_models, "semantic_model"),
+        ):
+            other = part.get(uid)
+            if other is not None:
+                return {
+                    "id": uid,
+                    "name": other.name,
+                    "resource_type": other.resource_type or default_type,
+                    "package_name": other.package_name,
+                    "config": other.config,
+                }
+        raise KeyError(uid)  # pragma: no cover - _id_set holds only ids found above
+
+    def __contains__(self, uid: object) -> bool:
+        return uid in self._id_set
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._ids)
+
+    def __len__(self) -> int:
+        return len(self._ids)
+
+
+def _model_entry(
+    uid: str,
+    node: Node,
+    catalog: Catalog | None,
+    flags: Mapping[str, tuple[frozenset[str], frozenset[str]]],
+) -> dict[str, Any]:
+    entry: dict[str, Any] = {
+        "id": uid,
+        "name": node.name,
+        "resource_type": node.resource_type,
+        "package_name": node.package_name,
+        "schema": node.schema,
+        "config": node.config,
+        "checksum": _checksum(node),
+        "raw_code": node.raw_code,
+    }
+    table = catalog.nodes.get(uid) if catalog is not None else None
+    if table is not None:
+        not_null, unique = flags.get(uid, (frozenset(), frozenset()))
+        columns: dict[str, dict[str, Any]] = {}
+        primary_key = None
+        for col in _ordered_columns(table):
+            column: dict[str, Any] = {"name": col.name, "type": col.type}
+            key = col.name.casefold()
+            if key in not_null:
+                column["not_null"] = True
+            if key in unique:
+                column["unique"] = True
+                if primary_key is None:
+                    primary_key = col.name
+            columns[col.name] = column
+        entry["columns"] = columns
+        if primary_key is not None:
+            entry["primary_key"] = primary_key
+    return entry
+
+
+def _source_entry(uid: str, source: Node, catalog: Catalog | None) -> dict[str, Any]:
+    entry: dict[str, Any] = {
+        "id": uid,
+        "name": source.name,
+        "source_name": source.source_name,
+        "resource_type": source.resource_type or "source",
+        "package_name": source.package_name,
+        "config": source.config,
+    }
+    table = catalog.sources.get(uid) if catalog is not None else None
+    if table is not None:
+        entry["columns"] = {
+            col.name: {"name": col.name, "type": col.type} for col in _ordered_columns(table)
+        }
+    return entry
+
+
 def build_lineage(manifest: Manifest, catalog: Catalog | None) -> Lineage:
-    """Recce's per-environment lineage (``DbtAdapter.get_lineage``) as plain JSON-ready data.
+    """Recce's per-environment lineage (``DbtAdapter.get_lineage``) as JSON-ready data.
 
     ``{"nodes": {id: node}, "parent_map": {id: [ids]}, "manifest_metadata": {...},
     "catalog_metadata": {...} | None}``; node columns come from the catalog, in catalog order.
+    ``nodes`` is a read-only mapping whose entries are built when read (``LineageNodes``).
     """
-    flags = column_flags(manifest)
-    nodes: dict[str, dict[str, Any]] = {}
-
-    for uid, node in manifest.nodes.items():
-        if node.resource_type not in LINEAGE_NODE_TYPES:
-            continue
-        entry: dict[str, Any] = {
-            "id": uid,
-            "name": node.name,
-            "resource_type": node.resource_type,
-            "package_name": node.package_name,
-            "schema": node.schema,
-            "config": node.config,
-            "checksum": _checksum(node),
-            "raw_code": node.raw_code,
-        }
-        table = catalog.nodes.get(uid) if catalog is not None else None
-        if table is not None:
-            not_null, unique = flags.get(uid, (frozenset(), frozenset()))
-            columns: dict[str, dict[str, Any]] = {}
-            primary_key = None
-            for col in _ordered_columns(table):
-                column: dict[str, Any] = {"name": col.name, "type": col.type}
-                key = col.name.casefold()
-                if key in not_null:
-                    column["not_null"] = True
-                if key in unique:
-                    column["unique"] = True
-                    if primary_key is None:
-                        primary_key = col.name
-                columns[col.name] = column
-            entry["columns"] = columns
-            if primary_key is not None:
-                entry["primary_key"] = primary_key
-        nodes[uid] = entry
-
-    for uid, source in manifest.sources.items():
-        entry = {
-            "id": uid,
-            "name": source.name,
-            "source_name": source.source_name,
-            "resource_type": source.resource_type or "source",
-            "package_name": source.package_name,
-            "config": source.config,
-        }
-        table = catalog.sources.get(uid) if catalog is not None else None
-        if table is not None:
-            entry["columns"] = {
-                col.name: {"name": col.name, "type": col.type} for col in _ordered_columns(table)
-            }
-        nodes[uid] = entry
-
-    for part, default_type in (
-        (manifest.exposures, "exposure"),
-        (manifest.metrics, "metric"),
-        (manifest.semantic_models, "semantic_model"),
-    ):
-        for uid, node in part.items():
-            nodes[uid] = {
-                "id": uid,
-                "name": node.name,
-                "resource_type": node.resource_type or default_type,
-                "package_name": node.package_name,
-                "config": node.config,
-            }
-
+    nodes = LineageNodes(manifest, catalog)
     return {
         "nodes": nodes,
         "parent_map": _parent_map(manifest, nodes),

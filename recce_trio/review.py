@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+import itertools
+from collections.abc import Mapping
 from typing import Any
 
 import msgspec
@@ -47,5 +49,50 @@ def build_review(artifacts: LoadedArtifacts) -> Review:
         artifacts.current_manifest,
         artifacts.current_catalog,
     )
-    lineage_json = msgspec.Raw(msgspec.json.encode(diff.to_builtins()))
+    lineage_json = msgspec.Raw(encode_in_pieces(diff.to_builtins()))
     return Review(artifacts=artifacts, diff=diff, lineage_json=lineage_json)
+
+
+_encoder = msgspec.json.Encoder()
+PIECE = 256
+
+
+def encode_in_pieces(value: Any) -> bytearray:
+    """JSON of ``value``, encoded a few hundred entries at a time.
+
+    The same bytes as one ``msgspec.json.encode`` call, but a big mapping (the nodes of a
+    5,000-model lineage) is encoded in many short calls, straight into one buffer: one call
+    would hold the GIL for ~100 ms and stall the event loop, which answers health probes
+    meanwhile, and joining pieces would briefly hold the JSON twice.
+    """
+    buffer = bytearray()
+    _encode_into(value, buffer)
+    return buffer
+
+
+def _encode_into(value: Any, buffer: bytearray) -> None:
+    if not isinstance(value, Mapping):
+        _encoder.encode_into(value, buffer, -1)
+        return
+    buffer += b"{"
+    first = True
+    if len(value) <= PIECE:
+        for key, item in value.items():
+            if not first:
+                buffer += b","
+            first = False
+            _encoder.encode_into(key, buffer, -1)
+            buffer += b":"
+            _encode_into(item, buffer)
+    else:
+        items = iter(value.items())
+        while piece := dict(itertools.islice(items, PIECE)):
+            start = len(buffer)
+            _encoder.encode_into(piece, buffer, -1)  # appends {"k":v,...}
+            if first:
+                del buffer[start]  # its opening brace
+            else:
+                buffer[start] = ord(",")
+            del buffer[-1]  # its closing brace
+            first = False
+    buffer += b"}"

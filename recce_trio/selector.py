@@ -338,11 +338,10 @@ class SelectionGraph:
             yield from self._by_kind.get(kind, ())
 
     def prepare(self) -> None:
-        """Build the common lookup tables, state:modified and the page-load selections now
-        (during background load), so that the first request is as fast as the next;
-        path/file tables and the state sub-selectors are built on first use."""
-        for name in ("fqn_all", "fqn", "package", "resource_type", "tag"):
-            self.index(name)
+        """Build state:modified and the page-load selections now (during background load), so
+        that the page's first requests are as fast as the next; the tables of the other
+        selector methods and the state sub-selectors are built on first use."""
+        self.index("package")  # the others are built on first use
         self.state.select("modified", include_removed=self.merge_removed)
         # What the lineage page asks on load (Recce's default package is the root project).
         packages = [self.project_name] if self.project_name is not None else None
