@@ -50,7 +50,8 @@ async def measure(paths: ArtifactPaths, decoder: str, gc_on: bool, tokens: int) 
     cpu = time.process_time()
     async with trio.open_nursery() as nursery:
         nursery.start_soon(probe)
-        await loading.load_artifacts(
+        # Keep the result until the probe stops: freeing it is not part of a load.
+        loaded = await loading.load_artifacts(
             paths,
             progress=loading.LoadProgress(),
             tracker=StartupPerfTracker(),
@@ -60,6 +61,7 @@ async def measure(paths: ArtifactPaths, decoder: str, gc_on: bool, tokens: int) 
         done.set()
     elapsed = time.perf_counter() - wall
     parent_cpu = time.process_time() - cpu
+    del loaded
     gc.enable()
     lags.sort()
     return {

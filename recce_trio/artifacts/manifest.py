@@ -6,13 +6,22 @@ artifact (kind and schema version) a document is, and turning decoder errors int
 
 from __future__ import annotations
 
+import itertools
 import re
+from collections.abc import Iterator
 from pathlib import Path
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 import msgspec
 
-from recce_trio.artifacts.records import TEST_CONFIG_MODIFIERS, Manifest, Node, TestMetadata
+from recce_trio.artifacts.records import (
+    TEST_CONFIG_MODIFIERS,
+    Macro,
+    Manifest,
+    ManifestMetadata,
+    Node,
+    TestMetadata,
+)
 from recce_trio.errors import (
     ArtifactDecodeError,
     ArtifactNotFoundError,
@@ -96,32 +105,112 @@ def decode_manifest(data: bytes, *, path: Path | str) -> Manifest:
 
 
 def _slim_tests(manifest: Manifest) -> None:
-    """Keep of each generic data test only what the server uses: its place in the graph, the
-    column it marks (not_null/unique), and what dbt's state:modified compares for it (fqn and
-    a few config keys). Generic tests are most of a big project's nodes and the API never
-    returns them, so their SQL, configs and docs would only cost memory and time. Singular
-    tests are compared like models by dbt, and are few: they are kept whole.
-    """
+    """Slim every generic data test of ``manifest`` (see ``slim_test``)."""
     nodes = manifest.nodes
     for uid, node in nodes.items():
-        meta = node.test_metadata
-        if node.resource_type != "test" or meta is None:
-            continue
-        column = meta.kwargs.get("column_name")
-        kwargs = {"column_name": column} if isinstance(column, str) else {}
-        config = node.unrendered_config
-        nodes[uid] = Node(
-            unique_id=node.unique_id,
-            resource_type="test",
-            name=node.name,
-            package_name=node.package_name,
-            fqn=node.fqn,
-            unrendered_config={k: config[k] for k in TEST_CONFIG_MODIFIERS if k in config},
-            depends_on=node.depends_on,
-            test_metadata=TestMetadata(name=meta.name, namespace=meta.namespace, kwargs=kwargs),
-            column_name=node.column_name,
-            attached_node=node.attached_node,
-        )
+        nodes[uid] = slim_test(node)
+
+
+def slim_test(node: Node) -> Node:
+    """Keep of a generic data test only what the server uses: its place in the graph, the
+    column it marks (not_null/unique), and what dbt's state:modified compares for it (fqn and
+    a few config keys). Generic tests are most of a big project's nodes and the API never
+    returns them, so their SQL, configs and docs would only cost memory and time. Other nodes
+    (singular tests among them: dbt compares those like models) are returned as they are.
+    """
+    meta = node.test_metadata
+    if node.resource_type != "test" or meta is None:
+        return node
+    column = meta.kwargs.get("column_name")
+    kwargs = {"column_name": column} if isinstance(column, str) else {}
+    config = node.unrendered_config
+    return Node(
+        unique_id=node.unique_id,
+        resource_type="test",
+        name=node.name,
+        package_name=node.package_name,
+        fqn=node.fqn,
+        unrendered_config={k: config[k] for k in TEST_CONFIG_MODIFIERS if k in config},
+        depends_on=node.depends_on,
+        test_metadata=TestMetadata(name=meta.name, namespace=meta.namespace, kwargs=kwargs),
+        column_name=node.column_name,
+        attached_node=node.attached_node,
+    )
+
+
+RECORD_SECTIONS = (
+    "nodes",
+    "functions",
+    "sources",
+    "exposures",
+    "metrics",
+    "semantic_models",
+    "saved_queries",
+    "unit_tests",
+)
+
+
+class _Skeleton(msgspec.Struct):
+    """A manifest whose records are left as raw JSON, to be decoded a few at a time."""
+
+    metadata: ManifestMetadata = msgspec.field(default_factory=ManifestMetadata)
+    nodes: dict[str, msgspec.Raw] = {}
+    functions: dict[str, msgspec.Raw] = {}
+    sources: dict[str, msgspec.Raw] = {}
+    exposures: dict[str, msgspec.Raw] = {}
+    metrics: dict[str, msgspec.Raw] = {}
+    semantic_models: dict[str, msgspec.Raw] = {}
+    saved_queries: dict[str, msgspec.Raw] = {}
+    unit_tests: dict[str, msgspec.Raw] = {}
+    macros: dict[str, msgspec.Raw] = {}
+
+
+_skeleton = msgspec.json.Decoder(_Skeleton)
+_node = msgspec.json.Decoder(Node)
+_macro = msgspec.json.Decoder(Macro)
+Chunk = tuple[str, list[tuple[str, Any]]]
+
+
+def iter_manifest(
+    data: bytes, *, path: Path | str, chunk: int = 256
+) -> Iterator[Manifest | Chunk]:
+    """The same content as ``decode_manifest``, delivered in pieces: first the manifest with
+    its record sections empty, then ``(section, [(unique_id, record), ...])`` chunks (section
+    "macros" holds ``Macro`` records). Decoding record by record lets a caller pass records
+    on while the rest is still being decoded (see ``artifacts/worker.py``).
+    """
+    head = sniff_head(data)
+    if head is None or head.schema_version == 0:
+        # Metadata at the end (Fusion v20) or before v1: small files; decode them whole.
+        whole = decode_manifest(data, path=path)
+        sections = {name: list(getattr(whole, name).items()) for name in (*RECORD_SECTIONS, "macros")}
+        yield msgspec.structs.replace(whole, **{name: {} for name in sections})
+        for name, items in sections.items():
+            for start in range(0, len(items), chunk):
+                yield name, items[start : start + chunk]
+        return
+    version = check_artifact(head, want="manifest", supported=SUPPORTED_MANIFEST_VERSIONS, path=path)
+    try:
+        skeleton = _skeleton.decode(data)
+    except (msgspec.DecodeError, RecursionError) as exc:
+        raise explain_failure(
+            exc, data, want="manifest", supported=SUPPORTED_MANIFEST_VERSIONS, path=path
+        ) from None
+    yield Manifest(metadata=skeleton.metadata, schema_version=version)
+    for name in (*RECORD_SECTIONS, "macros"):
+        raws: dict[str, msgspec.Raw] = getattr(skeleton, name)
+        decoder = _macro if name == "macros" else _node
+        items = iter(raws.items())
+        while batch := list(itertools.islice(items, chunk)):
+            try:
+                records = [(uid, decoder.decode(raw)) for uid, raw in batch]
+            except (msgspec.DecodeError, RecursionError) as exc:
+                raise explain_failure(
+                    exc, data, want="manifest", supported=SUPPORTED_MANIFEST_VERSIONS, path=path
+                ) from None
+            if name == "nodes":
+                records = [(uid, slim_test(node)) for uid, node in records]
+            yield name, records
 
 
 def read_manifest(path: Path) -> Manifest:

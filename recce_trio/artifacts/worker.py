@@ -24,7 +24,9 @@ import struct
 import subprocess
 import sys
 import tempfile
-from collections.abc import Callable
+import threading
+from collections.abc import Callable, Iterator
+from queue import SimpleQueue
 from pathlib import Path
 from typing import Any, BinaryIO
 
@@ -34,16 +36,6 @@ from recce_trio import errors
 from recce_trio.artifacts.files import ARTIFACTS, ArtifactPaths, artifact_key
 from recce_trio.artifacts.records import Catalog, CatalogTable, Macro, Manifest, Node
 
-MANIFEST_SECTIONS = (
-    "nodes",
-    "functions",
-    "sources",
-    "exposures",
-    "metrics",
-    "semantic_models",
-    "saved_queries",
-    "unit_tests",
-)
 CATALOG_SECTIONS = ("nodes", "sources")
 CHUNK = 128
 # The child lowers its priority before its imports: the server's event loop must answer health
@@ -60,39 +52,61 @@ def _write(out: BinaryIO, tag: bytes, payload: bytes) -> None:
     out.write(payload)
 
 
-def _stream(kind: str, path: Path, out: BinaryIO) -> None:
-    from recce_trio.artifacts import read_catalog, read_manifest
+def _frames(kind: str, path: Path) -> Iterator[tuple[bytes, bytes]]:
+    """The artifact as (tag, payload) frames; an error becomes an ``E`` frame."""
+    from recce_trio.artifacts.catalog import read_catalog
+    from recce_trio.artifacts.manifest import iter_manifest, read_artifact_bytes
 
     enc = msgspec.msgpack.Encoder()
     try:
-        artifact: Manifest | Catalog = (
-            read_manifest(path) if kind == "manifest" else read_catalog(path)
-        )
+        if kind == "manifest":
+            # Record by record, so the parent can decode the first frames while the rest of
+            # the file is still being decoded here.
+            pieces = iter_manifest(read_artifact_bytes(path, kind="manifest"), path=path, chunk=CHUNK)
+            yield b"H", enc.encode(next(pieces))
+            for section, records in pieces:
+                if section == "macros":
+                    yield b"M", enc.encode(records)
+                else:
+                    yield b"N", enc.encode((section, records))
+        else:
+            catalog = read_catalog(path)
+            yield b"H", enc.encode(msgspec.structs.replace(catalog, nodes={}, sources={}))
+            for name in CATALOG_SECTIONS:
+                records = list(getattr(catalog, name).items())
+                for start in range(0, len(records), CHUNK):
+                    yield b"T", enc.encode((name, records[start : start + CHUNK]))
     except errors.RecceTrioError as exc:
         message = {"class": type(exc).__name__, "message": exc.message, "hint": exc.hint}
-        _write(out, b"E", enc.encode(message))
+        yield b"E", enc.encode(message)
         return
     except Exception as exc:  # an unexpected decoder failure must still reach the parent
         message = {"class": "ArtifactDecodeError", "message": f"{path}: {exc}", "hint": ""}
-        _write(out, b"E", enc.encode(message))
+        yield b"E", enc.encode(message)
         return
-
-    sections = MANIFEST_SECTIONS if kind == "manifest" else CATALOG_SECTIONS
-    emptied: dict[str, Any] = {name: {} for name in sections}
-    if isinstance(artifact, Manifest):
-        emptied["macros"] = {}
-    _write(out, b"H", enc.encode(msgspec.structs.replace(artifact, **emptied)))
-    tag = b"N" if kind == "manifest" else b"T"
-    for name in sections:
-        records = list(getattr(artifact, name).items())
-        for start in range(0, len(records), CHUNK):
-            _write(out, tag, enc.encode((name, records[start : start + CHUNK])))
-    if isinstance(artifact, Manifest):
-        macros = list(artifact.macros.items())
-        for start in range(0, len(macros), CHUNK):
-            _write(out, b"M", enc.encode(macros[start : start + CHUNK]))
     peak_rss_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    _write(out, b"Z", enc.encode({"peak_rss_kb": peak_rss_kb}))
+    yield b"Z", enc.encode({"peak_rss_kb": peak_rss_kb})
+
+
+def _stream(kind: str, path: Path, out: BinaryIO) -> None:
+    """Decode and write at once: a writer thread sends frames while decoding goes on, so a
+    parent that is still busy (importing its web stack, say) never holds the decode up."""
+    queue: SimpleQueue[tuple[bytes, bytes] | None] = SimpleQueue()
+
+    def writer() -> None:
+        try:
+            while (frame := queue.get()) is not None:
+                _write(out, *frame)
+            out.flush()
+        except BrokenPipeError:  # the parent has gone (deadline, shutdown): nothing to do
+            pass
+
+    thread = threading.Thread(target=writer, name="frame writer")
+    thread.start()
+    for frame in _frames(kind, path):
+        queue.put(frame)
+    queue.put(None)
+    thread.join()
 
 
 def main(argv: list[str]) -> int:
@@ -101,7 +115,6 @@ def main(argv: list[str]) -> int:
         return 2
     gc.disable()  # a short-lived process: collections would only cost time
     _stream(argv[0], Path(argv[1]), sys.stdout.buffer)
-    sys.stdout.buffer.flush()
     # Skip the interpreter's teardown: freeing a hundred megabytes of objects one by one
     # would keep the parent waiting for nothing.
     os._exit(0)
