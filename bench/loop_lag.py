@@ -79,15 +79,24 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=3)
     args = parser.parse_args()
     paths = ArtifactPaths.from_dirs(args.project_dir / "target", args.project_dir / "target-base")
-    total = sum(paths.path(e, k).stat().st_size for e in ("current", "base")
-                for k in ("manifest", "catalog") if paths.path(e, k).exists())
+    total = sum(
+        paths.path(e, k).stat().st_size
+        for e in ("current", "base")
+        for k in ("manifest", "catalog")
+        if paths.path(e, k).exists()
+    )
     print(f"{args.project_dir}: {total / 1e6:.0f} MB in 4 files, {args.runs} runs, medians\n")
-    print(f"{'strategy':<20} {'load s':>7} {'parent CPU s':>13} {'lag p50':>8} {'p99':>8} {'max ms':>8}")
+    print(
+        f"{'strategy':<20} {'load s':>7} {'parent CPU s':>13} "
+        f"{'lag p50':>8} {'p99':>8} {'max ms':>8}"
+    )
     for name, (decoder, gc_on, tokens) in STRATEGIES.items():
         runs = [trio.run(measure, paths, decoder, gc_on, tokens) for _ in range(args.runs)]
         med = {key: statistics.median(run[key] for run in runs) for key in runs[0]}
-        print(f"{name:<20} {med['load_s']:7.2f} {med['parent_cpu_s']:13.2f} "
-              f"{med['lag_p50_ms']:8.1f} {med['lag_p99_ms']:8.1f} {med['lag_max_ms']:8.1f}")
+        print(
+            f"{name:<20} {med['load_s']:7.2f} {med['parent_cpu_s']:13.2f} "
+            f"{med['lag_p50_ms']:8.1f} {med['lag_p99_ms']:8.1f} {med['lag_max_ms']:8.1f}"
+        )
 
 
 if __name__ == "__main__":

@@ -32,23 +32,109 @@ import msgspec
 PKG, DB, DBT_VERSION = "acme", "analytics", "1.11.11"
 TARGET = {"base": "analytics", "current": "dbt_ci"}  # target schema of each environment
 CLOCK = {"base": 1767225600.0, "current": 1767312000.0}  # 2026-01-01 and a day later (UTC)
-SYSTEMS = """shopify stripe salesforce hubspot zendesk netsuite jira github segment google_ads
-    facebook_ads intercom mailchimp quickbooks workday greenhouse marketo braze amplitude snowplow
-    klaviyo twilio asana linear okta mixpanel recurly chargebee xero gorgias""".split()
-ENTITIES = """order customer payment invoice subscription account contact lead opportunity ticket
-    event session product refund charge campaign ad user employee issue project shipment return
-    cart coupon plan transaction vendor bill message call email deal company line_item
-    inventory_level fulfillment discount review survey_response""".split()
+SYSTEMS = [
+    "shopify",
+    "stripe",
+    "salesforce",
+    "hubspot",
+    "zendesk",
+    "netsuite",
+    "jira",
+    "github",
+    "segment",
+    "google_ads",
+    "facebook_ads",
+    "intercom",
+    "mailchimp",
+    "quickbooks",
+    "workday",
+    "greenhouse",
+    "marketo",
+    "braze",
+    "amplitude",
+    "snowplow",
+    "klaviyo",
+    "twilio",
+    "asana",
+    "linear",
+    "okta",
+    "mixpanel",
+    "recurly",
+    "chargebee",
+    "xero",
+    "gorgias",
+]
+ENTITIES = [
+    "order",
+    "customer",
+    "payment",
+    "invoice",
+    "subscription",
+    "account",
+    "contact",
+    "lead",
+    "opportunity",
+    "ticket",
+    "event",
+    "session",
+    "product",
+    "refund",
+    "charge",
+    "campaign",
+    "ad",
+    "user",
+    "employee",
+    "issue",
+    "project",
+    "shipment",
+    "return",
+    "cart",
+    "coupon",
+    "plan",
+    "transaction",
+    "vendor",
+    "bill",
+    "message",
+    "call",
+    "email",
+    "deal",
+    "company",
+    "line_item",
+    "inventory_level",
+    "fulfillment",
+    "discount",
+    "review",
+    "survey_response",
+]
 DOMAINS = ["finance", "marketing", "product", "sales", "support", "ops"]
-TYPES = {"ts": "timestamp without time zone", "int": "integer", "big": "bigint", "num": "numeric",
-         "dbl": "double precision", "txt": "text", "vc": "character varying", "bool": "boolean",
-         "date": "date"}
-RETYPE = {"integer": "bigint", "bigint": "numeric", "numeric": "double precision",
-          "double precision": "numeric", "timestamp without time zone": "date",
-          "date": "timestamp without time zone", "text": "character varying",
-          "character varying": "text", "boolean": "integer"}
+TYPES = {
+    "ts": "timestamp without time zone",
+    "int": "integer",
+    "big": "bigint",
+    "num": "numeric",
+    "dbl": "double precision",
+    "txt": "text",
+    "vc": "character varying",
+    "bool": "boolean",
+    "date": "date",
+}
+RETYPE = {
+    "integer": "bigint",
+    "bigint": "numeric",
+    "numeric": "double precision",
+    "double precision": "numeric",
+    "timestamp without time zone": "date",
+    "date": "timestamp without time zone",
+    "text": "character varying",
+    "character varying": "text",
+    "boolean": "integer",
+}
 # column | type | description; "status" carries the accepted_values tests.
-ATTRS = [(n, TYPES[t], d) for n, t, d in (line.split("|") for line in """\
+ATTRS = [
+    (n, TYPES[t], d)
+    for n, t, d in (
+        line.split("|")
+        for line in """\
 status|txt|Current lifecycle status of the record, as reported by the source system.
 created_at|ts|Timestamp (UTC) at which the record was created in the source system.
 updated_at|ts|Timestamp (UTC) at which the record was last modified in the source system.
@@ -74,19 +160,68 @@ first_seen_date|date|Calendar date (UTC) on which the record was first observed.
 last_seen_date|date|Calendar date (UTC) on which the record was last observed.
 notes|txt|Free-text notes entered by users; may be empty.
 source_relation|txt|Source schema and table the record was unioned from.
-_fivetran_synced|ts|Timestamp of when the record was last synced by the loader.""".splitlines())]
+_fivetran_synced|ts|Timestamp of when the record was last synced by the loader.""".splitlines()
+    )
+]
 DOC_ATTRS = {"created_at", "updated_at", "is_deleted", "source_relation", "_fivetran_synced"}
-CONFIG_KEYS = """enabled alias schema database tags meta group static_analysis materialized
-    incremental_strategy batch_size lookback begin persist_docs post-hook pre-hook quoting
-    column_types full_refresh unique_key on_schema_change on_configuration_change grants packages
-    docs contract event_time concurrent_batches""".split()
-TEST_CONFIG = {"enabled": True, "alias": None, "schema": "dbt_test__audit", "database": None,
-               "tags": [], "meta": {}, "group": None, "static_analysis": None,
-               "materialized": "test", "severity": "ERROR", "store_failures": None,
-               "store_failures_as": None, "where": None, "limit": None, "fail_calc": "count(*)",
-               "warn_if": "!= 0", "error_if": "!= 0"}
-STATS = {"has_stats": {"id": "has_stats", "label": "Has Stats?", "value": False, "include": False,
-                       "description": "Indicates whether there are statistics for this table"}}
+CONFIG_KEYS = [
+    "enabled",
+    "alias",
+    "schema",
+    "database",
+    "tags",
+    "meta",
+    "group",
+    "static_analysis",
+    "materialized",
+    "incremental_strategy",
+    "batch_size",
+    "lookback",
+    "begin",
+    "persist_docs",
+    "post-hook",
+    "pre-hook",
+    "quoting",
+    "column_types",
+    "full_refresh",
+    "unique_key",
+    "on_schema_change",
+    "on_configuration_change",
+    "grants",
+    "packages",
+    "docs",
+    "contract",
+    "event_time",
+    "concurrent_batches",
+]
+TEST_CONFIG = {
+    "enabled": True,
+    "alias": None,
+    "schema": "dbt_test__audit",
+    "database": None,
+    "tags": [],
+    "meta": {},
+    "group": None,
+    "static_analysis": None,
+    "materialized": "test",
+    "severity": "ERROR",
+    "store_failures": None,
+    "store_failures_as": None,
+    "where": None,
+    "limit": None,
+    "fail_calc": "count(*)",
+    "warn_if": "!= 0",
+    "error_if": "!= 0",
+}
+STATS = {
+    "has_stats": {
+        "id": "has_stats",
+        "label": "Has Stats?",
+        "value": False,
+        "include": False,
+        "description": "Indicates whether there are statistics for this table",
+    }
+}
 
 
 def _h(*parts: object, n: int = 32) -> str:
@@ -107,9 +242,18 @@ def _contract() -> dict:
 
 
 def _column(name: str, desc: str, doc: str | None = None) -> dict:
-    return {"name": name, "description": desc, "meta": {}, "data_type": None, "constraints": [],
-            "quote": None, "config": {"meta": {}, "tags": []}, "tags": [], "granularity": None,
-            "doc_blocks": [doc] if doc else []}
+    return {
+        "name": name,
+        "description": desc,
+        "meta": {},
+        "data_type": None,
+        "constraints": [],
+        "quote": None,
+        "config": {"meta": {}, "tags": []},
+        "tags": [],
+        "granularity": None,
+        "doc_blocks": [doc] if doc else [],
+    }
 
 
 def _ref(name: str) -> dict:
@@ -118,9 +262,21 @@ def _ref(name: str) -> dict:
 
 def _config(**over: Any) -> dict:
     cfg = dict.fromkeys(CONFIG_KEYS)
-    cfg.update(enabled=True, tags=[], meta={}, lookback=1, persist_docs={}, quoting={}, grants={},
-               column_types={}, on_schema_change="ignore", on_configuration_change="apply",
-               packages=[], docs=_docs(), contract={"enforced": False, "alias_types": True})
+    cfg.update(
+        enabled=True,
+        tags=[],
+        meta={},
+        lookback=1,
+        persist_docs={},
+        quoting={},
+        grants={},
+        column_types={},
+        on_schema_change="ignore",
+        on_configuration_change="apply",
+        packages=[],
+        docs=_docs(),
+        contract={"enforced": False, "alias_types": True},
+    )
     cfg["post-hook"], cfg["pre-hook"] = [], []
     cfg.update(over)
     return cfg
@@ -165,9 +321,11 @@ class Model:
         return self.mat
 
     def description(self, env: str) -> str:
-        d = (f"One row per {self.entity.replace('_', ' ')} from {self.folder}, {self.layer} layer. "
-             f"Built from {len(self.parents) or 1} upstream relation(s); see column descriptions "
-             "for definitions and caveats.")
+        d = (
+            f"One row per {self.entity.replace('_', ' ')} from {self.folder}, {self.layer} layer. "
+            f"Built from {len(self.parents) or 1} upstream relation(s); see column descriptions "
+            "for definitions and caveats."
+        )
         changed = env == "current" and self.desc
         return d + (" Excludes test accounts since 2026-01." if changed else "")
 
@@ -194,11 +352,19 @@ class Project:
                 system = SYSTEMS[i % len(SYSTEMS)]
                 ent = ENTITIES[(i // len(SYSTEMS)) % len(ENTITIES)]
                 name = unique(f"stg_{system}__{ent}s")
-                m = Model(i, name, "staging", f"staging/{system}", "view",
-                          self._cols(ent, [], 6, 25), ent, source=(system, name.split("__", 1)[1]))
+                m = Model(
+                    i,
+                    name,
+                    "staging",
+                    f"staging/{system}",
+                    "view",
+                    self._cols(ent, [], 6, 25),
+                    ent,
+                    source=(system, name.split("__", 1)[1]),
+                )
             else:  # intermediate, then marts: ref 1-4 recent models, sometimes a seed
                 marts = i >= n_stg + (n_models - n_stg) * 3 // 5
-                pool = self.models[max(0, i - 400): i]
+                pool = self.models[max(0, i - 400) : i]
                 parents = [p.uid for p in rng.sample(pool, min(len(pool), rng.randint(1, 4)))]
                 if not marts and rng.random() < 0.1:
                     parents.append(f"seed.{PKG}.{rng.choice(self.seeds)}")
@@ -213,9 +379,17 @@ class Project:
                     verb = rng.choice(["joined", "enriched", "aggregated", "pivoted", "deduped"])
                     name = f"int_{folder[13:]}__{ent}s_{verb}"
                     mat = "ephemeral" if rng.random() < 0.04 else "view"
-                m = Model(i, unique(name), folder.split("/")[0], folder, mat,
-                          self._cols(ent, fks, 8 if marts else 6, 30 if marts else 22), ent,
-                          parents, macro=rng.random() < 0.04)
+                m = Model(
+                    i,
+                    unique(name),
+                    folder.split("/")[0],
+                    folder,
+                    mat,
+                    self._cols(ent, fks, 8 if marts else 6, 30 if marts else 22),
+                    ent,
+                    parents,
+                    macro=rng.random() < 0.04,
+                )
                 if m.macro:
                     m.cols.insert(1, ("amount_usd", "numeric", "Amount in US dollars."))
             m.ndoc = max(2, int(len(m.cols) * (1.0 if m.layer == "marts" else 0.7)))
@@ -252,18 +426,34 @@ class Project:
         parents = {p for m in self.models for p in m.parents}
         marts = [m for m in self.models if m.layer == "marts"] or self.models
         names = ["revenue", "growth", "churn", "support", "pipeline", "ops", "finance", "product"]
-        self.exposures = [(f"{d}_dashboard", [m.uid for m in rng.sample(marts, min(len(marts), k))])
-                          for k, d in enumerate(names[: max(3, min(8, n // 500))], 1)]
+        self.exposures = [
+            (f"{d}_dashboard", [m.uid for m in rng.sample(marts, min(len(marts), k))])
+            for k, d in enumerate(names[: max(3, min(8, n // 500))], 1)
+        ]
         exposed = {u for _, deps in self.exposures for u in deps}
         keep = parents | exposed
-        leaves = [m for m in self.models
-                  if m.uid not in keep and m.layer != "staging" and m.mat != "ephemeral"]
+        leaves = [
+            m
+            for m in self.models
+            if m.uid not in keep and m.layer != "staging" and m.mat != "ephemeral"
+        ]
         for m in rng.sample(leaves, min(len(leaves), max(2, n // 1000))):
             m.env = "base"
         # A legacy source whose only staging model is dropped along with it.
-        self._add(Model(len(self.models), "stg_legacy_crm__accounts", "staging",
-                        "staging/legacy_crm", "view", self._cols("account", [], 6, 12), "account",
-                        source=("legacy_crm", "accounts"), ndoc=3, env="base"))
+        self._add(
+            Model(
+                len(self.models),
+                "stg_legacy_crm__accounts",
+                "staging",
+                "staging/legacy_crm",
+                "view",
+                self._cols("account", [], 6, 12),
+                "account",
+                source=("legacy_crm", "accounts"),
+                ndoc=3,
+                env="base",
+            )
+        )
         kept = [m for m in self.models if m.env == "both"]
         marts = [m for m in marts if m.env == "both"]
         n_code, n_config = max(2, n // 50), max(1, n // 100)
@@ -289,9 +479,20 @@ class Project:
             m.desc = True
         for k in range(few):
             ups = rng.sample(marts, min(len(marts), 2))
-            self._add(Model(len(self.models), f"fct_new__metric_{k + 1}", "marts", "marts/new",
-                            "table", self._cols("metric", [u.cols[0] for u in ups], 8, 20),
-                            "metric", [u.uid for u in ups], ndoc=4, env="current"))
+            self._add(
+                Model(
+                    len(self.models),
+                    f"fct_new__metric_{k + 1}",
+                    "marts",
+                    "marts/new",
+                    "table",
+                    self._cols("metric", [u.cols[0] for u in ups], 8, 20),
+                    "metric",
+                    [u.uid for u in ups],
+                    ndoc=4,
+                    env="current",
+                )
+            )
 
     # ---- rendering ------------------------------------------------------------------------------
 
@@ -312,28 +513,46 @@ class Project:
         retyped = len(cols) - 1 if cur and m.code == "type" else -1
         head = ""
         if m.mat == "incremental":
-            head = "\n\n" if compiled else (
-                f"{{{{\n    config(\n        materialized='incremental',\n"
-                f"        unique_key='{cols[0][0]}',\n"
-                "        on_schema_change='append_new_columns'\n    )\n}}\n\n")
+            head = (
+                "\n\n"
+                if compiled
+                else (
+                    f"{{{{\n    config(\n        materialized='incremental',\n"
+                    f"        unique_key='{cols[0][0]}',\n"
+                    "        on_schema_change='append_new_columns'\n    )\n}}\n\n"
+                )
+            )
         elif m.mat == "ephemeral":
             head = "\n\n" if compiled else "{{ config(materialized='ephemeral') }}\n\n"
         joins: list[str] = []
         if m.source:
             sname, table = m.source
-            src = (f'"{DB}"."{sname}"."{table}"' if compiled
-                   else f"{{{{ source('{sname}', '{table}') }}}}")
+            src = (
+                f'"{DB}"."{sname}"."{table}"'
+                if compiled
+                else f"{{{{ source('{sname}', '{table}') }}}}"
+            )
             ctes, a0, key = [("source", f"select * from {src}")], "source", "id"
             exprs = [f"id as {cols[0][0]}"]
             for i, (n, t, _) in enumerate(cols[1:], 1):
                 cast = i % 3 == 0 or i == retyped
-                exprs.append(f"cast({_raw(n)} as {t}) as {n}" if cast
-                             else f"{_raw(n)} as {n}" if _raw(n) != n else n)
+                exprs.append(
+                    f"cast({_raw(n)} as {t}) as {n}"
+                    if cast
+                    else f"{_raw(n)} as {n}"
+                    if _raw(n) != n
+                    else n
+                )
         else:
             names = {p: p.split(".")[-1] for p in m.parents}
-            ctes = [(names[p], "select * from " + (self.relation(p, env) if compiled
-                                                    else f"{{{{ ref('{names[p]}') }}}}"))
-                    for p in m.parents]
+            ctes = [
+                (
+                    names[p],
+                    "select * from "
+                    + (self.relation(p, env) if compiled else f"{{{{ ref('{names[p]}') }}}}"),
+                )
+                for p in m.parents
+            ]
             a0 = names[m.parents[0]]
             key = f"{a0}.{cols[0][0]}"
             owner = {self.by_uid[p].cols[0][0]: names[p] for p in m.parents[1:] if p in self.by_uid}
@@ -357,12 +576,19 @@ class Project:
                 joins.append(f"    left join {names[p]}\n        on {on}")
         tail = ""
         if m.mat == "incremental":
-            tail = "\n\n    \n\n    " if compiled else (
-                f"\n\n    {{% if is_incremental() %}}\n    where {a0}.updated_at > "
-                "(select max(updated_at) from {{ this }})\n    {% endif %}")
+            tail = (
+                "\n\n    \n\n    "
+                if compiled
+                else (
+                    f"\n\n    {{% if is_incremental() %}}\n    where {a0}.updated_at > "
+                    "(select max(updated_at) from {{ this }})\n    {% endif %}"
+                )
+            )
         if cur and m.code == "edit":
-            tail += (f"\n    -- exclude rows without a key (see PR {4000 + m.idx})\n"
-                     f"    where {key} is not null")
+            tail += (
+                f"\n    -- exclude rows without a key (see PR {4000 + m.idx})\n"
+                f"    where {key} is not null"
+            )
         body = ",\n\n".join(f"{n} as (\n\n    {s}\n\n)" for n, s in ctes)
         select = ",\n        ".join(exprs)
         final = f"final as (\n\n    select\n        {select}\n    from {a0}"
@@ -402,57 +628,98 @@ class Project:
         macros = [f"macro.{PKG}.cents_to_dollars"] if m.macro else []
         macros += ["macro.dbt.is_incremental"] if mat == "incremental" else []
         return {
-            "database": DB, "schema": f"{TARGET[env]}_{m.layer}", "name": m.name,
-            "resource_type": "model", "package_name": PKG, "path": f"{m.folder}/{m.name}.sql",
-            "original_file_path": f"models/{m.folder}/{m.name}.sql", "unique_id": m.uid,
-            "fqn": [PKG, *m.folder.split("/"), m.name], "alias": m.name,
+            "database": DB,
+            "schema": f"{TARGET[env]}_{m.layer}",
+            "name": m.name,
+            "resource_type": "model",
+            "package_name": PKG,
+            "path": f"{m.folder}/{m.name}.sql",
+            "original_file_path": f"models/{m.folder}/{m.name}.sql",
+            "unique_id": m.uid,
+            "fqn": [PKG, *m.folder.split("/"), m.name],
+            "alias": m.name,
             "checksum": {"name": "sha256", "checksum": hashlib.sha256(raw.encode()).hexdigest()},
-            "config": _config(schema=m.layer, materialized=mat, persist_docs=persist,
-                              **(incremental if mat == "incremental" else {}),
-                              access="protected", freshness=None),
-            "tags": [], "description": m.description(env),
-            "columns": {n: _column(n, d, f"doc.{PKG}.{n}" if n in DOC_ATTRS else None)
-                        for n, _, d in cols[: m.ndoc]},
-            "meta": {}, "group": None, "docs": _docs(), "patch_path": f"{PKG}://{yml}",
-            "build_path": None, "unrendered_config": unrendered, "created_at": t,
+            "config": _config(
+                schema=m.layer,
+                materialized=mat,
+                persist_docs=persist,
+                **(incremental if mat == "incremental" else {}),
+                access="protected",
+                freshness=None,
+            ),
+            "tags": [],
+            "description": m.description(env),
+            "columns": {
+                n: _column(n, d, f"doc.{PKG}.{n}" if n in DOC_ATTRS else None)
+                for n, _, d in cols[: m.ndoc]
+            },
+            "meta": {},
+            "group": None,
+            "docs": _docs(),
+            "patch_path": f"{PKG}://{yml}",
+            "build_path": None,
+            "unrendered_config": unrendered,
+            "created_at": t,
             "relation_name": None if mat == "ephemeral" else self.relation(m.uid, env),
-            "raw_code": raw, "doc_blocks": [], "language": "sql",
+            "raw_code": raw,
+            "doc_blocks": [],
+            "language": "sql",
             "refs": [_ref(p.split(".")[-1]) for p in m.parents],
-            "sources": [list(m.source)] if m.source else [], "metrics": [], "functions": [],
-            "depends_on": {"macros": macros, "nodes": [f"source.{PKG}.{'.'.join(m.source)}"]
-                           if m.source else list(m.parents)},
+            "sources": [list(m.source)] if m.source else [],
+            "metrics": [],
+            "functions": [],
+            "depends_on": {
+                "macros": macros,
+                "nodes": [f"source.{PKG}.{'.'.join(m.source)}"] if m.source else list(m.parents),
+            },
             "compiled_path": f"target/compiled/{PKG}/models/{m.folder}/{m.name}.sql",
-            "compiled": True, "compiled_code": code, "extra_ctes_injected": True,
-            "extra_ctes": ctes, "contract": _contract(), "access": "protected", "constraints": [],
-            "version": None, "latest_version": None, "deprecation_date": None,
+            "compiled": True,
+            "compiled_code": code,
+            "extra_ctes_injected": True,
+            "extra_ctes": ctes,
+            "contract": _contract(),
+            "access": "protected",
+            "constraints": [],
+            "version": None,
+            "latest_version": None,
+            "deprecation_date": None,
             "primary_key": [cols[0][0]] if ("unique", cols[0][0], None) in m.tests else [],
             "time_spine": None,
         }
 
     def test_node(self, m: Model, kind: str, col: str, extra: Any, env: str, t: float) -> dict:
-        kwargs: dict[str, Any] = {"column_name": col,
-                                  "model": f"{{{{ get_where_subquery(ref('{m.name}')) }}}}"}
+        kwargs: dict[str, Any] = {
+            "column_name": col,
+            "model": f"{{{{ get_where_subquery(ref('{m.name}')) }}}}",
+        }
         rel, refs, deps = self.relation(m.uid, env), [_ref(m.name)], [m.uid]
         if kind == "relationships":
             name = f"relationships_{m.name}_{col}__{col}__ref_{extra}_"
             kwargs = {"field": col, "to": f"ref('{extra}')", **kwargs}
             refs, deps = [_ref(extra), *refs], [f"model.{PKG}.{extra}", *deps]
-            sql = (f"with child as (\n    select {col} as from_field\n    from {rel}\n"
-                   f"    where {col} is not null\n),\n\nparent as (\n    select {col} as to_field\n"
-                   f"    from {self.relation(deps[0], env)}\n)\n\nselect\n    from_field\n\n"
-                   "from child\nleft join parent\n    on child.from_field = parent.to_field\n\n"
-                   "where parent.to_field is null")
+            sql = (
+                f"with child as (\n    select {col} as from_field\n    from {rel}\n"
+                f"    where {col} is not null\n),\n\nparent as (\n    select {col} as to_field\n"
+                f"    from {self.relation(deps[0], env)}\n)\n\nselect\n    from_field\n\n"
+                "from child\nleft join parent\n    on child.from_field = parent.to_field\n\n"
+                "where parent.to_field is null"
+            )
         elif kind == "accepted_values":
             name = f"accepted_values_{m.name}_{col}__" + "__".join(extra)
             kwargs = {"values": extra, **kwargs}
-            sql = (f"with all_values as (\n\n    select\n        {col} as value_field,\n"
-                   f"        count(*) as n_records\n\n    from {rel}\n    group by {col}\n\n)\n\n"
-                   "select *\nfrom all_values\nwhere value_field not in (\n    "
-                   + ",".join(f"'{v}'" for v in extra) + "\n)")
+            sql = (
+                f"with all_values as (\n\n    select\n        {col} as value_field,\n"
+                f"        count(*) as n_records\n\n    from {rel}\n    group by {col}\n\n)\n\n"
+                "select *\nfrom all_values\nwhere value_field not in (\n    "
+                + ",".join(f"'{v}'" for v in extra)
+                + "\n)"
+            )
         elif kind == "unique":
             name = f"unique_{m.name}_{col}"
-            sql = (f"select\n    {col} as unique_field,\n    count(*) as n_records\n\nfrom {rel}\n"
-                   f"where {col} is not null\ngroup by {col}\nhaving count(*) > 1")
+            sql = (
+                f"select\n    {col} as unique_field,\n    count(*) as n_records\n\nfrom {rel}\n"
+                f"where {col} is not null\ngroup by {col}\nhaving count(*) > 1"
+            )
         else:
             name, sql = f"not_null_{m.name}_{col}", f"select {col}\nfrom {rel}\nwhere {col} is null"
         long = len(name) >= 64  # dbt shortens long generic test names to a hashed alias
@@ -460,41 +727,82 @@ class Project:
         yml = f"models/{m.folder}/_{m.folder.split('/')[-1]}__models.yml"
         raw = f"{{{{ test_{kind}(**_dbt_generic_test_kwargs) }}}}"
         return {
-            "database": DB, "schema": f"{TARGET[env]}_dbt_test__audit", "name": name,
-            "resource_type": "test", "package_name": PKG, "path": f"{alias}.sql",
-            "original_file_path": yml, "unique_id": f"test.{PKG}.{name}.{_h(name, m.uid, n=10)}",
-            "fqn": [PKG, *m.folder.split("/"), name], "alias": alias,
+            "database": DB,
+            "schema": f"{TARGET[env]}_dbt_test__audit",
+            "name": name,
+            "resource_type": "test",
+            "package_name": PKG,
+            "path": f"{alias}.sql",
+            "original_file_path": yml,
+            "unique_id": f"test.{PKG}.{name}.{_h(name, m.uid, n=10)}",
+            "fqn": [PKG, *m.folder.split("/"), name],
+            "alias": alias,
             "checksum": {"name": "none", "checksum": ""},
-            "config": {**TEST_CONFIG, "alias": alias if long else None}, "tags": [],
-            "description": "", "columns": {}, "meta": {}, "group": None, "docs": _docs(),
-            "patch_path": None, "build_path": None,
-            "unrendered_config": {"alias": alias} if long else {}, "created_at": t,
+            "config": {**TEST_CONFIG, "alias": alias if long else None},
+            "tags": [],
+            "description": "",
+            "columns": {},
+            "meta": {},
+            "group": None,
+            "docs": _docs(),
+            "patch_path": None,
+            "build_path": None,
+            "unrendered_config": {"alias": alias} if long else {},
+            "created_at": t,
             "relation_name": None,
             "raw_code": raw + (f'{{{{ config(alias="{alias}") }}}}' if long else ""),
-            "doc_blocks": [], "language": "sql", "refs": refs, "sources": [], "metrics": [],
+            "doc_blocks": [],
+            "language": "sql",
+            "refs": refs,
+            "sources": [],
+            "metrics": [],
             "functions": [],
-            "depends_on": {"macros": [f"macro.dbt.test_{kind}", "macro.dbt.get_where_subquery"],
-                           "nodes": deps},
-            "compiled_path": f"target/compiled/{PKG}/{yml}/{alias}.sql", "compiled": True,
-            "compiled_code": f"\n    \n    \n\n{sql}\n\n\n", "extra_ctes_injected": True,
-            "extra_ctes": [], "contract": _contract(), "column_name": col,
-            "file_key_name": f"models.{m.name}", "attached_node": m.uid,
+            "depends_on": {
+                "macros": [f"macro.dbt.test_{kind}", "macro.dbt.get_where_subquery"],
+                "nodes": deps,
+            },
+            "compiled_path": f"target/compiled/{PKG}/{yml}/{alias}.sql",
+            "compiled": True,
+            "compiled_code": f"\n    \n    \n\n{sql}\n\n\n",
+            "extra_ctes_injected": True,
+            "extra_ctes": [],
+            "contract": _contract(),
+            "column_name": col,
+            "file_key_name": f"models.{m.name}",
+            "attached_node": m.uid,
             "test_metadata": {"name": kind, "kwargs": kwargs, "namespace": None},
         }
 
     def seed_node(self, name: str, env: str, t: float) -> dict:
         return {
-            "database": DB, "schema": f"{TARGET[env]}_seeds", "name": name, "resource_type": "seed",
-            "package_name": PKG, "path": f"{name}.csv", "original_file_path": f"seeds/{name}.csv",
-            "unique_id": f"seed.{PKG}.{name}", "fqn": [PKG, name], "alias": name,
+            "database": DB,
+            "schema": f"{TARGET[env]}_seeds",
+            "name": name,
+            "resource_type": "seed",
+            "package_name": PKG,
+            "path": f"{name}.csv",
+            "original_file_path": f"seeds/{name}.csv",
+            "unique_id": f"seed.{PKG}.{name}",
+            "fqn": [PKG, name],
+            "alias": name,
             "checksum": {"name": "sha256", "checksum": hashlib.sha256(name.encode()).hexdigest()},
-            "config": _config(schema="seeds", materialized="seed", delimiter=",",
-                              quote_columns=None),
-            "tags": [], "description": "", "columns": {}, "meta": {}, "group": None,
-            "docs": _docs(), "patch_path": None, "build_path": None,
-            "unrendered_config": {"schema": "seeds"}, "created_at": t,
-            "relation_name": self.relation(f"seed.{PKG}.{name}", env), "raw_code": "",
-            "doc_blocks": [], "root_path": f"/home/runner/work/{PKG}/{PKG}",
+            "config": _config(
+                schema="seeds", materialized="seed", delimiter=",", quote_columns=None
+            ),
+            "tags": [],
+            "description": "",
+            "columns": {},
+            "meta": {},
+            "group": None,
+            "docs": _docs(),
+            "patch_path": None,
+            "build_path": None,
+            "unrendered_config": {"schema": "seeds"},
+            "created_at": t,
+            "relation_name": self.relation(f"seed.{PKG}.{name}", env),
+            "raw_code": "",
+            "doc_blocks": [],
+            "root_path": f"/home/runner/work/{PKG}/{PKG}",
             "depends_on": {"macros": []},
         }
 
@@ -505,46 +813,87 @@ class Project:
 
     def source_node(self, m: Model, t: float) -> dict:
         (system, table), yml = m.source, f"models/staging/{m.source[0]}/_{m.source[0]}__sources.yml"
-        fresh = {"warn_after": {"count": 24, "period": "hour"},
-                 "error_after": {"count": 48, "period": "hour"}, "filter": None}
-        common = {"loaded_at_field": "_fivetran_synced", "enabled": True, "freshness": fresh,
-                  "loaded_at_query": None, "meta": {}, "tags": []}
+        fresh = {
+            "warn_after": {"count": 24, "period": "hour"},
+            "error_after": {"count": 48, "period": "hour"},
+            "filter": None,
+        }
+        common = {
+            "loaded_at_field": "_fivetran_synced",
+            "enabled": True,
+            "freshness": fresh,
+            "loaded_at_query": None,
+            "meta": {},
+            "tags": [],
+        }
         return {
-            "database": DB, "schema": system, "name": table, "resource_type": "source",
-            "package_name": PKG, "path": yml, "original_file_path": yml,
+            "database": DB,
+            "schema": system,
+            "name": table,
+            "resource_type": "source",
+            "package_name": PKG,
+            "path": yml,
+            "original_file_path": yml,
             "unique_id": f"source.{PKG}.{system}.{table}",
-            "fqn": [PKG, "staging", system, system, table], "source_name": system,
+            "fqn": [PKG, "staging", system, system, table],
+            "source_name": system,
             "source_description": f"Raw {system} data, replicated hourly by Fivetran.",
-            "loader": "fivetran", "identifier": table,
+            "loader": "fivetran",
+            "identifier": table,
             "quoting": {"database": None, "schema": None, "identifier": None, "column": None},
-            "loaded_at_field": "_fivetran_synced", "loaded_at_query": None, "freshness": fresh,
+            "loaded_at_field": "_fivetran_synced",
+            "loaded_at_query": None,
+            "freshness": fresh,
             "external": None,
             "description": f"One record per {m.entity.replace('_', ' ')} in {system}, as loaded.",
             "columns": {n: _column(n, d) for n, _, d in self.source_cols(m)[: m.ndoc // 2 + 1]},
-            "meta": {}, "source_meta": {}, "tags": [],
-            "config": {"enabled": True, "event_time": None, "freshness": fresh,
-                       "loaded_at_field": "_fivetran_synced", "loaded_at_query": None, "meta": {},
-                       "tags": [], "static_analysis": None},
-            "patch_path": None, "unrendered_config": common,
-            "relation_name": f'"{DB}"."{system}"."{table}"', "created_at": t,
-            "unrendered_database": None, "unrendered_schema": None, "doc_blocks": [],
+            "meta": {},
+            "source_meta": {},
+            "tags": [],
+            "config": {
+                "enabled": True,
+                "event_time": None,
+                "freshness": fresh,
+                "loaded_at_field": "_fivetran_synced",
+                "loaded_at_query": None,
+                "meta": {},
+                "tags": [],
+                "static_analysis": None,
+            },
+            "patch_path": None,
+            "unrendered_config": common,
+            "relation_name": f'"{DB}"."{system}"."{table}"',
+            "created_at": t,
+            "unrendered_database": None,
+            "unrendered_schema": None,
+            "doc_blocks": [],
         }
 
     def exposure_node(self, name: str, deps: list, t: float) -> dict:
         return {
-            "name": name, "resource_type": "exposure", "package_name": PKG,
+            "name": name,
+            "resource_type": "exposure",
+            "package_name": PKG,
             "path": "exposures/_exposures.yml",
             "original_file_path": "models/exposures/_exposures.yml",
-            "unique_id": f"exposure.{PKG}.{name}", "fqn": [PKG, "exposures", name],
+            "unique_id": f"exposure.{PKG}.{name}",
+            "fqn": [PKG, "exposures", name],
             "type": "dashboard",
             "owner": {"email": "analytics@acme.example", "name": "Analytics Engineering"},
             "description": f"Looker dashboard '{name}', refreshed every morning.",
-            "label": name.replace("_", " ").title(), "maturity": "high", "meta": {}, "tags": [],
-            "config": {"enabled": True, "tags": [], "meta": {}}, "unrendered_config": {},
+            "label": name.replace("_", " ").title(),
+            "maturity": "high",
+            "meta": {},
+            "tags": [],
+            "config": {"enabled": True, "tags": [], "meta": {}},
+            "unrendered_config": {},
             "url": f"https://looker.acme.example/dashboards/{name}",
             "depends_on": {"macros": [], "nodes": deps},
-            "refs": [_ref(d.split(".")[-1]) for d in deps], "sources": [], "metrics": [],
-            "functions": [], "created_at": t,
+            "refs": [_ref(d.split(".")[-1]) for d in deps],
+            "sources": [],
+            "metrics": [],
+            "functions": [],
+            "created_at": t,
         }
 
     def disabled(self, env: str, t: float) -> dict:
@@ -552,44 +901,159 @@ class Project:
         out = {}
         for name in ("assert_revenue_reconciles_with_ledger", "assert_no_orphan_payments"):
             uid = f"test.{PKG}.{name}"
-            raw = ("{{ config(enabled=false) }}\n\nselect *\n"
-                   "from {{ target.schema }}_marts.ledger_entries\nwhere amount is null")
-            out[uid] = [{
-                "database": DB, "schema": f"{TARGET[env]}_dbt_test__audit", "name": name,
-                "resource_type": "test", "package_name": PKG, "path": f"{name}.sql",
-                "original_file_path": f"tests/{name}.sql", "unique_id": uid, "fqn": [PKG, name],
-                "alias": name,
-                "checksum": {"name": "sha256",
-                             "checksum": hashlib.sha256(raw.encode()).hexdigest()},
-                "config": {**TEST_CONFIG, "enabled": False}, "tags": [], "description": "",
-                "columns": {}, "meta": {}, "group": None, "docs": _docs(), "patch_path": None,
-                "build_path": None, "unrendered_config": {"enabled": False}, "created_at": t,
-                "relation_name": None, "raw_code": raw, "doc_blocks": [], "language": "sql",
-                "refs": [], "sources": [], "metrics": [], "functions": [],
-                "depends_on": {"macros": [], "nodes": []}, "compiled_path": None,
-                "contract": _contract(),
-            }]
+            raw = (
+                "{{ config(enabled=false) }}\n\nselect *\n"
+                "from {{ target.schema }}_marts.ledger_entries\nwhere amount is null"
+            )
+            out[uid] = [
+                {
+                    "database": DB,
+                    "schema": f"{TARGET[env]}_dbt_test__audit",
+                    "name": name,
+                    "resource_type": "test",
+                    "package_name": PKG,
+                    "path": f"{name}.sql",
+                    "original_file_path": f"tests/{name}.sql",
+                    "unique_id": uid,
+                    "fqn": [PKG, name],
+                    "alias": name,
+                    "checksum": {
+                        "name": "sha256",
+                        "checksum": hashlib.sha256(raw.encode()).hexdigest(),
+                    },
+                    "config": {**TEST_CONFIG, "enabled": False},
+                    "tags": [],
+                    "description": "",
+                    "columns": {},
+                    "meta": {},
+                    "group": None,
+                    "docs": _docs(),
+                    "patch_path": None,
+                    "build_path": None,
+                    "unrendered_config": {"enabled": False},
+                    "created_at": t,
+                    "relation_name": None,
+                    "raw_code": raw,
+                    "doc_blocks": [],
+                    "language": "sql",
+                    "refs": [],
+                    "sources": [],
+                    "metrics": [],
+                    "functions": [],
+                    "depends_on": {"macros": [], "nodes": []},
+                    "compiled_path": None,
+                    "contract": _contract(),
+                }
+            ]
         return out
 
 
 # ---- macros: an adapter-sized set (dbt, dbt_postgres, dbt_utils and the project's) ------------
-VERBS = "get create drop alter rename truncate list check make build validate render apply".split()
-OBJECTS = """columns_in_relation table_as view_as schema relation indexes grants catalog relations
-    column_comment relation_comment temp_relation backup_relation intermediate_relation merge_sql
-    delete_insert_sql insert_overwrite_sql append_sql empty_subquery_sql revoke_sql replace_sql
-    materialized_view_as hooks batch_sql constraints column_schema select_sql limit_sql
-    snapshot_staging_table timestamp_field unit_test_sql fixture_sql seed_column_type""".split()
-UTILS = """star generate_surrogate_key date_spine pivot unpivot union_relations get_column_values
-    deduplicate safe_add safe_divide safe_subtract group_by get_filtered_columns_in_relation
-    get_relations_by_pattern get_relations_by_prefix get_tables_by_pattern_sql
-    get_query_results_as_dict get_single_value nullcheck nullcheck_table haversine_distance
-    width_bucket surrogate_key generate_series get_intervals_between get_url_host get_url_path
-    get_url_parameter expression_is_true recency at_least_one not_constant not_empty_string
-    cardinality_equality not_null_proportion not_accepted_values relationships_where
-    mutually_exclusive_ranges sequential_values unique_combination_of_columns accepted_range
-    equal_rowcount fewer_rows_than equality slugify log_info pretty_time pretty_log_format
-    degrees_to_radians array_append_values split_part_safe""".split()
-IMPL = ["""{% macro @N@(@A@) -%}
+VERBS = [
+    "get",
+    "create",
+    "drop",
+    "alter",
+    "rename",
+    "truncate",
+    "list",
+    "check",
+    "make",
+    "build",
+    "validate",
+    "render",
+    "apply",
+]
+OBJECTS = [
+    "columns_in_relation",
+    "table_as",
+    "view_as",
+    "schema",
+    "relation",
+    "indexes",
+    "grants",
+    "catalog",
+    "relations",
+    "column_comment",
+    "relation_comment",
+    "temp_relation",
+    "backup_relation",
+    "intermediate_relation",
+    "merge_sql",
+    "delete_insert_sql",
+    "insert_overwrite_sql",
+    "append_sql",
+    "empty_subquery_sql",
+    "revoke_sql",
+    "replace_sql",
+    "materialized_view_as",
+    "hooks",
+    "batch_sql",
+    "constraints",
+    "column_schema",
+    "select_sql",
+    "limit_sql",
+    "snapshot_staging_table",
+    "timestamp_field",
+    "unit_test_sql",
+    "fixture_sql",
+    "seed_column_type",
+]
+UTILS = [
+    "star",
+    "generate_surrogate_key",
+    "date_spine",
+    "pivot",
+    "unpivot",
+    "union_relations",
+    "get_column_values",
+    "deduplicate",
+    "safe_add",
+    "safe_divide",
+    "safe_subtract",
+    "group_by",
+    "get_filtered_columns_in_relation",
+    "get_relations_by_pattern",
+    "get_relations_by_prefix",
+    "get_tables_by_pattern_sql",
+    "get_query_results_as_dict",
+    "get_single_value",
+    "nullcheck",
+    "nullcheck_table",
+    "haversine_distance",
+    "width_bucket",
+    "surrogate_key",
+    "generate_series",
+    "get_intervals_between",
+    "get_url_host",
+    "get_url_path",
+    "get_url_parameter",
+    "expression_is_true",
+    "recency",
+    "at_least_one",
+    "not_constant",
+    "not_empty_string",
+    "cardinality_equality",
+    "not_null_proportion",
+    "not_accepted_values",
+    "relationships_where",
+    "mutually_exclusive_ranges",
+    "sequential_values",
+    "unique_combination_of_columns",
+    "accepted_range",
+    "equal_rowcount",
+    "fewer_rows_than",
+    "equality",
+    "slugify",
+    "log_info",
+    "pretty_time",
+    "pretty_log_format",
+    "degrees_to_radians",
+    "array_append_values",
+    "split_part_safe",
+]
+IMPL = [
+    """{% macro @N@(@A@) -%}
   {% call statement('@N@', fetch_result=True) %}
     select
         column_name,
@@ -606,7 +1070,8 @@ IMPL = ["""{% macro @N@(@A@) -%}
   {% endcall %}
   {% set table = load_result('@N@').table %}
   {{ return(sql_convert_columns_in_relation(table)) }}
-{%- endmacro %}""", """{% macro @N@(@A@) -%}
+{%- endmacro %}""",
+    """{% macro @N@(@A@) -%}
   {%- set sql_header = config.get('sql_header', none) -%}
   {{ sql_header if sql_header is not none }}
   {%- set contract_config = config.get('contract') -%}
@@ -624,7 +1089,8 @@ IMPL = ["""{% macro @N@(@A@) -%}
   (
     {{ sql }}
   );
-{%- endmacro %}""", """{% macro @N@(@A@) -%}
+{%- endmacro %}""",
+    """{% macro @N@(@A@) -%}
   {#-- Build a quoted, comma separated list; strings are names, objects are columns --#}
   {%- set results = [] -%}
   {%- for item in @R@ -%}
@@ -635,7 +1101,8 @@ IMPL = ["""{% macro @N@(@A@) -%}
     {%- endif -%}
   {%- endfor -%}
   {{ return(results | join(', ')) }}
-{%- endmacro %}"""]
+{%- endmacro %}""",
+]
 MATERIALIZATION = """{% materialization @N@, default %}
   {%- set existing_relation = load_cached_relation(this) -%}
   {%- set target_relation = this.incorporate(type='table') %}
@@ -674,21 +1141,23 @@ MATERIALIZATION = """{% materialization @N@, default %}
 GENERIC_TESTS = {
     "not_null": "select {{ column_list }}\nfrom {{ model }}\nwhere {{ column_name }} is null",
     "unique": "select\n    {{ column_name }} as unique_field,\n    count(*) as n_records\n\n"
-              "from {{ model }}\nwhere {{ column_name }} is not null\n"
-              "group by {{ column_name }}\nhaving count(*) > 1",
+    "from {{ model }}\nwhere {{ column_name }} is not null\n"
+    "group by {{ column_name }}\nhaving count(*) > 1",
     "accepted_values": "with all_values as (\n    select {{ column_name }} as value_field\n"
-                       "    from {{ model }}\n)\nselect * from all_values\nwhere value_field not in"
-                       " ({% for v in values %}'{{ v }}'{% if not loop.last %},{% endif %}"
-                       "{% endfor %})",
+    "    from {{ model }}\n)\nselect * from all_values\nwhere value_field not in"
+    " ({% for v in values %}'{{ v }}'{% if not loop.last %},{% endif %}"
+    "{% endfor %})",
     "relationships": "with child as (\n    select {{ column_name }} as from_field\n"
-                     "    from {{ model }}\n    where {{ column_name }} is not null\n),\n"
-                     "parent as (\n    select {{ field }} as to_field\n    from {{ to }}\n)\n"
-                     "select from_field\nfrom child\n"
-                     "left join parent on child.from_field = parent.to_field\n"
-                     "where parent.to_field is null",
+    "    from {{ model }}\n    where {{ column_name }} is not null\n),\n"
+    "parent as (\n    select {{ field }} as to_field\n    from {{ to }}\n)\n"
+    "select from_field\nfrom child\n"
+    "left join parent on child.from_field = parent.to_field\n"
+    "where parent.to_field is null",
 }
 CORE = {  # name: (path, macro_sql, depends_on)
-    "statement": ("macros/etc/statement.sql", """\
+    "statement": (
+        "macros/etc/statement.sql",
+        """\
 {%- macro statement(name=None, fetch_result=False, auto_begin=True, language='sql') -%}
   {%- if execute: -%}
     {%- set compiled_code = caller() -%}
@@ -697,24 +1166,36 @@ CORE = {  # name: (path, macro_sql, depends_on)
       {{ store_result(name, response=res, agate_table=table) }}
     {%- endif -%}
   {%- endif -%}
-{%- endmacro %}""", []),
-    "should_full_refresh": ("macros/materializations/configs.sql", """\
+{%- endmacro %}""",
+        [],
+    ),
+    "should_full_refresh": (
+        "macros/materializations/configs.sql",
+        """\
 {% macro should_full_refresh() %}
   {% set config_full_refresh = config.get('full_refresh') %}
   {% if config_full_refresh is none %}
     {% set config_full_refresh = flags.FULL_REFRESH %}
   {% endif %}
   {% do return(config_full_refresh) %}
-{% endmacro %}""", []),
-    "should_store_failures": ("macros/materializations/configs.sql", """\
+{% endmacro %}""",
+        [],
+    ),
+    "should_store_failures": (
+        "macros/materializations/configs.sql",
+        """\
 {% macro should_store_failures() %}
   {% set config_store_failures = config.get('store_failures') %}
   {% if config_store_failures is none %}
     {% set config_store_failures = flags.STORE_FAILURES %}
   {% endif %}
   {% do return(config_store_failures) %}
-{% endmacro %}""", []),
-    "is_incremental": ("macros/materializations/models/incremental/is_incremental.sql", """\
+{% endmacro %}""",
+        [],
+    ),
+    "is_incremental": (
+        "macros/materializations/models/incremental/is_incremental.sql",
+        """\
 {% macro is_incremental() %}
     {% if not execute %}
         {{ return(False) }}
@@ -723,12 +1204,20 @@ CORE = {  # name: (path, macro_sql, depends_on)
         {{ return(relation is not none and relation.type == 'table'
                   and model.config.materialized == 'incremental' and not should_full_refresh()) }}
     {% endif %}
-{% endmacro %}""", ["macro.dbt.should_full_refresh"]),
-    "get_where_subquery": ("macros/generic_test_sql/where_subquery.sql", """\
+{% endmacro %}""",
+        ["macro.dbt.should_full_refresh"],
+    ),
+    "get_where_subquery": (
+        "macros/generic_test_sql/where_subquery.sql",
+        """\
 {% macro get_where_subquery(relation) -%}
     {% do return(adapter.dispatch('get_where_subquery', 'dbt')(relation)) %}
-{%- endmacro %}""", ["macro.dbt.default__get_where_subquery"]),
-    "default__get_where_subquery": ("macros/generic_test_sql/where_subquery.sql", """\
+{%- endmacro %}""",
+        ["macro.dbt.default__get_where_subquery"],
+    ),
+    "default__get_where_subquery": (
+        "macros/generic_test_sql/where_subquery.sql",
+        """\
 {% macro default__get_where_subquery(relation) -%}
     {% set where = config.get('where', '') %}
     {% if where %}
@@ -736,10 +1225,14 @@ CORE = {  # name: (path, macro_sql, depends_on)
     {%- else -%}
         {% do return(relation) %}
     {%- endif -%}
-{%- endmacro %}""", []),
+{%- endmacro %}""",
+        [],
+    ),
 }
-CENTS = {"base": "({{ column_name }} / 100)::numeric(16, {{ scale }})",
-         "current": "round(({{ column_name }} / 100)::numeric, {{ scale }})"}
+CENTS = {
+    "base": "({{ column_name }} / 100)::numeric(16, {{ scale }})",
+    "current": "round(({{ column_name }} / 100)::numeric, {{ scale }})",
+}
 PROJECT_MACROS = {
     "generate_schema_name": """\
 {% macro generate_schema_name(custom_schema_name, node) -%}
@@ -762,54 +1255,115 @@ def macros(env: str, t: float) -> dict:
 
     def add(pkg: str, name: str, path: str, sql: str, deps: list, langs: Any = None) -> None:
         uid = f"macro.{pkg}.{name}"
-        out[uid] = {"name": name, "resource_type": "macro", "package_name": pkg, "path": path,
-                    "original_file_path": path, "unique_id": uid, "macro_sql": sql,
-                    "depends_on": {"macros": deps}, "description": "", "meta": {},
-                    "docs": _docs(), "config": {"meta": {}, "docs": _docs()}, "patch_path": None,
-                    "arguments": [], "created_at": t + len(out) * 1e-4,
-                    "supported_languages": langs}
+        out[uid] = {
+            "name": name,
+            "resource_type": "macro",
+            "package_name": pkg,
+            "path": path,
+            "original_file_path": path,
+            "unique_id": uid,
+            "macro_sql": sql,
+            "depends_on": {"macros": deps},
+            "description": "",
+            "meta": {},
+            "docs": _docs(),
+            "config": {"meta": {}, "docs": _docs()},
+            "patch_path": None,
+            "arguments": [],
+            "created_at": t + len(out) * 1e-4,
+            "supported_languages": langs,
+        }
 
     def family(pkg: str, name: str, path: str, i: int, postgres: bool) -> None:
         """A dispatching macro, its default__ implementation and maybe a postgres__ one."""
-        args = ["relation", "relation, sql", "from_relation, to_relation", "columns, quote=true",
-                "model, config"][i % 5]
-        impl = (f"macro.dbt_postgres.postgres__{name}" if postgres
-                else f"macro.{pkg}.default__{name}")
+        args = [
+            "relation",
+            "relation, sql",
+            "from_relation, to_relation",
+            "columns, quote=true",
+            "model, config",
+        ][i % 5]
+        impl = (
+            f"macro.dbt_postgres.postgres__{name}" if postgres else f"macro.{pkg}.default__{name}"
+        )
         call = args.replace("=true", "")
-        add(pkg, name, path, f"{{% macro {name}({args}) -%}}\n  {{{{ return(adapter.dispatch("
-            f"'{name}', '{pkg}')({call})) }}}}\n{{%- endmacro %}}", [impl])
+        add(
+            pkg,
+            name,
+            path,
+            f"{{% macro {name}({args}) -%}}\n  {{{{ return(adapter.dispatch("
+            f"'{name}', '{pkg}')({call})) }}}}\n{{%- endmacro %}}",
+            [impl],
+        )
         body = IMPL[i % 3].replace("@A@", args).replace("@R@", args.split(",")[0])
         deps = ["macro.dbt.statement"] if i % 3 == 0 else []
         add(pkg, f"default__{name}", path, body.replace("@N@", f"default__{name}"), deps)
         if postgres:
-            add("dbt_postgres", f"postgres__{name}", "macros/adapters.sql",
-                body.replace("@N@", f"postgres__{name}"), deps)
+            add(
+                "dbt_postgres",
+                f"postgres__{name}",
+                "macros/adapters.sql",
+                body.replace("@N@", f"postgres__{name}"),
+                deps,
+            )
 
     for name, (path, sql, deps) in CORE.items():
         add("dbt", name, path, sql, deps)
     for kind, sql in GENERIC_TESTS.items():
-        args = "model, column_name" + {"accepted_values": ", values",
-                                       "relationships": ", to, field"}.get(kind, "")
-        add("dbt", f"test_{kind}", "tests/generic/builtin.sql",
+        args = "model, column_name" + {
+            "accepted_values": ", values",
+            "relationships": ", to, field",
+        }.get(kind, "")
+        add(
+            "dbt",
+            f"test_{kind}",
+            "tests/generic/builtin.sql",
             f"{{% test {kind}({args}) %}}\n    {{% set macro = adapter.dispatch('test_{kind}', "
             f"'dbt') %}}\n    {{{{ macro({args}) }}}}\n{{% endtest %}}",
-            [f"macro.dbt.default__test_{kind}"])
-        add("dbt", f"default__test_{kind}", f"macros/generic_test_sql/{kind}.sql",
+            [f"macro.dbt.default__test_{kind}"],
+        )
+        add(
+            "dbt",
+            f"default__test_{kind}",
+            f"macros/generic_test_sql/{kind}.sql",
             f"{{% macro default__test_{kind}({args}) %}}\n\n{{% set column_list = '*' if "
             f"should_store_failures() else column_name %}}\n\n{sql}\n\n{{% endmacro %}}",
-            ["macro.dbt.should_store_failures"])
-    for kind in "table view incremental seed snapshot test unit materialized_view clone".split():
-        add("dbt", f"materialization_{kind}_default", f"macros/materializations/{kind}.sql",
-            MATERIALIZATION.replace("@N@", kind), ["macro.dbt.statement"], ["sql"])
+            ["macro.dbt.should_store_failures"],
+        )
+    for kind in [
+        "table",
+        "view",
+        "incremental",
+        "seed",
+        "snapshot",
+        "test",
+        "unit",
+        "materialized_view",
+        "clone",
+    ]:
+        add(
+            "dbt",
+            f"materialization_{kind}_default",
+            f"macros/materializations/{kind}.sql",
+            MATERIALIZATION.replace("@N@", kind),
+            ["macro.dbt.statement"],
+            ["sql"],
+        )
     pairs = [f"{v}_{o}" for o in OBJECTS for v in VERBS]
     random.Random(1).shuffle(pairs)
     for i, name in enumerate(pairs[:205]):
         family("dbt", name, f"macros/adapters/{name.split('_', 1)[1]}.sql", i, i % 4 == 0)
     for i, name in enumerate(UTILS):
         family("dbt_utils", name, f"macros/sql/{name}.sql", i, False)
-    add(PKG, "cents_to_dollars", "macros/cents_to_dollars.sql",
-        "{% macro cents_to_dollars(column_name, scale=2) -%}\n    " + CENTS[env]
-        + "\n{%- endmacro %}", [])
+    add(
+        PKG,
+        "cents_to_dollars",
+        "macros/cents_to_dollars.sql",
+        "{% macro cents_to_dollars(column_name, scale=2) -%}\n    "
+        + CENTS[env]
+        + "\n{%- endmacro %}",
+        [],
+    )
     for name, sql in PROJECT_MACROS.items():
         add(PKG, name, f"macros/{name}.sql", sql, [])
     return out
@@ -817,7 +1371,7 @@ def macros(env: str, t: float) -> dict:
 
 # ---- artifacts ----------------------------------------------------------------------------------
 def _stamp(ts: float, suffix: str = "Z") -> str:
-    micros = int(round(ts * 1e6)) % 10**6
+    micros = round(ts * 1e6) % 10**6
     return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(ts)) + f".{micros:06d}{suffix}"
 
 
@@ -836,20 +1390,33 @@ def build_manifest(p: Project, env: str) -> dict:
         if m.source:
             sources[f"source.{PKG}.{'.'.join(m.source)}"] = p.source_node(m, t + 12 + m.idx * 1e-3)
     exposures = {f"exposure.{PKG}.{n}": p.exposure_node(n, deps, t + 14) for n, deps in p.exposures}
-    docs = {f"doc.{PKG}.{n}": {"name": n, "resource_type": "doc", "package_name": PKG,
-                               "path": "docs/columns.md",
-                               "original_file_path": "models/docs/columns.md",
-                               "unique_id": f"doc.{PKG}.{n}", "block_contents": d}
-            for n, _, d in ATTRS}
+    docs = {
+        f"doc.{PKG}.{n}": {
+            "name": n,
+            "resource_type": "doc",
+            "package_name": PKG,
+            "path": "docs/columns.md",
+            "original_file_path": "models/docs/columns.md",
+            "unique_id": f"doc.{PKG}.{n}",
+            "block_contents": d,
+        }
+        for n, _, d in ATTRS
+    }
     docs["doc.dbt.__overview__"] = {
-        "name": "__overview__", "resource_type": "doc", "package_name": "dbt",
-        "path": "overview.md", "original_file_path": "docs/overview.md",
+        "name": "__overview__",
+        "resource_type": "doc",
+        "package_name": "dbt",
+        "path": "overview.md",
+        "original_file_path": "docs/overview.md",
         "unique_id": "doc.dbt.__overview__",
         "block_contents": "### Welcome!\n\nThis is the documentation of the acme dbt project.\n\n"
-                          "Browse models with the Project and Database tabs, and follow their "
-                          "dependencies in the lineage graph."}
-    parent_map = {uid: sorted(n.get("depends_on", {}).get("nodes", []))
-                  for uid, n in (*nodes.items(), *sources.items(), *exposures.items())}
+        "Browse models with the Project and Database tabs, and follow their "
+        "dependencies in the lineage graph.",
+    }
+    parent_map = {
+        uid: sorted(n.get("depends_on", {}).get("nodes", []))
+        for uid, n in (*nodes.items(), *sources.items(), *exposures.items())
+    }
     child_map: dict[str, list] = {uid: [] for uid in parent_map}
     for uid, ups in parent_map.items():
         for up in ups:
@@ -859,38 +1426,72 @@ def build_manifest(p: Project, env: str) -> dict:
     return {
         "metadata": {
             "dbt_schema_version": "https://schemas.getdbt.com/dbt/manifest/v12.json",
-            "dbt_version": DBT_VERSION, "generated_at": _stamp(t + 20),
+            "dbt_version": DBT_VERSION,
+            "generated_at": _stamp(t + 20),
             "invocation_id": str(uuid.UUID(_h(p.seed, env))),
-            "invocation_started_at": _stamp(t - 30, "+00:00"), "env": {}, "project_name": PKG,
-            "project_id": _h(PKG), "user_id": None, "send_anonymous_usage_stats": False,
+            "invocation_started_at": _stamp(t - 30, "+00:00"),
+            "env": {},
+            "project_name": PKG,
+            "project_id": _h(PKG),
+            "user_id": None,
+            "send_anonymous_usage_stats": False,
             "adapter_type": "postgres",
             "quoting": {"database": True, "schema": True, "identifier": True, "column": None},
-            "run_started_at": _stamp(t - 29.9997, "+00:00")},
-        "nodes": nodes, "sources": sources, "macros": macros(env, t - 3), "docs": docs,
-        "exposures": exposures, "metrics": {}, "groups": {}, "selectors": {},
-        "disabled": p.disabled(env, t + 2), "parent_map": parent_map, "child_map": child_map,
-        "group_map": {}, "saved_queries": {}, "semantic_models": {}, "unit_tests": {},
+            "run_started_at": _stamp(t - 29.9997, "+00:00"),
+        },
+        "nodes": nodes,
+        "sources": sources,
+        "macros": macros(env, t - 3),
+        "docs": docs,
+        "exposures": exposures,
+        "metrics": {},
+        "groups": {},
+        "selectors": {},
+        "disabled": p.disabled(env, t + 2),
+        "parent_map": parent_map,
+        "child_map": child_map,
+        "group_map": {},
+        "saved_queries": {},
+        "semantic_models": {},
+        "unit_tests": {},
         "functions": {},
     }
 
 
 def build_catalog(p: Project, env: str) -> dict:
-    def table(uid: str, schema: str, name: str, kind: str, cols: list, comment: str | None,
-              ndoc: int) -> dict:
-        return {"metadata": {"type": kind, "schema": schema, "name": name, "database": DB,
-                             "comment": comment, "owner": "dbt"},
-                "columns": {n: {"type": t, "index": i + 1, "name": n,
-                                "comment": d if i < ndoc else None}
-                            for i, (n, t, d) in enumerate(cols)},
-                "stats": STATS, "unique_id": uid}
+    def table(
+        uid: str, schema: str, name: str, kind: str, cols: list, comment: str | None, ndoc: int
+    ) -> dict:
+        return {
+            "metadata": {
+                "type": kind,
+                "schema": schema,
+                "name": name,
+                "database": DB,
+                "comment": comment,
+                "owner": "dbt",
+            },
+            "columns": {
+                n: {"type": t, "index": i + 1, "name": n, "comment": d if i < ndoc else None}
+                for i, (n, t, d) in enumerate(cols)
+            },
+            "stats": STATS,
+            "unique_id": uid,
+        }
 
     nodes, sources = {}, {}
-    seed_cols = [("id", "integer"), ("code", "text"), ("label", "text"), ("sort_order", "integer"),
-                 ("is_active", "boolean")]
+    seed_cols = [
+        ("id", "integer"),
+        ("code", "text"),
+        ("label", "text"),
+        ("sort_order", "integer"),
+        ("is_active", "boolean"),
+    ]
     for s in p.seeds:
         uid = f"seed.{PKG}.{s}"
-        nodes[uid] = table(uid, f"{TARGET[env]}_seeds", s, "BASE TABLE",
-                           [(*c, "") for c in seed_cols], None, 0)
+        nodes[uid] = table(
+            uid, f"{TARGET[env]}_seeds", s, "BASE TABLE", [(*c, "") for c in seed_cols], None, 0
+        )
     for m in p.models:
         if not p.exists(m, env):
             continue
@@ -899,15 +1500,29 @@ def build_catalog(p: Project, env: str) -> dict:
             sources[uid] = table(uid, *m.source, "BASE TABLE", p.source_cols(m), None, 0)
         mat, persist = m.materialized(env), m.layer == "marts"  # persist_docs -> comments
         if mat != "ephemeral":
-            nodes[m.uid] = table(m.uid, f"{TARGET[env]}_{m.layer}", m.name,
-                                 "VIEW" if mat == "view" else "BASE TABLE", m.columns(env),
-                                 m.description(env) if persist else None, m.ndoc if persist else 0)
+            nodes[m.uid] = table(
+                m.uid,
+                f"{TARGET[env]}_{m.layer}",
+                m.name,
+                "VIEW" if mat == "view" else "BASE TABLE",
+                m.columns(env),
+                m.description(env) if persist else None,
+                m.ndoc if persist else 0,
+            )
     t = CLOCK[env] + 27
-    return {"metadata": {"dbt_schema_version": "https://schemas.getdbt.com/dbt/catalog/v1.json",
-                         "dbt_version": DBT_VERSION, "generated_at": _stamp(t),
-                         "invocation_id": str(uuid.UUID(_h(p.seed, env))),
-                         "invocation_started_at": _stamp(t - 7), "env": {}},
-            "nodes": nodes, "sources": sources, "errors": None}
+    return {
+        "metadata": {
+            "dbt_schema_version": "https://schemas.getdbt.com/dbt/catalog/v1.json",
+            "dbt_version": DBT_VERSION,
+            "generated_at": _stamp(t),
+            "invocation_id": str(uuid.UUID(_h(p.seed, env))),
+            "invocation_started_at": _stamp(t - 7),
+            "env": {},
+        },
+        "nodes": nodes,
+        "sources": sources,
+        "errors": None,
+    }
 
 
 def write_json(path: Path, obj: dict) -> int:
@@ -941,10 +1556,16 @@ def validate(out_dir: Path) -> dict:
         kinds: dict[str, int] = {}
         for n in man["nodes"].values():
             kinds[n["resource_type"]] = kinds.get(n["resource_type"], 0) + 1
-        counts[env] = {**kinds, "sources": len(man["sources"]), "exposures": len(man["exposures"]),
-                       "macros": len(man["macros"]), "docs": len(man["docs"]),
-                       "disabled": len(man["disabled"]), "catalog_nodes": len(cat["nodes"]),
-                       "catalog_sources": len(cat["sources"])}
+        counts[env] = {
+            **kinds,
+            "sources": len(man["sources"]),
+            "exposures": len(man["exposures"]),
+            "macros": len(man["macros"]),
+            "docs": len(man["docs"]),
+            "disabled": len(man["disabled"]),
+            "catalog_nodes": len(cat["nodes"]),
+            "catalog_sources": len(cat["sources"]),
+        }
         del man, cat, graph
     return counts
 
@@ -962,25 +1583,35 @@ def make_project(out_dir: Path, n_models: int, *, seed: int = 0, check: bool = T
     p = Project(n_models, seed)
     files = {}
     for env, sub in (("base", "target-base"), ("current", "target")):
-        files[f"{sub}/manifest.json"] = write_json(out_dir / sub / "manifest.json",
-                                                   build_manifest(p, env))
-        files[f"{sub}/catalog.json"] = write_json(out_dir / sub / "catalog.json",
-                                                  build_catalog(p, env))
+        files[f"{sub}/manifest.json"] = write_json(
+            out_dir / sub / "manifest.json", build_manifest(p, env)
+        )
+        files[f"{sub}/catalog.json"] = write_json(
+            out_dir / sub / "catalog.json", build_catalog(p, env)
+        )
     generated = time.perf_counter() - start
     label = {"added": "added", "removed": "removed", "type": "type_changed"}
     summary = {
-        "out_dir": str(out_dir), "n_models": n_models, "seed": seed, "files": files,
-        "modified": {"raw_code": [m.uid for m in p.models if m.code],
-                     "config": [m.uid for m in p.models if m.config],
-                     "description": [m.uid for m in p.models if m.desc],
-                     "macro": [m.uid for m in p.models if m.macro and m.env == "both"]},
-        "catalog_columns": {m.uid: {label[m.code]: [m.columns("current" if m.code == "added"
-                                                              else "base")[-1][0]]}
-                            for m in p.models if m.code in label},
+        "out_dir": str(out_dir),
+        "n_models": n_models,
+        "seed": seed,
+        "files": files,
+        "modified": {
+            "raw_code": [m.uid for m in p.models if m.code],
+            "config": [m.uid for m in p.models if m.config],
+            "description": [m.uid for m in p.models if m.desc],
+            "macro": [m.uid for m in p.models if m.macro and m.env == "both"],
+        },
+        "catalog_columns": {
+            m.uid: {label[m.code]: [m.columns("current" if m.code == "added" else "base")[-1][0]]}
+            for m in p.models
+            if m.code in label
+        },
         "added": [m.uid for m in p.models if m.env == "current"],
         "removed": [m.uid for m in p.models if m.env == "base"],
-        "removed_sources": [f"source.{PKG}.{'.'.join(m.source)}"
-                            for m in p.models if m.env == "base" and m.source],
+        "removed_sources": [
+            f"source.{PKG}.{'.'.join(m.source)}" for m in p.models if m.env == "base" and m.source
+        ],
         "changed_macros": [f"macro.{PKG}.cents_to_dollars"],
         "generate_seconds": round(generated, 2),
     }
@@ -1002,11 +1633,16 @@ def main(argv: list[str] | None = None) -> None:
         print(f"{args.out / name}: {size / 1e6:.1f} MB")
     for env, c in s.get("counts", {}).items():
         print(f"{env}: " + ", ".join(f"{k} {v}" for k, v in c.items()))
-    print("modified: " + ", ".join(f"{k} {len(v)}" for k, v in s["modified"].items())
-          + f"; catalog column changes {len(s['catalog_columns'])}; added {len(s['added'])}; "
-          f"removed {len(s['removed'])}; removed sources {len(s['removed_sources'])}")
-    print(f"generated in {s['generate_seconds']} s"
-          + (f", validated in {s['validate_seconds']} s" if "validate_seconds" in s else ""))
+    print(
+        "modified: "
+        + ", ".join(f"{k} {len(v)}" for k, v in s["modified"].items())
+        + f"; catalog column changes {len(s['catalog_columns'])}; added {len(s['added'])}; "
+        f"removed {len(s['removed'])}; removed sources {len(s['removed_sources'])}"
+    )
+    print(
+        f"generated in {s['generate_seconds']} s"
+        + (f", validated in {s['validate_seconds']} s" if "validate_seconds" in s else "")
+    )
 
 
 if __name__ == "__main__":

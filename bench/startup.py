@@ -53,8 +53,20 @@ def one_run(project: Path, ready_path: str, loader: str) -> dict[str, object]:
     port = free_port()
     start = time.perf_counter()
     proc = subprocess.Popen(
-        [sys.executable, "-m", "recce_trio", "server", "--port", str(port),
-         "--project-dir", str(project), "--log-level", "warning", "--loader", loader],
+        [
+            sys.executable,
+            "-m",
+            "recce_trio",
+            "server",
+            "--port",
+            str(port),
+            "--project-dir",
+            str(project),
+            "--log-level",
+            "warning",
+            "--loader",
+            loader,
+        ],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
@@ -107,9 +119,15 @@ def one_run(project: Path, ready_path: str, loader: str) -> dict[str, object]:
     finally:
         proc.send_signal(signal.SIGTERM)
         proc.wait(timeout=60)
-    worker_rss = max((perf.get("counts") or {}).get(k, 0) for k in
-                     ("curr_manifest_worker_rss_kb", "base_manifest_worker_rss_kb",
-                      "curr_catalog_worker_rss_kb", "base_catalog_worker_rss_kb"))
+    worker_rss = max(
+        (perf.get("counts") or {}).get(k, 0)
+        for k in (
+            "curr_manifest_worker_rss_kb",
+            "base_manifest_worker_rss_kb",
+            "curr_catalog_worker_rss_kb",
+            "base_catalog_worker_rss_kb",
+        )
+    )
     return {
         "port_open": port_open,
         "health_200": health_ok,
@@ -157,22 +175,29 @@ print(repr(results))
 
 
 def decode_floor(project: Path) -> dict[str, float]:
-    files = [str(project / d / f"{k}.json") for d in ("target", "target-base")
-             for k in ("manifest", "catalog") if (project / d / f"{k}.json").exists()]
-    out = subprocess.run([sys.executable, "-c", DECODE_FLOOR, *files],
-                         check=True, capture_output=True, text=True).stdout
+    files = [
+        str(project / d / f"{k}.json")
+        for d in ("target", "target-base")
+        for k in ("manifest", "catalog")
+        if (project / d / f"{k}.json").exists()
+    ]
+    out = subprocess.run(
+        [sys.executable, "-c", DECODE_FLOOR, *files], check=True, capture_output=True, text=True
+    ).stdout
     result: dict[str, float] = eval(out)  # our own repr of a dict of floats
     return result
 
 
 def spread(values: list[float], scale: float = 1000.0) -> str:
-    return (f"min {min(values) * scale:8.1f}  median {statistics.median(values) * scale:8.1f}"
-            f"  max {max(values) * scale:8.1f}")
+    return (
+        f"min {min(values) * scale:8.1f}  median {statistics.median(values) * scale:8.1f}"
+        f"  max {max(values) * scale:8.1f}"
+    )
 
 
 def percentile(values: list[float], q: float) -> float:
     ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))]
+    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
 
 
 def main() -> None:
@@ -183,12 +208,18 @@ def main() -> None:
     parser.add_argument("--loader", choices=["process", "thread"], default="process")
     args = parser.parse_args()
     project: Path = args.project_dir
-    sizes = {f"{d}/{k}": (project / d / k).stat().st_size for d in ("target", "target-base")
-             for k in ("manifest.json", "catalog.json") if (project / d / k).exists()}
+    sizes = {
+        f"{d}/{k}": (project / d / k).stat().st_size
+        for d in ("target", "target-base")
+        for k in ("manifest.json", "catalog.json")
+        if (project / d / k).exists()
+    }
     total_mb = sum(sizes.values()) / 1e6
     print(f"project {project}: " + ", ".join(f"{k} {v / 1e6:.1f} MB" for k, v in sizes.items()))
-    print(f"python {sys.version.split()[0]}, {os.cpu_count()} cores, loader={args.loader}, "
-          f"{args.runs} runs\n")
+    print(
+        f"python {sys.version.split()[0]}, {os.cpu_count()} cores, loader={args.loader}, "
+        f"{args.runs} runs\n"
+    )
 
     imports = import_floor(args.runs)
     floors = decode_floor(project)
@@ -198,15 +229,23 @@ def main() -> None:
     print("times from process start, ms:")
     for key in ("port_open", "health_200", "ready"):
         print(f"  {key:<12} {spread([run[key] for run in runs])}")  # type: ignore[misc]
-    print(f"\n/api/health while loading ({len(latencies)} probes, every {PROBE_INTERVAL_S * 1000:.0f} ms), ms:")
+    print(
+        f"\n/api/health while loading ({len(latencies)} probes, "
+        f"every {PROBE_INTERVAL_S * 1000:.0f} ms), ms:"
+    )
     if latencies:
-        print(f"  p50 {percentile(latencies, .5) * 1000:.1f}  p99 {percentile(latencies, .99) * 1000:.1f}"
-              f"  max {max(latencies) * 1000:.1f}")
+        print(
+            f"  p50 {percentile(latencies, 0.5) * 1000:.1f}"
+            f"  p99 {percentile(latencies, 0.99) * 1000:.1f}"
+            f"  max {max(latencies) * 1000:.1f}"
+        )
     server_rss = [run["server_rss_mb"] for run in runs]
     worker_rss = [run["worker_rss_mb"] for run in runs]
-    print(f"\npeak RSS, MB: server {spread(server_rss, 1)}; largest decoder process "  # type: ignore[arg-type]
-          f"{max(worker_rss):.0f}; artifacts total {total_mb:.0f} MB "  # type: ignore[type-var]
-          f"(server peak / artifacts = {statistics.median(server_rss) / total_mb:.2f}x)")  # type: ignore[arg-type]
+    print(
+        f"\npeak RSS, MB: server {spread(server_rss, 1)}; largest decoder process "  # type: ignore[arg-type]
+        f"{max(worker_rss):.0f}; artifacts total {total_mb:.0f} MB "  # type: ignore[type-var]
+        f"(server peak / artifacts = {statistics.median(server_rss) / total_mb:.2f}x)"
+    )  # type: ignore[arg-type]
     print("\nfloors, ms:")
     print(f"  interpreter + imports   {spread(imports)}")
     for name, seconds in sorted(floors.items(), key=lambda kv: kv[1]):
@@ -214,7 +253,7 @@ def main() -> None:
     decode_min = min(floors.values())
     health = statistics.median([run["health_200"] for run in runs])  # type: ignore[misc]
     ready = statistics.median([run["ready"] for run in runs])  # type: ignore[misc]
-    p99 = percentile(latencies, .99) if latencies else 0.0
+    p99 = percentile(latencies, 0.99) if latencies else 0.0
     print("\ntargets:")
     print(f"  health 200 - import floor = {(health - min(imports)) * 1000:.0f} ms (target <= 150)")
     print(f"  health p99 while loading  = {p99 * 1000:.1f} ms (target <= 50)")

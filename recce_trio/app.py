@@ -167,9 +167,7 @@ async def _load_and_build(state: ServerState) -> None:
             )
             state.artifacts = await session.merge_state_file(state.artifacts, paths)
         await session.finish_load(state.artifacts)
-        state.review = await trio.to_thread.run_sync(
-            _build_review, state, abandon_on_cancel=True
-        )
+        state.review = await trio.to_thread.run_sync(_build_review, state, abandon_on_cancel=True)
     finally:
         if gc_was_enabled:
             gc.enable()

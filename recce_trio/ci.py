@@ -10,19 +10,22 @@ from typing import Any
 import msgspec
 
 from recce_trio import runs
+from recce_trio import state as statefile
+from recce_trio.artifacts.files import ArtifactPaths
 from recce_trio.checks import (
     CONFIG_FILE,
-    Checklist,
     FAILED,
     FINISHED,
     SERVER_RUN_TYPES,
     Check,
+    Checklist,
     Run,
     preset_checks,
     read_preset_checks,
 )
 from recce_trio.config import ServerConfig
 from recce_trio.errors import RecceTrioError
+from recce_trio.loading import LoadedArtifacts
 from recce_trio.session import (
     ARTIFACT_KEYS,
     Source,
@@ -32,9 +35,6 @@ from recce_trio.session import (
     read_sources,
     review_artifacts,
 )
-from recce_trio import state as statefile
-from recce_trio.artifacts.files import ArtifactPaths
-from recce_trio.loading import LoadedArtifacts
 from recce_trio.state import write_atomic
 
 
@@ -115,9 +115,7 @@ class OfflineReview:
         )
 
 
-def load_offline(
-    config: ServerConfig, *, state_file: Path | None, review: bool
-) -> OfflineReview:
+def load_offline(config: ServerConfig, *, state_file: Path | None, review: bool) -> OfflineReview:
     """Like the server's load: review mode reads everything from ``state_file``; otherwise
     target/ and target-base/ are read and ``state_file`` (if it exists) merged in."""
     from recce_trio.artifacts import read_catalog, read_manifest
@@ -136,9 +134,7 @@ def load_offline(
     else:
         paths = ArtifactPaths.from_dirs(config.target_dir, config.target_base_dir)
         current_manifest = read_manifest(paths.current_manifest)
-        base_manifest = (
-            current_manifest if paths.single_env else read_manifest(paths.base_manifest)
-        )
+        base_manifest = current_manifest if paths.single_env else read_manifest(paths.base_manifest)
 
         def catalog(path: Path) -> Any:
             return read_catalog(path) if path.exists() else None

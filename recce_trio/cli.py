@@ -60,7 +60,9 @@ def cli() -> None:
     help="Base environment's artifacts, relative to the project dir. Without it the server "
     "starts in single-environment mode. [default: target-base]",
 )
-@click.option("--review", is_flag=True, default=None, help="Review mode: artifacts from STATE_FILE.")
+@click.option(
+    "--review", is_flag=True, default=None, help="Review mode: artifacts from STATE_FILE."
+)
 @click.option(
     "--startup-timeout",
     type=float,
@@ -88,9 +90,7 @@ def cli() -> None:
     default=None,
     help="A Hypercorn TOML config whose settings apply; these options win over it.",
 )
-@click.option(
-    "--log-level", type=click.Choice(LOG_LEVELS), default="info", show_default=True
-)
+@click.option("--log-level", type=click.Choice(LOG_LEVELS), default="info", show_default=True)
 @click.option(
     "--demo", is_flag=True, default=None, help="Serve the bundled demo artifacts (a small shop)."
 )
@@ -248,9 +248,9 @@ def summary(state_file: Path | None, **options: Any) -> None:
     From STATE_FILE (its artifacts and checks) if given, else from target/ and target-base/.
     Exits 1 if the input cannot be read.
     """
+    from recce_trio.ci import load_offline
     from recce_trio.diff import build_lineage_diff
     from recce_trio.errors import RecceTrioError
-    from recce_trio.ci import load_offline
     from recce_trio.summary import build_summary
 
     try:
@@ -300,17 +300,15 @@ def run_command(
     diffs are computed, checks that need a warehouse are kept but skipped. Exits 0 even when
     checks fail or are skipped; 1 when the artifacts, the state file or recce.yml cannot be read.
     """
-    from recce_trio.errors import RecceTrioError
     from recce_trio.ci import run_checks
+    from recce_trio.errors import RecceTrioError
 
     try:
         config = ServerConfig.from_mapping(options)
     except ConfigError as exc:
         raise click.UsageError(str(exc)) from None
     try:
-        report = run_checks(
-            config, state_file=state_file, output=output, summary_path=summary_path
-        )
+        report = run_checks(config, state_file=state_file, output=output, summary_path=summary_path)
     except RecceTrioError as exc:
         _fail(str(exc))
     except OSError as exc:
@@ -327,4 +325,3 @@ def version() -> None:
 
 def main() -> None:
     cli()
-

@@ -83,7 +83,7 @@ class ServerConfig:
 
     @classmethod
     def from_mapping(cls, values: Mapping[str, Any]) -> ServerConfig:
-        """Build from field names to raw values (strings are converted); unknown keys are refused."""
+        """Build from field names to raw values (strings converted); unknown keys refused."""
         fields = {f.name: f for f in dataclasses.fields(cls)}
         kwargs: dict[str, Any] = {}
         for key, raw in values.items():
@@ -97,9 +97,7 @@ class ServerConfig:
         return cls(**kwargs)
 
     @classmethod
-    def from_env(
-        cls, environ: Mapping[str, str] | None = None, **overrides: Any
-    ) -> ServerConfig:
+    def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: Any) -> ServerConfig:
         """Settings from ``RECCE_*`` environment variables, then ``overrides`` (non-None win)."""
         environ = os.environ if environ is None else environ
         values: dict[str, Any] = {}

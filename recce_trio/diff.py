@@ -10,8 +10,14 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
-from recce_trio.artifacts.records import TEST_CONFIG_MODIFIERS
-from recce_trio.artifacts.records import Catalog, CatalogTable, Manifest, Macro, Node
+from recce_trio.artifacts.records import (
+    TEST_CONFIG_MODIFIERS,
+    Catalog,
+    CatalogTable,
+    Macro,
+    Manifest,
+    Node,
+)
 from recce_trio.lineage import Lineage, build_lineage
 
 if TYPE_CHECKING:
@@ -150,7 +156,7 @@ class StateComparison:
 
     def _modified(self, kind: str, new: Node, old: Node | None) -> bool:
         # StateSelectorMethod.check_modified_content
-        if old is None:
+        if old is None:  # noqa: SIM108 - the comment belongs to this branch
             # ParsedNode and UnitTestDefinition.same_contents(None) are False; sources,
             # exposures, metrics, semantic models and saved queries answer True ("not a change").
             different = kind in (NODE, UNIT_TEST)
@@ -308,8 +314,11 @@ def same_config(kind: str, new: Node, old: Node) -> bool:
         excluded = _METRIC_CONFIG_EXCLUDED
     else:
         excluded = _NOTHING
-    return all(_compare_key(mine, others, key) for key in mine.keys() | others.keys()
-               if key not in excluded)
+    return all(
+        _compare_key(mine, others, key)
+        for key in mine.keys() | others.keys()
+        if key not in excluded
+    )
 
 
 def same_persisted_description(kind: str, new: Node, old: Node) -> bool:
@@ -398,7 +407,8 @@ def _macros_reaching_changes(
     """dbt's ``_macros_modified`` (changed, added, removed) closed over callers: a node whose
     depends_on.macros meets this set is ``state:modified.macros``."""
     changed = {
-        uid for uid, macro in current.items()
+        uid
+        for uid, macro in current.items()
         if uid not in base or base[uid].sql_digest != macro.sql_digest
     }
     changed.update(uid for uid in base if uid not in current)

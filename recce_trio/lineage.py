@@ -48,8 +48,12 @@ class LineageNodes(Mapping[str, dict[str, Any]]):
         self._ids = [
             uid for uid, node in manifest.nodes.items() if node.resource_type in LINEAGE_NODE_TYPES
         ]
-        for part in (manifest.sources, manifest.exposures, manifest.metrics,
-                     manifest.semantic_models):
+        for part in (
+            manifest.sources,
+            manifest.exposures,
+            manifest.metrics,
+            manifest.semantic_models,
+        ):
             self._ids.extend(uid for uid in part if uid not in manifest.nodes)
         self._id_set = frozenset(self._ids)
 
@@ -178,7 +182,7 @@ def column_flags(manifest: Manifest) -> dict[str, tuple[frozenset[str], frozense
         column = node.column_name or meta.kwargs.get("column_name")
         if not isinstance(column, str) or not column:
             continue
-        target = (not_null if kind == "not_null" else unique)
+        target = not_null if kind == "not_null" else unique
         for parent in _tested_nodes(node):
             target.setdefault(parent, set()).add(_column_key(column))
     return {
@@ -216,8 +220,13 @@ def _checksum(node: Node) -> dict[str, str] | None:
 def _parent_map(manifest: Manifest, nodes: Mapping[str, Any]) -> dict[str, list[str]]:
     """dbt's parent_map (sorted depends_on.nodes; seeds have no parents) restricted to ``nodes``."""
     parent_map: dict[str, list[str]] = {}
-    for part in (manifest.nodes, manifest.sources, manifest.exposures, manifest.metrics,
-                 manifest.semantic_models):
+    for part in (
+        manifest.nodes,
+        manifest.sources,
+        manifest.exposures,
+        manifest.metrics,
+        manifest.semantic_models,
+    ):
         for uid, node in part.items():
             if uid not in nodes:
                 continue

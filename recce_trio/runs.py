@@ -257,4 +257,3 @@ def aggregate(
                 continue
             result.setdefault(key, {})[run.type] = {"run_id": run.run_id, "result": node_result}
     return result
-

@@ -6,9 +6,9 @@ from __future__ import annotations
 import fnmatch
 import re
 from collections.abc import Iterable
-from itertools import chain
 from dataclasses import dataclass
 from fnmatch import fnmatchcase
+from itertools import chain
 from typing import Any
 
 from recce_trio.artifacts.records import Manifest, Node
@@ -165,9 +165,7 @@ def _check_value(raw: str, method: str, value: str) -> None:
             f"invalid test type selector {raw!r}: expected generic, singular, unit or data"
         )
     if method in ("result", "source_status"):
-        raise SelectorError(
-            f"selector {raw!r} needs run results, which recce-trio does not read"
-        )
+        raise SelectorError(f"selector {raw!r} needs run results, which recce-trio does not read")
 
 
 def select_nodes(

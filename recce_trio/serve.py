@@ -70,7 +70,10 @@ async def _serve_until_stopped(app: object, hypercorn: HypercornConfig, state: S
         await nursery.start(_watch_signals, stop)
         binds = await nursery.start(partial(serve, app, hypercorn, shutdown_trigger=stop.wait))
         for url in binds:
-            print(f"recce-trio {'demo ' if state.config.demo else ''}serving on {url}", file=sys.stderr)
+            print(
+                f"recce-trio {'demo ' if state.config.demo else ''}serving on {url}",
+                file=sys.stderr,
+            )
         sys.stderr.flush()
         nursery.start_soon(show_progress, state, sys.stderr)
         await stop.wait()
@@ -122,7 +125,9 @@ async def show_progress(state: ServerState, stream: TextIO) -> None:
         stream.write(f"{render_progress(state)}\nstartup stopped: shutting down\n")
     elif state.phase == READY:
         total = state.tracker.to_dict()["timings"] or {}
-        stream.write(f"{render_progress(state)}\nready in {total.get('startup_total', 0) / 1000:.2f} s\n")
+        stream.write(
+            f"{render_progress(state)}\nready in {total.get('startup_total', 0) / 1000:.2f} s\n"
+        )
     else:
         name = type(state.error).__name__ if state.error else "unknown error"
         stream.write(

@@ -160,7 +160,7 @@ def git_branch(project_dir: Path) -> dict[str, str] | None:
         if head.is_file():
             text = head.read_text(errors="replace").strip()
             prefix = "ref: refs/heads/"
-            return {"branch": text[len(prefix):]} if text.startswith(prefix) else None
+            return {"branch": text[len(prefix) :]} if text.startswith(prefix) else None
     return None
 
 

@@ -71,9 +71,9 @@ class _Artifacts(msgspec.Struct):
 
 
 class _Document(msgspec.Struct):
-    metadata: _Metadata | None | msgspec.UnsetType = msgspec.UNSET
-    runs: list[Run] | None | msgspec.UnsetType = msgspec.UNSET
-    checks: list[Check] | None | msgspec.UnsetType = msgspec.UNSET
+    metadata: _Metadata | msgspec.UnsetType | None = msgspec.UNSET
+    runs: list[Run] | msgspec.UnsetType | None = msgspec.UNSET
+    checks: list[Check] | msgspec.UnsetType | None = msgspec.UNSET
     artifacts: _Artifacts | msgspec.UnsetType = msgspec.UNSET
     git: msgspec.Raw = msgspec.Raw(b"null")
     pull_request: msgspec.Raw = msgspec.Raw(b"null")
@@ -117,9 +117,7 @@ def decode_state(data: bytes, *, path: Path | str) -> RecceState:
             hint="Restore it from a backup or move it away to start a new one; recce-trio "
             "will not overwrite it.",
         ) from None
-    if all(
-        value is msgspec.UNSET for value in (doc.runs, doc.checks, doc.artifacts)
-    ):
+    if all(value is msgspec.UNSET for value in (doc.runs, doc.checks, doc.artifacts)):
         raise NotAStateFileError(
             f"{path} is not a Recce state file (it has no runs, checks or artifacts).",
             path=path,
@@ -205,8 +203,7 @@ def encode_state(
         "runs": msgspec.Raw(runs_json),
         "checks": msgspec.Raw(checks_json),
         "artifacts": {
-            env: {kind: _raw_or_none(artifacts.get((env, kind))) for kind in KINDS}
-            for env in ENVS
+            env: {kind: _raw_or_none(artifacts.get((env, kind))) for kind in KINDS} for env in ENVS
         },
     }
     if git is not None:

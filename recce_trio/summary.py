@@ -36,9 +36,9 @@ def _when(text: str | None) -> str:
 
 
 def _node(lineage_diff: Any, uid: str) -> dict[str, Any]:
-    node: dict[str, Any] = lineage_diff.current["nodes"].get(uid) or lineage_diff.base[
-        "nodes"
-    ].get(uid, {})
+    node: dict[str, Any] = lineage_diff.current["nodes"].get(uid) or lineage_diff.base["nodes"].get(
+        uid, {}
+    )
     return node
 
 
@@ -131,9 +131,7 @@ def check_status(check: Check, last_run: Run | None) -> str:
     return "⏳ Pending review"
 
 
-def build_summary(
-    lineage_diff: Any, checks: list[Check], runs: list[Run]
-) -> str:
+def build_summary(lineage_diff: Any, checks: list[Check], runs: list[Run]) -> str:
     """The whole markdown summary."""
     out = ["# Recce Summary", "", "## Manifest Information", ""]
     out += ["| | Manifest | Catalog |", "|---|---|---|"]

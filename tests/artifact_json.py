@@ -1,4 +1,4 @@
-"""Small, valid dbt artifacts written as JSON files, for server tests (dbt 1.11 / schema v12 shape)."""
+"""Small, valid dbt artifacts written as JSON files for server tests (dbt 1.11, schema v12)."""
 
 from __future__ import annotations
 
@@ -42,7 +42,10 @@ def _model(project: str, name: str, sql: str, parents: list[str], **extra: Any) 
 
 
 def manifest(
-    models: dict[str, str] | None = None, *, project: str = "shop", generated_at: str = "2026-01-01T00:00:00Z"
+    models: dict[str, str] | None = None,
+    *,
+    project: str = "shop",
+    generated_at: str = "2026-01-01T00:00:00Z",
 ) -> dict[str, Any]:
     """A manifest with a source and a chain of models named in ``models`` (name -> SQL)."""
     models = models if models is not None else {"stg_orders": "select 1", "orders": "select 2"}
@@ -113,12 +116,21 @@ def manifest(
     }
 
 
-def catalog(tables: dict[str, dict[str, str]], *, generated_at: str = "2026-01-01T00:00:00Z") -> dict[str, Any]:
+def catalog(
+    tables: dict[str, dict[str, str]], *, generated_at: str = "2026-01-01T00:00:00Z"
+) -> dict[str, Any]:
     """A catalog: unique_id -> {column name: type}, columns in the given order."""
     nodes = {
         uid: {
             "unique_id": uid,
-            "metadata": {"type": "VIEW", "schema": "main", "name": uid.split(".")[-1], "database": "db", "comment": None, "owner": None},
+            "metadata": {
+                "type": "VIEW",
+                "schema": "main",
+                "name": uid.split(".")[-1],
+                "database": "db",
+                "comment": None,
+                "owner": None,
+            },
             "columns": {
                 name: {"type": typ, "index": i + 1, "name": name, "comment": None}
                 for i, (name, typ) in enumerate(cols.items())
@@ -128,7 +140,13 @@ def catalog(tables: dict[str, dict[str, str]], *, generated_at: str = "2026-01-0
         for uid, cols in tables.items()
     }
     return {
-        "metadata": {"dbt_schema_version": CATALOG_V1, "dbt_version": "1.11.0", "generated_at": generated_at, "invocation_id": None, "env": {}},
+        "metadata": {
+            "dbt_schema_version": CATALOG_V1,
+            "dbt_version": "1.11.0",
+            "generated_at": generated_at,
+            "invocation_id": None,
+            "env": {},
+        },
         "nodes": nodes,
         "sources": {},
         "errors": None,
@@ -145,10 +163,17 @@ def write_project(
     with_base: bool = True,
 ) -> Path:
     """Write target/ and (unless ``with_base`` is false) target-base/ under ``root``."""
-    current = current if current is not None else manifest({"stg_orders": "select 1", "orders": "select 3"})
+    current = (
+        current
+        if current is not None
+        else manifest({"stg_orders": "select 1", "orders": "select 3"})
+    )
     base = base if base is not None else manifest()
     cols = {"model.shop.orders": {"id": "integer", "amount": "double"}}
-    files = {"target/manifest.json": current, "target/catalog.json": current_catalog or catalog(cols)}
+    files = {
+        "target/manifest.json": current,
+        "target/catalog.json": current_catalog or catalog(cols),
+    }
     if with_base:
         files["target-base/manifest.json"] = base
         files["target-base/catalog.json"] = base_catalog or catalog(cols)

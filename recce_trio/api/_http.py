@@ -73,6 +73,4 @@ def path_uuid(value: str, name: str) -> str:
     try:
         return str(uuid.UUID(value))
     except ValueError:
-        raise _invalid(
-            ["path", name], "Input should be a valid UUID", "uuid_parsing"
-        ) from None
+        raise _invalid(["path", name], "Input should be a valid UUID", "uuid_parsing") from None

@@ -1,4 +1,4 @@
-"""Server-level endpoints: health, startup figures, instance info, flags, version, keep-alive, ws."""
+"""Server-level endpoints: health, startup figures, instance info, flags, version, ws."""
 
 from __future__ import annotations
 

@@ -111,4 +111,6 @@ def register(app: Quart) -> None:
     app.add_url_rule("/api/info", view_func=info, methods=["GET"])
     app.add_url_rule("/api/select", view_func=select, methods=["POST"])
     app.add_url_rule("/api/model/<path:model_id>", view_func=model, methods=["GET"])
-    app.add_url_rule("/api/models/<path:model_id>", view_func=model, methods=["GET"], endpoint="models")
+    app.add_url_rule(
+        "/api/models/<path:model_id>", view_func=model, methods=["GET"], endpoint="models"
+    )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import trio
 from quart import Quart, Response, current_app, send_from_directory
 from werkzeug.security import safe_join
 
@@ -18,7 +19,7 @@ def ui_dir() -> Path:
 async def page(path: str) -> Response:
     root = ui_dir()
     target = safe_join(str(root), path) if path else None
-    if target is not None and Path(target).is_file():
+    if target is not None and await trio.Path(target).is_file():
         response = await send_from_directory(root, path)
         if "/assets/" in f"/{path}" or path.startswith("_next/"):
             response.cache_control.max_age = 31536000
@@ -26,7 +27,7 @@ async def page(path: str) -> Response:
         return response
     # Client-side routes (e.g. /lineage/) get the app shell; a static export may have its own.
     for candidate in (f"{path.rstrip('/')}/index.html", "index.html"):
-        if (root / candidate).is_file():
+        if await trio.Path(root / candidate).is_file():
             response = await send_from_directory(root, candidate)
             response.cache_control.no_store = True
             return response

@@ -113,8 +113,14 @@ async def wait_run(run_id: str) -> Response:
         timeout = WAIT_CAP_S if raw is None else min(float(int(raw)), WAIT_CAP_S)
     except ValueError:
         raise HTTPError(
-            422, [{"type": "int_parsing", "loc": ["query", "timeout"],
-                   "msg": "Input should be a valid integer"}]  # fmt: skip
+            422,
+            [
+                {
+                    "type": "int_parsing",
+                    "loc": ["query", "timeout"],
+                    "msg": "Input should be a valid integer",
+                }
+            ],
         ) from None
     task = review.running.get(run.run_id)
     if task is not None:

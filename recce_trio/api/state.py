@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 
@@ -53,10 +54,8 @@ async def _save_as(*, rename: bool) -> Response:
     await _write(review.save(new, force=True))
     review.set_state_file(new)
     if rename and old is not None and old != new:
-        try:
+        with contextlib.suppress(FileNotFoundError):
             await trio.to_thread.run_sync(os.remove, old)
-        except FileNotFoundError:
-            pass
     return Response("", 200, mimetype="text/plain")
 
 

@@ -171,9 +171,7 @@ _macro = msgspec.json.Decoder(Macro)
 Chunk = tuple[str, list[tuple[str, Any]]]
 
 
-def iter_manifest(
-    data: bytes, *, path: Path | str, chunk: int = 256
-) -> Iterator[Manifest | Chunk]:
+def iter_manifest(data: bytes, *, path: Path | str, chunk: int = 256) -> Iterator[Manifest | Chunk]:
     """The same content as ``decode_manifest``, delivered in pieces: first the manifest with
     its record sections empty, then ``(section, [(unique_id, record), ...])`` chunks (section
     "macros" holds ``Macro`` records). Decoding record by record lets a caller pass records
@@ -183,13 +181,17 @@ def iter_manifest(
     if head is None or head.schema_version == 0:
         # Metadata at the end (Fusion v20) or before v1: small files; decode them whole.
         whole = decode_manifest(data, path=path)
-        sections = {name: list(getattr(whole, name).items()) for name in (*RECORD_SECTIONS, "macros")}
+        sections = {
+            name: list(getattr(whole, name).items()) for name in (*RECORD_SECTIONS, "macros")
+        }
         yield msgspec.structs.replace(whole, **{name: {} for name in sections})
         for name, items in sections.items():
             for start in range(0, len(items), chunk):
                 yield name, items[start : start + chunk]
         return
-    version = check_artifact(head, want="manifest", supported=SUPPORTED_MANIFEST_VERSIONS, path=path)
+    version = check_artifact(
+        head, want="manifest", supported=SUPPORTED_MANIFEST_VERSIONS, path=path
+    )
     try:
         skeleton = _skeleton.decode(data)
     except (msgspec.DecodeError, RecursionError) as exc:

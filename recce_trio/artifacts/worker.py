@@ -26,9 +26,9 @@ import sys
 import tempfile
 import threading
 from collections.abc import Callable, Iterator
-from queue import SimpleQueue
 from pathlib import Path
-from typing import Any, BinaryIO
+from queue import SimpleQueue
+from typing import BinaryIO
 
 import msgspec
 
@@ -62,7 +62,9 @@ def _frames(kind: str, path: Path) -> Iterator[tuple[bytes, bytes]]:
         if kind == "manifest":
             # Record by record, so the parent can decode the first frames while the rest of
             # the file is still being decoded here.
-            pieces = iter_manifest(read_artifact_bytes(path, kind="manifest"), path=path, chunk=CHUNK)
+            pieces = iter_manifest(
+                read_artifact_bytes(path, kind="manifest"), path=path, chunk=CHUNK
+            )
             yield b"H", enc.encode(next(pieces))
             for section, records in pieces:
                 if section == "macros":
@@ -149,7 +151,7 @@ class DecoderProcess:
     def __init__(self, kind: str, path: Path) -> None:
         self.kind = kind
         self.path = path
-        self._stderr = tempfile.TemporaryFile()
+        self._stderr = tempfile.TemporaryFile()  # noqa: SIM115 - closed by close()
         self.process = subprocess.Popen(
             [sys.executable, "-c", _BOOTSTRAP, kind, str(path)],
             stdin=subprocess.DEVNULL,

@@ -32,6 +32,12 @@ async def get_json(client: Any, path: str) -> tuple[int, Any]:
     return response.status_code, json.loads(await response.get_data())
 
 
+async def manifest_state(client: Any) -> str:
+    _, health = await get_json(client, "/api/health")
+    state: str = health["artifacts"]["curr_manifest"]["state"]
+    return state
+
+
 async def wait_until_ready(client: Any) -> dict[str, Any]:
     app_state = client.app.extensions["recce"]
     with trio.fail_after(20):
@@ -93,9 +99,7 @@ async def test_health_answers_while_loading_and_gate_waits_then_passes(project: 
             page = await client.get("/")
             assert page.status_code == 200
             with trio.fail_after(10):
-                while (await get_json(client, "/api/health"))[1]["artifacts"]["curr_manifest"][
-                    "state"
-                ] != "loading":
+                while await manifest_state(client) != "loading":  # noqa: ASYNC110 - polls HTTP
                     await trio.sleep(0.01)
             assert "gated" not in results
             await feed(fifo, manifest())
@@ -143,7 +147,9 @@ def _break_truncated(project: Path) -> str:
 
 
 def _break_foreign(project: Path) -> str:
-    (project / "target" / "manifest.json").write_text(json.dumps({"name": "my-app", "version": "1"}))
+    (project / "target" / "manifest.json").write_text(
+        json.dumps({"name": "my-app", "version": "1"})
+    )
     return "NotADbtArtifactError"
 
 
@@ -175,14 +181,19 @@ async def test_failed_start_gives_503_and_names_the_error(
     async with running(project, loader=loader) as (_, client):
         health = await wait_until_ready(client)
         status, body = await get_json(client, GATED)
-    assert (status, body) == (503, {"error": "Server startup failed. Check server logs for details."})
+    assert (status, body) == (
+        503,
+        {"error": "Server startup failed. Check server logs for details."},
+    )
     assert health["ready"] is False
     assert health["error"] == expected
     failed = [k for k, v in health["artifacts"].items() if v["state"] == "failed"]
     assert len(failed) == 1
     # Health never reveals paths or messages; the log says what and where, once.
     assert str(project) not in json.dumps(health)
-    errors = [r for r in caplog.records if r.levelname == "ERROR" and "startup failed" in r.getMessage()]
+    errors = [
+        r for r in caplog.records if r.levelname == "ERROR" and "startup failed" in r.getMessage()
+    ]
     assert len(errors) == 1
     assert "manifest" in errors[0].getMessage()
 

@@ -64,11 +64,14 @@ def test_lineage_diff(folder: Path) -> None:
 
     for uid, entry in result.diff.items():
         status = entry["change_status"]
-        assert status == {
-            (True, True): "modified",
-            (True, False): "removed",
-            (False, True): "added",
-        }[(uid in base_nodes, uid in current_nodes)], uid
+        assert (
+            status
+            == {
+                (True, True): "modified",
+                (True, False): "removed",
+                (False, True): "added",
+            }[(uid in base_nodes, uid in current_nodes)]
+        ), uid
         if status == "modified":
             assert uid in modified_nodes(base, current), uid
             assert entry["change"]["category"] == "unknown"

@@ -116,7 +116,7 @@ def test_sigterm_answers_a_request_held_at_the_gate(project: Path) -> None:
 
 
 def test_failed_start_keeps_serving_health_with_the_error(project: Path) -> None:
-    (project / "target" / "manifest.json").write_text("{\"metadata\": ")
+    (project / "target" / "manifest.json").write_text('{"metadata": ')
     server = Server(["server", "--port", "0", "--project-dir", str(project)])
     health = wait_ready(server.url)
     assert health == {**health, "ready": False, "error": "ArtifactDecodeError"}
@@ -171,7 +171,7 @@ def test_port_in_use_exits_1_with_hint(served: Server) -> None:
 
 def test_hypercorn_config_typo_is_refused(tmp_path: Path) -> None:
     toml = tmp_path / "hypercorn.toml"
-    toml.write_text('graceful_timout = 5\n')
+    toml.write_text("graceful_timout = 5\n")
     result = run_cli("server", "--hypercorn-config", str(toml))
     assert result.returncode == 2
     assert "graceful_timeout" in result.stderr

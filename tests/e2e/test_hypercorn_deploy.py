@@ -1,4 +1,4 @@
-"""Deploying with the Hypercorn CLI and the documented config file, settings from the environment."""
+"""Deploying with the Hypercorn CLI and the documented config file; settings from the env."""
 
 from __future__ import annotations
 
@@ -21,9 +21,13 @@ URL = re.compile(r"Running on (http://\S+)")
 def test_hypercorn_config_deployment_serves_and_stops_gracefully(project: Path) -> None:
     proc = subprocess.Popen(
         [
-            sys.executable, "-m", "hypercorn",
-            "--config", str(REPO / "docs" / "hypercorn.toml"),
-            "--bind", "127.0.0.1:0",
+            sys.executable,
+            "-m",
+            "hypercorn",
+            "--config",
+            str(REPO / "docs" / "hypercorn.toml"),
+            "--bind",
+            "127.0.0.1:0",
             "recce_trio.asgi:app",
         ],
         stdout=subprocess.PIPE,

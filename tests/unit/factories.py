@@ -90,9 +90,7 @@ def seed(name: str, checksum: str = "abc", *, package: str = PROJECT, **fields: 
     )
 
 
-def source(
-    source_name: str, name: str, *, package: str = PROJECT, **fields: Any
-) -> Node:
+def source(source_name: str, name: str, *, package: str = PROJECT, **fields: Any) -> Node:
     fields.setdefault("fqn", [package, "staging", source_name, name])
     fields.setdefault("config", {"enabled": True})
     fields.setdefault("quoting", {"database": None, "schema": None, "identifier": None})
@@ -218,8 +216,9 @@ def semantic_model(name: str, node: Node, **fields: Any) -> Node:
     )
 
 
-def macro(name: str, sql: str = "{% macro x() %}1{% endmacro %}", *, calls: Iterable[str] = ()
-          ) -> Macro:  # fmt: skip
+def macro(
+    name: str, sql: str = "{% macro x() %}1{% endmacro %}", *, calls: Iterable[str] = ()
+) -> Macro:
     return Macro(
         unique_id=f"macro.{PROJECT}.{name}",
         name=name,
@@ -245,9 +244,11 @@ def manifest(*nodes: Node, macros: Iterable[Macro] = (), project: str = PROJECT)
         parts[_PARTS.get(node.resource_type, "nodes")][node.unique_id] = node
     return Manifest(
         metadata=ManifestMetadata(
-            project_name=project, adapter_type="duckdb", dbt_version="1.11.0",
+            project_name=project,
+            adapter_type="duckdb",
+            dbt_version="1.11.0",
             generated_at="2026-01-01T00:00:00Z",
-        ),  # fmt: skip
+        ),
         macros={m.unique_id: m for m in macros},
         schema_version=12,
         **parts,  # type: ignore[arg-type]

@@ -236,9 +236,7 @@ def test_removed_nodes_are_not_selected_by_dbt():
     assert modified_nodes(base, current) == set()
     assert removed_nodes(base, current) == {gone.unique_id}
     # recce-trio (like Recce's merged manifest) selects them
-    assert gone.unique_id in StateComparison(base, current).select(
-        "modified", include_removed=True
-    )
+    assert gone.unique_id in StateComparison(base, current).select("modified", include_removed=True)
 
 
 @pytest.mark.parametrize(
@@ -314,9 +312,7 @@ def test_metric_rules():
 
 def test_semantic_model_rules():
     base = semantic_model("orders_sm", ORDERS)
-    assert checks(base, replace(base, entities=[{"name": "id", "type": "foreign"}])) == {
-        "modified"
-    }
+    assert checks(base, replace(base, entities=[{"name": "id", "type": "foreign"}])) == {"modified"}
     assert checks(base, replace(base, description="d")) == {"modified"}
     assert checks(base, replace(base, meta={"x": 1})) == set()
 

@@ -35,8 +35,12 @@ TESTS = (
 MANIFEST = manifest(RAW, COUNTRIES, STG, ORDERS, DASH, REVENUE, SM, *TESTS)
 CATALOG = catalog(
     nodes={
-        ORDERS.unique_id: [("code", "text"), ("order_id", "int"), ("amount", "int"),
-                           ("status", "t")]  # fmt: skip
+        ORDERS.unique_id: [
+            ("code", "text"),
+            ("order_id", "int"),
+            ("amount", "int"),
+            ("status", "t"),
+        ]
     },
     sources={RAW.unique_id: [("id", "int"), ("payload", "json")]},
 )
@@ -45,9 +49,14 @@ CATALOG = catalog(
 def test_node_shapes():
     nodes = build_lineage(MANIFEST, CATALOG)["nodes"]
     assert set(nodes) == {
-        RAW.unique_id, COUNTRIES.unique_id, STG.unique_id, ORDERS.unique_id,
-        DASH.unique_id, REVENUE.unique_id, SM.unique_id,
-    }  # fmt: skip
+        RAW.unique_id,
+        COUNTRIES.unique_id,
+        STG.unique_id,
+        ORDERS.unique_id,
+        DASH.unique_id,
+        REVENUE.unique_id,
+        SM.unique_id,
+    }
     stg = nodes[STG.unique_id]
     assert stg == {
         "id": STG.unique_id,
@@ -66,12 +75,19 @@ def test_node_shapes():
         "resource_type": "source",
         "package_name": "shop",
         "config": RAW.config,
-        "columns": {"id": {"name": "id", "type": "int"}, "payload": {"name": "payload",
-                                                                       "type": "json"}},
-    }  # fmt: skip
+        "columns": {
+            "id": {"name": "id", "type": "int"},
+            "payload": {"name": "payload", "type": "json"},
+        },
+    }
     for other in (DASH, REVENUE, SM):
-        assert set(nodes[other.unique_id]) == {"id", "name", "resource_type", "package_name",
-                                              "config"}  # fmt: skip
+        assert set(nodes[other.unique_id]) == {
+            "id",
+            "name",
+            "resource_type",
+            "package_name",
+            "config",
+        }
 
 
 def test_columns_follow_catalog_index_with_test_flags():
@@ -93,14 +109,15 @@ def test_flags_survive_hashed_test_names_and_upper_case_catalogs():
     )
     snowflake = catalog(nodes={ORDERS.unique_id: [("ORDER_ID", "NUMBER")]})
     orders = build_lineage(manifest(ORDERS, hashed), snowflake)["nodes"][ORDERS.unique_id]
-    assert orders["columns"] == {"ORDER_ID": {"name": "ORDER_ID", "type": "NUMBER",
-                                              "unique": True}}  # fmt: skip
+    assert orders["columns"] == {"ORDER_ID": {"name": "ORDER_ID", "type": "NUMBER", "unique": True}}
     assert orders["primary_key"] == "ORDER_ID"
 
 
 def test_flags_only_from_builtin_tests():
-    other_pkg = replace(generic_test("unique", ORDERS, "order_id"), test_metadata=replace(
-        TESTS[0].test_metadata, namespace="dbt_utils"))  # fmt: skip
+    other_pkg = replace(
+        generic_test("unique", ORDERS, "order_id"),
+        test_metadata=replace(TESTS[0].test_metadata, namespace="dbt_utils"),
+    )
     assert column_flags(manifest(ORDERS, other_pkg)) == {}
 
 

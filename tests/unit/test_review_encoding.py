@@ -9,9 +9,13 @@ from recce_trio import review
 
 def test_pieces_equal_one_encode() -> None:
     value = {
-        "base": {"nodes": {f"model.p.m{i}": {"id": i, "columns": {"a": {"type": "int"}}} for i in range(1000)},
-                 "parent_map": {f"model.p.m{i}": [f"model.p.m{i - 1}"] for i in range(1, 600)},
-                 "manifest_metadata": {"project_name": "p", "env": {}}},
+        "base": {
+            "nodes": {
+                f"model.p.m{i}": {"id": i, "columns": {"a": {"type": "int"}}} for i in range(1000)
+            },
+            "parent_map": {f"model.p.m{i}": [f"model.p.m{i - 1}"] for i in range(1, 600)},
+            "manifest_metadata": {"project_name": "p", "env": {}},
+        },
         "diff": {},
         "empty": {},
         "list": [1, {"x": None}],

@@ -46,9 +46,7 @@ CUSTOMERS = model("customers", parents=[STG_PAY.unique_id], folder="marts")
 REPORT = model("report", parents=[ORDERS.unique_id], folder="marts/finance")
 PKG_UTIL = model("util", package="pkg", fqn=["pkg", "util"])
 SNAP = snapshot("orders_snapshot", parents=[STG.unique_id])
-REL_TEST = generic_test(
-    "relationships", ORDERS, "customer_id", extra_parents=[CUSTOMERS.unique_id]
-)
+REL_TEST = generic_test("relationships", ORDERS, "customer_id", extra_parents=[CUSTOMERS.unique_id])
 NOT_NULL = generic_test("not_null", STG, "id")
 UNIT = unit_test("t_orders", ORDERS)
 DASH = exposure("weekly", [REPORT.unique_id])
