@@ -127,6 +127,10 @@ async def run_startup(state: ServerState, nursery: trio.Nursery) -> None:
             state.tracker.mark_since_start("startup_total")
             log.info("%s", state.tracker.summary_line())
             arm_timers(state, nursery)
+            if not config.review and config.watch:
+                from recce_trio.watch import watch_artifacts
+
+                nursery.start_soon(watch_artifacts, state)
     except Exception as exc:
         state.phase = FAILED
         state.error = exc
@@ -140,6 +144,9 @@ async def run_startup(state: ServerState, nursery: trio.Nursery) -> None:
 
 async def _load_and_build(state: ServerState) -> None:
     config = state.config
+    from recce_trio.watch import snapshot
+
+    state.artifact_snapshot = await trio.to_thread.run_sync(snapshot, state)
     paths = loading.ArtifactPaths.from_dirs(config.target_dir, config.target_base_dir)
     state.single_env = paths.single_env and not config.review
     if state.single_env:

@@ -101,6 +101,11 @@ def cli() -> None:
     help="Serve this static UI build instead of the built-in page.",
 )
 @click.option(
+    "--watch/--no-watch",
+    default=None,
+    help="Reload when dbt rewrites the artifacts, and tell open pages to refresh. [default: watch]",
+)
+@click.option(
     "--loader",
     type=click.Choice(["process", "thread"]),
     default=None,

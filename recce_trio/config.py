@@ -29,6 +29,7 @@ ENV_VARS: dict[str, str] = {
     "RECCE_LOADER": "loader",
     "RECCE_DEMO": "demo",
     "RECCE_UI_DIR": "ui_dir",
+    "RECCE_WATCH": "watch",
 }
 
 
@@ -47,6 +48,7 @@ class ServerConfig:
     loader: str = "process"
     demo: bool = False
     ui_dir: Path | None = None
+    watch: bool = True
 
     def __post_init__(self) -> None:
         if not self.startup_timeout_s > 0:

@@ -49,6 +49,7 @@ class ServerState:
     load_scope: trio.CancelScope | None = None
     # Decoder processes started before the web stack was imported (see serve.run_server).
     prefetched: dict[str, Any] = field(default_factory=dict)
+    artifact_snapshot: Any = None  # the files' stat when the last load began (watch.py)
     session: Any = None  # the checklist and state file (recce_trio.session.ReviewSession)
 
     def stop_loading(self) -> None:

@@ -247,6 +247,11 @@ class ReviewSession:
         self._index(artifacts)
         self.writable = True
 
+    def artifacts_reloaded(self, artifacts: LoadedArtifacts, paths: ArtifactPaths) -> None:
+        """The artifact files changed and were loaded again: saves now take them from there."""
+        self.sources = file_sources(paths)
+        self._index(artifacts)
+
     def _require_state_file(self) -> Path:
         if self.state_file is None:
             raise statefile.StateFileError("review mode needs a state file.", path="")
