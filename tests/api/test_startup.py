@@ -308,3 +308,19 @@ async def test_idle_timer_not_armed_when_startup_failed(project: Path) -> None:
             await stopped.wait()
     assert not stopped.is_set()
     assert state.last_activity is None
+
+
+async def test_lifetime_shuts_down_after_load_and_is_reported(project: Path) -> None:
+    app = create_app(ServerConfig(project_dir=project, loader="thread", lifetime_s=0.5))
+    state = app.extensions["recce"]
+    stopped = trio.Event()
+    state.request_shutdown = stopped.set
+    async with app.test_app() as test_app:
+        client = test_app.test_client()
+        await wait_until_ready(client)
+        _, info = await get_json(client, "/api/instance-info")
+        assert "lifetime_expired_at" in info
+        # Activity does not extend a lifetime (only the idle timeout).
+        await client.post("/api/keep-alive")
+        with trio.fail_after(5):
+            await stopped.wait()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import signal
@@ -206,3 +207,17 @@ def test_invalid_recce_yml_exits_1_before_binding(project: Path) -> None:
     assert result.returncode == 1
     assert "recce.yml" in result.stderr
     assert "serving on" not in result.stderr
+
+
+def test_sigterm_saves_the_state_file(project: Path) -> None:
+    state_file = project / "recce_state.json"
+    server = Server(["server", str(state_file), "--port", "0", "--project-dir", str(project)])
+    wait_ready(server.url)
+    # A run is not saved when it is made (as in Recce): only the shutdown save writes it.
+    run = httpx.post(f"{server.url}/api/runs", json={"type": "lineage_diff", "params": {}})
+    assert run.status_code == 201
+    assert not state_file.exists()
+    assert server.stop() == 0
+    saved = json.loads(state_file.read_text())
+    assert [r["run_id"] for r in saved["runs"]] == [run.json()["run_id"]]
+    assert saved["artifacts"]["current"]["manifest"]["metadata"]["project_name"] == "shop"
