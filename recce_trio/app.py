@@ -70,6 +70,10 @@ def create_app(config: ServerConfig, *, state: ServerState | None = None) -> Rec
         # Started, not awaited: serving begins at once and the load runs beside it.
         app.nursery.start_soon(run_startup, server_state, app.nursery)
 
+    @app.after_serving
+    async def stop_background() -> None:
+        server_state.background_scope.cancel()
+
     @app.before_request
     async def readiness_gate() -> Response | None:
         path = request.path
@@ -126,11 +130,7 @@ async def run_startup(state: ServerState, nursery: trio.Nursery) -> None:
             state.phase = READY
             state.tracker.mark_since_start("startup_total")
             log.info("%s", state.tracker.summary_line())
-            arm_timers(state, nursery)
-            if not config.review and config.watch:
-                from recce_trio.watch import watch_artifacts
-
-                nursery.start_soon(watch_artifacts, state)
+            nursery.start_soon(run_background, state)
     except Exception as exc:
         state.phase = FAILED
         state.error = exc
@@ -188,6 +188,18 @@ def _build_review(state: ServerState) -> Any:
     assert state.artifacts is not None
     with state.tracker.timing("lineage_diff"):
         return build_review(state.artifacts)
+
+
+async def run_background(state: ServerState) -> None:
+    """The timers and the artifact watcher: started after a successful load, stopped when
+    serving stops (``state.background_scope``)."""
+    with state.background_scope:
+        async with trio.open_nursery() as nursery:
+            arm_timers(state, nursery)
+            if not state.config.review and state.config.watch:
+                from recce_trio.watch import watch_artifacts
+
+                nursery.start_soon(watch_artifacts, state)
 
 
 def arm_timers(state: ServerState, nursery: trio.Nursery) -> None:

@@ -47,6 +47,7 @@ class ServerState:
     request_shutdown: Callable[[], None] = _signal_self
     websockets: set[Any] = field(default_factory=set)
     load_scope: trio.CancelScope | None = None
+    background_scope: trio.CancelScope = field(default_factory=trio.CancelScope)
     # Decoder processes started before the web stack was imported (see serve.run_server).
     prefetched: dict[str, Any] = field(default_factory=dict)
     artifact_snapshot: Any = None  # the files' stat when the last load began (watch.py)

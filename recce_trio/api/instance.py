@@ -6,18 +6,13 @@ import logging
 from typing import Any
 
 import msgspec
-from quart import Quart, Response, current_app, websocket
+from quart import Quart, Response, websocket
 
 from recce_trio import __version__
+from recce_trio.api._http import server_state
 from recce_trio.app import json_response
-from recce_trio.runtime import ServerState
 
 log = logging.getLogger("recce_trio.server")
-
-
-def server_state() -> ServerState:
-    state: ServerState = current_app.extensions["recce"]
-    return state
 
 
 async def health() -> Response:

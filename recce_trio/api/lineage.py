@@ -6,11 +6,11 @@ import os
 from typing import Any
 
 import msgspec
-from quart import Quart, Response, current_app, request
+from quart import Quart, Response, request
 
+from recce_trio.api._http import server_state
 from recce_trio.app import json_response
 from recce_trio.review import Review
-from recce_trio.runtime import ServerState
 from recce_trio.selector import SelectorError
 from recce_trio.state import RECCE_VERSION, SCHEMA_VERSION, utc_now
 
@@ -37,18 +37,13 @@ class SelectRequest(msgspec.Struct, forbid_unknown_fields=False):
     view_mode: str | None = None
 
 
-def _state() -> ServerState:
-    state: ServerState = current_app.extensions["recce"]
-    return state
-
-
 def _review() -> Review:
-    review: Review = _state().review
+    review: Review = server_state().review
     return review
 
 
 async def info() -> Response:
-    state = _state()
+    state = server_state()
     review = _review()
     session = state.session
     state_file = session.state_file

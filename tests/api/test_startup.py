@@ -275,11 +275,17 @@ async def test_startup_perf_reports_each_artifact(project: Path) -> None:
     assert perf["timings"]["startup_total"] >= perf["timings"]["artifact_load"]
 
 
-async def test_idle_timeout_shuts_down_unless_kept_alive(project: Path) -> None:
-    app = create_app(ServerConfig(project_dir=project, loader="thread", idle_timeout_s=0.5))
+def app_noting_shutdown(project: Path, **settings: Any) -> tuple[Any, Any, trio.Event]:
+    """An app whose timers, when they fire, set the returned event instead of signalling."""
+    app = create_app(ServerConfig(project_dir=project, loader="thread", **settings))
     state = app.extensions["recce"]
     stopped = trio.Event()
     state.request_shutdown = stopped.set
+    return app, state, stopped
+
+
+async def test_idle_timeout_shuts_down_unless_kept_alive(project: Path) -> None:
+    app, state, stopped = app_noting_shutdown(project, idle_timeout_s=0.5)
     async with app.test_app() as test_app:
         client = test_app.test_client()
         await wait_until_ready(client)
@@ -298,10 +304,7 @@ async def test_idle_timeout_shuts_down_unless_kept_alive(project: Path) -> None:
 
 async def test_idle_timer_not_armed_when_startup_failed(project: Path) -> None:
     (project / "target" / "manifest.json").unlink()
-    app = create_app(ServerConfig(project_dir=project, loader="thread", idle_timeout_s=0.2))
-    state = app.extensions["recce"]
-    stopped = trio.Event()
-    state.request_shutdown = stopped.set
+    app, state, stopped = app_noting_shutdown(project, idle_timeout_s=0.2)
     async with app.test_app() as test_app:
         await wait_until_ready(test_app.test_client())
         with trio.move_on_after(1.5):
@@ -311,10 +314,7 @@ async def test_idle_timer_not_armed_when_startup_failed(project: Path) -> None:
 
 
 async def test_lifetime_shuts_down_after_load_and_is_reported(project: Path) -> None:
-    app = create_app(ServerConfig(project_dir=project, loader="thread", lifetime_s=0.5))
-    state = app.extensions["recce"]
-    stopped = trio.Event()
-    state.request_shutdown = stopped.set
+    app, state, stopped = app_noting_shutdown(project, lifetime_s=0.5)
     async with app.test_app() as test_app:
         client = test_app.test_client()
         await wait_until_ready(client)
