@@ -250,8 +250,10 @@ def write_atomic(path: Path, data: bytes) -> None:
     except FileNotFoundError:
         mode = 0o644
     else:
-        # A rename would replace a read-only file too; refuse as a plain write would.
-        if not os.access(target, os.W_OK):
+        # A rename would replace a read-only file too; refuse as a plain write would. The
+        # mode bits count even for root (who passes every access check): a file nobody may
+        # write to is one somebody wants kept as it is.
+        if not os.access(target, os.W_OK) or not mode & 0o222:
             raise PermissionError(errno.EACCES, "the state file is read-only", str(target))
     fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=folder)
     try:

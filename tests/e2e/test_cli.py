@@ -221,3 +221,19 @@ def test_sigterm_saves_the_state_file(project: Path) -> None:
     saved = json.loads(state_file.read_text())
     assert [r["run_id"] for r in saved["runs"]] == [run.json()["run_id"]]
     assert saved["artifacts"]["current"]["manifest"]["metadata"]["project_name"] == "shop"
+
+
+def test_review_of_a_read_only_state_file_leaves_it_untouched(tmp_path: Path) -> None:
+    from tests.conftest import STATE_CORPUS
+
+    source = STATE_CORPUS / "doriwilson__recce-super-demo" / "recce_state.json"
+    if not source.is_file():
+        pytest.skip(f"Recce state corpus not found at {STATE_CORPUS}")
+    state_file = tmp_path / "recce_state.json"
+    state_file.write_bytes(source.read_bytes())
+    state_file.chmod(0o444)
+    server = Server(["server", "--review", str(state_file), "--port", "0"])
+    assert wait_ready(server.url)["ready"] is True
+    assert server.stop() == 0
+    assert state_file.read_bytes() == source.read_bytes()
+    assert "read-only" in server.output

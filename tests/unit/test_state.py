@@ -212,3 +212,16 @@ def test_killed_writer_always_leaves_a_whole_file(tmp_path: Path) -> None:
         assert data["generation"] == 0 or data["generation"] >= 1
         for leftover in tmp_path.glob(".recce_state.json.*.tmp"):
             os.unlink(leftover)  # a killed writer's temp file; never the state itself
+
+
+def test_a_read_only_state_file_is_never_replaced(tmp_path: Path) -> None:
+    from recce_trio.state import write_atomic
+
+    path = tmp_path / "recce_state.json"
+    path.write_bytes(b'{"metadata": {"schema_version": "v0"}}')
+    path.chmod(0o444)
+    # Even for root, who passes every permission check, the mode says "keep me".
+    with pytest.raises(PermissionError):
+        write_atomic(path, b"{}")
+    assert path.read_bytes() == b'{"metadata": {"schema_version": "v0"}}'
+    assert [p.name for p in tmp_path.iterdir()] == ["recce_state.json"]  # no temp file left
