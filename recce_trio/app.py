@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import gc
 import logging
-from typing import Any
+from typing import Any, cast
 
 import msgspec
 import trio
@@ -15,6 +15,7 @@ from quart_trio import QuartTrio
 from werkzeug.exceptions import HTTPException
 
 from recce_trio import loading
+from recce_trio.artifacts.files import ArtifactPaths
 from recce_trio.config import ServerConfig
 from recce_trio.errors import RecceTrioError, StartupTimeoutError
 from recce_trio.runtime import FAILED, READY, STOPPED, TIMED_OUT, ServerState
@@ -40,7 +41,9 @@ class MsgspecJSONProvider(JSONProvider):
 
     def response(self, *args: Any, **kwargs: Any) -> Response:
         obj = self._prepare_response_obj(args, kwargs)
-        return self._app.response_class(self._encoder.encode(obj), mimetype="application/json")
+        # The base class's stubs type the app as a Flask-style one (werkzeug's Response).
+        response_class = cast("type[Response]", self._app.response_class)
+        return response_class(self._encoder.encode(obj), mimetype="application/json")
 
 
 class RecceApp(QuartTrio):
@@ -147,7 +150,7 @@ async def _load_and_build(state: ServerState) -> None:
     from recce_trio.watch import snapshot
 
     state.artifact_snapshot = await trio.to_thread.run_sync(snapshot, state)
-    paths = loading.ArtifactPaths.from_dirs(config.target_dir, config.target_base_dir)
+    paths = ArtifactPaths.from_dirs(config.target_dir, config.target_base_dir)
     state.single_env = paths.single_env and not config.review
     if state.single_env:
         log.warning(

@@ -27,7 +27,7 @@ class Review:
 
     def model_columns(self, unique_id: str) -> dict[str, Any] | None:
         """``/api/model/{id}``: both sides' columns; None if neither side knows the node."""
-        sides = {}
+        sides: dict[str, dict[str, Any]] = {}
         for env, lineage in (("base", self.diff.base), ("current", self.diff.current)):
             node = lineage["nodes"].get(unique_id)
             if node is None:

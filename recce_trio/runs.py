@@ -251,7 +251,8 @@ def aggregate(
             continue
         if not isinstance(run.result, dict):
             continue
-        for model_name, node_result in run.result.items():
+        by_model: dict[str, Any] = run.result
+        for model_name, node_result in by_model.items():
             key = name_to_id.get(model_name, model_name)
             if wanted is not None and key not in wanted:
                 continue

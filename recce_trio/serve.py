@@ -13,7 +13,7 @@ import trio
 from hypercorn.config import Config as HypercornConfig
 from hypercorn.trio import serve
 
-from recce_trio.app import create_app
+from recce_trio.app import RecceApp, create_app
 from recce_trio.artifacts.worker import DecoderProcess
 from recce_trio.config import ServerConfig
 from recce_trio.loading import FAILED, LOADED, LOADING, MISSING, PENDING
@@ -63,7 +63,9 @@ def _first_leaf(group: BaseExceptionGroup[OSError]) -> BaseException:
     return exc
 
 
-async def _serve_until_stopped(app: object, hypercorn: HypercornConfig, state: ServerState) -> None:
+async def _serve_until_stopped(
+    app: RecceApp, hypercorn: HypercornConfig, state: ServerState
+) -> None:
     stop = trio.Event()
     state.request_shutdown = stop.set
     async with trio.open_nursery() as nursery:

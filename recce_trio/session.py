@@ -18,15 +18,15 @@ import os
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import msgspec
 import trio
 
 from recce_trio import state as statefile
-from recce_trio.artifacts import decode_catalog, decode_manifest
+from recce_trio.artifacts import Catalog, Manifest, decode_catalog, decode_manifest
 from recce_trio.artifacts.files import ArtifactPaths, artifact_key
-from recce_trio.checks import CONFIG_FILE, Checklist, preset_checks, read_preset_checks
+from recce_trio.checks import CONFIG_FILE, Checklist, parse_time, preset_checks, read_preset_checks
 from recce_trio.config import ServerConfig
 from recce_trio.loading import LOADED, LOADING, MISSING, LoadedArtifacts, LoadProgress
 
@@ -117,19 +117,18 @@ def merge_newer_artifacts(
             continue
         mine = loaded[(env, kind)]
         mine_at = mine.metadata.generated_at if mine is not None else None
-        if mine is not None and statefile.artifact_generated_at(raw) <= statefile.parse_time(
-            mine_at
-        ):
+        if mine is not None and statefile.artifact_generated_at(raw) <= parse_time(mine_at):
             continue
         decode = decode_manifest if kind == "manifest" else decode_catalog
         loaded[(env, kind)] = decode(raw, path=f"{path} (artifacts.{env}.{kind})")
         sources[(env, kind)] = raw
         log.info("using the %s %s from %s: it is newer than the one on disk", env, kind, path)
+    # Each key only ever holds its own kind: ``loaded`` mixes them, so say which is which.
     return LoadedArtifacts(
-        base_manifest=loaded[("base", "manifest")],
-        current_manifest=loaded[("current", "manifest")],
-        base_catalog=loaded[("base", "catalog")],
-        current_catalog=loaded[("current", "catalog")],
+        base_manifest=cast(Manifest, loaded[("base", "manifest")]),
+        current_manifest=cast(Manifest, loaded[("current", "manifest")]),
+        base_catalog=cast("Catalog | None", loaded[("base", "catalog")]),
+        current_catalog=cast("Catalog | None", loaded[("current", "catalog")]),
         single_env=artifacts.single_env,
     )
 

@@ -12,6 +12,7 @@ import errno
 import os
 import stat
 import tempfile
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -132,7 +133,8 @@ def decode_state(data: bytes, *, path: Path | str) -> RecceState:
         )
     checks = doc.checks if isinstance(doc.checks, list) else []
     runs = doc.runs if isinstance(doc.runs, list) else []
-    for kind, records in (("checks", checks), ("runs", runs)):
+    sections: list[tuple[str, Sequence[Check | Run]]] = [("checks", checks), ("runs", runs)]
+    for kind, records in sections:
         for i, record in enumerate(records):
             if record.type not in RUN_TYPES:
                 raise NotAStateFileError(

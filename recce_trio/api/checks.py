@@ -76,6 +76,7 @@ async def create_check() -> Response:
     )
     review.checklist.checks.append(check)
     if run_id is not None:
+        assert run is not None
         run.check_id = check.check_id
     changed(review)
     return json_response(check_out(review, check, exclude_none=False), 201)

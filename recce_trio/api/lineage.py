@@ -10,9 +10,10 @@ from quart import Quart, Response, request
 
 from recce_trio.api._http import server_state
 from recce_trio.app import json_response
+from recce_trio.checks import utc_now
 from recce_trio.review import Review
 from recce_trio.selector import SelectorError
-from recce_trio.state import RECCE_VERSION, SCHEMA_VERSION, utc_now
+from recce_trio.state import RECCE_VERSION, SCHEMA_VERSION
 
 # Run types that need a warehouse; recce-trio reads artifacts only, so the UI greys them out.
 WAREHOUSE_RUN_TYPES = (

@@ -7,10 +7,11 @@ schema_diff) in worker threads; the warehouse types are refused with 400.
 from __future__ import annotations
 
 import logging
-from typing import Any
+from typing import Any, cast
 
 import trio
 from quart import Quart, Response, current_app, request
+from quart_trio import QuartTrio
 
 from recce_trio import runs
 from recce_trio.api._http import HTTPError, field, json_body, path_uuid, server_state, session
@@ -42,7 +43,7 @@ async def submit(
     review.checklist.runs.append(run)
     task = RunningTask()
     review.running[run.run_id] = task
-    current_app.nursery.start_soon(_execute, review, run, task, lineage_diff)
+    cast(QuartTrio, current_app).nursery.start_soon(_execute, review, run, task, lineage_diff)
     return run, task
 
 

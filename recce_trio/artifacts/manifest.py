@@ -202,10 +202,10 @@ def iter_manifest(data: bytes, *, path: Path | str, chunk: int = 256) -> Iterato
     for name in (*RECORD_SECTIONS, "macros"):
         raws: dict[str, msgspec.Raw] = getattr(skeleton, name)
         decoder = _macro if name == "macros" else _node
-        items = iter(raws.items())
-        while batch := list(itertools.islice(items, chunk)):
+        pending = iter(raws.items())
+        while batch := list(itertools.islice(pending, chunk)):
             try:
-                records = [(uid, decoder.decode(raw)) for uid, raw in batch]
+                records: list[tuple[str, Any]] = [(uid, decoder.decode(raw)) for uid, raw in batch]
             except (msgspec.DecodeError, RecursionError) as exc:
                 raise explain_failure(
                     exc, data, want="manifest", supported=SUPPORTED_MANIFEST_VERSIONS, path=path

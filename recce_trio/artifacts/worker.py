@@ -28,7 +28,7 @@ import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from queue import SimpleQueue
-from typing import BinaryIO
+from typing import IO, BinaryIO, cast
 
 import msgspec
 
@@ -55,7 +55,7 @@ def _write(out: BinaryIO, tag: bytes, payload: bytes) -> None:
 def _frames(kind: str, path: Path) -> Iterator[tuple[bytes, bytes]]:
     """The artifact as (tag, payload) frames; an error becomes an ``E`` frame."""
     from recce_trio.artifacts.catalog import read_catalog
-    from recce_trio.artifacts.manifest import iter_manifest, read_artifact_bytes
+    from recce_trio.artifacts.manifest import Chunk, iter_manifest, read_artifact_bytes
 
     enc = msgspec.msgpack.Encoder()
     try:
@@ -66,7 +66,7 @@ def _frames(kind: str, path: Path) -> Iterator[tuple[bytes, bytes]]:
                 read_artifact_bytes(path, kind="manifest"), path=path, chunk=CHUNK
             )
             yield b"H", enc.encode(next(pieces))
-            for section, records in pieces:
+            for section, records in cast(Iterator[Chunk], pieces):
                 if section == "macros":
                     yield b"M", enc.encode(records)
                 else:
@@ -122,7 +122,9 @@ def main(argv: list[str]) -> int:
     os._exit(0)
 
 
-_header_decoders = {
+_header_decoders: dict[
+    str, msgspec.msgpack.Decoder[Manifest] | msgspec.msgpack.Decoder[Catalog]
+] = {
     "manifest": msgspec.msgpack.Decoder(Manifest),
     "catalog": msgspec.msgpack.Decoder(Catalog),
 }
@@ -133,7 +135,7 @@ _error = msgspec.msgpack.Decoder(dict[str, str])
 _stats = msgspec.msgpack.Decoder(dict[str, int])
 
 
-def _read_exact(stream: BinaryIO, size: int) -> bytes | None:
+def _read_exact(stream: IO[bytes], size: int) -> bytes | None:
     data = stream.read(size)
     if len(data) < size:
         return None
@@ -228,7 +230,7 @@ def decode_in_subprocess(
 def _receive(
     kind: str,
     path: Path,
-    stream: BinaryIO,
+    stream: IO[bytes],
     between_frames: Callable[[], None] | None,
     stats: dict[str, int] | None,
 ) -> Manifest | Catalog | None:
