@@ -5,6 +5,9 @@ from __future__ import annotations
 import difflib
 import logging
 import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -239,6 +242,16 @@ def _project_options(func: Any) -> Any:
     return func
 
 
+@contextmanager
+def _step(label: str) -> Iterator[None]:
+    """Say on stderr what is being done and, once done, how long it took (stdout stays
+    clean for the output itself)."""
+    click.echo(f"recce-trio: {label}...", err=True)
+    start = time.perf_counter()
+    yield
+    click.echo(f"recce-trio: {label}: done in {time.perf_counter() - start:.2f} s", err=True)
+
+
 def _fail(message: str) -> None:
     click.echo(f"Error: {message}", err=True)
     sys.exit(1)
@@ -260,15 +273,17 @@ def summary(state_file: Path | None, **options: Any) -> None:
 
     try:
         config = ServerConfig.from_mapping(options)
-        offline = load_offline(config, state_file=state_file, review=state_file is not None)
+        with _step(f"loading the artifacts from {state_file or config.project_dir}"):
+            offline = load_offline(config, state_file=state_file, review=state_file is not None)
     except ConfigError as exc:
         raise click.UsageError(str(exc)) from None
     except RecceTrioError as exc:
         _fail(str(exc))
     a = offline.artifacts
-    lineage_diff = build_lineage_diff(
-        a.base_manifest, a.base_catalog, a.current_manifest, a.current_catalog
-    )
+    with _step("comparing base and current"):
+        lineage_diff = build_lineage_diff(
+            a.base_manifest, a.base_catalog, a.current_manifest, a.current_catalog
+        )
     checklist = offline.checklist
     click.echo(build_summary(lineage_diff, checklist.checks, checklist.runs), nl=False)
 
@@ -313,7 +328,10 @@ def run_command(
     except ConfigError as exc:
         raise click.UsageError(str(exc)) from None
     try:
-        report = run_checks(config, state_file=state_file, output=output, summary_path=summary_path)
+        with _step("loading the artifacts and running the checks"):
+            report = run_checks(
+                config, state_file=state_file, output=output, summary_path=summary_path
+            )
     except RecceTrioError as exc:
         _fail(str(exc))
     except OSError as exc:

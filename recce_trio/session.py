@@ -244,11 +244,19 @@ class ReviewSession:
         if self.git is None and not self.config.review:
             self.git = git_branch(self.config.project_dir)
         self._index(artifacts)
+        if self.state_file is not None:
+            removed = await trio.to_thread.run_sync(
+                statefile.remove_stale_temp_files, self.state_file
+            )
+            for leftover in removed:
+                log.info("removed %s, left by a save that was interrupted", leftover)
         self.writable = True
 
-    def artifacts_reloaded(self, artifacts: LoadedArtifacts, paths: ArtifactPaths) -> None:
-        """The artifact files changed and were loaded again: saves now take them from there."""
-        self.sources = file_sources(paths)
+    def artifacts_reloaded(self, artifacts: LoadedArtifacts, paths: ArtifactPaths | None) -> None:
+        """New artifacts are served: from the files in ``paths`` (saves take them from there
+        again), or, with None, from an imported state whose sources are already set."""
+        if paths is not None:
+            self.sources = file_sources(paths)
         self._index(artifacts)
 
     def _require_state_file(self) -> Path:

@@ -12,6 +12,7 @@ import errno
 import os
 import stat
 import tempfile
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -237,6 +238,25 @@ def artifact_generated_at(data: bytes) -> dt.datetime:
     except msgspec.MsgspecError:
         return parse_time(None)
     return parse_time(head.metadata.generated_at if head.metadata else None)
+
+
+STALE_TEMP_AGE_S = 600.0
+
+
+def remove_stale_temp_files(path: Path) -> list[Path]:
+    """Delete what a writer killed mid-save left beside ``path`` (its ``.NAME.*.tmp`` files),
+    if older than ten minutes: a younger one may belong to a save in progress elsewhere."""
+    target = Path(os.path.realpath(path))
+    removed = []
+    now = time.time()
+    for candidate in target.parent.glob(f".{target.name}.*.tmp"):
+        try:
+            if now - candidate.stat().st_mtime > STALE_TEMP_AGE_S:
+                candidate.unlink()
+                removed.append(candidate)
+        except OSError:
+            continue
+    return removed
 
 
 def write_atomic(path: Path, data: bytes) -> None:

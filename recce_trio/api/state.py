@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
+from pathlib import Path
 
 import trio
 from quart import Quart, Response, current_app, request
@@ -12,7 +13,7 @@ from quart import Quart, Response, current_app, request
 from recce_trio import state as statefile
 from recce_trio.api._http import HTTPError, field, json_body, server_state, session
 from recce_trio.app import json_response
-from recce_trio.session import resolve_new_name
+from recce_trio.session import merge_newer_artifacts, resolve_new_name
 
 log = logging.getLogger("recce_trio.state")
 
@@ -99,11 +100,41 @@ async def import_state() -> Response:
         review.note_change()
         current_app.add_background_task(review.save_in_background)
         return json_response({"runs": 0, "checks": merged_checks})
-    # Recce also merges the artifacts here (newer generated_at wins); recce-trio keeps the
-    # artifacts it serves, since its lineage diff is computed once at startup.
     merged_runs, merged_checks = review.checklist.merge(imported.checks, imported.runs)
     review.note_change()
+    # As Recce: any of the file's artifacts newer than the served one replaces it, and then
+    # the review is built again (in the background: the answer does not wait for it).
+    current_app.add_background_task(
+        adopt_newer_artifacts, imported, upload.filename or "the imported state"
+    )
     return json_response({"runs": merged_runs, "checks": merged_checks})
+
+
+async def adopt_newer_artifacts(imported: statefile.RecceState, name: str) -> None:
+    state = server_state()
+    review = state.session
+    if state.artifacts is None:
+        return
+    current = state.artifacts
+    sources = dict(review.sources)
+    merged = await trio.to_thread.run_sync(
+        lambda: merge_newer_artifacts(current, sources, imported, path=Path(name))
+    )
+    if all(
+        getattr(merged, field) is getattr(current, field)
+        for field in ("base_manifest", "current_manifest", "base_catalog", "current_catalog")
+    ):
+        return
+    from recce_trio.review import build_review
+    from recce_trio.watch import broadcast
+
+    new_review = await trio.to_thread.run_sync(build_review, merged)
+    if state.artifacts is not current:
+        return  # the files changed meanwhile and were reloaded: they are newer still
+    state.artifacts, state.review = merged, new_review
+    review.sources = sources
+    review.artifacts_reloaded(merged, None)
+    await broadcast(state, {"command": "refresh", "event": {"eventType": "imported"}})
 
 
 async def save_on_shutdown() -> None:

@@ -7,6 +7,7 @@ import json
 from pathlib import Path
 
 import pytest
+import trio
 from quart.datastructures import FileStorage
 
 from tests.api.helpers import call, ready_app
@@ -179,3 +180,30 @@ async def test_newer_state_artifact_wins_over_target(project: Path) -> None:
         assert exported["artifacts"]["current"]["manifest"] == newer
         assert exported["artifacts"]["base"]["manifest"] == json.loads(
             (project / "target-base" / "manifest.json").read_bytes())  # fmt: skip
+
+
+async def test_full_import_adopts_newer_artifacts_and_rebuilds_the_review(project: Path) -> None:
+    newer = json.loads((project / "target" / "manifest.json").read_bytes())
+    newer["metadata"]["generated_at"] = "2030-01-01T00:00:00Z"
+    newer["nodes"]["model.shop.stg_orders"]["raw_code"] = "select 'imported'"
+    upload_doc = {
+        "checks": [],
+        "runs": [],
+        "artifacts": {"base": {}, "current": {"manifest": newer}},
+    }
+    async with ready_app(project) as (app, client):
+        state = app.extensions["recce"]
+        _, before = await call(client, "post", "/api/select", {"select": "state:modified"})
+        assert before["nodes"] == ["model.shop.orders"]
+        review = state.review
+        response = await client.post(
+            "/api/import",
+            form={"checks_only": "false"},
+            files={"file": FileStorage(io.BytesIO(json.dumps(upload_doc).encode()), "s.json")},
+        )
+        assert response.status_code == 200
+        with trio.fail_after(10):
+            while state.review is review:  # noqa: ASYNC110 - the swap has no event of its own
+                await trio.sleep(0.01)
+        _, after = await call(client, "post", "/api/select", {"select": "state:modified"})
+    assert after["nodes"] == ["model.shop.orders", "model.shop.stg_orders"]

@@ -225,3 +225,19 @@ def test_a_read_only_state_file_is_never_replaced(tmp_path: Path) -> None:
         write_atomic(path, b"{}")
     assert path.read_bytes() == b'{"metadata": {"schema_version": "v0"}}'
     assert [p.name for p in tmp_path.iterdir()] == ["recce_state.json"]  # no temp file left
+
+
+def test_stale_temp_files_of_interrupted_saves_are_removed(tmp_path: Path) -> None:
+    from recce_trio.state import remove_stale_temp_files
+
+    path = tmp_path / "recce_state.json"
+    old = tmp_path / ".recce_state.json.abc123.tmp"
+    young = tmp_path / ".recce_state.json.def456.tmp"
+    other = tmp_path / ".other.json.abc123.tmp"
+    for leftover in (old, young, other):
+        leftover.write_bytes(b"{")
+    hour_ago = time.time() - 3600
+    os.utime(old, (hour_ago, hour_ago))
+    os.utime(other, (hour_ago, hour_ago))
+    assert remove_stale_temp_files(path) == [old]
+    assert young.exists() and other.exists()  # a save in progress; another file's
