@@ -1,0 +1,281 @@
+// The lineage drawn on a canvas: pan, zoom, click. Only what is on screen is drawn, and
+// labels only when they are legible, so thousands of nodes stay smooth.
+
+export const NODE_W = 220;
+export const NODE_H = 44;
+
+// In drawing order: changed nodes last, so they stay visible when zoomed far out.
+export const STATUS_COLORS = {
+  unchanged: { fill: "#ffffff", stroke: "#a9b1bb", text: "#2b3137" },
+  modified: { fill: "#fff3e0", stroke: "#e8830c", text: "#7a4300" },
+  added: { fill: "#e6f6ea", stroke: "#1f9d47", text: "#0d5a26" },
+  removed: { fill: "#fdeaea", stroke: "#d93025", text: "#8a1b14" },
+};
+
+const MIN_ZOOM = 0.003;
+const MAX_ZOOM = 3;
+
+export class GraphView {
+  constructor(canvas, { onSelect } = {}) {
+    this.canvas = canvas;
+    this.ctx = canvas.getContext("2d");
+    this.onSelect = onSelect ?? (() => {});
+    this.nodes = []; // {id, name, resourceType, status, x, y} with x, y the centre
+    this.edges = []; // [sourceIndex, targetIndex]
+    this.index = new Map();
+    this.selected = -1;
+    this.k = 1;
+    this.tx = 0;
+    this.ty = 0;
+    this.dirty = false;
+    this.lastFrameMs = 0;
+    this._bindEvents();
+    new ResizeObserver(() => this._resize()).observe(canvas.parentElement);
+    this._resize();
+  }
+
+  setGraph(nodes, edges) {
+    this.nodes = nodes;
+    this.edges = edges;
+    this.index = new Map(nodes.map((n, i) => [n.id, i]));
+    const keep = this.selected >= 0 ? this.selectedId : null;
+    this.selected = keep !== null && this.index.has(keep) ? this.index.get(keep) : -1;
+    this.fit();
+  }
+
+  get selectedId() {
+    return this.selected >= 0 ? this.nodes[this.selected]?.id ?? null : null;
+  }
+
+  select(id, { center = false } = {}) {
+    this.selected = this.index.has(id) ? this.index.get(id) : -1;
+    if (center && this.selected >= 0) {
+      const n = this.nodes[this.selected];
+      this.k = Math.max(this.k, 0.8);
+      this.tx = this.width / 2 - n.x * this.k;
+      this.ty = this.height / 2 - n.y * this.k;
+    }
+    this.redraw();
+  }
+
+  fit() {
+    if (!this.nodes.length) {
+      this.redraw();
+      return;
+    }
+    let x0 = Infinity, y0 = Infinity, x1 = -Infinity, y1 = -Infinity;
+    for (const n of this.nodes) {
+      x0 = Math.min(x0, n.x - NODE_W / 2);
+      y0 = Math.min(y0, n.y - NODE_H / 2);
+      x1 = Math.max(x1, n.x + NODE_W / 2);
+      y1 = Math.max(y1, n.y + NODE_H / 2);
+    }
+    const pad = 30;
+    const k = Math.min((this.width - pad * 2) / (x1 - x0), (this.height - pad * 2) / (y1 - y0), 1);
+    this.k = Math.max(MIN_ZOOM, k);
+    this.tx = (this.width - (x1 - x0) * this.k) / 2 - x0 * this.k;
+    this.ty = (this.height - (y1 - y0) * this.k) / 2 - y0 * this.k;
+    this.redraw();
+  }
+
+  zoomBy(factor, sx = this.width / 2, sy = this.height / 2) {
+    const k = Math.min(MAX_ZOOM, Math.max(MIN_ZOOM, this.k * factor));
+    this.tx = sx - ((sx - this.tx) * k) / this.k;
+    this.ty = sy - ((sy - this.ty) * k) / this.k;
+    this.k = k;
+    this.redraw();
+  }
+
+  /** Where a node's centre is on the page (for tests and tooltips). */
+  screenPosition(id) {
+    const i = this.index.get(id);
+    if (i === undefined) return null;
+    const rect = this.canvas.getBoundingClientRect();
+    const n = this.nodes[i];
+    return { x: rect.left + n.x * this.k + this.tx, y: rect.top + n.y * this.k + this.ty };
+  }
+
+  redraw() {
+    if (this.dirty) return;
+    this.dirty = true;
+    requestAnimationFrame(() => {
+      this.dirty = false;
+      this._draw();
+    });
+  }
+
+  _resize() {
+    const box = this.canvas.parentElement.getBoundingClientRect();
+    this.width = Math.max(1, box.width);
+    this.height = Math.max(1, box.height);
+    this.dpr = window.devicePixelRatio || 1;
+    this.canvas.width = Math.round(this.width * this.dpr);
+    this.canvas.height = Math.round(this.height * this.dpr);
+    this.canvas.style.width = `${this.width}px`;
+    this.canvas.style.height = `${this.height}px`;
+    this.redraw();
+  }
+
+  _draw() {
+    const started = performance.now();
+    const { ctx, k, dpr } = this;
+    ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
+    ctx.clearRect(0, 0, this.width, this.height);
+    if (!this.nodes.length) return;
+    ctx.setTransform(dpr * k, 0, 0, dpr * k, dpr * this.tx, dpr * this.ty);
+    // The visible world rectangle, with a node's margin so edges entering the view are kept.
+    const vx0 = -this.tx / k - NODE_W, vy0 = -this.ty / k - NODE_H;
+    const vx1 = (this.width - this.tx) / k + NODE_W, vy1 = (this.height - this.ty) / k + NODE_H;
+    const nodes = this.nodes;
+    const visible = new Uint8Array(nodes.length);
+    for (let i = 0; i < nodes.length; i++) {
+      const n = nodes[i];
+      if (n.x >= vx0 && n.x <= vx1 && n.y >= vy0 && n.y <= vy1) visible[i] = 1;
+    }
+
+    // Edges: one path for all, curves only when they can be told apart from lines.
+    const curves = k > 0.25;
+    const sel = this.selected;
+    ctx.lineWidth = Math.max(1, 1.2 / k);
+    // Far out, thousands of edges would hide the nodes: fade them.
+    ctx.strokeStyle = k > 0.15 ? "#b8c0c9" : "rgba(150, 160, 172, 0.25)";
+    ctx.beginPath();
+    const highlighted = [];
+    for (const edge of this.edges) {
+      const [s, t] = edge;
+      const a = nodes[s], b = nodes[t];
+      const ax = a.x + NODE_W / 2, bx = b.x - NODE_W / 2;
+      if (!visible[s] && !visible[t]) {
+        // Both ends off screen: keep only edges whose box crosses the view.
+        if (Math.max(ax, bx) < vx0 || Math.min(ax, bx) > vx1) continue;
+        if (Math.max(a.y, b.y) < vy0 || Math.min(a.y, b.y) > vy1) continue;
+      }
+      if (s === sel || t === sel) {
+        highlighted.push(edge);
+        continue;
+      }
+      this._edgePath(ax, a.y, bx, b.y, curves);
+    }
+    ctx.stroke();
+    if (highlighted.length) {
+      ctx.strokeStyle = "#3b6fd8";
+      ctx.lineWidth = Math.max(2, 2 / k);
+      ctx.beginPath();
+      for (const [s, t] of highlighted) {
+        this._edgePath(nodes[s].x + NODE_W / 2, nodes[s].y, nodes[t].x - NODE_W / 2, nodes[t].y, curves);
+      }
+      ctx.stroke();
+    }
+
+    // Nodes, batched by colour.
+    const detailed = k > 0.3;
+    for (const [status, colors] of Object.entries(STATUS_COLORS)) {
+      ctx.beginPath();
+      for (let i = 0; i < nodes.length; i++) {
+        const n = nodes[i];
+        if (!visible[i] || n.status !== status) continue;
+        const x = n.x - NODE_W / 2, y = n.y - NODE_H / 2;
+        if (detailed) ctx.roundRect(x, y, NODE_W, NODE_H, 6);
+        else ctx.rect(x, y, NODE_W, NODE_H);
+      }
+      ctx.fillStyle = colors.fill;
+      ctx.fill();
+      ctx.strokeStyle = colors.stroke;
+      // Changed nodes keep a few pixels of outline at any zoom so they can be spotted.
+      ctx.lineWidth = status === "unchanged" ? Math.min(1.5, 1 / k) : Math.max(2.5, 3 / k);
+      ctx.stroke();
+    }
+    if (sel >= 0 && visible[sel]) {
+      const n = nodes[sel];
+      ctx.beginPath();
+      ctx.roundRect(n.x - NODE_W / 2 - 4, n.y - NODE_H / 2 - 4, NODE_W + 8, NODE_H + 8, 9);
+      ctx.strokeStyle = "#3b6fd8";
+      ctx.lineWidth = Math.max(3, 3 / k);
+      ctx.stroke();
+    }
+
+    if (detailed) {
+      ctx.textBaseline = "middle";
+      for (let i = 0; i < nodes.length; i++) {
+        if (!visible[i]) continue;
+        const n = nodes[i];
+        const colors = STATUS_COLORS[n.status];
+        const x = n.x - NODE_W / 2 + 10;
+        ctx.fillStyle = colors.text;
+        ctx.font = "600 13px system-ui, sans-serif";
+        ctx.fillText(n.label, x, n.y - (k > 0.55 ? 7 : 0), NODE_W - 20);
+        if (k > 0.55) {
+          ctx.font = "11px system-ui, sans-serif";
+          ctx.fillStyle = "#6a737d";
+          const tag = n.status === "unchanged" ? n.resourceType : `${n.resourceType} · ${n.status}`;
+          ctx.fillText(tag, x, n.y + 10, NODE_W - 20);
+        }
+      }
+    }
+    this.lastFrameMs = performance.now() - started;
+  }
+
+  _edgePath(ax, ay, bx, by, curves) {
+    const ctx = this.ctx;
+    ctx.moveTo(ax, ay);
+    if (curves) {
+      const dx = Math.max(30, (bx - ax) / 2);
+      ctx.bezierCurveTo(ax + dx, ay, bx - dx, by, bx, by);
+    } else {
+      ctx.lineTo(bx, by);
+    }
+  }
+
+  _hit(sx, sy) {
+    const wx = (sx - this.tx) / this.k, wy = (sy - this.ty) / this.k;
+    for (let i = this.nodes.length - 1; i >= 0; i--) {
+      const n = this.nodes[i];
+      if (Math.abs(wx - n.x) <= NODE_W / 2 && Math.abs(wy - n.y) <= NODE_H / 2) return i;
+    }
+    return -1;
+  }
+
+  _bindEvents() {
+    const canvas = this.canvas;
+    let drag = null;
+    canvas.addEventListener("pointerdown", (e) => {
+      canvas.setPointerCapture(e.pointerId);
+      drag = { x: e.clientX, y: e.clientY, tx: this.tx, ty: this.ty, moved: false };
+    });
+    canvas.addEventListener("pointermove", (e) => {
+      if (!drag) {
+        const rect = canvas.getBoundingClientRect();
+        canvas.style.cursor = this._hit(e.clientX - rect.left, e.clientY - rect.top) >= 0 ? "pointer" : "grab";
+        return;
+      }
+      const dx = e.clientX - drag.x, dy = e.clientY - drag.y;
+      if (Math.abs(dx) + Math.abs(dy) > 3) drag.moved = true;
+      if (drag.moved) {
+        this.tx = drag.tx + dx;
+        this.ty = drag.ty + dy;
+        canvas.style.cursor = "grabbing";
+        this.redraw();
+      }
+    });
+    canvas.addEventListener("pointerup", (e) => {
+      if (drag && !drag.moved) {
+        const rect = canvas.getBoundingClientRect();
+        const i = this._hit(e.clientX - rect.left, e.clientY - rect.top);
+        this.selected = i;
+        this.redraw();
+        this.onSelect(i >= 0 ? this.nodes[i].id : null);
+      }
+      drag = null;
+    });
+    canvas.addEventListener(
+      "wheel",
+      (e) => {
+        e.preventDefault();
+        const rect = canvas.getBoundingClientRect();
+        const factor = Math.exp(-e.deltaY * (e.ctrlKey ? 0.01 : 0.0015));
+        this.zoomBy(factor, e.clientX - rect.left, e.clientY - rect.top);
+      },
+      { passive: false },
+    );
+  }
+}

@@ -1,0 +1,73 @@
+"""Headless Debian Chromium driven by Playwright, against `recce-trio server` subprocesses."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import pytest
+
+from tests.artifact_json import catalog, manifest, write_project
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+NO_PLAYWRIGHT = "playwright is not installed (pip install playwright; it drives /usr/bin/chromium)"
+
+if TYPE_CHECKING:
+    from playwright.sync_api import Browser, Page
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Browser]:
+    sync_api = pytest.importorskip("playwright.sync_api", reason=NO_PLAYWRIGHT)
+    if not CHROMIUM.exists():
+        pytest.skip(f"{CHROMIUM} is missing (apt-get install chromium)")
+    with sync_api.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page(browser: Browser) -> Iterator[Page]:
+    context = browser.new_context(viewport={"width": 1400, "height": 800})
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.set_default_timeout(20_000)
+    yield page
+    context.close()
+    assert not errors, f"JavaScript errors on the page: {errors}"
+
+
+def review_project(root: Path) -> Path:
+    """orders is modified: code changed, `id` retyped, `discount` added, `legacy` removed."""
+    base_cols = {"id": "integer", "legacy": "text", "amount": "double"}
+    current_cols = {"id": "bigint", "amount": "double", "discount": "double"}
+    return write_project(
+        root,
+        base=manifest({"stg_orders": "select 1", "orders": "select 2"}),
+        current=manifest({"stg_orders": "select 1", "orders": "select 3"}),
+        base_catalog=catalog(
+            {"model.shop.orders": base_cols, "model.shop.stg_orders": {"id": "integer"}}
+        ),
+        current_catalog=catalog(
+            {"model.shop.orders": current_cols, "model.shop.stg_orders": {"id": "integer"}}
+        ),
+    )
+
+
+def read_json(path: Path) -> Any:
+    return json.loads(path.read_text())

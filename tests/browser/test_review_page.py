@@ -1,0 +1,260 @@
+"""The review page in a real browser: startup progress, lineage, schema diff, checks, errors."""
+
+from __future__ import annotations
+
+import json
+import os
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests.artifact_json import manifest
+from tests.browser.conftest import NO_PLAYWRIGHT, read_json, review_project
+from tests.e2e.test_cli import Server
+
+pytest.importorskip("playwright", reason=NO_PLAYWRIGHT)
+from playwright.sync_api import Page, expect
+
+pytestmark = pytest.mark.browser
+
+ORDERS = "model.shop.orders"
+
+
+def stop(server: Server, page: Page) -> None:
+    # Close the browser's connections first: the server's graceful shutdown waits for open
+    # websockets and idle keep-alive connections until its timeout (10 s).
+    page.context.close()
+    if server.proc.poll() is None:
+        server.stop()
+
+
+@pytest.fixture
+def served(tmp_path: Path, page: Page) -> Iterator[Server]:
+    project = review_project(tmp_path / "project")
+    server = Server(
+        [
+            "server",
+            str(tmp_path / "recce_state.json"),
+            "--port",
+            "0",
+            "--project-dir",
+            str(project),
+            "--no-watch",
+        ]
+    )
+    yield server
+    stop(server, page)
+
+
+def wait_for_review(page: Page) -> None:
+    page.wait_for_function("window.recce?.app?.metrics?.nodes > 0")
+
+
+def open_node(page: Page, unique_id: str) -> None:
+    """Click the node on the canvas, where the graph drew it."""
+    position = page.evaluate("(id) => window.recce.screenPosition(id)", unique_id)
+    assert position is not None, f"{unique_id} is not shown"
+    page.mouse.click(position["x"], position["y"])
+    expect(page.locator(f'.node-panel[data-node-id="{unique_id}"]')).to_be_visible()
+
+
+def test_slow_start_shows_progress_then_the_changed_models(page: Page, tmp_path: Path) -> None:
+    project = review_project(tmp_path / "project")
+    fifo = project / "target" / "manifest.json"
+    content = fifo.read_bytes()
+    fifo.unlink()
+    os.mkfifo(fifo)  # the load blocks on it until the test writes, after seeing the progress
+    server = Server(["server", "--port", "0", "--project-dir", str(project), "--no-watch"])
+    writer = threading.Thread(target=fifo.write_bytes, args=(content,), daemon=True)
+    try:
+        page.goto(server.url)
+        expect(page.locator("#loading")).to_be_visible()
+        rows = page.locator("#progress-rows tr")
+        expect(rows).to_have_count(4)
+        current = page.locator('tr[data-artifact="curr_manifest"]')
+        expect(current).to_contain_text("Current manifest")
+        assert current.get_attribute("data-state") in {"pending", "loading"}
+        expect(page.locator('tr[data-artifact="base_manifest"]')).to_have_attribute(
+            "data-state", "loaded"
+        )
+
+        writer.start()
+        expect(page.locator("#review")).to_be_visible()
+        wait_for_review(page)
+        shown = page.evaluate("window.recce.shownIds()")
+        # Changed models: the modified model, its direct parent; nothing unrelated.
+        assert ORDERS in shown
+        assert "model.shop.stg_orders" in shown
+        expect(page.locator("#mode-changed")).to_be_checked()
+        expect(page.locator("#summary")).to_contain_text("1 modified")
+        assert page.evaluate("location.pathname") == "/"  # switched without a reload
+    finally:
+        if writer.ident is None:
+            writer.start()  # failed before writing: unblock the loader so the server can stop
+        stop(server, page)
+
+
+def test_node_details_show_the_schema_diff(page: Page, served: Server) -> None:
+    page.goto(served.url)
+    wait_for_review(page)
+    open_node(page, ORDERS)
+    panel = page.locator(".node-panel")
+    expect(panel.locator(".resource-type")).to_have_text("model")
+    expect(panel.locator(".badge")).to_have_text("modified")
+    expect(panel.locator(".changes")).to_contain_text("Code changed")
+    rows = panel.locator("table.schema tbody tr")
+    statuses = {
+        rows.nth(i).get_attribute("data-column"): rows.nth(i).get_attribute("data-status")
+        for i in range(rows.count())
+    }
+    assert statuses == {
+        "id": "modified",
+        "legacy": "removed",
+        "amount": "unchanged",
+        "discount": "added",
+    }
+    # Removed columns stay where they were in base.
+    assert [rows.nth(i).get_attribute("data-column") for i in range(4)] == [
+        "id",
+        "legacy",
+        "amount",
+        "discount",
+    ]
+    id_row = panel.locator('tr[data-column="id"]')
+    expect(id_row).to_contain_text("integer")
+    expect(id_row).to_contain_text("bigint")
+
+
+def test_switch_to_full_lineage_and_bad_selector_shown_inline(page: Page, served: Server) -> None:
+    page.goto(served.url)
+    wait_for_review(page)
+    page.locator("label:has(#mode-all)").click()
+    page.wait_for_function("window.recce.shownIds().includes('source.shop.raw.orders')")
+
+    page.fill("#f-select", "nonsense_method:foo")
+    page.click("#filters button[type=submit]")
+    error = page.locator("#select-error")
+    expect(error).to_be_visible()
+    assert error.inner_text().strip()
+    # The last good graph stays.
+    assert ORDERS in page.evaluate("window.recce.shownIds()")
+
+    page.fill("#f-select", "orders")
+    page.click("#filters button[type=submit]")
+    expect(error).to_be_hidden()
+    page.wait_for_function(f"window.recce.shownIds().join() === '{ORDERS}'")
+
+
+def test_checks_add_approve_rename_reorder_delete_are_saved(
+    page: Page, served: Server, tmp_path: Path
+) -> None:
+    state_file = tmp_path / "recce_state.json"
+    page.goto(served.url)
+    wait_for_review(page)
+    open_node(page, ORDERS)
+    page.click("text=Add schema diff check")
+    items = page.locator("#checks-list .check-item")
+    expect(items).to_have_count(1)
+    expect(items.first).to_contain_text("Schema diff of orders")
+    panel = page.locator(".check-panel")
+    expect(panel.locator('tr[data-column="discount"]')).to_have_attribute("data-status", "added")
+
+    panel.locator("input.approve").check()
+    expect(items.first).to_have_class("check-item open approved")
+    panel.locator("input.check-title").fill("orders keeps its columns")
+    panel.locator("input.check-title").press("Enter")
+    expect(items.first).to_contain_text("orders keeps its columns")
+    panel.locator("textarea.check-description").fill("discount is new on purpose")
+    panel.locator("textarea.check-description").blur()
+
+    page.click("#add-lineage-check")
+    expect(items).to_have_count(2)
+    expect(items.nth(1)).to_contain_text("Lineage diff")
+    items.nth(1).locator("button.up").click()
+    expect(items.first).to_contain_text("Lineage diff")
+
+    checks = httpx.get(f"{served.url}/api/checks").json()
+    assert [c["type"] for c in checks] == ["lineage_diff", "schema_diff"]
+    schema = checks[1]
+    assert schema["params"] == {"node_id": [ORDERS]}
+    assert schema["is_checked"] is True
+    assert schema["name"] == "orders keeps its columns"
+    assert schema["description"] == "discount is new on purpose"
+    assert checks[0]["params"]["view_mode"] == "changed_models"
+
+    # Saved to the state file in the background, as Recce does after each check edit.
+    deadline = time.monotonic() + 10
+    saved: list[dict[str, object]] = []
+    while time.monotonic() < deadline:
+        if state_file.exists():
+            saved = read_json(state_file).get("checks", [])
+            if any(c.get("is_checked") for c in saved) and len(saved) == 2:
+                break
+        time.sleep(0.1)
+    assert [c["name"] for c in saved] == [checks[0]["name"], "orders keeps its columns"]
+    assert saved[1]["is_checked"] is True
+
+    items.first.click()
+    page.click(".check-panel button.delete")
+    expect(items).to_have_count(1)
+    assert [c["type"] for c in httpx.get(f"{served.url}/api/checks").json()] == ["schema_diff"]
+
+
+def test_refresh_message_refetches_the_lineage(page: Page, tmp_path: Path) -> None:
+    project = review_project(tmp_path / "project")
+    server = Server(["server", "--port", "0", "--project-dir", str(project), "--watch"])
+    try:
+        page.goto(server.url)
+        wait_for_review(page)
+        expect(page.locator("#ws-status")).to_have_class("dot live")
+        # dbt rewrites the current artifacts: stg_orders changes too.
+        changed = manifest({"stg_orders": "select 10", "orders": "select 3"})
+        target = project / "target" / "manifest.json"
+        tmp = target.with_suffix(".tmp")
+        tmp.write_text(json.dumps(changed))
+        tmp.replace(target)
+        page.wait_for_function("window.recce.app.metrics.refreshes >= 1", timeout=30_000)
+        expect(page.locator("#summary")).to_contain_text("2 modified")
+    finally:
+        stop(server, page)
+
+
+@pytest.mark.parametrize(
+    ("content", "error_class"),
+    [
+        (b"{not json", "ArtifactDecodeError"),
+        (b'{"hello": "world"}', "NotADbtArtifactError"),
+    ],
+)
+def test_failed_start_shows_the_error_not_a_blank_page(
+    page: Page, tmp_path: Path, content: bytes, error_class: str
+) -> None:
+    project = review_project(tmp_path / "project")
+    (project / "target" / "manifest.json").write_bytes(content)
+    server = Server(["server", "--port", "0", "--project-dir", str(project), "--no-watch"])
+    try:
+        page.goto(server.url)
+        failed = page.locator("#failed")
+        expect(failed).to_be_visible()
+        expect(page.locator("#failed-class")).to_have_text(error_class)
+        expect(failed).to_contain_text("See the server log")
+        assert page.locator("#failed-text").inner_text().strip()
+        expect(page.locator("#review")).to_be_hidden()
+    finally:
+        stop(server, page)
+
+
+def test_missing_manifest_is_explained(page: Page, tmp_path: Path) -> None:
+    project = review_project(tmp_path / "project")
+    (project / "target" / "manifest.json").unlink()
+    server = Server(["server", "--port", "0", "--project-dir", str(project), "--no-watch"])
+    try:
+        page.goto(server.url)
+        expect(page.locator("#failed-class")).to_have_text("ArtifactNotFoundError")
+        expect(page.locator("#failed-text")).to_contain_text("dbt docs generate")
+    finally:
+        stop(server, page)
