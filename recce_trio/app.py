@@ -79,6 +79,7 @@ def create_app(config: ServerConfig, *, state: ServerState | None = None) -> Rec
 
     @app.before_request
     async def readiness_gate() -> Response | None:
+        server_state.request_started()  # ended by count_finished below, whatever happens
         path = request.path
         if path not in ("/api/health", "/api/ws"):
             server_state.touch()
@@ -99,6 +100,10 @@ def create_app(config: ServerConfig, *, state: ServerState | None = None) -> Rec
             {"error": f"Server startup did not complete within {config.startup_timeout_s:.0f}s."},
             503,
         )
+
+    @app.teardown_request
+    async def count_finished(exc: BaseException | None) -> None:
+        server_state.request_finished()
 
     @app.errorhandler(HTTPException)
     async def http_error(exc: HTTPException) -> Response:

@@ -46,6 +46,9 @@ class ServerState:
     last_activity: float | None = None  # trio time; None until the idle timer is armed
     request_shutdown: Callable[[], None] = _signal_self
     websockets: set[Any] = field(default_factory=set)
+    websocket_scopes: set[trio.CancelScope] = field(default_factory=set)
+    requests_in_flight: int = 0
+    _no_requests: trio.Event = field(default_factory=trio.Event)
     load_scope: trio.CancelScope | None = None
     background_scope: trio.CancelScope = field(default_factory=trio.CancelScope)
     # Decoder processes started before the web stack was imported (see serve.run_server).
@@ -73,6 +76,26 @@ class ServerState:
             "single_env": self.single_env,
             "artifacts": self.progress.snapshot(),
         }
+
+    def request_started(self) -> None:
+        self.requests_in_flight += 1
+        if self._no_requests.is_set():
+            self._no_requests = trio.Event()
+
+    def request_finished(self) -> None:
+        self.requests_in_flight -= 1
+        if self.requests_in_flight == 0:
+            self._no_requests.set()
+
+    async def wait_no_requests(self) -> None:
+        """Return once no HTTP request is being handled."""
+        while self.requests_in_flight > 0:
+            await self._no_requests.wait()
+
+    def close_websockets(self) -> None:
+        """End every websocket handler (the clients see the connection close)."""
+        for scope in list(self.websocket_scopes):
+            scope.cancel()
 
     def touch(self) -> None:
         """Note user activity (resets the idle timer once it is armed)."""

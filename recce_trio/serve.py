@@ -23,6 +23,7 @@ log = logging.getLogger("recce_trio.server")
 
 SHUTDOWN_SIGNALS = {signal.SIGINT, signal.SIGTERM}
 PROGRESS_INTERVAL_S = 0.2
+IDLE_CONNECTION_GRACE_S = 0.2
 
 
 def run_server(
@@ -66,11 +67,14 @@ def _first_leaf(group: BaseExceptionGroup[OSError]) -> BaseException:
 async def _serve_until_stopped(
     app: RecceApp, hypercorn: HypercornConfig, state: ServerState
 ) -> None:
-    stop = trio.Event()
+    stop = trio.Event()  # a signal or a timer asks to stop
+    stop_serving = trio.Event()  # Hypercorn's own trigger, pulled once requests are done
     state.request_shutdown = stop.set
     async with trio.open_nursery() as nursery:
         await nursery.start(_watch_signals, stop)
-        binds = await nursery.start(partial(serve, app, hypercorn, shutdown_trigger=stop.wait))
+        binds = await nursery.start(
+            partial(serve, app, hypercorn, shutdown_trigger=stop_serving.wait)
+        )
         for url in binds:
             print(
                 f"recce-trio {'demo ' if state.config.demo else ''}serving on {url}",
@@ -80,8 +84,16 @@ async def _serve_until_stopped(
         nursery.start_soon(show_progress, state, sys.stderr)
         await stop.wait()
         log.info("shutting down: finishing requests in flight")
-        state.stop_loading()
-    # serve() returned: requests drained and the lifespan shut down.
+        state.stop_loading()  # requests waiting for the load get their 503 now
+        state.close_websockets()
+        # Hypercorn 0.18 (trio worker) keeps its graceful timeout running for idle keep-alive
+        # connections too, so a browser tab would hold every shutdown for the whole timeout.
+        # Drain the requests in flight here, then let Hypercorn close what is left at once.
+        with trio.move_on_after(hypercorn.graceful_timeout):
+            await state.wait_no_requests()
+        hypercorn.graceful_timeout = IDLE_CONNECTION_GRACE_S
+        stop_serving.set()
+    # serve() returned: requests drained, connections closed and the lifespan shut down.
 
 
 async def _watch_signals(stop: trio.Event, *, task_status: trio.TaskStatus[None]) -> None:

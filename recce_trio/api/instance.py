@@ -6,6 +6,7 @@ import logging
 from typing import Any
 
 import msgspec
+import trio
 from quart import Quart, Response, websocket
 
 from recce_trio import __version__
@@ -78,28 +79,36 @@ async def ws() -> None:
     await websocket.accept()
     connection = websocket._get_current_object()  # type: ignore[attr-defined]
     state.websockets.add(connection)
-    try:
-        while True:
-            message = await websocket.receive()
-            if message == "ping":
-                await websocket.send("pong")
-                continue
-            try:
-                data = _ws_messages.decode(message)
-            except msgspec.DecodeError:
-                log.debug("ignored a websocket message that is not JSON")
-                continue
-            if data.get("type") == "ping":
-                await websocket.send('{"type":"pong"}')
-            elif data.get("type") == "cloud_user_context":
-                reply = {
-                    "type": "cloud_user_context_ack",
-                    "status": "ok",
-                    "user_login": data.get("user_login"),
-                }
-                await websocket.send(msgspec.json.encode(reply).decode())
-    finally:
-        state.websockets.discard(connection)
+    # Shutdown cancels this scope: an open page must not hold the server up.
+    with trio.CancelScope() as scope:
+        state.websocket_scopes.add(scope)
+        try:
+            await _serve_websocket()
+        finally:
+            state.websocket_scopes.discard(scope)
+            state.websockets.discard(connection)
+
+
+async def _serve_websocket() -> None:
+    while True:
+        message = await websocket.receive()
+        if message == "ping":
+            await websocket.send("pong")
+            continue
+        try:
+            data = _ws_messages.decode(message)
+        except msgspec.DecodeError:
+            log.debug("ignored a websocket message that is not JSON")
+            continue
+        if data.get("type") == "ping":
+            await websocket.send('{"type":"pong"}')
+        elif data.get("type") == "cloud_user_context":
+            reply = {
+                "type": "cloud_user_context_ack",
+                "status": "ok",
+                "user_login": data.get("user_login"),
+            }
+            await websocket.send(msgspec.json.encode(reply).decode())
 
 
 async def api_not_found(rest: str) -> Response:

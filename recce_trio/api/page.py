@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 import trio
 from quart import Quart, Response, current_app, send_from_directory
@@ -22,9 +22,16 @@ async def page(path: str) -> Response:
     if target is not None and await trio.Path(target).is_file():
         response = await send_from_directory(root, path)
         if "/assets/" in f"/{path}" or path.startswith("_next/"):
+            # Content-hashed names of a built UI: they never change.
             response.cache_control.max_age = 31536000
             response.cache_control.immutable = True
+        else:
+            # Plain names (the built-in page): revalidate by ETag, so an upgrade is seen at once.
+            response.cache_control.no_cache = True
         return response
+    if PurePosixPath(path).suffix:
+        # A missing file (a script, an image): the app shell in its place would only confuse.
+        return Response("Not Found", 404, mimetype="text/plain")
     # Client-side routes (e.g. /lineage/) get the app shell; a static export may have its own.
     for candidate in (f"{path.rstrip('/')}/index.html", "index.html"):
         if await trio.Path(root / candidate).is_file():

@@ -6,6 +6,7 @@ import json
 import os
 import re
 import signal
+import socket
 import subprocess
 import sys
 import threading
@@ -237,3 +238,46 @@ def test_review_of_a_read_only_state_file_leaves_it_untouched(tmp_path: Path) ->
     assert server.stop() == 0
     assert state_file.read_bytes() == source.read_bytes()
     assert "read-only" in server.output
+
+
+def test_sigterm_lets_a_request_in_flight_finish(served: Server) -> None:
+    wait_ready(served.url)
+    host, port = served.url.removeprefix("http://").rsplit(":", 1)
+    body = b'{"select": "state:modified"}'
+    with socket.create_connection((host, int(port))) as sock:
+        head = (
+            f"POST /api/select HTTP/1.1\r\nHost: {host}\r\nContent-Type: application/json\r\n"
+            f"Content-Length: {len(body)}\r\nConnection: close\r\n\r\n"
+        )
+        sock.sendall(head.encode() + body[:10])  # the request is in flight: half its body sent
+        time.sleep(0.3)
+        served.proc.send_signal(signal.SIGTERM)
+        time.sleep(0.5)
+        sock.sendall(body[10:])
+        reply = b""
+        while chunk := sock.recv(65536):
+            reply += chunk
+    assert reply.startswith(b"HTTP/1.1 200")
+    assert b'"nodes":["model.shop.orders"]' in reply
+    assert served.proc.wait(timeout=30) == 0
+    served.thread.join(5)
+    assert served.proc.stdout is not None
+    served.proc.stdout.close()
+
+
+def test_open_page_connections_do_not_hold_up_shutdown(served: Server) -> None:
+    wait_ready(served.url)
+    host, port = served.url.removeprefix("http://").rsplit(":", 1)
+    with httpx.Client() as client, socket.create_connection((host, int(port))) as ws:
+        assert client.get(f"{served.url}/api/flag").status_code == 200  # now an idle keep-alive
+        ws.sendall(
+            b"GET /api/ws HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+            b"Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n"
+        )
+        assert ws.recv(1024).startswith(b"HTTP/1.1 101")
+        served.proc.send_signal(signal.SIGTERM)
+        # Well within the 10 s graceful timeout, which is for requests, not idle connections.
+        assert served.proc.wait(timeout=5) == 0
+    served.thread.join(5)
+    assert served.proc.stdout is not None
+    served.proc.stdout.close()
