@@ -19,7 +19,7 @@ class Review:
 
     artifacts: LoadedArtifacts
     diff: LineageDiff
-    lineage_json: msgspec.Raw  # /api/info's "lineage", encoded once: it is served as is
+    lineage_json: bytearray  # /api/info's "lineage", encoded once: it is sent as is
 
     @property
     def project_name(self) -> str | None:
@@ -49,7 +49,7 @@ def build_review(artifacts: LoadedArtifacts) -> Review:
         artifacts.current_manifest,
         artifacts.current_catalog,
     )
-    lineage_json = msgspec.Raw(encode_in_pieces(diff.to_builtins()))
+    lineage_json = encode_in_pieces(diff.to_builtins())
     return Review(artifacts=artifacts, diff=diff, lineage_json=lineage_json)
 
 

@@ -47,6 +47,7 @@ class ServerState:
     request_shutdown: Callable[[], None] = _signal_self
     websockets: set[Any] = field(default_factory=set)
     websocket_scopes: set[trio.CancelScope] = field(default_factory=set)
+    select_limiter: trio.CapacityLimiter = field(default_factory=lambda: trio.CapacityLimiter(1))
     requests_in_flight: int = 0
     _no_requests: trio.Event = field(default_factory=trio.Event)
     load_scope: trio.CancelScope | None = None

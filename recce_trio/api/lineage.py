@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import os
+from collections.abc import AsyncIterator
+from functools import partial
 from typing import Any
 
 import msgspec
+import trio
 from quart import Quart, Response, request
 
 from recce_trio.api._http import server_state
@@ -29,6 +32,10 @@ WAREHOUSE_RUN_TYPES = (
     "top_k_diff",
     "histogram_diff",
 )
+
+
+INFO_CHUNK_BYTES = 1 << 20
+_encoder = msgspec.json.Encoder()
 
 
 class SelectRequest(msgspec.Struct, forbid_unknown_fields=False):
@@ -58,7 +65,6 @@ async def info() -> Response:
         "review_mode": state.config.review,
         "git": session.git,
         "pull_request": session.pull_request,
-        "lineage": review.lineage_json,
         "demo": state.config.demo,
         "codespace": os.environ.get("CODESPACES") == "true",
         "cloud_mode": False,
@@ -66,7 +72,20 @@ async def info() -> Response:
         "filename": state_file.name if state_file is not None else None,
         "support_tasks": {**dict.fromkeys(WAREHOUSE_RUN_TYPES, False), "change_analysis": False},
     }
-    return json_response(body)
+    # The lineage (36 MB on a 5,000-model project) goes out as it was encoded at load, a
+    # megabyte at a time: no copy of it per request, and no long hold of the GIL.
+    head = _encoder.encode(body)[:-1] + b',"lineage":'
+    lineage = memoryview(review.lineage_json)
+
+    async def chunks() -> AsyncIterator[bytes]:
+        yield head
+        for start in range(0, len(lineage), INFO_CHUNK_BYTES):
+            yield bytes(lineage[start : start + INFO_CHUNK_BYTES])
+        yield b"}"
+
+    response = Response(chunks(), 200, mimetype="application/json")
+    response.content_length = len(head) + len(lineage) + 1
+    return response
 
 
 async def select() -> Response:
@@ -83,13 +102,18 @@ async def select() -> Response:
             {"detail": f"view_mode must be 'all' or 'changed_models', got {body.view_mode!r}"},
             400,
         )
+    # In a worker thread: a selector not seen before can take tens of milliseconds on a big
+    # project (its lookup tables are built on first use), and the event loop answers health
+    # probes meanwhile. One at a time: the selector caches are shared.
+    evaluate = partial(
+        review.diff.select,
+        select=body.select,
+        exclude=body.exclude,
+        packages=packages,
+        view_mode=body.view_mode,
+    )
     try:
-        selected = review.diff.select(
-            select=body.select,
-            exclude=body.exclude,
-            packages=packages,
-            view_mode=body.view_mode,
-        )
+        selected = await trio.to_thread.run_sync(evaluate, limiter=server_state().select_limiter)
     except SelectorError as exc:
         return json_response({"detail": str(exc)}, 400)
     nodes = sorted(uid for uid in selected if not uid.startswith(("test.", "unit_test.")))
