@@ -4,16 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import msgspec
-
-from recce_trio.artifacts.manifest import (
-    check_artifact,
-    explain_failure,
-    identify,
-    parse_schema_url,
-    read_artifact_bytes,
-    sniff_head,
-)
+from recce_trio.artifacts.manifest import decode_typed, read_artifact_bytes
 from recce_trio.artifacts.records import Catalog
 
 # 0 stands for the catalogs of dbt before 0.19, which carry no metadata. dbt has written
@@ -26,24 +17,8 @@ def decode_catalog(data: bytes, *, path: Path | str) -> Catalog:
 
     Raises ``ArtifactDecodeError``, ``NotADbtArtifactError`` or ``UnsupportedSchemaVersionError``.
     """
-    head = sniff_head(data)
-    if head is not None:
-        check_artifact(head, want="catalog", supported=SUPPORTED_CATALOG_VERSIONS, path=path)
-    try:
-        catalog = msgspec.json.decode(data, type=Catalog)
-    except (msgspec.DecodeError, RecursionError) as exc:
-        raise explain_failure(
-            exc, data, want="catalog", supported=SUPPORTED_CATALOG_VERSIONS, path=path
-        ) from None
-
-    if head is None:
-        schema_url = catalog.metadata.dbt_schema_version
-        if schema_url is not None:
-            head = parse_schema_url(schema_url, dbt_version=catalog.metadata.dbt_version)
-        else:
-            head = identify(data, path=path)
-    catalog.schema_version = check_artifact(
-        head, want="catalog", supported=SUPPORTED_CATALOG_VERSIONS, path=path
+    catalog, head = decode_typed(
+        data, type_=Catalog, want="catalog", supported=SUPPORTED_CATALOG_VERSIONS, path=path
     )
     if catalog.schema_version == 0:
         # Before v1, generated_at sat at the top level, and dbt before 0.17 kept sources in nodes.

@@ -10,12 +10,13 @@ import itertools
 import re
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, TypeVar
 
 import msgspec
 
 from recce_trio.artifacts.records import (
     TEST_CONFIG_MODIFIERS,
+    Catalog,
     Macro,
     Manifest,
     ManifestMetadata,
@@ -76,27 +77,8 @@ def decode_manifest(data: bytes, *, path: Path | str) -> Manifest:
 
     Raises ``ArtifactDecodeError``, ``NotADbtArtifactError`` or ``UnsupportedSchemaVersionError``.
     """
-    head = sniff_head(data)
-    if head is not None:
-        # Refuse another artifact or version before the expensive decode.
-        check_artifact(head, want="manifest", supported=SUPPORTED_MANIFEST_VERSIONS, path=path)
-    try:
-        manifest = msgspec.json.decode(data, type=Manifest)
-    except (msgspec.DecodeError, RecursionError) as exc:
-        raise explain_failure(
-            exc, data, want="manifest", supported=SUPPORTED_MANIFEST_VERSIONS, path=path
-        ) from None
-
-    if head is None:
-        schema_url = manifest.metadata.dbt_schema_version
-        if schema_url is not None:
-            # dbt Fusion v20 writes metadata last; it is decoded by now.
-            head = parse_schema_url(schema_url, dbt_version=manifest.metadata.dbt_version)
-        else:
-            # Before v1 (or not a manifest at all): look at the top-level keys.
-            head = identify(data, path=path)
-    manifest.schema_version = check_artifact(
-        head, want="manifest", supported=SUPPORTED_MANIFEST_VERSIONS, path=path
+    manifest, head = decode_typed(
+        data, type_=Manifest, want="manifest", supported=SUPPORTED_MANIFEST_VERSIONS, path=path
     )
     if manifest.schema_version == 0:
         _normalise_pre_v1(manifest, generated_at=head.generated_at)
@@ -231,6 +213,39 @@ def _normalise_pre_v1(manifest: Manifest, *, generated_at: str | None) -> None:
 
 
 # --- shared with catalog.py ------------------------------------------------------------------
+
+
+_Artifact = TypeVar("_Artifact", Manifest, Catalog)
+
+
+def decode_typed(
+    data: bytes,
+    *,
+    type_: type[_Artifact],
+    want: str,
+    supported: tuple[int, ...],
+    path: Path | str,
+) -> tuple[_Artifact, ArtifactId]:
+    """One typed decode of a manifest or catalog, with its kind and version checked: before
+    the decode from the first bytes where they tell, after it otherwise (Fusion's v20 writes
+    metadata last; pre-v1 files have none). Sets ``schema_version``."""
+    head = sniff_head(data)
+    if head is not None:
+        # Refuse another artifact or version before the expensive decode.
+        check_artifact(head, want=want, supported=supported, path=path)
+    try:
+        artifact = msgspec.json.decode(data, type=type_)
+    except (msgspec.DecodeError, RecursionError) as exc:
+        raise explain_failure(exc, data, want=want, supported=supported, path=path) from None
+    if head is None:
+        schema_url = artifact.metadata.dbt_schema_version
+        if schema_url is not None:
+            head = parse_schema_url(schema_url, dbt_version=artifact.metadata.dbt_version)
+        else:
+            # Before v1 (or not a dbt artifact at all): look at the top-level keys.
+            head = identify(data, path=path)
+    artifact.schema_version = check_artifact(head, want=want, supported=supported, path=path)
+    return artifact, head
 
 
 def read_artifact_bytes(path: Path, *, kind: str) -> bytes:
