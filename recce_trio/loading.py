@@ -19,9 +19,10 @@ from typing import Any
 import trio
 
 from recce_trio.artifacts.files import ARTIFACTS, ArtifactPaths, artifact_key
+from recce_trio.artifacts.manifest import missing_artifact_error
 from recce_trio.artifacts.records import Catalog, Manifest
 from recce_trio.artifacts.worker import DecoderProcess
-from recce_trio.errors import ArtifactNotFoundError, ArtifactReadError
+from recce_trio.errors import ArtifactReadError
 from recce_trio.perf import StartupPerfTracker
 
 log = logging.getLogger("recce_trio.loading")
@@ -137,21 +138,6 @@ def _size_or_missing(path: Path) -> int | None:
         raise ArtifactReadError(f"cannot read {path}: {exc.strerror}", path=path) from exc
 
 
-def _missing_manifest_error(env: str, path: Path) -> ArtifactNotFoundError:
-    folder = path.parent
-    if env == "base":
-        hint = (
-            f"Build the base environment's artifacts: on the base branch run "
-            f"`dbt docs generate --target-path {folder.name}` (or `dbt parse` for lineage only)."
-        )
-    else:
-        hint = (
-            f"Build the current environment's artifacts: run `dbt docs generate "
-            f"--target-path {folder.name}` (or `dbt parse` for lineage only)."
-        )
-    return ArtifactNotFoundError(f"{env} manifest not found at {path}.", path=path, hint=hint)
-
-
 async def load_artifacts(
     paths: ArtifactPaths,
     *,
@@ -187,13 +173,9 @@ async def load_artifacts(
             size = _size_or_missing(path)
             if size is None:
                 if kind == "manifest":
-                    raise _missing_manifest_error(env, path)
+                    raise missing_artifact_error(path, kind, env=env)
                 progress.update(key, state=MISSING)
                 return None
-            if path.is_dir():
-                raise ArtifactReadError(
-                    f"{path} is a directory, not a {kind}.json file.", path=path
-                )
             tracker.record_size(key, size)
             progress.update(key, state=LOADING, size_bytes=size)
             result = decode(kind, path, control)

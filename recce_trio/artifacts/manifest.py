@@ -255,11 +255,7 @@ def read_artifact_bytes(path: Path, *, kind: str) -> bytes:
     try:
         return path.read_bytes()
     except FileNotFoundError:
-        raise ArtifactNotFoundError(
-            f"{name} not found in {path.parent}/ (looked at {path}).",
-            path=path,
-            hint=_missing_hint(path, kind),
-        ) from None
+        raise missing_artifact_error(path, kind) from None
     except IsADirectoryError:
         raise ArtifactReadError(
             f"{path} is a directory, not a {name} file.",
@@ -278,13 +274,27 @@ def read_artifact_bytes(path: Path, *, kind: str) -> bytes:
         ) from None
 
 
-def _missing_hint(path: Path, kind: str) -> str:
+def missing_artifact_error(
+    path: Path, kind: str, *, env: str | None = None
+) -> ArtifactNotFoundError:
+    """The error for an artifact file that does not exist, with the dbt command that makes it.
+    ``env`` ("base" or "current") if known; else guessed from the folder's name."""
+    name = _FILE_NAMES.get(kind, kind)
     folder = path.parent.name
-    if "base" in folder:
-        return f"Run `dbt docs generate --target-path {folder}` on the base branch."
-    return (
-        f"Run `dbt docs generate` on the current branch (it writes {_FILE_NAMES.get(kind, kind)} "
-        "into target/)."
+    if env == "base" or (env is None and "base" in folder):
+        hint = (
+            f"Run `dbt docs generate --target-path {folder}` on the base branch "
+            "(or `dbt parse`, for the lineage without columns)."
+        )
+    else:
+        option = "" if folder == "target" else f" --target-path {folder}"
+        hint = (
+            f"Run `dbt docs generate{option}` on the current branch "
+            "(or `dbt parse`, for the lineage without columns)."
+        )
+    where = f"{env} environment's " if env else ""
+    return ArtifactNotFoundError(
+        f"{where}{name} not found in {path.parent}/ (looked at {path}).", path=path, hint=hint
     )
 
 
