@@ -11,6 +11,7 @@ import msgspec
 
 from recce_trio.diff import LineageDiff, build_lineage_diff
 from recce_trio.loading import LoadedArtifacts
+from recce_trio.merged import merged_lineage
 
 
 @dataclass
@@ -49,7 +50,19 @@ def build_review(artifacts: LoadedArtifacts) -> Review:
         artifacts.current_manifest,
         artifacts.current_catalog,
     )
-    lineage_json = encode_in_pieces(diff.to_builtins())
+    # Both forms of Recce's /api/info lineage: base/current/diff, and the merged graph that
+    # newer Recce UIs read (recce_trio.merged).
+    lineage = {
+        **diff.to_builtins(),
+        **merged_lineage(
+            diff.base,
+            diff.current,
+            diff.diff,
+            base_manifest=artifacts.base_manifest,
+            current_manifest=artifacts.current_manifest,
+        ),
+    }
+    lineage_json = encode_in_pieces(lineage)
     return Review(artifacts=artifacts, diff=diff, lineage_json=lineage_json)
 
 

@@ -24,7 +24,12 @@ async def test_info_has_recce_shape_and_the_diff(project: Path) -> None:
     assert status == 200
     assert info["adapter_type"] == "dbt"
     assert info["review_mode"] is False
-    assert set(info["lineage"]) == {"base", "current", "diff"}
+    # Both of Recce's forms: base/current/diff, and the merged graph of newer Recce UIs.
+    assert set(info["lineage"]) == {"base", "current", "diff", "nodes", "edges", "metadata"}
+    assert info["lineage"]["nodes"]["model.shop.orders"]["change_status"] == "modified"
+    assert {"source": "model.shop.stg_orders", "target": "model.shop.orders"} in info[
+        "lineage"
+    ]["edges"]
     assert info["lineage"]["diff"] == {
         "model.shop.orders": {
             "change_status": "modified",
