@@ -50,6 +50,7 @@ const app = {
   selection: null, // the /api/select body of what is shown
   shownIds: [],
   panel: null, // {kind: "node"|"check", id}
+  picked: [], // node ids selected (shift-click) for one schema diff check, in pick order
   layoutCache: new Map(),
   drawSeq: 0,
   singleEnv: false,
@@ -112,10 +113,18 @@ function renderFailed(health) {
   );
   const rows = $("failed-artifacts");
   rows.replaceChildren();
+  const timedOut = health.error === "StartupTimeoutError";
   for (const [key, label, path] of ARTIFACTS) {
     const a = health.artifacts?.[key];
-    if (!a || a.state !== "failed") continue;
-    rows.append(h("li", {}, `${label} (${path}): `, h("code", {}, a.error ?? "failed")));
+    if (!a) continue;
+    // After a timeout, the artifacts still loading were stopped ("Cancelled"): say so in words.
+    const unfinished = timedOut && ["pending", "loading"].includes(a.state);
+    if (a.state !== "failed" && !unfinished) continue;
+    if (timedOut && (unfinished || !a.error || a.error === "Cancelled")) {
+      rows.append(h("li", { dataset: { artifact: key } }, `${label} (${path}): still loading when the timeout ran out`));
+    } else {
+      rows.append(h("li", { dataset: { artifact: key } }, `${label} (${path}): `, h("code", {}, a.error ?? "failed")));
+    }
   }
 }
 
@@ -168,6 +177,12 @@ async function loadInfo() {
   );
   $("single-env").hidden = !app.singleEnv;
   app.layoutCache.clear();
+  // Drop picked nodes that are in neither environment any more (kept if only filtered out).
+  const known = allNodeIds(info.lineage);
+  if (app.picked.some((id) => !known.has(id))) {
+    app.picked = app.picked.filter((id) => known.has(id));
+    if (app.graph) renderPicked();
+  }
 }
 
 function readFilters() {
@@ -331,7 +346,49 @@ function openNode(id) {
   app.checklist.openId = null;
   app.checklist.render();
   app.graph.select(id);
-  showPanel(nodePanel(app.lineage, id, { onAddSchemaCheck: addSchemaCheck, onClose: closePanel }));
+  showPanel(nodePanel(app.lineage, id, {
+    onAddSchemaCheck: addSchemaCheck,
+    onClose: closePanel,
+    picked: app.picked.includes(id),
+    onPick: setPicked,
+  }));
+}
+
+// ---- multi-node selection for one schema diff check ----
+
+const nodeName = (id) => (app.lineage.current.nodes[id] ?? app.lineage.base.nodes[id])?.name ?? id;
+
+function setPicked(id, on = !app.picked.includes(id)) {
+  app.picked = app.picked.filter((p) => p !== id);
+  if (on) app.picked.push(id);
+  renderPicked();
+}
+
+function renderPicked() {
+  const ids = app.picked;
+  app.graph.setPicked(ids);
+  $("pick-hint").hidden = ids.length > 0;
+  $("pick-chosen").hidden = ids.length === 0;
+  $("pick-count").textContent = `${ids.length} selected:`;
+  $("pick-list").replaceChildren(
+    ...ids.map((id) =>
+      h("span", { class: "chip", dataset: { nodeId: id }, title: id },
+        nodeName(id),
+        h("button", { class: "icon", title: `Remove ${nodeName(id)} from the selection`, onclick: () => setPicked(id, false) }, "×"),
+      ),
+    ),
+  );
+  $("pick-add").textContent = ids.length === 1 ? "Add schema diff check" : `Add schema diff check of ${ids.length} nodes`;
+  const box = document.querySelector("#panel .node-panel input.pick");
+  if (box) box.checked = ids.includes(box.closest(".node-panel").dataset.nodeId);
+}
+
+async function addPickedSchemaCheck() {
+  if (!app.picked.length) return;
+  if (await addSchemaCheck([...app.picked])) {
+    app.picked = [];
+    renderPicked();
+  }
 }
 
 function openCheck(check) {
@@ -340,12 +397,15 @@ function openCheck(check) {
   showPanel(app.checklist.panel(check, { onClose: closePanel }));
 }
 
-async function addSchemaCheck(nodeId) {
-  const node = app.lineage.current.nodes[nodeId] ?? app.lineage.base.nodes[nodeId];
-  await app.checklist.add({
-    name: `Schema diff of ${node?.name ?? nodeId}`,
+/** One schema_diff check of one node id or a list of them. */
+async function addSchemaCheck(nodeIds) {
+  const ids = [nodeIds].flat();
+  const names = ids.map(nodeName);
+  const shown = names.length > 3 ? `${names.slice(0, 2).join(", ")} and ${names.length - 2} more` : names.join(", ");
+  return app.checklist.add({
+    name: `Schema diff of ${shown}`,
     type: "schema_diff",
-    params: { node_id: [nodeId] },
+    params: { node_id: ids },
   });
 }
 
@@ -446,7 +506,13 @@ function toast(message) {
 
 async function startReview() {
   showView("review");
-  app.graph = new GraphView($("graph"), { onSelect: openNode });
+  app.graph = new GraphView($("graph"), {
+    onSelect: openNode,
+    onPick: (id) => {
+      setPicked(id);
+      openNode(id);
+    },
+  });
   app.checklist = new Checklist($("checks-list"), {
     onOpen: openCheck,
     onError: toast,
@@ -459,6 +525,11 @@ async function startReview() {
   });
   for (const id of ["mode-changed", "mode-all"]) $(id).addEventListener("change", () => applySelection(readFilters()));
   $("add-lineage-check").addEventListener("click", addLineageCheck);
+  $("pick-add").addEventListener("click", addPickedSchemaCheck);
+  $("pick-clear").addEventListener("click", () => {
+    app.picked = [];
+    renderPicked();
+  });
   $("find").addEventListener("keydown", (e) => {
     if (e.key === "Enter") {
       e.preventDefault();

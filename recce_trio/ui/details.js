@@ -135,7 +135,7 @@ export function changeSummary(lineage, id) {
   return lines;
 }
 
-export function nodePanel(lineage, id, { onAddSchemaCheck, onClose }) {
+export function nodePanel(lineage, id, { onAddSchemaCheck, onClose, picked = false, onPick = null }) {
   const node = lineage.current.nodes[id] ?? lineage.base.nodes[id];
   const status = statusOf(lineage, id);
   const panel = h("div", { class: "node-panel", dataset: { nodeId: id } },
@@ -158,6 +158,11 @@ export function nodePanel(lineage, id, { onAddSchemaCheck, onClose }) {
       h("h3", {}, "Schema"),
       h("button", { class: "small", onclick: () => onAddSchemaCheck(id) }, "Add schema diff check"),
     ),
+    onPick
+      ? h("label", { class: "pick-row", title: "Or shift-click nodes in the lineage" },
+          h("input", { type: "checkbox", class: "pick", checked: picked, onchange: (e) => onPick(id, e.target.checked) }),
+          "Select for a schema diff check of several nodes")
+      : null,
     schemaDiffTable(lineage, id),
   );
   const base = lineage.base.nodes[id], current = lineage.current.nodes[id];

@@ -16,10 +16,12 @@ const MIN_ZOOM = 0.003;
 const MAX_ZOOM = 3;
 
 export class GraphView {
-  constructor(canvas, { onSelect } = {}) {
+  constructor(canvas, { onSelect, onPick } = {}) {
     this.canvas = canvas;
     this.ctx = canvas.getContext("2d");
     this.onSelect = onSelect ?? (() => {});
+    this.onPick = onPick ?? (() => {}); // shift-click: add to / remove from the multi-node selection
+    this.picked = new Set(); // ids marked with a tick
     this.nodes = []; // {id, name, resourceType, status, x, y} with x, y the centre
     this.edges = []; // [sourceIndex, targetIndex]
     this.index = new Map();
@@ -41,6 +43,12 @@ export class GraphView {
     const keep = this.selected >= 0 ? this.selectedId : null;
     this.selected = keep !== null && this.index.has(keep) ? this.index.get(keep) : -1;
     this.fit();
+  }
+
+  /** Mark these node ids as picked (the multi-node selection). */
+  setPicked(ids) {
+    this.picked = new Set(ids);
+    this.redraw();
   }
 
   get selectedId() {
@@ -193,6 +201,32 @@ export class GraphView {
       ctx.lineWidth = Math.max(3, 3 / k);
       ctx.stroke();
     }
+    // Picked nodes: a dashed outline and a tick in the top-right corner.
+    for (const id of this.picked) {
+      const i = this.index.get(id);
+      if (i === undefined || !visible[i]) continue;
+      const n = nodes[i];
+      const r = Math.max(9, 5 / k);
+      ctx.beginPath();
+      ctx.roundRect(n.x - NODE_W / 2 - 4, n.y - NODE_H / 2 - 4, NODE_W + 8, NODE_H + 8, 9);
+      ctx.setLineDash([6 / Math.min(1, k), 4 / Math.min(1, k)]);
+      ctx.strokeStyle = "#3b6fd8";
+      ctx.lineWidth = Math.max(2, 2 / k);
+      ctx.stroke();
+      ctx.setLineDash([]);
+      const cx = n.x + NODE_W / 2, cy = n.y - NODE_H / 2;
+      ctx.beginPath();
+      ctx.arc(cx, cy, r, 0, 2 * Math.PI);
+      ctx.fillStyle = "#3b6fd8";
+      ctx.fill();
+      ctx.beginPath();
+      ctx.moveTo(cx - r * 0.45, cy);
+      ctx.lineTo(cx - r * 0.1, cy + r * 0.35);
+      ctx.lineTo(cx + r * 0.5, cy - r * 0.35);
+      ctx.strokeStyle = "#fff";
+      ctx.lineWidth = Math.max(1.5, r * 0.22);
+      ctx.stroke();
+    }
 
     if (detailed) {
       ctx.textBaseline = "middle";
@@ -261,9 +295,13 @@ export class GraphView {
       if (drag && !drag.moved) {
         const rect = canvas.getBoundingClientRect();
         const i = this._hit(e.clientX - rect.left, e.clientY - rect.top);
-        this.selected = i;
-        this.redraw();
-        this.onSelect(i >= 0 ? this.nodes[i].id : null);
+        if (e.shiftKey || e.metaKey) {
+          if (i >= 0) this.onPick(this.nodes[i].id);
+        } else {
+          this.selected = i;
+          this.redraw();
+          this.onSelect(i >= 0 ? this.nodes[i].id : null);
+        }
       }
       drag = null;
     });

@@ -27,9 +27,9 @@ async def test_info_has_recce_shape_and_the_diff(project: Path) -> None:
     # Both of Recce's forms: base/current/diff, and the merged graph of newer Recce UIs.
     assert set(info["lineage"]) == {"base", "current", "diff", "nodes", "edges", "metadata"}
     assert info["lineage"]["nodes"]["model.shop.orders"]["change_status"] == "modified"
-    assert {"source": "model.shop.stg_orders", "target": "model.shop.orders"} in info[
-        "lineage"
-    ]["edges"]
+    assert {"source": "model.shop.stg_orders", "target": "model.shop.orders"} in info["lineage"][
+        "edges"
+    ]
     assert info["lineage"]["diff"] == {
         "model.shop.orders": {
             "change_status": "modified",

@@ -31,10 +31,21 @@ def review(page: Page) -> None:
         page.goto(server.url)
         page.wait_for_function("window.recce?.app?.metrics?.nodes > 0")
         shoot(page, "lineage-changed-models")
+        # Shift-click a second changed model, then open orders and tick it too: two selected.
+        other = page.evaluate(
+            """() => window.recce.shownIds().find((id) => id.startsWith('model.')
+                && id !== 'model.oracle_shop.orders'
+                && window.recce.app.lineage.diff?.[id])"""
+        )
+        position = page.evaluate("(id) => window.recce.screenPosition(id)", other)
+        page.keyboard.down("Shift")
+        page.mouse.click(position["x"], position["y"])
+        page.keyboard.up("Shift")
         position = page.evaluate("window.recce.screenPosition('model.oracle_shop.orders')")
         page.mouse.click(position["x"], position["y"])
+        page.locator(".node-panel input.pick").check()
         shoot(page, "node-schema-diff")
-        page.click("text=Add schema diff check")
+        page.click("#pick-add")
         page.locator(".check-panel input.approve").check()
         page.click("#add-lineage-check")
         page.locator("#checks-list .check-item").first.click()

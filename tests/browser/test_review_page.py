@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import httpx
@@ -22,6 +23,7 @@ from playwright.sync_api import Page, expect
 pytestmark = pytest.mark.browser
 
 ORDERS = "model.shop.orders"
+STG_ORDERS = "model.shop.stg_orders"
 
 
 def stop(server: Server, page: Page) -> None:
@@ -156,7 +158,7 @@ def test_checks_add_approve_rename_reorder_delete_are_saved(
     page.goto(served.url)
     wait_for_review(page)
     open_node(page, ORDERS)
-    page.click("text=Add schema diff check")
+    page.locator(".node-panel").get_by_role("button", name="Add schema diff check").click()
     items = page.locator("#checks-list .check-item")
     expect(items).to_have_count(1)
     expect(items.first).to_contain_text("Schema diff of orders")
@@ -202,6 +204,63 @@ def test_checks_add_approve_rename_reorder_delete_are_saved(
     page.click(".check-panel button.delete")
     expect(items).to_have_count(1)
     assert [c["type"] for c in httpx.get(f"{served.url}/api/checks").json()] == ["schema_diff"]
+
+
+def test_one_schema_diff_check_for_several_nodes(page: Page, served: Server) -> None:
+    page.goto(served.url)
+    wait_for_review(page)
+    expect(page.locator("#pick-hint")).to_contain_text("Shift-click nodes to select several")
+    expect(page.locator("#pick-chosen")).to_be_hidden()
+
+    # One node by shift-click on the canvas, the other with the panel's checkbox.
+    position = page.evaluate("(id) => window.recce.screenPosition(id)", ORDERS)
+    page.keyboard.down("Shift")
+    page.mouse.click(position["x"], position["y"])
+    page.keyboard.up("Shift")
+    expect(page.locator(".node-panel input.pick")).to_be_checked()
+    open_node(page, STG_ORDERS)
+    page.locator(".node-panel").get_by_label("Select for a schema diff check of several").check()
+
+    bar = page.locator("#pick-bar")
+    expect(page.locator("#pick-hint")).to_be_hidden()
+    expect(bar).to_contain_text("2 selected")
+    expect(bar.locator(".chip")).to_have_text(["orders×", "stg_orders×"])
+    page.click("text=Add schema diff check of 2 nodes")
+
+    items = page.locator("#checks-list .check-item")
+    expect(items).to_have_count(1)
+    expect(items.first).to_contain_text("Schema diff of orders, stg_orders")
+    panel = page.locator(".check-panel")
+    expect(panel.locator(".schema-diff")).to_have_count(2)
+    expect(panel.locator('.schema-diff[data-node-id="model.shop.orders"]')).to_contain_text(
+        "discount"
+    )
+    # The selection is cleared for the next check.
+    expect(page.locator("#pick-hint")).to_be_visible()
+
+    checks = httpx.get(f"{served.url}/api/checks").json()
+    assert [c["type"] for c in checks] == ["schema_diff"]
+    assert checks[0]["params"] == {"node_id": [ORDERS, STG_ORDERS]}
+
+
+def test_picked_node_can_be_removed_from_the_selection(page: Page, served: Server) -> None:
+    page.goto(served.url)
+    wait_for_review(page)
+    for uid in (ORDERS, STG_ORDERS):
+        position = page.evaluate("(id) => window.recce.screenPosition(id)", uid)
+        page.keyboard.down("Shift")
+        page.mouse.click(position["x"], position["y"])
+        page.keyboard.up("Shift")
+    expect(page.locator("#pick-bar")).to_contain_text("2 selected")
+    # A chip's close button takes a node out of the selection.
+    page.locator('#pick-list .chip[data-node-id="model.shop.orders"] button').click()
+    expect(page.locator("#pick-bar")).to_contain_text("1 selected")
+    expect(page.locator(".node-panel input.pick")).to_be_checked()  # stg_orders is open
+    page.click("#pick-add")
+    expect(page.locator("#checks-list .check-item")).to_have_count(1)
+    checks = httpx.get(f"{served.url}/api/checks").json()
+    assert checks[0]["params"] == {"node_id": [STG_ORDERS]}
+    assert checks[0]["name"] == "Schema diff of stg_orders"
 
 
 def test_refresh_message_refetches_the_lineage(page: Page, tmp_path: Path) -> None:
@@ -256,5 +315,99 @@ def test_missing_manifest_is_explained(page: Page, tmp_path: Path) -> None:
         page.goto(server.url)
         expect(page.locator("#failed-class")).to_have_text("ArtifactNotFoundError")
         expect(page.locator("#failed-text")).to_contain_text("dbt docs generate")
+    finally:
+        stop(server, page)
+
+
+def test_startup_timeout_is_explained(page: Page, tmp_path: Path) -> None:
+    project = review_project(tmp_path / "project")
+    fifo = project / "target" / "manifest.json"
+    fifo.unlink()
+    os.mkfifo(fifo)  # never written: the load of the current manifest never finishes
+    server = Server(
+        [
+            "server",
+            "--port",
+            "0",
+            "--project-dir",
+            str(project),
+            "--no-watch",
+            "--startup-timeout",
+            "1",
+        ]
+    )
+    try:
+        page.goto(server.url)
+        failed = page.locator("#failed")
+        expect(failed).to_be_visible()
+        expect(page.locator("#failed-class")).to_have_text("StartupTimeoutError")
+        expect(page.locator("#failed-title")).to_have_text("Loading took too long")
+        expect(page.locator("#failed-text")).to_contain_text("Raise it with --startup-timeout")
+        expect(page.locator("#failed-artifacts")).to_contain_text(
+            "Current manifest (target/manifest.json): still loading when the timeout ran out"
+        )
+        expect(failed).to_contain_text("See the server log")
+        expect(page.locator("#review")).to_be_hidden()
+    finally:
+        stop(server, page)
+        # A loader still blocked on the FIFO reads EOF; ENXIO if nobody reads it any more.
+        with contextlib.suppress(OSError):
+            os.close(os.open(fifo, os.O_WRONLY | os.O_NONBLOCK))
+
+
+def write_unsupported_manifest(project: Path) -> None:
+    path = project / "target" / "manifest.json"
+    data = read_json(path)
+    data["metadata"]["dbt_schema_version"] = "https://schemas.getdbt.com/dbt/manifest/v99.json"
+    path.write_text(json.dumps(data))
+
+
+def make_manifest_a_folder(project: Path) -> None:
+    path = project / "target" / "manifest.json"
+    path.unlink()
+    path.mkdir()
+
+
+@pytest.mark.parametrize(
+    ("breaks", "error_class", "title", "what_to_do"),
+    [
+        (
+            write_unsupported_manifest,
+            "UnsupportedSchemaVersionError",
+            "Unsupported dbt artifact version",
+            "Regenerate it with a supported dbt version, or upgrade recce-trio",
+        ),
+        (
+            make_manifest_a_folder,
+            "ArtifactReadError",
+            "An artifact could not be read",
+            "it may be a folder",
+        ),
+    ],
+    ids=["schema-v99", "manifest-is-a-folder"],
+)
+def test_unreadable_manifest_is_explained(
+    page: Page,
+    tmp_path: Path,
+    breaks: Callable[[Path], None],
+    error_class: str,
+    title: str,
+    what_to_do: str,
+) -> None:
+    project = review_project(tmp_path / "project")
+    breaks(project)
+    server = Server(["server", "--port", "0", "--project-dir", str(project), "--no-watch"])
+    try:
+        page.goto(server.url)
+        failed = page.locator("#failed")
+        expect(failed).to_be_visible()
+        expect(page.locator("#failed-class")).to_have_text(error_class)
+        expect(page.locator("#failed-title")).to_have_text(title)
+        expect(page.locator("#failed-text")).to_contain_text(what_to_do)
+        expect(page.locator("#failed-artifacts")).to_contain_text(
+            f"Current manifest (target/manifest.json): {error_class}"
+        )
+        expect(failed).to_contain_text("See the server log")
+        expect(page.locator("#review")).to_be_hidden()
     finally:
         stop(server, page)

@@ -11,8 +11,9 @@ from recce_trio.merged import merged_lineage
 
 
 def merged_of(root: Path) -> tuple[dict[str, Any], Any]:
-    base_m, cur_m = read_manifest(root / "target-base/manifest.json"), read_manifest(
-        root / "target/manifest.json"
+    base_m, cur_m = (
+        read_manifest(root / "target-base/manifest.json"),
+        read_manifest(root / "target/manifest.json"),
     )
     diff = build_lineage_diff(
         base_m,
