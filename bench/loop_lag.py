@@ -21,9 +21,10 @@ from pathlib import Path
 
 import trio
 
-from recce_trio import loading
-from recce_trio.artifacts.files import ArtifactPaths
-from recce_trio.perf import StartupPerfTracker
+from recce_trio.core.artifacts.files import ArtifactPaths
+from recce_trio.core.artifactset import LoadProgress
+from recce_trio.server import loading
+from recce_trio.server.perf import StartupPerfTracker
 
 STRATEGIES = {
     "thread, GC on": ("thread", True, 4),
@@ -53,7 +54,7 @@ async def measure(paths: ArtifactPaths, decoder: str, gc_on: bool, tokens: int) 
         # Keep the result until the probe stops: freeing it is not part of a load.
         loaded = await loading.load_artifacts(
             paths,
-            progress=loading.LoadProgress(),
+            progress=LoadProgress(),
             tracker=StartupPerfTracker(),
             decoder=decoder,
             limiter=trio.CapacityLimiter(tokens),

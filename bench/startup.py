@@ -140,7 +140,8 @@ def one_run(project: Path, ready_path: str, loader: str) -> dict[str, object]:
 
 
 def import_floor(runs: int) -> list[float]:
-    code = "import recce_trio.cli, recce_trio.app, recce_trio.serve, recce_trio.loading"
+    code = "import recce_trio.cli, recce_trio.server.app, recce_trio.server.serve"
+    code += ", recce_trio.server.loading"
     times = []
     for _ in range(runs):
         t0 = time.perf_counter()
@@ -152,7 +153,7 @@ def import_floor(runs: int) -> list[float]:
 DECODE_FLOOR = r"""
 import gc, sys, time, msgspec
 from pathlib import Path
-from recce_trio.artifacts.records import Catalog, Manifest
+from recce_trio.core.artifacts.records import Catalog, Manifest
 paths = [Path(p) for p in sys.argv[1:]]
 kinds = [Manifest if p.name == "manifest.json" else Catalog for p in paths]
 results = {}

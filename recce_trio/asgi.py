@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import logging
 
-from recce_trio.app import create_app
 from recce_trio.config import ServerConfig
+from recce_trio.server.app import create_app
 
 # Hypercorn configures its own loggers; give ours a handler of its own so nothing prints twice.
 _log = logging.getLogger("recce_trio")

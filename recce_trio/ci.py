@@ -9,10 +9,21 @@ from typing import Any
 
 import msgspec
 
-from recce_trio import runs
-from recce_trio import state as statefile
-from recce_trio.artifacts.files import ArtifactPaths
-from recce_trio.checks import (
+from recce_trio.config import ServerConfig
+from recce_trio.core import runs
+from recce_trio.core import state as statefile
+from recce_trio.core.artifacts.files import ArtifactPaths
+from recce_trio.core.artifactset import (
+    ARTIFACT_KEYS,
+    LoadedArtifacts,
+    Source,
+    file_sources,
+    git_branch,
+    merge_newer_artifacts,
+    read_sources,
+    review_artifacts,
+)
+from recce_trio.core.checks import (
     CONFIG_FILE,
     FAILED,
     FINISHED,
@@ -23,19 +34,8 @@ from recce_trio.checks import (
     preset_checks,
     read_preset_checks,
 )
-from recce_trio.config import ServerConfig
+from recce_trio.core.state import write_atomic
 from recce_trio.errors import RecceTrioError
-from recce_trio.loading import LoadedArtifacts
-from recce_trio.session import (
-    ARTIFACT_KEYS,
-    Source,
-    file_sources,
-    git_branch,
-    merge_newer_artifacts,
-    read_sources,
-    review_artifacts,
-)
-from recce_trio.state import write_atomic
 
 
 def run_checks(
@@ -45,7 +45,7 @@ def run_checks(
 
     Raises ``RecceTrioError`` if the artifacts, the state file or recce.yml cannot be read.
     """
-    from recce_trio.diff import build_lineage_diff
+    from recce_trio.core.diff import build_lineage_diff
 
     offline = load_offline(config, state_file=state_file, review=False)
     a = offline.artifacts
@@ -62,7 +62,7 @@ def run_checks(
     write_atomic(output, offline.encode())
     report.append(f"The state file is stored at '{output}'")
     if summary_path is not None:
-        from recce_trio.summary import build_summary
+        from recce_trio.core.summary import build_summary
 
         if summary_path.parent != Path(""):
             summary_path.parent.mkdir(parents=True, exist_ok=True)
@@ -118,7 +118,7 @@ class OfflineReview:
 def load_offline(config: ServerConfig, *, state_file: Path | None, review: bool) -> OfflineReview:
     """Like the server's load: review mode reads everything from ``state_file``; otherwise
     target/ and target-base/ are read and ``state_file`` (if it exists) merged in."""
-    from recce_trio.artifacts import read_catalog, read_manifest
+    from recce_trio.core.artifacts import read_catalog, read_manifest
 
     recce_state = statefile.read_state(state_file) if state_file is not None else None
     if review:

@@ -148,7 +148,7 @@ def server(
         sys.exit(1)
     if not config.review and not config.demo:
         # A bad recce.yml is refused before binding, as Recce does (exit 1).
-        from recce_trio.checks import CONFIG_FILE, PresetCheckError, read_preset_checks
+        from recce_trio.core.checks import CONFIG_FILE, PresetCheckError, read_preset_checks
 
         try:
             read_preset_checks(config.project_dir / CONFIG_FILE)
@@ -165,13 +165,13 @@ def server(
     prefetched = {}
     if config.loader == "process" and not config.review:
         # Start decoding now: the web stack's imports below take a few hundred milliseconds.
-        from recce_trio.artifacts.files import ArtifactPaths
-        from recce_trio.artifacts.worker import start_decoders
+        from recce_trio.core.artifacts.files import ArtifactPaths
+        from recce_trio.server.decoders import start_decoders
 
         prefetched = start_decoders(
             ArtifactPaths.from_dirs(config.target_dir, config.target_base_dir)
         )
-    from recce_trio.serve import run_server
+    from recce_trio.server.serve import run_server
 
     sys.exit(run_server(config, hypercorn, prefetched=prefetched))
 
@@ -267,9 +267,9 @@ def summary(state_file: Path | None, **options: Any) -> None:
     Exits 1 if the input cannot be read.
     """
     from recce_trio.ci import load_offline
-    from recce_trio.diff import build_lineage_diff
+    from recce_trio.core.diff import build_lineage_diff
+    from recce_trio.core.summary import build_summary
     from recce_trio.errors import RecceTrioError
-    from recce_trio.summary import build_summary
 
     try:
         config = ServerConfig.from_mapping(options)

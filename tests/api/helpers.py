@@ -10,8 +10,8 @@ from typing import Any
 
 import trio
 
-from recce_trio.app import create_app
 from recce_trio.config import ServerConfig
+from recce_trio.server.app import create_app
 
 
 @asynccontextmanager

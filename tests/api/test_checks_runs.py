@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 import trio
 
-from recce_trio import runs as runs_module
+from recce_trio.core import runs as runs_module
 from tests.api.helpers import call, ready_app
 
 ORDERS = "model.shop.orders"

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from recce_trio.app import create_app
 from recce_trio.config import ServerConfig
+from recce_trio.server.app import create_app
 
 
 def ui_build(root: Path) -> Path:

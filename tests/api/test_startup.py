@@ -12,8 +12,8 @@ from typing import Any
 import pytest
 import trio
 
-from recce_trio.app import create_app
 from recce_trio.config import ServerConfig
+from recce_trio.server.app import create_app
 from tests.artifact_json import manifest, write_project
 
 GATED = "/api/flag"

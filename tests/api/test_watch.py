@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 import trio
 
-from recce_trio import watch
+from recce_trio.server import watch
 from tests.api.test_startup import get_json, running, wait_until_ready
 from tests.artifact_json import manifest, write_project
 

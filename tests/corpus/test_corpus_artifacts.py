@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from recce_trio.artifacts import decode_catalog, decode_manifest, read_catalog, read_manifest
+from recce_trio.core.artifacts import decode_catalog, decode_manifest, read_catalog, read_manifest
 
 SHARED = Path(__file__).resolve().parents[2].parent / "shared/corpus"
 DBT_ARTIFACTS = SHARED / "dbt-artifacts"

@@ -7,10 +7,11 @@ from typing import Any
 
 import pytest
 
-from recce_trio.artifacts import read_catalog, read_manifest
-from recce_trio.artifacts.records import Catalog
-from recce_trio.diff import build_lineage_diff, modified_nodes
-from recce_trio.lineage import build_lineage, lineage_node_ids
+from recce_trio.core.artifacts import read_catalog, read_manifest
+from recce_trio.core.artifacts.records import Catalog
+from recce_trio.core.diff import build_lineage_diff
+from recce_trio.core.lineage import build_lineage, lineage_node_ids
+from recce_trio.core.state_rules import modified_nodes
 
 DBT_ARTIFACTS = Path(__file__).resolve().parents[2].parent / "shared/corpus/dbt-artifacts"
 

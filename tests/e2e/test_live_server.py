@@ -12,8 +12,8 @@ import trio
 from hypercorn.config import Config
 from hypercorn.trio import serve
 
-from recce_trio.app import create_app
 from recce_trio.config import ServerConfig
+from recce_trio.server.app import create_app
 
 
 @pytest.fixture

@@ -14,8 +14,8 @@ import trio
 from hypercorn.config import Config
 from hypercorn.trio import serve
 
-from recce_trio.app import create_app
 from recce_trio.config import ServerConfig
+from recce_trio.server.app import create_app
 from tests.conftest import STATE_CORPUS
 from tests.unit.test_state import validate_v0
 

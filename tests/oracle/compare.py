@@ -2,7 +2,7 @@
 
 ``compare(case_dir)`` reads a recorded case (``target-base/manifest.json.gz``,
 ``target/manifest.json.gz`` and ``expected.json``), asks
-``recce_trio.selector.select_nodes(base, current, select=..., exclude=..., packages=None)``
+``recce_trio.core.selector.select_nodes(base, current, select=..., exclude=..., packages=None)``
 every recorded selector, and returns one line per disagreement (an empty list when all agree).
 It needs no dbt: the committed fixtures are enough.
 
@@ -59,7 +59,7 @@ def _artifact(case_dir: Path, env: str, name: str, tmp: Path) -> Path:
 
 
 def load_manifests(case_dir: Path) -> tuple[Any, Any]:
-    from recce_trio.artifacts import read_manifest
+    from recce_trio.core.artifacts import read_manifest
 
     case_dir = Path(case_dir)
     with tempfile.TemporaryDirectory(prefix="recce-trio-oracle-") as tmp:
@@ -76,7 +76,7 @@ def _selectors(base: Any, current: Any) -> list[tuple[str, Callable[..., set[str
     and ``select_nodes`` itself must agree with dbt. Where something was removed, the plain
     dbt graph (``SelectionGraph(..., merge_removed=False)``) is compared instead.
     """
-    from recce_trio import selector
+    from recce_trio.core import selector
 
     def recce(**kw: Any) -> set[str]:
         return selector.select_nodes(base, current, **kw)

@@ -11,7 +11,7 @@ from typing import Any
 
 import msgspec
 
-from recce_trio.artifacts.records import (
+from recce_trio.core.artifacts.records import (
     Catalog,
     CatalogColumn,
     CatalogTable,

@@ -11,8 +11,8 @@ from typing import Any
 
 import pytest
 
-import recce_trio.artifacts
-from recce_trio.artifacts import (
+import recce_trio.core.artifacts
+from recce_trio.core.artifacts import (
     SUPPORTED_CATALOG_VERSIONS,
     SUPPORTED_MANIFEST_VERSIONS,
     decode_catalog,
@@ -20,7 +20,7 @@ from recce_trio.artifacts import (
     read_catalog,
     read_manifest,
 )
-from recce_trio.artifacts.records import Checksum
+from recce_trio.core.artifacts.records import Checksum
 from recce_trio.errors import (
     ArtifactDecodeError,
     ArtifactError,
@@ -449,7 +449,7 @@ def test_supported_version_with_a_wrong_shape_is_a_decode_error() -> None:
 
 
 def test_artifacts_import_no_io_framework() -> None:
-    package = Path(recce_trio.artifacts.__file__).parent
+    package = Path(recce_trio.core.artifacts.__file__).parent
     for module in package.glob("*.py"):
         for node in ast.walk(ast.parse(module.read_text())):
             names = []

@@ -8,11 +8,11 @@ from pathlib import Path
 
 import pytest
 
-from recce_trio.artifacts import decode_catalog, decode_manifest
-from recce_trio.checks import Check, PresetCheckError, Run, parse_preset_checks
-from recce_trio.diff import LineageDiff, build_lineage_diff
-from recce_trio.runs import RunRequestError, check_run_type, execute, schema_unchanged
-from recce_trio.summary import GITHUB_COMMENT_LIMIT, MAX_MERMAID_CHARS, build_summary
+from recce_trio.core.artifacts import decode_catalog, decode_manifest
+from recce_trio.core.checks import Check, PresetCheckError, Run, parse_preset_checks
+from recce_trio.core.diff import LineageDiff, build_lineage_diff
+from recce_trio.core.runs import RunRequestError, check_run_type, execute, schema_unchanged
+from recce_trio.core.summary import GITHUB_COMMENT_LIMIT, MAX_MERMAID_CHARS, build_summary
 from tests.artifact_json import catalog, manifest
 
 REPO = Path(__file__).resolve().parents[2]

@@ -4,15 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from recce_trio.artifacts.records import Checksum
-from recce_trio.diff import (
-    StateComparison,
-    build_lineage_diff,
-    column_changes,
-    modified_nodes,
-    new_nodes,
-    removed_nodes,
-)
+from recce_trio.core.artifacts.records import Checksum
+from recce_trio.core.diff import build_lineage_diff, column_changes
+from recce_trio.core.state_rules import StateComparison, modified_nodes, new_nodes, removed_nodes
 from tests.unit.factories import (
     catalog,
     column,

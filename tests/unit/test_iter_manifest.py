@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from recce_trio.artifacts.manifest import decode_manifest, iter_manifest
-from recce_trio.artifacts.records import Manifest
+from recce_trio.core.artifacts.manifest import decode_manifest, iter_manifest
+from recce_trio.core.artifacts.records import Manifest
 from tests.conftest import CORPUS
 
 MANIFESTS = sorted(CORPUS.glob("*/manifest.json")) + sorted(CORPUS.glob("*/base/manifest.json"))

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from recce_trio.lineage import build_lineage, column_flags
+from recce_trio.core.lineage import build_lineage, column_flags
 from tests.unit.factories import (
     catalog,
     exposure,

@@ -5,9 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from recce_trio.artifacts import read_catalog, read_manifest
-from recce_trio.diff import build_lineage_diff
-from recce_trio.merged import merged_lineage
+from recce_trio.core.artifacts import read_catalog, read_manifest
+from recce_trio.core.diff import build_lineage_diff
+from recce_trio.core.merged import merged_lineage
 
 
 def merged_of(root: Path) -> tuple[dict[str, Any], Any]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import msgspec
 
-from recce_trio import review
+from recce_trio.core import review
 
 
 def test_pieces_equal_one_encode() -> None:

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from recce_trio.core.selector import SelectionGraph, SelectorError, parse_criterion, select_nodes
 from recce_trio.errors import RecceTrioError
-from recce_trio.selector import SelectionGraph, SelectorError, parse_criterion, select_nodes
 from tests.unit.factories import (
     column,
     exposure,

@@ -16,8 +16,8 @@ from typing import Any
 
 import pytest
 
-from recce_trio import state as statefile
-from recce_trio.checks import RUN_STATUSES, RUN_TYPES, Check, Checklist, Run
+from recce_trio.core import state as statefile
+from recce_trio.core.checks import RUN_STATUSES, RUN_TYPES, Check, Checklist, Run
 from tests.conftest import STATE_CORPUS
 
 TIME = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$")
@@ -179,7 +179,7 @@ def test_atomic_write_keeps_mode_and_follows_symlinks(tmp_path: Path) -> None:
 WRITER = """
 import sys
 from pathlib import Path
-from recce_trio.state import write_atomic
+from recce_trio.core.state import write_atomic
 path = Path(sys.argv[1])
 i = 0
 print("started", flush=True)
@@ -215,7 +215,7 @@ def test_killed_writer_always_leaves_a_whole_file(tmp_path: Path) -> None:
 
 
 def test_a_read_only_state_file_is_never_replaced(tmp_path: Path) -> None:
-    from recce_trio.state import write_atomic
+    from recce_trio.core.state import write_atomic
 
     path = tmp_path / "recce_state.json"
     path.write_bytes(b'{"metadata": {"schema_version": "v0"}}')
@@ -228,7 +228,7 @@ def test_a_read_only_state_file_is_never_replaced(tmp_path: Path) -> None:
 
 
 def test_stale_temp_files_of_interrupted_saves_are_removed(tmp_path: Path) -> None:
-    from recce_trio.state import remove_stale_temp_files
+    from recce_trio.core.state import remove_stale_temp_files
 
     path = tmp_path / "recce_state.json"
     old = tmp_path / ".recce_state.json.abc123.tmp"

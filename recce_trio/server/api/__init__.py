@@ -1,0 +1,16 @@
+"""HTTP and websocket routes. Each module registers its routes; this is the one table of them."""
+
+from __future__ import annotations
+
+from quart import Quart
+
+
+def register_routes(app: Quart) -> None:
+    from recce_trio.server.api import checks, instance, lineage, page, runs, state
+
+    checks.register(app)
+    runs.register(app)
+    state.register(app)
+    instance.register(app)
+    lineage.register(app)
+    page.register(app)  # last: its catch-all must not shadow the API

@@ -1,0 +1,187 @@
+"""The run endpoints: submit, list, wait, cancel, search, aggregate (Recce's run_api).
+
+recce-trio executes the run types it can compute from the artifacts (lineage_diff,
+schema_diff) in worker threads; the warehouse types are refused with 400.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any, cast
+
+import trio
+from quart import Quart, Response, current_app, request
+from quart_trio import QuartTrio
+
+from recce_trio.core import runs
+from recce_trio.core.checks import (
+    CANCELLED,
+    FAILED,
+    FINISHED,
+    RUNNING,
+    ChecklistError,
+    Run,
+    to_builtins,
+)
+from recce_trio.errors import RecceTrioError
+from recce_trio.server.api._http import (
+    HTTPError,
+    field,
+    json_body,
+    path_uuid,
+    server_state,
+    session,
+)
+from recce_trio.server.http import json_response
+from recce_trio.server.session import ReviewSession, RunningTask
+
+log = logging.getLogger("recce_trio.core.runs")
+
+# GET /api/runs/{id}/wait holds a request at most this long (Recce waits forever without a
+# timeout, which ties up a connection for as long as a run lasts; the UI asks for 2 s anyway).
+WAIT_CAP_S = 60.0
+
+
+async def submit(
+    run_type: Any, params: dict[str, Any], check_id: str | None
+) -> tuple[Run, RunningTask]:
+    """Start a run: it is listed at once as Running and computed in a worker thread."""
+    try:
+        kind = runs.check_run_type(run_type)
+    except ChecklistError as exc:
+        raise HTTPError(400, str(exc)) from None
+    state = server_state()
+    review = session()
+    lineage_diff = state.review.diff
+    run = Run(type=kind, params=params, check_id=check_id, status=RUNNING)
+    run.name = runs.run_name(run, review.node_name)
+    review.checklist.runs.append(run)
+    task = RunningTask()
+    review.running[run.run_id] = task
+    cast(QuartTrio, current_app).nursery.start_soon(_execute, review, run, task, lineage_diff)
+    return run, task
+
+
+async def _execute(review: ReviewSession, run: Run, task: RunningTask, lineage_diff: Any) -> None:
+    try:
+        with task.scope:
+            result = await trio.to_thread.run_sync(
+                runs.execute,
+                run.type,
+                run.params or {},
+                lineage_diff,
+                abandon_on_cancel=True,
+                limiter=review.run_limiter,
+            )
+            run.result = result
+            run.status = FINISHED
+        if task.scope.cancelled_caught:
+            run.error = "Cancelled"
+    except Exception as exc:
+        if not isinstance(exc, RecceTrioError):
+            log.exception("run %s (%s) failed", run.run_id, run.type)
+        run.error = str(exc) or repr(exc)
+        if run.status != CANCELLED:
+            run.status = FAILED
+    finally:
+        run.progress = None
+        review.running.pop(run.run_id, None)
+        task.done.set()
+
+
+async def submit_and_answer(
+    run_type: Any, params: dict[str, Any], check_id: str | None, *, nowait: bool
+) -> Response:
+    """201 with the run: at once with ``nowait``, else once it has ended."""
+    run, task = await submit(run_type, params, check_id)
+    if not nowait:
+        await task.done.wait()
+    return json_response(to_builtins(run), 201)
+
+
+async def create_run() -> Response:
+    body = await json_body()
+    run_type = field(body, "type", str, required=True)
+    params = field(body, "params", dict, required=True)
+    check_id = field(body, "check_id", str)
+    nowait = bool(field(body, "nowait", bool))
+    return await submit_and_answer(run_type, params, check_id, nowait=nowait)
+
+
+async def list_runs() -> Response:
+    review = session()
+    return json_response([runs.list_entry(r) for r in runs.newest_first(review.checklist.runs)])
+
+
+def _find(review: ReviewSession, run_id: str) -> Run:
+    canonical = path_uuid(run_id, "run_id")
+    run = review.checklist.run(canonical)
+    if run is None:
+        raise HTTPError(404, f"Run ID '{canonical}' not found")
+    return run
+
+
+async def wait_run(run_id: str) -> Response:
+    review = session()
+    run = _find(review, run_id)
+    raw = request.args.get("timeout")
+    try:
+        timeout = WAIT_CAP_S if raw is None else min(float(int(raw)), WAIT_CAP_S)
+    except ValueError:
+        raise HTTPError(
+            422,
+            [
+                {
+                    "type": "int_parsing",
+                    "loc": ["query", "timeout"],
+                    "msg": "Input should be a valid integer",
+                }
+            ],
+        ) from None
+    task = review.running.get(run.run_id)
+    if task is not None:
+        with trio.move_on_after(max(timeout, 0.0)):
+            await task.done.wait()
+    return json_response(to_builtins(run))
+
+
+async def cancel_run(run_id: str) -> Response:
+    review = session()
+    run = _find(review, run_id)
+    task = review.running.get(run.run_id)
+    if task is not None and run.status == RUNNING:
+        run.status = CANCELLED  # at once, whatever the computation is doing
+        task.scope.cancel()
+    return json_response(None)
+
+
+async def search_runs() -> Response:
+    body = await json_body()
+    run_type = field(body, "type", str, required=True)
+    params = field(body, "params", dict, required=True)
+    limit = field(body, "limit", int)
+    review = session()
+    return json_response(
+        runs.search(review.checklist.runs, run_type=run_type, params=params, limit=limit)
+    )
+
+
+async def aggregate_runs() -> Response:
+    body = await json_body(required=False)
+    try:
+        filter_ = body.get("filter") or {}
+        nodes = filter_.get("nodes") if isinstance(filter_, dict) else None
+        review = session()
+        result = runs.aggregate(review.checklist.runs, name_to_id=review.name_to_id(), nodes=nodes)
+    except Exception as exc:  # Recce answers 405 to any failure here
+        raise HTTPError(405, str(exc)) from None
+    return json_response(result)
+
+
+def register(app: Quart) -> None:
+    app.add_url_rule("/api/runs", view_func=create_run, methods=["POST"])
+    app.add_url_rule("/api/runs", view_func=list_runs, methods=["GET"])
+    app.add_url_rule("/api/runs/search", view_func=search_runs, methods=["POST"])
+    app.add_url_rule("/api/runs/aggregate", view_func=aggregate_runs, methods=["POST"])
+    app.add_url_rule("/api/runs/<run_id>/wait", view_func=wait_run, methods=["GET"])
+    app.add_url_rule("/api/runs/<run_id>/cancel", view_func=cancel_run, methods=["POST"])

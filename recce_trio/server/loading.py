@@ -1,0 +1,197 @@
+"""The startup load: four artifacts read in parallel worker threads, with progress and timings.
+
+This is the one place where startup does blocking I/O. Each artifact has its own loader
+task running ``trio.to_thread.run_sync`` under a dedicated ``CapacityLimiter``; the caller
+puts the whole load under a deadline. A loader never raises: it records its outcome in
+``LoadProgress`` so that one failure cannot take down the others or the app's lifespan.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import trio
+
+from recce_trio.core.artifacts.files import ARTIFACTS, ArtifactPaths, artifact_key
+from recce_trio.core.artifacts.identify import missing_artifact_error
+from recce_trio.core.artifacts.records import Catalog, Manifest
+from recce_trio.core.artifactset import (
+    FAILED,
+    LOADED,
+    LOADING,
+    MISSING,
+    LoadedArtifacts,
+    LoadProgress,
+)
+from recce_trio.errors import ArtifactReadError
+from recce_trio.server.decoders import DecoderProcess
+from recce_trio.server.perf import StartupPerfTracker
+
+log = logging.getLogger("recce_trio.server.loading")
+
+
+class _DecodeControl:
+    """Lets a deadline on the trio side reach a decode in a worker thread and its child.
+    Carries a child started early (``prefetched``) in, and the child's figures out."""
+
+    def __init__(self, prefetched: DecoderProcess | None = None) -> None:
+        self.cancelled = False
+        self.stats: dict[str, int] = {}
+        self.decoder = prefetched
+        self._lock = threading.Lock()
+
+    def start(self, kind: str, path: Path) -> DecoderProcess:
+        with self._lock:
+            if self.decoder is None:
+                self.decoder = DecoderProcess(kind, path)
+            if self.cancelled:
+                self.decoder.close()
+            return self.decoder
+
+    def check(self) -> None:
+        if self.cancelled:
+            raise _Abandoned
+
+    def cancel(self) -> None:
+        with self._lock:
+            self.cancelled = True
+            if self.decoder is not None:
+                self.decoder.process.kill()
+
+
+class _Abandoned(Exception):
+    """Raised inside an abandoned loader thread to stop its work early."""
+
+
+Decoder = Callable[[str, Path, _DecodeControl], Manifest | Catalog]
+
+
+def decode_with_process(kind: str, path: Path, control: _DecodeControl) -> Manifest | Catalog:
+    decoder = control.start(kind, path)
+    return decoder.result(between_frames=control.check, stats=control.stats)
+
+
+def decode_in_thread(kind: str, path: Path, control: _DecodeControl) -> Manifest | Catalog:
+    from recce_trio.core.artifacts import read_catalog, read_manifest
+
+    return read_manifest(path) if kind == "manifest" else read_catalog(path)
+
+
+DECODERS: dict[str, Decoder] = {"process": decode_with_process, "thread": decode_in_thread}
+
+
+def _size_or_missing(path: Path) -> int | None:
+    try:
+        return path.stat().st_size
+    except FileNotFoundError:
+        return None
+    except OSError as exc:
+        raise ArtifactReadError(f"cannot read {path}: {exc.strerror}", path=path) from exc
+
+
+async def load_artifacts(
+    paths: ArtifactPaths,
+    *,
+    progress: LoadProgress,
+    tracker: StartupPerfTracker,
+    decoder: str = "process",
+    limiter: trio.CapacityLimiter | None = None,
+    prefetched: dict[str, DecoderProcess] | None = None,
+) -> LoadedArtifacts:
+    """Load the artifacts in parallel. Raises the first required artifact's error.
+
+    A missing catalog is allowed (lineage without columns). In single-environment mode the
+    base is the current environment: its files are read once and shared.
+    ``prefetched`` holds decoder processes already started by ``start_decoders``.
+    """
+    prefetched = prefetched or {}
+    decode = DECODERS[decoder]
+    limiter = limiter or trio.CapacityLimiter(len(ARTIFACTS))
+    results: dict[str, Manifest | Catalog | None] = {}
+    failures: dict[str, BaseException] = {}
+    wanted = [(env, kind) for env, kind in ARTIFACTS if not (paths.single_env and env == "base")]
+    if paths.single_env:
+        for kind in ("manifest", "catalog"):
+            progress.update(artifact_key("base", kind), state=MISSING)
+
+    async def load_one(env: str, kind: str) -> None:
+        key = artifact_key(env, kind)
+        path = paths.path(env, kind)
+        control = _DecodeControl(prefetched.pop(key, None))
+        start = time.perf_counter()
+
+        def work() -> Manifest | Catalog | None:
+            size = _size_or_missing(path)
+            if size is None:
+                if kind == "manifest":
+                    raise missing_artifact_error(path, kind, env=env)
+                progress.update(key, state=MISSING)
+                return None
+            tracker.record_size(key, size)
+            progress.update(key, state=LOADING, size_bytes=size)
+            result = decode(kind, path, control)
+            if "peak_rss_kb" in control.stats:
+                tracker.record_count(f"{key}_worker_rss_kb", control.stats["peak_rss_kb"])
+            return result
+
+        try:
+            result = await trio.to_thread.run_sync(
+                work, abandon_on_cancel=True, limiter=limiter, thread_name=f"load {key}"
+            )
+        except BaseException as exc:
+            control.cancel()
+            if not isinstance(exc, Exception):
+                progress.update(key, state=FAILED, error="Cancelled")
+                raise
+            failures[key] = exc
+            progress.update(
+                key,
+                state=FAILED,
+                error=type(exc).__name__,
+                elapsed_s=time.perf_counter() - start,
+            )
+            return
+        finally:
+            tracker.record_timing(key, (time.perf_counter() - start) * 1000)
+        results[key] = result
+        if result is not None:
+            progress.update(key, state=LOADED, elapsed_s=time.perf_counter() - start)
+
+    try:
+        with tracker.timing("artifact_load"):
+            async with trio.open_nursery() as nursery:
+                for env, kind in wanted:
+                    nursery.start_soon(load_one, env, kind)
+    finally:
+        for unused in prefetched.values():
+            unused.close()
+
+    for env, kind in ARTIFACTS:
+        key = artifact_key(env, kind)
+        if key in failures:
+            raise failures[key]
+    current_manifest = results["curr_manifest"]
+    current_catalog = results.get("curr_catalog")
+    if paths.single_env:
+        base_manifest, base_catalog = current_manifest, current_catalog
+    else:
+        base_manifest, base_catalog = results["base_manifest"], results.get("base_catalog")
+    assert isinstance(current_manifest, Manifest) and isinstance(base_manifest, Manifest)
+    assert current_catalog is None or isinstance(current_catalog, Catalog)
+    assert base_catalog is None or isinstance(base_catalog, Catalog)
+    return LoadedArtifacts(
+        base_manifest=base_manifest,
+        current_manifest=current_manifest,
+        base_catalog=base_catalog,
+        current_catalog=current_catalog,
+        single_env=paths.single_env,
+    )
+
+
+def describe_failure(exc: BaseException) -> str:
+    """The log line for a startup failure: what, where, and the fix. Never sent to clients."""
+    return f"{type(exc).__name__}: {exc}"

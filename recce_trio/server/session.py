@@ -1,0 +1,272 @@
+"""A server's review session: the checklist, runs in flight, and the state file it is kept in.
+
+Every file operation runs in a worker thread. Saves are serialised by one lock and coalesced:
+a save writes everything changed up to the moment it starts, so edits made while another save
+is writing are written by the next one, and nothing is lost.
+
+The state file must carry the four dbt artifacts as dbt wrote them, but the server keeps only
+compact records. So the session keeps where each artifact's JSON can be had again: the file in
+target/ or target-base/ (re-read at save time: no memory held, and a rebuilt target/ is what
+Recce would save too), or, for artifacts that came from a state file (review mode, or a state
+artifact newer than the one on disk), the raw bytes themselves.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import msgspec
+import trio
+
+from recce_trio.config import ServerConfig
+from recce_trio.core import state as statefile
+from recce_trio.core.artifacts.files import ArtifactPaths
+from recce_trio.core.artifactset import (
+    ARTIFACT_KEYS,
+    LoadedArtifacts,
+    LoadProgress,
+    Source,
+    file_sources,
+    git_branch,
+    merge_newer_artifacts,
+    read_sources,
+    review_artifacts,
+)
+from recce_trio.core.checks import (
+    CONFIG_FILE,
+    Checklist,
+    preset_checks,
+    read_preset_checks,
+)
+
+log = logging.getLogger("recce_trio.core.state")
+
+
+@dataclass
+class RunningTask:
+    """A run being computed: ``done`` is set when it ends, ``scope`` cancels it."""
+
+    done: trio.Event = field(default_factory=trio.Event)
+    scope: trio.CancelScope = field(default_factory=trio.CancelScope)
+
+
+def _file_id(path: Path) -> tuple[int, int, int] | None:
+    try:
+        st = path.stat()
+    except OSError:
+        return None
+    return (st.st_ino, st.st_size, st.st_mtime_ns)
+
+
+class ReviewSession:
+    """The checklist of a running server and the state file it is loaded from and saved to."""
+
+    def __init__(self, config: ServerConfig) -> None:
+        self.config = config
+        self.checklist = Checklist()
+        self.state_file: Path | None = config.state_file
+        self.state_loaded = False  # a state file was read: no presets then
+        self.writable = False  # loading succeeded: only then may the file be written
+        self.sources: dict[tuple[str, str], Source] = {}
+        self.git: msgspec.Raw | dict[str, Any] | None = None
+        self.pull_request: msgspec.Raw | dict[str, Any] | None = None
+        self.running: dict[str, RunningTask] = {}
+        self.run_limiter = trio.CapacityLimiter(2)
+        self._names: dict[str, str] | None = None
+        self._name_to_id: dict[str, str] = {}
+        self._save_lock = trio.Lock()
+        self._changes = 0
+        self._saved_changes = 0
+        self._file_id: tuple[int, int, int] | None = None
+
+    # -- loading (in the server's startup task) --
+
+    async def load_review(self, progress: LoadProgress) -> LoadedArtifacts:
+        """Review mode: artifacts, checks and runs all from the state file."""
+        path = self._require_state_file()
+        recce_state = await trio.to_thread.run_sync(statefile.read_state, path)
+        if recce_state is None:
+            raise statefile.StateFileError(
+                f"{path} does not exist; review mode needs a state file.", path=path
+            )
+        artifacts = await trio.to_thread.run_sync(
+            lambda: review_artifacts(recce_state, path=path, progress=progress),
+            abandon_on_cancel=True,
+        )
+        self._adopt(recce_state, path)
+        self.sources = {key: recce_state.artifact(*key) for key in ARTIFACT_KEYS}
+        return artifacts
+
+    async def merge_state_file(
+        self, artifacts: LoadedArtifacts, paths: ArtifactPaths
+    ) -> LoadedArtifacts:
+        """After the usual load from target/ and target-base/: the state file's checks and
+        runs, and any of its artifacts newer than the loaded ones. A missing file is fine."""
+        self.sources = file_sources(paths)
+        path = self.state_file
+        if path is None:
+            return artifacts
+        recce_state = await trio.to_thread.run_sync(statefile.read_state, path)
+        if recce_state is None:
+            log.info("%s does not exist yet: it will be created on the first save", path)
+            return artifacts
+        merged = await trio.to_thread.run_sync(
+            lambda: merge_newer_artifacts(artifacts, self.sources, recce_state, path=path),
+            abandon_on_cancel=True,
+        )
+        self._adopt(recce_state, path)
+        return merged
+
+    def _adopt(self, recce_state: statefile.RecceState, path: Path) -> None:
+        self.checklist.merge(recce_state.checks, recce_state.runs)
+        self.git, self.pull_request = recce_state.git, recce_state.pull_request
+        self.state_loaded = True
+        self._file_id = _file_id(path)
+
+    async def finish_load(self, artifacts: LoadedArtifacts) -> None:
+        """Preset checks from recce.yml when no state was loaded; then saving is allowed."""
+        if not self.state_loaded:
+            presets = await trio.to_thread.run_sync(
+                read_preset_checks, self.config.project_dir / CONFIG_FILE
+            )
+            self.checklist.checks.extend(preset_checks(presets))
+        if not self.sources:
+            paths = ArtifactPaths.from_dirs(self.config.target_dir, self.config.target_base_dir)
+            self.sources = file_sources(paths)
+        if self.git is None and not self.config.review:
+            self.git = git_branch(self.config.project_dir)
+        self._index(artifacts)
+        if self.state_file is not None:
+            removed = await trio.to_thread.run_sync(
+                statefile.remove_stale_temp_files, self.state_file
+            )
+            for leftover in removed:
+                log.info("removed %s, left by a save that was interrupted", leftover)
+        self.writable = True
+
+    def artifacts_reloaded(self, artifacts: LoadedArtifacts, paths: ArtifactPaths | None) -> None:
+        """New artifacts are served: from the files in ``paths`` (saves take them from there
+        again), or, with None, from an imported state whose sources are already set."""
+        if paths is not None:
+            self.sources = file_sources(paths)
+        self._index(artifacts)
+
+    def _require_state_file(self) -> Path:
+        if self.state_file is None:
+            raise statefile.StateFileError("review mode needs a state file.", path="")
+        return self.state_file
+
+    # -- lookups --
+
+    def _index(self, artifacts: LoadedArtifacts) -> None:
+        names: dict[str, str] = {}
+        for manifest in (artifacts.base_manifest, artifacts.current_manifest):
+            names.update((uid, node.name) for uid, node in manifest.all_nodes().items())
+        self._names = names
+        # Row counts name models; where a source has the same name, the model wins, and
+        # current wins over base.
+        self._name_to_id = {}
+        for manifest in (artifacts.base_manifest, artifacts.current_manifest):
+            for part in (manifest.sources, manifest.exposures, manifest.saved_queries,
+                         manifest.nodes):  # fmt: skip
+                for uid, node in part.items():
+                    if node.resource_type not in ("semantic_model", "metric", "test"):
+                        self._name_to_id[node.name] = uid
+
+    def node_name(self, unique_id: str) -> str | None:
+        return (self._names or {}).get(unique_id)
+
+    def name_to_id(self) -> dict[str, str]:
+        return self._name_to_id
+
+    # -- saving --
+
+    def note_change(self) -> None:
+        """Call after every change a save must include."""
+        self._changes += 1
+
+    async def encode(self) -> bytes:
+        """The whole state file as it would be written now."""
+        checks_json, runs_json = statefile.encode_records(
+            self.checklist.checks, self.checklist.runs
+        )
+        sources = dict(self.sources)
+
+        def build() -> bytes:
+            return statefile.encode_state(
+                checks_json=checks_json,
+                runs_json=runs_json,
+                artifacts=read_sources(sources),
+                git=self.git,
+                pull_request=self.pull_request,
+            )
+
+        return await trio.to_thread.run_sync(build)
+
+    async def save(self, path: Path | None = None, *, force: bool = False) -> bool:
+        """Write the state file (or ``path``) if anything changed since the last save, or
+        always with ``force``. Returns whether a file was written."""
+        target = path or self.state_file
+        if target is None or not self.writable:
+            return False
+        wanted = self._changes
+        async with self._save_lock:
+            if not force and path is None and self._saved_changes >= wanted:
+                return False  # a save that started after our change already wrote it
+            covered = self._changes
+            data = await self.encode()
+            await trio.to_thread.run_sync(statefile.write_atomic, target, data)
+            if target == self.state_file:
+                self._file_id = _file_id(target)
+                self._saved_changes = max(self._saved_changes, covered)
+            log.debug("saved %s (%d bytes)", target, len(data))
+            return True
+
+    async def save_in_background(self) -> None:
+        """The save after a check change. Errors are logged: the edit itself stays in memory."""
+        try:
+            await self.save()
+        except (OSError, statefile.StateFileError) as exc:
+            log.error("could not save the state file %s: %s", self.state_file, exc)
+
+    async def save_at_shutdown(self) -> None:
+        """Merge what another process wrote to the file since we last did, then write it."""
+        path = self.state_file
+        if path is None or not self.writable:
+            if path is None:
+                log.info("No state file is provided. Skip storing the state.")
+            return
+        try:
+            if self._file_id is not None and _file_id(path) not in (None, self._file_id):
+                other = await trio.to_thread.run_sync(statefile.read_state, path)
+                if other is not None:
+                    self.checklist.merge(other.checks, other.runs)
+            await self.save(force=True)
+            log.info("state saved to %s", path)
+        except (OSError, statefile.StateFileError) as exc:
+            log.error("could not save the state file %s at shutdown: %s", path, exc)
+
+    def set_state_file(self, path: Path) -> None:
+        self.state_file = path
+        self._file_id = _file_id(path)
+
+
+def resolve_new_name(
+    current: Path | None, filename: Any, *, project_dir: Path
+) -> tuple[Path | None, str | None, int]:
+    """Where save-as/rename would write ``filename``: ``(path, error, status)``."""
+    if not isinstance(filename, str) or not filename:
+        return None, "The new filename is required", 400
+    if os.path.dirname(filename) or filename in (".", "..") or "\x00" in filename:
+        return None, "The new filename should not contain directory", 400
+    if not filename.endswith(".json"):
+        return None, "The new filename should end with .json", 400
+    if current is not None:
+        if current.name == filename:
+            return None, "The new filename is the same as the current filename", 400
+        return current.parent / filename, None, 200
+    return project_dir / filename, None, 200
