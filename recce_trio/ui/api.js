@@ -50,3 +50,11 @@ export const api = {
   reorderChecks: (source, destination) =>
     request("POST", "/api/checks/reorder", { source, destination }),
 };
+
+export const runsApi = {
+  list: () => request("GET", "/api/runs"),
+  get: (id, timeout = 0) => request("GET", `/api/runs/${encodeURIComponent(id)}/wait?timeout=${timeout}`),
+  cancel: (id) => request("POST", `/api/runs/${encodeURIComponent(id)}/cancel`),
+  runCheck: (checkId) => request("POST", `/api/checks/${encodeURIComponent(checkId)}/run`, { nowait: true }),
+  model: (id) => request("GET", `/api/models/${encodeURIComponent(id)}`),
+};

@@ -1,434 +1,334 @@
-// recce-trio's review page: startup progress, then lineage, node details and the checklist.
+// recce-trio's review page. One store holds the state (store.js); the views subscribe to the
+// keys they draw; the actions below are the only writers. The URL mirrors the view (router.js).
 
-import { api } from "./api.js";
-import { Checklist } from "./checks.js";
-import { h, nodePanel, statusOf } from "./details.js";
-import { GraphView, NODE_H, NODE_W } from "./graph.js";
+import { api, runsApi } from "./api.js";
+import { renderChangedList, changedIds } from "./changed-list.js";
+import { checkPanel, renderChecklist } from "./checks.js";
+import { nodePanel } from "./details.js";
+import { $, h } from "./dom.js";
+import { LineageView, readFilters } from "./lineage-view.js";
+import { registerResultView } from "./results.js";
+import { bindUrl, queryToState, stateToQuery } from "./router.js";
+import { renderRunList, runPanel } from "./runs.js";
+import { showView, waitForServer } from "./startup.js";
+import { createStore } from "./store.js";
 
-const ARTIFACTS = [
-  ["curr_manifest", "Current manifest", "target/manifest.json"],
-  ["curr_catalog", "Current catalog", "target/catalog.json"],
-  ["base_manifest", "Base manifest", "target-base/manifest.json"],
-  ["base_catalog", "Base catalog", "target-base/catalog.json"],
-];
+export { STARTUP_ERRORS } from "./startup.js";
 
-// What each startup error class means for the user. The server log has the path and the cause.
-export const STARTUP_ERRORS = {
-  ArtifactNotFoundError: {
-    title: "A dbt artifact is missing",
-    text: "A manifest.json the server needs was not found. Build both environments: run `dbt docs generate` on the base branch into target-base/ and on your branch into target/, then start the server again.",
-  },
-  ArtifactDecodeError: {
-    title: "An artifact is not valid JSON",
-    text: "A manifest or catalog file is empty, truncated or not JSON (often a dbt run that was interrupted while writing it). Run `dbt docs generate` again for that environment and restart the server.",
-  },
-  NotADbtArtifactError: {
-    title: "A file is not a dbt artifact",
-    text: "A file at a manifest or catalog path is JSON but not a dbt manifest or catalog. Check --target-path and --target-base-path point at dbt target folders.",
-  },
-  UnsupportedSchemaVersionError: {
-    title: "Unsupported dbt artifact version",
-    text: "An artifact was written by a dbt version whose schema version recce-trio cannot read (for example a newer dbt). Regenerate it with a supported dbt version, or upgrade recce-trio.",
-  },
-  ArtifactReadError: {
-    title: "An artifact could not be read",
-    text: "An artifact path exists but could not be read: it may be a folder, lack read permission, or the disk reported an error. Fix the file's permissions or path and restart.",
-  },
-  StartupTimeoutError: {
-    title: "Loading took too long",
-    text: "The artifacts did not load within the startup timeout. Raise it with --startup-timeout (or RECCE_STARTUP_TIMEOUT), or check that the artifact files are on a fast, reachable disk.",
-  },
-};
-
-const $ = (id) => document.getElementById(id);
-const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
-
-const app = {
-  info: null,
-  lineage: null,
-  projectName: null,
+const store = createStore({
+  info: null, // /api/info without the lineage
+  lineage: null, // {ids, nodes, edges, metadata, impact} (info-worker.js)
   selection: null, // the /api/select body of what is shown
-  shownIds: [],
-  panel: null, // {kind: "node"|"check", id}
-  picked: [], // node ids selected (shift-click) for one schema diff check, in pick order
-  layoutCache: new Map(),
-  drawSeq: 0,
-  singleEnv: false,
-  metrics: {},
-};
+  shown: null, // {ids, edges}
+  selectError: null,
+  panel: null, // {kind: "node"|"check"|"run", id}
+  nodeTab: "schema",
+  codeView: "unified",
+  codeSide: "raw",
+  picked: [], // node ids picked (shift-click) for one check, in pick order
+  side: "changed", // the left column: changed | checks | runs
+  listQuery: "",
+  listSort: "impact",
+  checks: [],
+  runs: [],
+  details: {}, // node id -> GET /api/models/{id}'s model, or {error}
+  openRun: null, // the full run shown in the panel
+  durations: {}, // run id -> seconds, for runs this page watched end
+});
 
-function showView(name) {
-  for (const view of ["loading", "failed", "review"]) $(view).hidden = view !== name;
-  document.body.dataset.view = name;
-}
+const timings = { start: performance.now() };
+let lineageView = null;
 
-// ---- startup ----
+// ---- data ----
 
-function formatBytes(n) {
-  if (n === null || n === undefined) return "";
-  if (n < 1024) return `${n} B`;
-  const units = ["kB", "MB", "GB"];
-  let v = n, u = -1;
-  do { v /= 1024; u++; } while (v >= 1024 && u < units.length - 1);
-  return `${v.toFixed(v < 10 ? 1 : 0)} ${units[u]}`;
-}
-
-function renderProgress(health, elapsedS) {
-  const rows = $("progress-rows");
-  rows.replaceChildren();
-  for (const [key, label, path] of ARTIFACTS) {
-    const a = health.artifacts?.[key] ?? { state: "pending" };
-    const detail = [formatBytes(a.bytes), a.seconds != null ? `${a.seconds.toFixed(2)} s` : "", a.error ?? ""]
-      .filter(Boolean).join(" · ");
-    rows.append(
-      h("tr", { class: `artifact ${a.state}`, dataset: { artifact: key, state: a.state } },
-        h("td", {}, h("span", { class: "state-dot" })),
-        h("td", {}, label, h("div", { class: "muted small" }, path)),
-        h("td", { class: "state" }, a.state === "missing" ? "missing (optional)" : a.state),
-        h("td", { class: "muted small" }, detail),
-      ),
-    );
-  }
-  $("loading-elapsed").textContent = `${elapsedS.toFixed(0)} s`;
-  $("loading-single-env").hidden = !health.single_env;
-}
-
-function renderFailed(health) {
-  showView("failed");
-  const known = STARTUP_ERRORS[health.error];
-  let title, text;
-  if (known) ({ title, text } = known);
-  else if (health.phase === "stopped") {
-    title = "The server is shutting down";
-    text = "It stopped before the artifacts were loaded. Start it again.";
-  } else {
-    title = "The server could not start";
-    text = "Loading the dbt artifacts failed.";
-  }
-  $("failed-title").textContent = title;
-  $("failed-class").textContent = health.error ?? health.phase ?? "unknown";
-  // `command` in the explanations becomes <code>.
-  $("failed-text").replaceChildren(
-    ...text.split("`").map((part, i) => (i % 2 ? h("code", {}, part) : part)),
-  );
-  const rows = $("failed-artifacts");
-  rows.replaceChildren();
-  const timedOut = health.error === "StartupTimeoutError";
-  for (const [key, label, path] of ARTIFACTS) {
-    const a = health.artifacts?.[key];
-    if (!a) continue;
-    // After a timeout, the artifacts still loading were stopped ("Cancelled"): say so in words.
-    const unfinished = timedOut && ["pending", "loading"].includes(a.state);
-    if (a.state !== "failed" && !unfinished) continue;
-    if (timedOut && (unfinished || !a.error || a.error === "Cancelled")) {
-      rows.append(h("li", { dataset: { artifact: key } }, `${label} (${path}): still loading when the timeout ran out`));
-    } else {
-      rows.append(h("li", { dataset: { artifact: key } }, `${label} (${path}): `, h("code", {}, a.error ?? "failed")));
-    }
-  }
-}
-
-async function waitForServer() {
-  const started = performance.now();
-  for (;;) {
-    let health;
-    try {
-      health = await api.health();
-      $("loading-offline").hidden = true;
-    } catch {
-      $("loading-offline").hidden = false;
-      await sleep(1000);
-      continue;
-    }
-    if (health.ready) {
-      app.singleEnv = !!health.single_env;
-      return true;
-    }
-    if (health.error || (health.phase && !["starting", "ready"].includes(health.phase))) {
-      renderFailed(health);
-      return false;
-    }
-    showView("loading");
-    renderProgress(health, (performance.now() - started) / 1000);
-    await sleep(250);
-  }
-}
-
-// ---- lineage ----
-
-function allNodeIds(lineage) {
-  const ids = new Set(Object.keys(lineage.current.nodes));
-  for (const id of Object.keys(lineage.base.nodes)) ids.add(id);
-  return ids;
+function loadLineage() {
+  return new Promise((resolve, reject) => {
+    const worker = new Worker("/info-worker.js");
+    worker.onmessage = (event) => {
+      worker.terminate();
+      if (event.data.error) reject(new Error(event.data.error));
+      else resolve(event.data);
+    };
+    worker.onerror = (event) => {
+      worker.terminate();
+      reject(new Error(event.message || "the page's data worker failed"));
+    };
+    worker.postMessage("load");
+  });
 }
 
 async function loadInfo() {
-  const info = await api.info();
-  app.info = info;
-  app.lineage = info.lineage;
-  const meta = info.lineage.current?.manifest_metadata ?? info.lineage.base?.manifest_metadata ?? {};
-  app.projectName = meta.project_name ?? null;
-  const bits = [app.projectName, info.git?.branch ? `branch ${info.git.branch}` : null, meta.dbt_version ? `dbt ${meta.dbt_version}` : null];
+  const { info, lineage, ms, bytes } = await loadLineage();
+  timings.info = { ms, bytes };
+  lineageView?.clearLayouts();
+  const picked = store.get().picked.filter((id) => id in lineage.nodes);
+  store.set({ info, lineage, picked, details: {} });
+}
+
+function renderHeader({ info, lineage }) {
+  const meta = lineage.metadata?.current?.manifest_metadata ?? lineage.metadata?.base?.manifest_metadata ?? {};
+  const bits = [meta.project_name, info.git?.branch ? `branch ${info.git.branch}` : null, meta.dbt_version ? `dbt ${meta.dbt_version}` : null];
   $("project").textContent = bits.filter(Boolean).join(" · ");
   const counts = { added: 0, removed: 0, modified: 0 };
-  for (const d of Object.values(info.lineage.diff ?? {})) counts[d.change_status] = (counts[d.change_status] ?? 0) + 1;
-  $("summary").replaceChildren(
-    ...Object.entries(counts).map(([s, n]) => h("span", { class: `badge ${s}` }, `${n} ${s}`)),
-  );
-  $("single-env").hidden = !app.singleEnv;
-  app.layoutCache.clear();
-  // Drop picked nodes that are in neither environment any more (kept if only filtered out).
-  const known = allNodeIds(info.lineage);
-  if (app.picked.some((id) => !known.has(id))) {
-    app.picked = app.picked.filter((id) => known.has(id));
-    if (app.graph) renderPicked();
-  }
+  for (const id of Object.keys(lineage.impact)) counts[lineage.nodes[id].change_status]++;
+  $("summary").replaceChildren(...Object.entries(counts).map(([s, n]) => h("span", { class: `badge ${s}` }, `${n} ${s}`)));
 }
 
-function readFilters() {
-  const select = $("f-select").value.trim();
-  const exclude = $("f-exclude").value.trim();
-  const packages = $("f-packages").value.split(/[\s,]+/).filter(Boolean);
-  const body = { view_mode: $("mode-changed").checked ? "changed_models" : "all" };
-  if (select) body.select = select;
-  if (exclude) body.exclude = exclude;
-  if (packages.length) body.packages = packages;
-  return body;
-}
+const projectName = () => {
+  const m = store.get().lineage?.metadata;
+  return m?.current?.manifest_metadata?.project_name ?? m?.base?.manifest_metadata?.project_name ?? null;
+};
 
-function writeFilters(sel) {
-  $("f-select").value = sel.select ?? "";
-  $("f-exclude").value = sel.exclude ?? "";
-  $("f-packages").value = (sel.packages ?? []).join(", ");
-  $("mode-changed").checked = sel.view_mode === "changed_models";
-  $("mode-all").checked = sel.view_mode !== "changed_models";
-}
-
-function showSelectError(message) {
-  const el = $("select-error");
-  el.textContent = message ?? "";
-  el.hidden = !message;
-}
-
-async function applySelection(sel, { quiet = false } = {}) {
-  let result;
+async function loadDetails(id) {
+  if (store.get().details[id]) return;
+  let model;
   try {
-    result = await api.select(sel);
+    model = (await runsApi.model(id)).model ?? {};
   } catch (err) {
-    showSelectError(err.message);
-    return false;
+    model = { error: err.message };
   }
-  showSelectError(null);
-  app.selection = sel;
-  writeFilters(sel);
-  const known = allNodeIds(app.lineage);
-  app.shownIds = (result.nodes ?? []).filter((id) => known.has(id));
-  await drawSelection(quiet);
-  return true;
+  store.set((s) => ({ details: { ...s.details, [id]: model } }));
 }
 
-function edgesFor(ids) {
-  const index = new Map(ids.map((id, i) => [id, i]));
-  const seen = new Set();
-  const edges = [];
-  for (const side of [app.lineage.current, app.lineage.base]) {
-    for (const [child, parents] of Object.entries(side.parent_map ?? {})) {
-      const t = index.get(child);
-      if (t === undefined) continue;
-      for (const parent of parents) {
-        const s = index.get(parent);
-        if (s === undefined || s === t) continue;
-        const key = s * 1e6 + t;
-        if (seen.has(key)) continue;
-        seen.add(key);
-        edges.push([s, t]);
-      }
+async function loadChecks() {
+  try {
+    store.set({ checks: (await api.checks()) ?? [] });
+  } catch (err) {
+    toast(`Could not load the checks: ${err.message}`);
+  }
+}
+
+async function loadRuns() {
+  try {
+    store.set({ runs: (await runsApi.list()) ?? [] });
+  } catch (err) {
+    toast(`Could not load the runs: ${err.message}`);
+  }
+}
+
+// ---- actions ----
+
+const actions = {
+  openNode(id, { center = false } = {}) {
+    if (!id) return actions.close();
+    if (!(id in (store.get().lineage?.nodes ?? {}))) return;
+    store.set({ panel: { kind: "node", id } });
+    if (center) lineageView.graph.select(id, { center: true });
+    loadDetails(id);
+  },
+  close() {
+    store.set({ panel: null, openRun: null });
+  },
+  pick(id, on = !store.get().picked.includes(id)) {
+    const picked = store.get().picked.filter((p) => p !== id);
+    if (on) picked.push(id);
+    store.set({ picked });
+  },
+  setTab: (nodeTab) => store.set({ nodeTab }),
+  setCodeView: (codeView) => store.set({ codeView }),
+  setCodeSide: (codeSide) => store.set({ codeSide }),
+
+  openCheck(id) {
+    store.set({ panel: { kind: "check", id }, side: "checks" });
+  },
+  async addCheck(body) {
+    let check;
+    try {
+      check = await api.createCheck(body);
+    } catch (err) {
+      toast(`Could not add the check: ${err.message}`);
+      return null;
+    }
+    store.set((s) => ({ checks: [...s.checks, check], panel: { kind: "check", id: check.check_id }, side: "checks" }));
+    if (check.type === "schema_diff" || check.type === "lineage_diff") await actions.runCheck(check.check_id);
+    return check;
+  },
+  addSchemaCheck(nodeIds) {
+    const ids = [nodeIds].flat();
+    const names = ids.map((id) => store.get().lineage.nodes[id]?.name ?? id);
+    const shown = names.length > 3 ? `${names.slice(0, 2).join(", ")} and ${names.length - 2} more` : names.join(", ");
+    return actions.addCheck({ name: `Schema diff of ${shown}`, type: "schema_diff", params: { node_id: ids } });
+  },
+  async addPickedCheck() {
+    const { picked } = store.get();
+    if (picked.length && (await actions.addSchemaCheck([...picked]))) store.set({ picked: [] });
+  },
+  addLineageCheck() {
+    const sel = store.get().selection ?? readFilters();
+    const what = sel.select ? `of ${sel.select}` : sel.view_mode === "changed_models" ? "of the changed models" : "of the whole project";
+    return actions.addCheck({ name: `Lineage diff ${what}`, type: "lineage_diff", params: { ...sel } });
+  },
+  async updateCheck(id, patch) {
+    try {
+      const saved = await api.updateCheck(id, patch);
+      store.set((s) => ({ checks: s.checks.map((c) => (c.check_id === id ? { ...c, ...saved } : c)) }));
+    } catch (err) {
+      toast(`Could not save the check: ${err.message}`);
+      store.set((s) => ({ checks: [...s.checks] })); // redraw with the saved values
+    }
+  },
+  async deleteCheck(id) {
+    try {
+      await api.deleteCheck(id);
+    } catch (err) {
+      toast(`Could not delete the check: ${err.message}`);
+      return;
+    }
+    store.set((s) => ({ checks: s.checks.filter((c) => c.check_id !== id), panel: s.panel?.id === id ? null : s.panel }));
+  },
+  async moveCheck(source, destination) {
+    const checks = [...store.get().checks];
+    if (destination < 0 || destination >= checks.length || source === destination) return;
+    try {
+      await api.reorderChecks(source, destination);
+    } catch (err) {
+      toast(`Could not reorder the checks: ${err.message}`);
+      return;
+    }
+    const [moved] = checks.splice(source, 1);
+    checks.splice(destination, 0, moved);
+    store.set({ checks });
+  },
+  async runCheck(id) {
+    let run;
+    const submitted = performance.now();
+    try {
+      run = await runsApi.runCheck(id);
+    } catch (err) {
+      toast(`Could not run the check: ${err.message}`);
+      return;
+    }
+    await followRun(run, submitted);
+    await Promise.all([loadChecks(), loadRuns()]);
+  },
+
+  async openRun(id) {
+    store.set({ panel: { kind: "run", id }, side: "runs" });
+    let run;
+    try {
+      run = await runsApi.get(id, 0);
+    } catch (err) {
+      toast(`Could not open the run: ${err.message}`);
+      return;
+    }
+    if (store.get().panel?.id !== id) return;
+    store.set({ openRun: run });
+    if (run.status === "Running") {
+      await followRun(run, null);
+      await Promise.all([loadChecks(), loadRuns()]);
+    }
+  },
+  async cancelRun(id) {
+    try {
+      await runsApi.cancel(id);
+    } catch (err) {
+      toast(`Could not cancel the run: ${err.message}`);
+    }
+    await loadRuns();
+  },
+  async addCheckFromRun(runId) {
+    await actions.addCheck({ run_id: runId });
+  },
+  showLineage(params) {
+    const { select, exclude, packages, view_mode } = params;
+    lineageView.apply(Object.fromEntries(Object.entries({ select, exclude, packages, view_mode: view_mode ?? "all" }).filter(([, v]) => v !== undefined && v !== null && v !== "")));
+  },
+};
+
+/** Wait for a run to end (polling /wait), keeping the open run view and the list current. */
+async function followRun(run, submittedAt) {
+  const id = run.run_id;
+  await loadRuns();
+  while (run.status === "Running") {
+    if (store.get().panel?.kind === "run" && store.get().panel.id === id) store.set({ openRun: run });
+    try {
+      run = await runsApi.get(id, 2);
+    } catch {
+      return;
     }
   }
-  return edges;
+  if (submittedAt !== null) {
+    const seconds = (performance.now() - submittedAt) / 1000;
+    store.set((s) => ({ durations: { ...s.durations, [id]: seconds } }));
+  }
+  if (store.get().panel?.kind === "run" && store.get().panel.id === id) store.set({ openRun: run });
 }
 
-let worker = null;
-let pending = null;
-/** Node centres from dagre in a worker; null if a newer layout replaced this one. */
-function layout(ids, edges) {
-  const key = `${ids.length}:${ids.join("|")}`;
-  const cached = app.layoutCache.get(key);
-  if (cached) return Promise.resolve({ xy: cached, ms: 0, cached: true });
-  if (pending) {
-    // A layout of a large selection can take seconds; don't queue behind one nobody wants.
-    worker.terminate();
-    worker = null;
-    pending(null);
+const resultContext = {
+  nodeName: (id) => store.get().lineage?.nodes[id]?.name ?? id,
+  openNode: (id) => actions.openNode(id, { center: true }),
+  showLineage: (params) => actions.showLineage(params),
+};
+
+// ---- views ----
+
+function renderPanel(state) {
+  const panel = $("panel");
+  const { kind, id } = state.panel ?? {};
+  let content = null;
+  if (kind === "node" && state.lineage?.nodes[id]) {
+    content = nodePanel(id, state.lineage.nodes[id], state.details[id] ?? null, {
+      tab: state.nodeTab, codeView: state.codeView, codeSide: state.codeSide,
+      picked: state.picked.includes(id), impact: state.lineage.impact[id],
+    }, actions);
+  } else if (kind === "check") {
+    const check = state.checks.find((c) => c.check_id === id);
+    if (check) content = checkPanel(check, { runs: state.runs, resultContext }, actions);
+  } else if (kind === "run" && state.openRun?.run_id === id) {
+    content = runPanel(state.openRun, { durations: state.durations, resultContext }, actions);
+  } else if (kind === "run") {
+    content = h("p", { class: "muted" }, "Loading the run…");
   }
-  worker ??= new Worker("/layout-worker.js");
-  return new Promise((resolve) => {
-    pending = resolve;
-    worker.onmessage = (event) => {
-      pending = null;
-      app.layoutCache.set(key, event.data.xy);
-      resolve({ xy: event.data.xy, ms: event.data.ms, cached: false });
-    };
-    worker.onerror = (event) => {
-      pending = null;
-      resolve({ error: event.message || "the layout worker failed" });
-    };
-    worker.postMessage({ nodes: ids.map((uid) => [uid, NODE_W, NODE_H]), edges });
+  panel.hidden = !content;
+  document.body.classList.toggle("with-panel", !!content);
+  if (content) panel.replaceChildren(content);
+  else panel.replaceChildren();
+}
+
+let listIds = [];
+function renderList(state) {
+  if (!state.lineage) return;
+  listIds = changedIds(state.lineage, state.listQuery, state.listSort);
+  const activeId = state.panel?.kind === "node" ? state.panel.id : null;
+  renderChangedList($("changed-list"), { lineage: state.lineage, ids: listIds, activeId }, actions);
+  $("changed-list").querySelector(".active")?.scrollIntoView({ block: "nearest" });
+}
+
+function renderSide(state) {
+  for (const side of ["changed", "checks", "runs"]) {
+    $(`side-${side}`).hidden = state.side !== side;
+    $(`tab-${side}`).classList.toggle("active", state.side === side);
+    $(`tab-${side}`).setAttribute("aria-selected", state.side === side ? "true" : "false");
+  }
+}
+
+function moveInList(step) {
+  if (!listIds.length) return;
+  const { panel } = store.get();
+  const at = panel?.kind === "node" ? listIds.indexOf(panel.id) : -1;
+  const next = at < 0 ? (step > 0 ? 0 : listIds.length - 1) : Math.min(listIds.length - 1, Math.max(0, at + step));
+  actions.openNode(listIds[next], { center: true });
+}
+
+function bindKeys() {
+  document.addEventListener("keydown", (e) => {
+    const typing = e.target.matches?.("input, textarea, select") && e.target.id !== "list-search";
+    if (e.key === "/" && !e.target.matches?.("input, textarea, select")) {
+      e.preventDefault();
+      store.set({ side: "changed" });
+      $("list-search").focus();
+      $("list-search").select();
+    } else if (e.key === "Escape") {
+      if (e.target.matches?.("input, textarea, select")) e.target.blur();
+      actions.close();
+    } else if ((e.key === "ArrowDown" || e.key === "ArrowUp") && !typing && store.get().side === "changed"
+      && (e.target === document.body || e.target.closest?.("#side-changed, #graph-wrap"))) {
+      e.preventDefault();
+      moveInList(e.key === "ArrowDown" ? 1 : -1);
+    } else if (e.key === "Enter" && e.target.id === "list-search" && listIds.length) {
+      actions.openNode(listIds[0], { center: true });
+    }
   });
-}
-
-async function drawSelection(quiet) {
-  const ids = [...app.shownIds];
-  const status = $("graph-status");
-  if (!ids.length) {
-    app.graph.setGraph([], []);
-    status.textContent = app.selection?.view_mode === "changed_models"
-      ? "No changed models in this selection. Switch to “All” to see the whole lineage."
-      : "No nodes match this selection.";
-    status.hidden = false;
-    return;
-  }
-  const edges = edgesFor(ids);
-  const seq = ++app.drawSeq;
-  const started = performance.now();
-  if (!quiet || ids.length > 300) {
-    status.textContent = `Laying out ${ids.length.toLocaleString()} nodes…`;
-    status.hidden = false;
-  }
-  const result = await layout(ids, edges);
-  if (result === null || seq !== app.drawSeq) return; // a newer selection superseded this one
-  if (result.error) {
-    status.textContent = `Could not lay out the graph: ${result.error}`;
-    return;
-  }
-  const { xy, ms, cached } = result;
-  const lineage = app.lineage;
-  const nodes = ids.map((id, i) => {
-    const node = lineage.current.nodes[id] ?? lineage.base.nodes[id];
-    return { id, label: node.name, resourceType: node.resource_type, status: statusOf(lineage, id), x: xy[2 * i], y: xy[2 * i + 1] };
-  });
-  app.graph.setGraph(nodes, edges);
-  status.hidden = true;
-  app.metrics = { nodes: ids.length, edges: edges.length, layoutMs: ms, totalMs: performance.now() - started, cached };
-  $("graph-count").textContent = `${ids.length.toLocaleString()} nodes · ${edges.length.toLocaleString()} edges`;
-  if (app.panel?.kind === "node") {
-    if (lineage.current.nodes[app.panel.id] || lineage.base.nodes[app.panel.id]) openNode(app.panel.id);
-    else closePanel();
-  }
-}
-
-// ---- side panel ----
-
-function closePanel() {
-  app.panel = null;
-  $("panel").hidden = true;
-  $("panel").replaceChildren();
-  app.graph.select(null);
-  if (app.checklist.openId) {
-    app.checklist.openId = null;
-    app.checklist.render();
-  }
-  document.body.classList.remove("with-panel");
-}
-
-function showPanel(content) {
-  $("panel").replaceChildren(content);
-  $("panel").hidden = false;
-  document.body.classList.add("with-panel");
-}
-
-function openNode(id) {
-  if (!id) {
-    closePanel();
-    return;
-  }
-  app.panel = { kind: "node", id };
-  app.checklist.openId = null;
-  app.checklist.render();
-  app.graph.select(id);
-  showPanel(nodePanel(app.lineage, id, {
-    onAddSchemaCheck: addSchemaCheck,
-    onClose: closePanel,
-    picked: app.picked.includes(id),
-    onPick: setPicked,
-  }));
-}
-
-// ---- multi-node selection for one schema diff check ----
-
-const nodeName = (id) => (app.lineage.current.nodes[id] ?? app.lineage.base.nodes[id])?.name ?? id;
-
-function setPicked(id, on = !app.picked.includes(id)) {
-  app.picked = app.picked.filter((p) => p !== id);
-  if (on) app.picked.push(id);
-  renderPicked();
-}
-
-function renderPicked() {
-  const ids = app.picked;
-  app.graph.setPicked(ids);
-  $("pick-hint").hidden = ids.length > 0;
-  $("pick-chosen").hidden = ids.length === 0;
-  $("pick-count").textContent = `${ids.length} selected:`;
-  $("pick-list").replaceChildren(
-    ...ids.map((id) =>
-      h("span", { class: "chip", dataset: { nodeId: id }, title: id },
-        nodeName(id),
-        h("button", { class: "icon", title: `Remove ${nodeName(id)} from the selection`, onclick: () => setPicked(id, false) }, "×"),
-      ),
-    ),
-  );
-  $("pick-add").textContent = ids.length === 1 ? "Add schema diff check" : `Add schema diff check of ${ids.length} nodes`;
-  const box = document.querySelector("#panel .node-panel input.pick");
-  if (box) box.checked = ids.includes(box.closest(".node-panel").dataset.nodeId);
-}
-
-async function addPickedSchemaCheck() {
-  if (!app.picked.length) return;
-  if (await addSchemaCheck([...app.picked])) {
-    app.picked = [];
-    renderPicked();
-  }
-}
-
-function openCheck(check) {
-  app.panel = { kind: "check", id: check.check_id };
-  app.graph.select(null);
-  showPanel(app.checklist.panel(check, { onClose: closePanel }));
-}
-
-/** One schema_diff check of one node id or a list of them. */
-async function addSchemaCheck(nodeIds) {
-  const ids = [nodeIds].flat();
-  const names = ids.map(nodeName);
-  const shown = names.length > 3 ? `${names.slice(0, 2).join(", ")} and ${names.length - 2} more` : names.join(", ");
-  return app.checklist.add({
-    name: `Schema diff of ${shown}`,
-    type: "schema_diff",
-    params: { node_id: ids },
-  });
-}
-
-async function addLineageCheck() {
-  const sel = app.selection ?? readFilters();
-  const what = sel.select ? `of ${sel.select}` : sel.view_mode === "changed_models" ? "of the changed models" : "of the whole project";
-  await app.checklist.add({ name: `Lineage diff ${what}`, type: "lineage_diff", params: { ...sel } });
-}
-
-function findNode(text) {
-  const q = text.trim().toLowerCase();
-  if (!q) return;
-  const lineage = app.lineage;
-  const nameOf = (id) => (lineage.current.nodes[id] ?? lineage.base.nodes[id]).name.toLowerCase();
-  const hit = app.shownIds.find((id) => id.toLowerCase() === q || nameOf(id) === q)
-    ?? app.shownIds.find((id) => nameOf(id).includes(q));
-  if (!hit) {
-    showSelectError(`No shown node matches “${text}”.`);
-    return;
-  }
-  showSelectError(null);
-  app.graph.select(hit, { center: true });
-  openNode(hit);
 }
 
 // ---- live updates ----
@@ -472,19 +372,19 @@ function connectWs() {
 }
 
 let refreshing = null;
-async function refresh() {
+function refresh() {
   // Coalesce bursts of file events into one re-fetch.
-  if (refreshing) return refreshing;
-  refreshing = (async () => {
+  refreshing ??= (async () => {
     try {
       await loadInfo();
-      await applySelection(app.selection ?? readFilters(), { quiet: true });
-      await app.checklist.load();
-      if (app.panel?.kind === "check") {
-        const check = app.checklist.checks.find((c) => c.check_id === app.panel.id);
-        if (check) openCheck(check);
+      await lineageView.apply(store.get().selection ?? readFilters());
+      await Promise.all([loadChecks(), loadRuns()]);
+      const { panel } = store.get();
+      if (panel?.kind === "node") {
+        if (panel.id in store.get().lineage.nodes) loadDetails(panel.id);
+        else actions.close();
       }
-      app.metrics.refreshes = (app.metrics.refreshes ?? 0) + 1;
+      timings.refreshes = (timings.refreshes ?? 0) + 1;
     } catch (err) {
       toast(`Refresh failed: ${err.message}`);
     } finally {
@@ -502,43 +402,57 @@ function toast(message) {
   toast.timer = setTimeout(() => (el.hidden = true), 6000);
 }
 
-// ---- wiring ----
+// ---- start ----
 
-async function startReview() {
-  showView("review");
-  app.graph = new GraphView($("graph"), {
-    onSelect: openNode,
-    onPick: (id) => {
-      setPicked(id);
-      openNode(id);
-    },
-  });
-  app.checklist = new Checklist($("checks-list"), {
-    onOpen: openCheck,
-    onError: toast,
-    getLineage: () => app.lineage,
-    onShowLineage: (params) => applySelection({ ...params }),
-  });
+/** Restore the view a URL (or a history entry) describes. */
+async function restore(search) {
+  const project = projectName();
+  const wanted = queryToState(search, { packages: project ? [project] : undefined });
+  const { selection, ...rest } = wanted;
+  store.set(rest);
+  if (selection && JSON.stringify(selection) !== JSON.stringify(store.get().selection)) await lineageView.apply(selection);
+  const { panel } = store.get();
+  if (panel?.kind === "node") loadDetails(panel.id);
+  if (panel?.kind === "run") actions.openRun(panel.id);
+  if (panel?.kind === "check") store.set({ side: wanted.side ?? "checks" });
+}
+
+function wire() {
+  lineageView = new LineageView(store, { openNode: (id) => actions.openNode(id), pick: (id) => { actions.pick(id); actions.openNode(id); } });
+  store.subscribe(["info", "lineage"], (state) => state.lineage && renderHeader(state));
+  store.subscribe(["panel", "nodeTab", "codeView", "codeSide", "picked", "details", "checks", "runs", "openRun", "durations", "lineage"], renderPanel);
+  store.subscribe(["lineage", "listQuery", "listSort", "panel"], renderList);
+  store.subscribe(["side"], renderSide);
+  store.subscribe(["checks", "panel"], (s) => renderChecklist($("checks-list"), { checks: s.checks, openId: s.panel?.kind === "check" ? s.panel.id : null }, actions));
+  store.subscribe(["runs", "panel", "durations"], (s) => renderRunList($("runs-list"), { runs: s.runs, openId: s.panel?.kind === "run" ? s.panel.id : null, durations: s.durations }, actions));
   $("filters").addEventListener("submit", (e) => {
     e.preventDefault();
-    applySelection(readFilters());
+    lineageView.apply(readFilters());
   });
-  for (const id of ["mode-changed", "mode-all"]) $(id).addEventListener("change", () => applySelection(readFilters()));
-  $("add-lineage-check").addEventListener("click", addLineageCheck);
-  $("pick-add").addEventListener("click", addPickedSchemaCheck);
-  $("pick-clear").addEventListener("click", () => {
-    app.picked = [];
-    renderPicked();
-  });
+  for (const id of ["mode-changed", "mode-all"]) $(id).addEventListener("change", () => lineageView.apply(readFilters()));
+  $("add-lineage-check").addEventListener("click", actions.addLineageCheck);
+  $("pick-add").addEventListener("click", actions.addPickedCheck);
+  $("pick-clear").addEventListener("click", () => store.set({ picked: [] }));
   $("find").addEventListener("keydown", (e) => {
-    if (e.key === "Enter") {
-      e.preventDefault();
-      findNode(e.target.value);
-    }
+    if (e.key !== "Enter") return;
+    e.preventDefault();
+    const hit = lineageView.find(e.target.value);
+    store.set({ selectError: hit ? null : `No shown node matches “${e.target.value}”.` });
+    if (hit) actions.openNode(hit, { center: true });
   });
-  $("zoom-in").addEventListener("click", () => app.graph.zoomBy(1.3));
-  $("zoom-out").addEventListener("click", () => app.graph.zoomBy(1 / 1.3));
-  $("zoom-fit").addEventListener("click", () => app.graph.fit());
+  $("list-search").addEventListener("input", (e) => store.set({ listQuery: e.target.value }));
+  $("list-sort").addEventListener("change", (e) => store.set({ listSort: e.target.value }));
+  for (const side of ["changed", "checks", "runs"]) $(`tab-${side}`).addEventListener("click", () => store.set({ side }));
+  $("zoom-in").addEventListener("click", () => lineageView.graph.zoomBy(1.3));
+  $("zoom-out").addEventListener("click", () => lineageView.graph.zoomBy(1 / 1.3));
+  $("zoom-fit").addEventListener("click", () => lineageView.graph.fit());
+  bindKeys();
+}
+
+async function startReview(health) {
+  showView("review");
+  $("single-env").hidden = !health.single_env;
+  wire();
   connectWs();
   try {
     await loadInfo();
@@ -547,22 +461,41 @@ async function startReview() {
     $("graph-status").hidden = false;
     return;
   }
-  app.checklist.load();
-  const packages = app.projectName ? [app.projectName] : undefined;
-  const hasDiff = Object.keys(app.lineage.diff ?? {}).length > 0;
-  const first = { packages, view_mode: hasDiff ? "changed_models" : "all" };
+  timings.infoLoaded = performance.now();
+  const hasDiff = Object.keys(store.get().lineage.impact).length > 0;
+  if (!hasDiff) store.set({ side: "checks" });
+  renderSide(store.get());
+  loadChecks();
+  loadRuns();
+  const project = projectName();
+  const packages = project ? [project] : undefined;
+  const wanted = queryToState(location.search, { packages });
+  const first = wanted.selection ?? { packages, view_mode: hasDiff ? "changed_models" : "all" };
   // Like Recce: if the changed-models selection fails, fall back to the whole lineage.
-  if (!(await applySelection(first)) && hasDiff) await applySelection({ packages, view_mode: "all" });
+  if (!(await lineageView.apply(first)) && !wanted.selection && hasDiff) await lineageView.apply({ packages, view_mode: "all" });
+  await restore(location.search);
+  bindUrl(store, (search) => restore(search));
+  history.replaceState(null, "", `${location.pathname}${stateToQuery(store.get())}`);
 }
 
 async function main() {
   window.recce = {
-    app,
-    select: (id) => openNode(id),
-    screenPosition: (id) => app.graph?.screenPosition(id) ?? null,
-    shownIds: () => [...app.shownIds],
+    store,
+    registerResultView,
+    app: {
+      get metrics() {
+        return { ...(lineageView?.metrics ?? {}), ...timings, legible: lineageView?.graph.legible ?? false };
+      },
+      get lineage() {
+        return store.get().lineage;
+      },
+    },
+    select: (id) => actions.openNode(id),
+    screenPosition: (id) => lineageView?.graph.screenPosition(id) ?? null,
+    shownIds: () => [...(store.get().shown?.ids ?? [])],
   };
-  if (await waitForServer()) await startReview();
+  const health = await waitForServer();
+  if (health) await startReview(health);
   document.body.dataset.ready = "true";
 }
 

@@ -1,181 +1,147 @@
-// The node panel: what the node is, what changed, and its schema diff.
+// The node panel: what the node is, what changed, and three tabs: its schema diff, its code
+// diff (raw or compiled, unified or side by side) and its config diff (unrendered_config).
+// Reads the merged lineage's node and the node's details from GET /api/models/{id}.
 
-export function h(tag, attrs = {}, ...children) {
-  const el = document.createElement(tag);
-  for (const [key, value] of Object.entries(attrs)) {
-    if (value === undefined || value === null || value === false) continue;
-    if (key.startsWith("on")) el.addEventListener(key.slice(2), value);
-    else if (key === "class") el.className = value;
-    else if (key === "dataset") Object.assign(el.dataset, value);
-    else if (key in el && typeof value !== "string") el[key] = value;
-    else el.setAttribute(key, value === true ? "" : value);
-  }
-  for (const child of children.flat()) {
-    if (child === null || child === undefined || child === false) continue;
-    el.append(child instanceof Node ? child : document.createTextNode(String(child)));
-  }
-  return el;
-}
+import { canonicalJson, codeDiff } from "./codediff.js";
+import { h } from "./dom.js";
+import { nodeStatuses, schemaTable, statusCounts } from "./schema.js";
 
-export function statusOf(lineage, id) {
-  return lineage.diff?.[id]?.change_status ?? "unchanged";
-}
+export const NODE_TABS = ["schema", "code", "config"];
 
-/**
- * Rows of the schema diff of one node: current column order, with removed columns placed at
- * their base position. Status comes from the server's diff when it has one.
- */
-export function schemaDiff(lineage, id) {
-  const base = lineage.base?.nodes?.[id];
-  const current = lineage.current?.nodes?.[id];
-  const baseCols = base?.columns ?? null;
-  const currCols = current?.columns ?? null;
-  const reported = lineage.diff?.[id]?.change?.columns ?? null;
-  const baseNames = baseCols ? Object.keys(baseCols) : [];
-  const currNames = currCols ? Object.keys(currCols) : [];
-  const names = [...currNames];
-  // A removed column goes right after the column that preceded it in base.
-  baseNames.forEach((name, i) => {
-    if (currCols && name in currCols) return;
-    const before = i > 0 ? names.indexOf(baseNames[i - 1]) : -1;
-    names.splice(before + 1, 0, name);
-  });
-  const rows = names.map(row);
-  return {
-    rows,
-    baseMissing: baseCols === null,
-    currentMissing: currCols === null,
-    inBase: base !== undefined,
-    inCurrent: current !== undefined,
-  };
+const columnsOf = (side) => (side?.columns ? Object.values(side.columns).map((c) => [c.name, c.type ?? null]) : null);
+const has = (side) => side && Object.keys(side).length > 0;
 
-  function row(name) {
-    const b = baseCols?.[name];
-    const c = currCols?.[name];
-    let status = reported?.[name] ?? null;
-    if (status === null && baseCols && currCols) {
-      if (!b) status = "added";
-      else if (!c) status = "removed";
-      else if (b.type !== c.type) status = "modified";
-    }
-    return { name, baseType: b?.type ?? null, currentType: c?.type ?? null, status };
-  }
-}
-
-const STATUS_WORDS = { added: "added", removed: "removed", modified: "type changed" };
-
-export function schemaDiffTable(lineage, id) {
-  const diff = schemaDiff(lineage, id);
-  const wrap = h("div", { class: "schema-diff", dataset: { nodeId: id } });
-  if (diff.baseMissing && diff.currentMissing) {
-    wrap.append(
-      h("p", { class: "muted" }, "No catalog columns for this node on either side. Run ",
-        h("code", {}, "dbt docs generate"), " for both environments to see its schema."),
-    );
-    return wrap;
-  }
-  if (diff.inBase && diff.inCurrent && (diff.baseMissing || diff.currentMissing)) {
-    const side = diff.baseMissing ? "base" : "current";
-    wrap.append(
-      h("p", { class: "warn" }, `The ${side} catalog has no columns for this node, so the columns are not compared.`),
-    );
-  }
-  const changed = diff.rows.filter((r) => r.status).length;
-  wrap.append(
-    h("p", { class: "schema-summary" },
-      changed ? `${changed} of ${diff.rows.length} columns changed` : `${diff.rows.length} columns, no schema change`),
-  );
-  const table = h("table", { class: "schema" },
-    h("thead", {}, h("tr", {}, h("th", {}, ""), h("th", {}, "column"), h("th", {}, "base type"), h("th", {}, "current type"))),
-  );
-  const body = h("tbody");
-  for (const r of diff.rows) {
-    body.append(
-      h("tr", { class: r.status ? `col-${r.status}` : "", dataset: { column: r.name, status: r.status ?? "unchanged" } },
-        h("td", { class: "mark", title: r.status ? STATUS_WORDS[r.status] : "" },
-          r.status === "added" ? "+" : r.status === "removed" ? "−" : r.status === "modified" ? "~" : ""),
-        h("td", { class: "colname" }, r.name),
-        h("td", {}, r.baseType ?? "—"),
-        h("td", {}, r.currentType ?? "—"),
-      ),
-    );
-  }
-  table.append(body);
-  wrap.append(table);
-  return wrap;
-}
-
-/** What changed on a node, in words. */
-export function changeSummary(lineage, id) {
-  const entry = lineage.diff?.[id];
-  if (!entry) return [];
-  if (entry.change_status === "added") return ["New in the current environment."];
-  if (entry.change_status === "removed") return ["Removed: only in the base environment."];
-  const base = lineage.base.nodes[id] ?? {};
-  const current = lineage.current.nodes[id] ?? {};
+/** What changed on a node, in words, from the merged node and its details. */
+export function changeSummary(node, details) {
+  const status = node.change_status;
+  if (!status) return [];
+  if (status === "added") return ["New in the current environment."];
+  if (status === "removed") return ["Removed: only in the base environment."];
   const lines = [];
-  if (base.raw_code !== undefined && base.raw_code !== current.raw_code) lines.push("Code changed.");
-  else if (base.checksum?.checksum && base.checksum.checksum !== current.checksum?.checksum)
-    lines.push("File contents changed.");
-  const bm = base.config?.materialized, cm = current.config?.materialized;
-  if (bm !== cm && (bm || cm)) lines.push(`Materialized: ${bm ?? "—"} → ${cm ?? "—"}.`);
-  const cols = entry.change?.columns;
-  if (cols) {
-    const counts = { added: 0, removed: 0, modified: 0 };
-    for (const s of Object.values(cols)) counts[s] = (counts[s] ?? 0) + 1;
-    const parts = Object.entries(counts).filter(([, n]) => n).map(([s, n]) => `${n} ${STATUS_WORDS[s]}`);
-    if (parts.length) lines.push(`Columns: ${parts.join(", ")}.`);
+  const base = details?.base ?? {}, current = details?.current ?? {};
+  if (details) {
+    if (base.raw_code !== undefined && base.raw_code !== current.raw_code) lines.push("Code changed.");
+    else if (base.checksum?.checksum && base.checksum.checksum !== current.checksum?.checksum) lines.push("File contents changed.");
+    const bm = base.config?.materialized, cm = current.config?.materialized;
+    if (bm !== cm && (bm || cm)) lines.push(`Materialized: ${bm ?? "—"} → ${cm ?? "—"}.`);
+    if (canonicalJson(base.unrendered_config) !== canonicalJson(current.unrendered_config)) lines.push("Config changed.");
   }
-  if (!lines.length) {
-    lines.push("Modified per dbt state:modified (config, description, contract or an upstream macro).");
+  const cols = statusCounts(node.columns_changed);
+  if (cols) lines.push(`Columns: ${cols}.`);
+  if (details && !lines.length) {
+    lines.push("Modified per dbt state:modified (description, contract, tests or an upstream macro).");
   }
-  if (entry.change?.category && entry.change.category !== "unknown") {
-    lines.push(`Change category: ${entry.change.category.replace("_", " ")}.`);
-  }
+  if (node.category && node.category !== "unknown") lines.push(`Change category: ${node.category.replace("_", " ")}.`);
   return lines;
 }
 
-export function nodePanel(lineage, id, { onAddSchemaCheck, onClose, picked = false, onPick = null }) {
-  const node = lineage.current.nodes[id] ?? lineage.base.nodes[id];
-  const status = statusOf(lineage, id);
+function segmented(name, options, value, onChange) {
+  return h("div", { class: "segmented small", role: "radiogroup", "aria-label": name },
+    options.map(([v, label]) =>
+      h("label", {}, h("input", { type: "radio", name, value: v, checked: v === value, onchange: () => onChange(v) }), ` ${label}`)));
+}
+
+function codeTab(node, details, view, actions) {
+  const base = details.base ?? {}, current = details.current ?? {};
+  const hasCompiled = typeof base.compiled_code === "string" || typeof current.compiled_code === "string";
+  const side = view.codeSide === "compiled" && hasCompiled ? "compiled" : "raw";
+  const key = side === "compiled" ? "compiled_code" : "raw_code";
+  const oldText = base[key], newText = current[key];
+  const wrap = h("div", { class: "code-tab" });
+  const tools = h("div", { class: "diff-tools" },
+    segmented("code-view", [["unified", "Unified"], ["split", "Side by side"]], view.codeView, actions.setCodeView),
+    hasCompiled
+      ? segmented("code-side", [["raw", "Raw"], ["compiled", "Compiled"]], side, actions.setCodeSide)
+      : h("span", { class: "muted small" }, "No compiled code in the manifests"),
+  );
+  if (typeof oldText !== "string" && typeof newText !== "string") {
+    if (node.resource_type === "seed") {
+      const changed = base.checksum?.checksum && base.checksum.checksum !== current.checksum?.checksum;
+      wrap.append(h("p", { class: "muted" }, changed
+        ? "The seed's file changed (its checksum differs). The manifest does not hold a seed's rows; see Config for its settings."
+        : "The manifest does not hold a seed's rows; its checksum is unchanged."));
+    } else {
+      wrap.append(h("p", { class: "muted" }, `A ${node.resource_type} has no code in the manifest; see Config.`));
+    }
+    return wrap;
+  }
+  wrap.append(tools);
+  if (!has(details.base)) wrap.append(h("p", { class: "muted small" }, "Added: every line is new."));
+  else if (!has(details.current)) wrap.append(h("p", { class: "muted small" }, "Removed: every line is gone."));
+  else if (oldText === newText) wrap.append(h("p", { class: "muted small no-change" }, `No change in the ${side} code.`));
+  wrap.append(codeDiff(oldText ?? "", newText ?? "", { mode: view.codeView }));
+  return wrap;
+}
+
+function configTab(details, view, actions) {
+  const base = details.base ?? {}, current = details.current ?? {};
+  const oldText = canonicalJson(base.unrendered_config ?? (has(details.base) ? {} : null));
+  const newText = canonicalJson(current.unrendered_config ?? (has(details.current) ? {} : null));
+  return h("div", { class: "config-tab" },
+    h("div", { class: "diff-tools" },
+      segmented("config-view", [["unified", "Unified"], ["split", "Side by side"]], view.codeView, actions.setCodeView),
+      h("span", { class: "muted small" }, "unrendered_config, as written in the project"),
+    ),
+    oldText === newText ? h("p", { class: "muted small no-change" }, "No change in the config.") : null,
+    codeDiff(oldText, newText, { mode: view.codeView }),
+  );
+}
+
+function schemaTab(id, node, details) {
+  const base = columnsOf(details.base), current = columnsOf(details.current);
+  return schemaTable({
+    id,
+    base,
+    current,
+    statuses: nodeStatuses(node.change_status, node.columns_changed, base, current),
+    changeStatus: node.change_status,
+    inBase: has(details.base),
+    inCurrent: has(details.current),
+  });
+}
+
+/**
+ * The panel. `details` is GET /api/models/{id}'s `model` ({base, current}), or null while it
+ * loads, or {error}. `view` = {tab, codeView, codeSide, picked, impact}.
+ */
+export function nodePanel(id, node, details, view, actions) {
+  const status = node.change_status ?? "unchanged";
   const panel = h("div", { class: "node-panel", dataset: { nodeId: id } },
     h("div", { class: "panel-head" },
       h("h2", {}, node.name),
-      h("button", { class: "icon", title: "Close", onclick: onClose }, "×"),
+      h("button", { class: "icon close", title: "Close (Esc)", onclick: actions.close }, "×"),
     ),
     h("div", { class: "uid" }, id),
     h("dl", { class: "facts" },
       h("dt", {}, "Type"), h("dd", { class: "resource-type" }, node.resource_type),
-      h("dt", {}, "Package"), h("dd", {}, node.package_name ?? "—"),
+      h("dt", {}, "Package"), h("dd", {}, node.package_name || "—"),
       h("dt", {}, "Status"), h("dd", {}, h("span", { class: `badge ${status}` }, status)),
-      node.config?.materialized ? [h("dt", {}, "Materialized"), h("dd", {}, node.config.materialized)] : null,
+      node.materialized ? [h("dt", {}, "Materialized"), h("dd", {}, node.materialized)] : null,
+      view.impact !== undefined ? [h("dt", {}, "Downstream"), h("dd", { class: "impact" }, `${view.impact} node${view.impact === 1 ? "" : "s"}`)] : null,
     ),
   );
-  const summary = changeSummary(lineage, id);
+  const summary = changeSummary(node, details?.error ? null : details);
   if (summary.length) panel.append(h("ul", { class: "changes" }, summary.map((line) => h("li", {}, line))));
   panel.append(
-    h("div", { class: "section-head" },
-      h("h3", {}, "Schema"),
-      h("button", { class: "small", onclick: () => onAddSchemaCheck(id) }, "Add schema diff check"),
+    h("div", { class: "node-actions" },
+      h("button", { class: "small", onclick: () => actions.addSchemaCheck(id) }, "Add schema diff check"),
+      h("label", { class: "pick-row", title: "Or shift-click nodes in the lineage" },
+        h("input", { type: "checkbox", class: "pick", checked: view.picked, onchange: (e) => actions.pick(id, e.target.checked) }),
+        "Select for a check of several nodes"),
     ),
-    onPick
-      ? h("label", { class: "pick-row", title: "Or shift-click nodes in the lineage" },
-          h("input", { type: "checkbox", class: "pick", checked: picked, onchange: (e) => onPick(id, e.target.checked) }),
-          "Select for a schema diff check of several nodes")
-      : null,
-    schemaDiffTable(lineage, id),
+    h("div", { class: "tabs", role: "tablist" },
+      NODE_TABS.map((tab) => h("button", {
+        type: "button", role: "tab", class: `tab${tab === view.tab ? " active" : ""}`, dataset: { tab },
+        "aria-selected": tab === view.tab ? "true" : "false", onclick: () => actions.setTab(tab),
+      }, tab[0].toUpperCase() + tab.slice(1))),
+    ),
   );
-  const base = lineage.base.nodes[id], current = lineage.current.nodes[id];
-  if (base?.raw_code !== undefined && current?.raw_code !== undefined && base.raw_code !== current.raw_code) {
-    panel.append(
-      h("details", { class: "code" },
-        h("summary", {}, "Code, base and current"),
-        h("div", { class: "code-pair" },
-          h("pre", {}, h("b", {}, "base\n"), base.raw_code),
-          h("pre", {}, h("b", {}, "current\n"), current.raw_code),
-        ),
-      ),
-    );
-  }
+  const body = h("div", { class: "tab-body", dataset: { tab: view.tab } });
+  if (details === null) body.append(h("p", { class: "muted" }, "Loading the node's details…"));
+  else if (details.error) body.append(h("p", { class: "error-line" }, `Could not load the node's details: ${details.error}`));
+  else if (view.tab === "code") body.append(codeTab(node, details, view, actions));
+  else if (view.tab === "config") body.append(configTab(details, view, actions));
+  else body.append(schemaTab(id, node, details));
+  panel.append(body);
   return panel;
 }

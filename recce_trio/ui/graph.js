@@ -1,5 +1,7 @@
 // The lineage drawn on a canvas: pan, zoom, click. Only what is on screen is drawn, and
-// labels only when they are legible, so thousands of nodes stay smooth.
+// labels only when they are legible, so thousands of nodes stay smooth. Semantic zoom: when
+// zoomed out too far for node labels, the changed nodes keep screen-size labels where they
+// fit. A minimap shows the whole graph and the part in view; click or drag it to move.
 
 export const NODE_W = 220;
 export const NODE_H = 44;
@@ -14,10 +16,14 @@ export const STATUS_COLORS = {
 
 const MIN_ZOOM = 0.003;
 const MAX_ZOOM = 3;
+export const LEGIBLE_ZOOM = 0.55; // node names and types drawn at 13/11 px: readable
+const LABEL_ZOOM = 0.3; // below this, only the changed nodes' screen-size labels
+const MINIMAP_W = 180, MINIMAP_H = 120;
 
 export class GraphView {
-  constructor(canvas, { onSelect, onPick } = {}) {
+  constructor(canvas, { onSelect, onPick, minimap = null } = {}) {
     this.canvas = canvas;
+    this.minimap = minimap;
     this.ctx = canvas.getContext("2d");
     this.onSelect = onSelect ?? (() => {});
     this.onPick = onPick ?? (() => {}); // shift-click: add to / remove from the multi-node selection
@@ -32,17 +38,52 @@ export class GraphView {
     this.dirty = false;
     this.lastFrameMs = 0;
     this._bindEvents();
+    if (minimap) this._bindMinimap();
     new ResizeObserver(() => this._resize()).observe(canvas.parentElement);
     this._resize();
   }
 
-  setGraph(nodes, edges) {
+  /**
+   * Show a graph. The first view is readable: the whole graph if it fits at a legible zoom,
+   * else a legible zoom centred on `start` (the node to begin the review from).
+   */
+  setGraph(nodes, edges, { start = null } = {}) {
     this.nodes = nodes;
     this.edges = edges;
     this.index = new Map(nodes.map((n, i) => [n.id, i]));
     const keep = this.selected >= 0 ? this.selectedId : null;
     this.selected = keep !== null && this.index.has(keep) ? this.index.get(keep) : -1;
+    this.bounds = this._bounds();
+    this._minimapImage = null;
     this.fit();
+    const focus = keep ?? start;
+    if (this.k < LEGIBLE_ZOOM && focus !== null && this.index.has(focus)) this.centerOn(focus, LEGIBLE_ZOOM + 0.25);
+  }
+
+  /** Whether node names are drawn at a size a person can read. */
+  get legible() {
+    return this.nodes.length > 0 && this.k >= LEGIBLE_ZOOM;
+  }
+
+  centerOn(id, k = Math.max(this.k, LEGIBLE_ZOOM + 0.25)) {
+    const i = this.index.get(id);
+    if (i === undefined) return;
+    const n = this.nodes[i];
+    this.k = Math.min(MAX_ZOOM, k);
+    this.tx = this.width / 2 - n.x * this.k;
+    this.ty = this.height / 2 - n.y * this.k;
+    this.redraw();
+  }
+
+  _bounds() {
+    let x0 = Infinity, y0 = Infinity, x1 = -Infinity, y1 = -Infinity;
+    for (const n of this.nodes) {
+      if (n.x - NODE_W / 2 < x0) x0 = n.x - NODE_W / 2;
+      if (n.y - NODE_H / 2 < y0) y0 = n.y - NODE_H / 2;
+      if (n.x + NODE_W / 2 > x1) x1 = n.x + NODE_W / 2;
+      if (n.y + NODE_H / 2 > y1) y1 = n.y + NODE_H / 2;
+    }
+    return { x0, y0, x1, y1 };
   }
 
   /** Mark these node ids as picked (the multi-node selection). */
@@ -57,12 +98,7 @@ export class GraphView {
 
   select(id, { center = false } = {}) {
     this.selected = this.index.has(id) ? this.index.get(id) : -1;
-    if (center && this.selected >= 0) {
-      const n = this.nodes[this.selected];
-      this.k = Math.max(this.k, 0.8);
-      this.tx = this.width / 2 - n.x * this.k;
-      this.ty = this.height / 2 - n.y * this.k;
-    }
+    if (center && this.selected >= 0) this.centerOn(id, Math.max(this.k, 0.8));
     this.redraw();
   }
 
@@ -71,13 +107,7 @@ export class GraphView {
       this.redraw();
       return;
     }
-    let x0 = Infinity, y0 = Infinity, x1 = -Infinity, y1 = -Infinity;
-    for (const n of this.nodes) {
-      x0 = Math.min(x0, n.x - NODE_W / 2);
-      y0 = Math.min(y0, n.y - NODE_H / 2);
-      x1 = Math.max(x1, n.x + NODE_W / 2);
-      y1 = Math.max(y1, n.y + NODE_H / 2);
-    }
+    const { x0, y0, x1, y1 } = this.bounds ?? this._bounds();
     const pad = 30;
     const k = Math.min((this.width - pad * 2) / (x1 - x0), (this.height - pad * 2) / (y1 - y0), 1);
     this.k = Math.max(MIN_ZOOM, k);
@@ -129,6 +159,7 @@ export class GraphView {
     const { ctx, k, dpr } = this;
     ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
     ctx.clearRect(0, 0, this.width, this.height);
+    if (this.minimap) this.minimap.hidden = !this.nodes.length;
     if (!this.nodes.length) return;
     ctx.setTransform(dpr * k, 0, 0, dpr * k, dpr * this.tx, dpr * this.ty);
     // The visible world rectangle, with a node's margin so edges entering the view are kept.
@@ -176,7 +207,7 @@ export class GraphView {
     }
 
     // Nodes, batched by colour.
-    const detailed = k > 0.3;
+    const detailed = k > LABEL_ZOOM;
     for (const [status, colors] of Object.entries(STATUS_COLORS)) {
       ctx.beginPath();
       for (let i = 0; i < nodes.length; i++) {
@@ -246,7 +277,105 @@ export class GraphView {
         }
       }
     }
+    if (!detailed) this._changedLabels(visible);
+    if (this.minimap) this._drawMinimap();
     this.lastFrameMs = performance.now() - started;
+  }
+
+  /** Zoomed far out: screen-size labels for changed nodes, skipped where they would overlap. */
+  _changedLabels(visible) {
+    const { ctx, k, dpr, nodes } = this;
+    ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
+    ctx.font = "600 12px system-ui, sans-serif";
+    ctx.textBaseline = "middle";
+    ctx.lineJoin = "round";
+    const taken = new Set();
+    const CW = 150, CH = 18;
+    let drawn = 0;
+    for (let i = 0; i < nodes.length && drawn < 400; i++) {
+      const n = nodes[i];
+      if (!visible[i] || n.status === "unchanged") continue;
+      const sx = n.x * k + this.tx, sy = n.y * k + this.ty;
+      if (sx < -CW || sx > this.width || sy < 0 || sy > this.height) continue;
+      const cx = Math.floor(sx / CW), cy = Math.floor(sy / CH);
+      if (taken.has(`${cx},${cy}`) || taken.has(`${cx + 1},${cy}`) || taken.has(`${cx - 1},${cy}`)) continue;
+      taken.add(`${cx},${cy}`);
+      const x = sx - (NODE_W * k) / 2 + 2;
+      ctx.strokeStyle = "rgba(255,255,255,0.9)";
+      ctx.lineWidth = 3;
+      ctx.strokeText(n.label, x, sy, CW - 6);
+      ctx.fillStyle = STATUS_COLORS[n.status].text;
+      ctx.fillText(n.label, x, sy, CW - 6);
+      drawn++;
+    }
+  }
+
+  _minimapScale() {
+    const { x0, y0, x1, y1 } = this.bounds;
+    const s = Math.min((MINIMAP_W - 8) / (x1 - x0), (MINIMAP_H - 8) / (y1 - y0));
+    return { s, ox: (MINIMAP_W - (x1 - x0) * s) / 2 - x0 * s, oy: (MINIMAP_H - (y1 - y0) * s) / 2 - y0 * s };
+  }
+
+  _drawMinimap() {
+    const mm = this.minimap;
+    const dpr = this.dpr;
+    if (mm.width !== MINIMAP_W * dpr) {
+      mm.width = MINIMAP_W * dpr;
+      mm.height = MINIMAP_H * dpr;
+      mm.style.width = `${MINIMAP_W}px`;
+      mm.style.height = `${MINIMAP_H}px`;
+      this._minimapImage = null;
+    }
+    const ctx = mm.getContext("2d");
+    const { s, ox, oy } = this._minimapScale();
+    if (!this._minimapImage) {
+      // The nodes are drawn once per graph, then copied each frame.
+      const img = new OffscreenCanvas(mm.width, mm.height);
+      const ictx = img.getContext("2d");
+      ictx.setTransform(dpr, 0, 0, dpr, 0, 0);
+      ictx.fillStyle = "rgba(255,255,255,0.92)";
+      ictx.fillRect(0, 0, MINIMAP_W, MINIMAP_H);
+      for (const [status, colors] of Object.entries(STATUS_COLORS)) {
+        ictx.fillStyle = status === "unchanged" ? "#c3cad3" : colors.stroke;
+        const size = status === "unchanged" ? 1.5 : 2.5;
+        for (const n of this.nodes) {
+          if (n.status !== status) continue;
+          ictx.fillRect(n.x * s + ox - size / 2, n.y * s + oy - size / 2, size, size);
+        }
+      }
+      this._minimapImage = img;
+    }
+    ctx.setTransform(1, 0, 0, 1, 0, 0);
+    ctx.clearRect(0, 0, mm.width, mm.height);
+    ctx.drawImage(this._minimapImage, 0, 0);
+    ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
+    // The part of the graph in view.
+    const vx = (-this.tx / this.k) * s + ox, vy = (-this.ty / this.k) * s + oy;
+    const vw = (this.width / this.k) * s, vh = (this.height / this.k) * s;
+    ctx.strokeStyle = "#3b6fd8";
+    ctx.lineWidth = 1.5;
+    ctx.strokeRect(Math.max(0.5, vx), Math.max(0.5, vy), Math.min(vw, MINIMAP_W - 1), Math.min(vh, MINIMAP_H - 1));
+  }
+
+  _bindMinimap() {
+    const mm = this.minimap;
+    const moveTo = (e) => {
+      if (!this.nodes.length) return;
+      const rect = mm.getBoundingClientRect();
+      const { s, ox, oy } = this._minimapScale();
+      const wx = (e.clientX - rect.left - ox) / s, wy = (e.clientY - rect.top - oy) / s;
+      this.tx = this.width / 2 - wx * this.k;
+      this.ty = this.height / 2 - wy * this.k;
+      this.redraw();
+    };
+    let dragging = false;
+    mm.addEventListener("pointerdown", (e) => {
+      dragging = true;
+      mm.setPointerCapture(e.pointerId);
+      moveTo(e);
+    });
+    mm.addEventListener("pointermove", (e) => dragging && moveTo(e));
+    mm.addEventListener("pointerup", () => (dragging = false));
   }
 
   _edgePath(ax, ay, bx, by, curves) {

@@ -1,0 +1,182 @@
+// The lineage: the selection (filters, /api/select), the layout (dagre in a worker), the
+// canvas graph, the multi-node selection bar. State lives in the store; this module turns
+// the store's `selection` into `shown` and draws `shown`.
+
+import { api } from "./api.js";
+import { $, h } from "./dom.js";
+import { GraphView, NODE_H, NODE_W } from "./graph.js";
+
+export function readFilters() {
+  const select = $("f-select").value.trim();
+  const exclude = $("f-exclude").value.trim();
+  const packages = $("f-packages").value.split(/[\s,]+/).filter(Boolean);
+  const body = { view_mode: $("mode-changed").checked ? "changed_models" : "all" };
+  if (select) body.select = select;
+  if (exclude) body.exclude = exclude;
+  if (packages.length) body.packages = packages;
+  return body;
+}
+
+function writeFilters(sel) {
+  $("f-select").value = sel.select ?? "";
+  $("f-exclude").value = sel.exclude ?? "";
+  $("f-packages").value = (sel.packages ?? []).join(", ");
+  $("mode-changed").checked = sel.view_mode === "changed_models";
+  $("mode-all").checked = sel.view_mode !== "changed_models";
+}
+
+/** Edges among `ids`, as index pairs into `ids`. */
+function edgesAmong(lineage, ids) {
+  const local = new Map(ids.map((id, i) => [id, i]));
+  const global = lineage.ids;
+  const edges = [];
+  for (const [s, t] of lineage.edges) {
+    const a = local.get(global[s]), b = local.get(global[t]);
+    if (a !== undefined && b !== undefined) edges.push([a, b]);
+  }
+  return edges;
+}
+
+export class LineageView {
+  constructor(store, { openNode, pick }) {
+    this.store = store;
+    this.layoutCache = new Map();
+    this.worker = null;
+    this.pending = null;
+    this.drawSeq = 0;
+    this.metrics = {};
+    this.graph = new GraphView($("graph"), {
+      minimap: $("minimap"),
+      onSelect: (id) => openNode(id),
+      onPick: (id) => pick(id),
+    });
+    store.subscribe(["shown"], (state) => this.draw(state));
+    store.subscribe(["selection"], (state) => state.selection && writeFilters(state.selection));
+    store.subscribe(["selectError"], (state) => {
+      $("select-error").textContent = state.selectError ?? "";
+      $("select-error").hidden = !state.selectError;
+    });
+    store.subscribe(["picked", "lineage"], (state) => this.renderPicked(state));
+    store.subscribe(["panel"], (state) => {
+      const id = state.panel?.kind === "node" ? state.panel.id : null;
+      if (id !== this.graph.selectedId) this.graph.select(id);
+    });
+  }
+
+  /** Ask the server for a selection; on success it becomes the shown one. */
+  async apply(sel) {
+    let result;
+    try {
+      result = await api.select(sel);
+    } catch (err) {
+      this.store.set({ selectError: err.message });
+      return false;
+    }
+    const { lineage } = this.store.get();
+    const ids = (result.nodes ?? []).filter((id) => id in lineage.nodes);
+    this.store.set({ selection: sel, selectError: null, shown: { ids, edges: edgesAmong(lineage, ids) } });
+    return true;
+  }
+
+  clearLayouts() {
+    this.layoutCache.clear();
+  }
+
+  layout(ids, edges) {
+    const key = `${ids.length}:${ids.join("|")}`;
+    const cached = this.layoutCache.get(key);
+    if (cached) return Promise.resolve({ xy: cached, ms: 0, cached: true });
+    if (this.pending) {
+      // A layout of a large selection can take seconds; don't queue behind one nobody wants.
+      this.worker.terminate();
+      this.worker = null;
+      this.pending(null);
+    }
+    this.worker ??= new Worker("/layout-worker.js");
+    return new Promise((resolve) => {
+      this.pending = resolve;
+      this.worker.onmessage = (event) => {
+        this.pending = null;
+        this.layoutCache.set(key, event.data.xy);
+        resolve({ xy: event.data.xy, ms: event.data.ms, cached: false });
+      };
+      this.worker.onerror = (event) => {
+        this.pending = null;
+        resolve({ error: event.message || "the layout worker failed" });
+      };
+      this.worker.postMessage({ nodes: ids.map((uid) => [uid, NODE_W, NODE_H]), edges });
+    });
+  }
+
+  async draw(state) {
+    const { shown, lineage } = state;
+    const status = $("graph-status");
+    if (!shown) return;
+    const { ids, edges } = shown;
+    if (!ids.length) {
+      this.graph.setGraph([], []);
+      status.textContent = state.selection?.view_mode === "changed_models"
+        ? "No changed models in this selection. Switch to “All” to see the whole lineage."
+        : "No nodes match this selection.";
+      status.hidden = false;
+      $("graph-count").textContent = "";
+      return;
+    }
+    const seq = ++this.drawSeq;
+    const started = performance.now();
+    status.textContent = `Laying out ${ids.length.toLocaleString()} nodes…`;
+    status.hidden = ids.length < 300 && this.graph.nodes.length > 0;
+    const result = await this.layout(ids, edges);
+    if (result === null || seq !== this.drawSeq) return; // a newer selection superseded this one
+    if (result.error) {
+      status.textContent = `Could not lay out the graph: ${result.error}`;
+      status.hidden = false;
+      return;
+    }
+    const { xy, ms, cached } = result;
+    const nodes = ids.map((id, i) => {
+      const node = lineage.nodes[id];
+      return { id, label: node.name, resourceType: node.resource_type, status: node.change_status ?? "unchanged", x: xy[2 * i], y: xy[2 * i + 1] };
+    });
+    // Begin from what changed: the open node, else the shown change with the most downstream.
+    const current = this.store.get();
+    let start = current.panel?.kind === "node" ? current.panel.id : null;
+    if (!start) {
+      let best = -1;
+      for (const id of ids) {
+        const impact = lineage.impact[id];
+        if (impact !== undefined && impact > best) [best, start] = [impact, id];
+      }
+    }
+    this.graph.setGraph(nodes, edges, { start });
+    if (current.panel?.kind === "node") this.graph.select(current.panel.id);
+    status.hidden = true;
+    this.metrics = { nodes: ids.length, edges: edges.length, layoutMs: ms, totalMs: performance.now() - started, cached, drawnAt: performance.now() };
+    $("graph-count").textContent = `${ids.length.toLocaleString()} nodes · ${edges.length.toLocaleString()} edges`;
+  }
+
+  renderPicked(state) {
+    const { picked: ids, lineage } = state;
+    if (!lineage) return;
+    const name = (id) => lineage.nodes[id]?.name ?? id;
+    this.graph.setPicked(ids);
+    $("pick-hint").hidden = ids.length > 0;
+    $("pick-chosen").hidden = ids.length === 0;
+    $("pick-count").textContent = `${ids.length} selected:`;
+    $("pick-list").replaceChildren(...ids.map((id) =>
+      h("span", { class: "chip", dataset: { nodeId: id }, title: id },
+        name(id),
+        h("button", { class: "icon", title: `Remove ${name(id)} from the selection`,
+          onclick: () => this.store.set({ picked: this.store.get().picked.filter((p) => p !== id) }) }, "×"))));
+    $("pick-add").textContent = ids.length === 1 ? "Add schema diff check" : `Add schema diff check of ${ids.length} nodes`;
+  }
+
+  /** The first shown node named `text` (exactly, else containing it). */
+  find(text) {
+    const q = text.trim().toLowerCase();
+    if (!q) return null;
+    const { shown, lineage } = this.store.get();
+    const nameOf = (id) => lineage.nodes[id].name.toLowerCase();
+    return shown.ids.find((id) => id.toLowerCase() === q || nameOf(id) === q) ?? shown.ids.find((id) => nameOf(id).includes(q)) ?? null;
+  }
+}

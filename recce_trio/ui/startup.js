@@ -1,0 +1,130 @@
+// While the server starts: each artifact's progress from GET /api/health, then the review, or
+// an explanation of why the start failed. The artifact names (e.g. target-base/manifest.json)
+// come from health's `artifacts[key].path`, relative to the project: never a guess.
+
+import { api } from "./api.js";
+import { $, formatBytes, h } from "./dom.js";
+
+const ARTIFACTS = [
+  ["curr_manifest", "Current manifest"],
+  ["curr_catalog", "Current catalog"],
+  ["base_manifest", "Base manifest"],
+  ["base_catalog", "Base catalog"],
+];
+
+// What each startup error class means for the user. The server log has the path and the cause.
+export const STARTUP_ERRORS = {
+  ArtifactNotFoundError: {
+    title: "A dbt artifact is missing",
+    text: "A manifest.json the server needs was not found. Build both environments: run `dbt docs generate` on the base branch into the base target folder and on your branch into the current one, then start the server again.",
+  },
+  ArtifactDecodeError: {
+    title: "An artifact is not valid JSON",
+    text: "A manifest or catalog file is empty, truncated or not JSON (often a dbt run that was interrupted while writing it). Run `dbt docs generate` again for that environment and restart the server.",
+  },
+  NotADbtArtifactError: {
+    title: "A file is not a dbt artifact",
+    text: "A file at a manifest or catalog path is JSON but not a dbt manifest or catalog. Check --target-path and --target-base-path point at dbt target folders.",
+  },
+  UnsupportedSchemaVersionError: {
+    title: "Unsupported dbt artifact version",
+    text: "An artifact was written by a dbt version whose schema version recce-trio cannot read (for example a newer dbt). Regenerate it with a supported dbt version, or upgrade recce-trio.",
+  },
+  ArtifactReadError: {
+    title: "An artifact could not be read",
+    text: "An artifact path exists but could not be read: it may be a folder, lack read permission, or the disk reported an error. Fix the file's permissions or path and restart.",
+  },
+  StartupTimeoutError: {
+    title: "Loading took too long",
+    text: "The artifacts did not load within the startup timeout. Raise it with --startup-timeout (or RECCE_STARTUP_TIMEOUT), or check that the artifact files are on a fast, reachable disk.",
+  },
+};
+
+const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+
+export function showView(name) {
+  for (const view of ["loading", "failed", "review"]) $(view).hidden = view !== name;
+  document.body.dataset.view = name;
+}
+
+const pathOf = (a) => a?.path ?? "";
+
+function renderProgress(health, elapsedS) {
+  const rows = $("progress-rows");
+  rows.replaceChildren();
+  for (const [key, label] of ARTIFACTS) {
+    const a = health.artifacts?.[key] ?? { state: "pending" };
+    const detail = [formatBytes(a.bytes), a.seconds != null ? `${a.seconds.toFixed(2)} s` : "", a.error ?? ""]
+      .filter(Boolean).join(" · ");
+    rows.append(
+      h("tr", { class: `artifact ${a.state}`, dataset: { artifact: key, state: a.state } },
+        h("td", {}, h("span", { class: "state-dot" })),
+        h("td", {}, label, h("div", { class: "muted small artifact-path" }, pathOf(a))),
+        h("td", { class: "state" }, a.state === "missing" ? "missing (optional)" : a.state),
+        h("td", { class: "muted small" }, detail),
+      ),
+    );
+  }
+  $("loading-elapsed").textContent = `${elapsedS.toFixed(0)} s`;
+  const base = pathOf(health.artifacts?.base_manifest).split("/").slice(0, -1).join("/");
+  $("loading-single-env").textContent = `No base environment${base ? ` (${base}/)` : ""} was found: base and current are the same, so nothing will show as changed.`;
+  $("loading-single-env").hidden = !health.single_env;
+}
+
+function renderFailed(health) {
+  showView("failed");
+  const known = STARTUP_ERRORS[health.error];
+  let title, text;
+  if (known) ({ title, text } = known);
+  else if (health.phase === "stopped") {
+    title = "The server is shutting down";
+    text = "It stopped before the artifacts were loaded. Start it again.";
+  } else {
+    title = "The server could not start";
+    text = "Loading the dbt artifacts failed.";
+  }
+  $("failed-title").textContent = title;
+  $("failed-class").textContent = health.error ?? health.phase ?? "unknown";
+  // `command` in the explanations becomes <code>.
+  $("failed-text").replaceChildren(...text.split("`").map((part, i) => (i % 2 ? h("code", {}, part) : part)));
+  const rows = $("failed-artifacts");
+  rows.replaceChildren();
+  const timedOut = health.error === "StartupTimeoutError";
+  for (const [key, label] of ARTIFACTS) {
+    const a = health.artifacts?.[key];
+    if (!a) continue;
+    const where = a.path ? `${label} (${a.path})` : label;
+    // After a timeout, the artifacts still loading were stopped ("Cancelled"): say so in words.
+    const unfinished = timedOut && ["pending", "loading"].includes(a.state);
+    if (a.state !== "failed" && !unfinished) continue;
+    if (timedOut && (unfinished || !a.error || a.error === "Cancelled")) {
+      rows.append(h("li", { dataset: { artifact: key } }, `${where}: still loading when the timeout ran out`));
+    } else {
+      rows.append(h("li", { dataset: { artifact: key } }, `${where}: `, h("code", {}, a.error ?? "failed")));
+    }
+  }
+}
+
+/** Poll health until ready (returns it) or failed (shows why, returns null). */
+export async function waitForServer() {
+  const started = performance.now();
+  for (;;) {
+    let health;
+    try {
+      health = await api.health();
+      $("loading-offline").hidden = true;
+    } catch {
+      $("loading-offline").hidden = false;
+      await sleep(1000);
+      continue;
+    }
+    if (health.ready) return health;
+    if (health.error || (health.phase && !["starting", "ready"].includes(health.phase))) {
+      renderFailed(health);
+      return null;
+    }
+    showView("loading");
+    renderProgress(health, (performance.now() - started) / 1000);
+    await sleep(250);
+  }
+}
