@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from recce_trio.core.artifacts.records import Catalog, CatalogTable, Manifest
@@ -106,15 +106,25 @@ def column_changes(
     """Columns added, removed or retyped between two catalog entries; None if one is missing."""
     if base is None or current is None:
         return None
+    return compare_columns(
+        {name: col.type for name, col in _by_index(base.columns.items())},
+        {name: col.type for name, col in _by_index(current.columns.items())},
+    )
+
+
+def compare_columns(
+    base: Mapping[str, str | None], current: Mapping[str, str | None]
+) -> dict[str, str]:
+    """The one schema comparison (the lineage diff, schema_diff runs and so the page use it):
+    ``{name: "added"|"modified"}`` in current order, then ``"removed"`` in base order."""
     changes: dict[str, str] = {}
-    for name, col in _by_index(current.columns.items()):
-        before = base.columns.get(name)
-        if before is None:
+    for name, kind in current.items():
+        if name not in base:
             changes[name] = "added"
-        elif before.type != col.type:
+        elif base[name] != kind:
             changes[name] = "modified"
-    for name, _ in _by_index(base.columns.items()):
-        if name not in current.columns:
+    for name in base:
+        if name not in current:
             changes[name] = "removed"
     return changes
 

@@ -9,6 +9,7 @@ from typing import Any
 
 import msgspec
 
+from recce_trio.core.artifacts.records import Manifest, Node
 from recce_trio.core.artifactset import LoadedArtifacts
 from recce_trio.core.diff import LineageDiff, build_lineage_diff
 from recce_trio.core.merged import merged_lineage
@@ -27,8 +28,13 @@ class Review:
         return self.artifacts.current_manifest.metadata.project_name
 
     def model_columns(self, unique_id: str) -> dict[str, Any] | None:
-        """``/api/model/{id}``: both sides' columns; None if neither side knows the node."""
+        """``/api/models/{id}``: both sides' columns and, for the page's code and config
+        diffs, the node's code and config; None if neither side knows the node."""
         sides: dict[str, dict[str, Any]] = {}
+        manifests = {
+            "base": self.artifacts.base_manifest,
+            "current": self.artifacts.current_manifest,
+        }
         for env, lineage in (("base", self.diff.base), ("current", self.diff.current)):
             node = lineage["nodes"].get(unique_id)
             if node is None:
@@ -37,10 +43,36 @@ class Review:
             side: dict[str, Any] = {"columns": node.get("columns") or {}}
             if node.get("primary_key") is not None:
                 side["primary_key"] = node["primary_key"]
+            record = _record(manifests[env], unique_id)
+            if record is not None:
+                side.update(_code_and_config(record))
             sides[env] = side
         if not sides["base"] and not sides["current"]:
             return None
         return sides
+
+
+def _record(manifest: Manifest, unique_id: str) -> Node | None:
+    for part in (manifest.nodes, manifest.sources, manifest.exposures, manifest.metrics):
+        record = part.get(unique_id)
+        if record is not None:
+            return record
+    return None
+
+
+def _code_and_config(record: Node) -> dict[str, Any]:
+    out: dict[str, Any] = {
+        "resource_type": record.resource_type,
+        "config": record.config,
+        "unrendered_config": record.unrendered_config,
+    }
+    if record.raw_code is not None:
+        out["raw_code"] = record.raw_code
+    if record.compiled_code is not None:
+        out["compiled_code"] = record.compiled_code
+    if record.checksum is not None:
+        out["checksum"] = msgspec.to_builtins(record.checksum)
+    return out
 
 
 def build_review(artifacts: LoadedArtifacts) -> Review:

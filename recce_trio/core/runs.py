@@ -15,6 +15,7 @@ from recce_trio.core.checks import (
     Run,
     to_builtins,
 )
+from recce_trio.core.diff import compare_columns
 
 
 class RunRequestError(ChecklistError):
@@ -106,12 +107,13 @@ def schema_diff_result(lineage_diff: LineageDiffLike, params: dict[str, Any]) ->
         node = current_node or base_node
         base, current = _columns(base_node), _columns(current_node)
         before, after = base or {}, current or {}
-        added = [name for name in after if name not in before]
-        removed = [name for name in before if name not in after]
+        changes = compare_columns(before, after)
+        added = [name for name, kind in changes.items() if kind == "added"]
+        removed = [name for name, kind in changes.items() if kind == "removed"]
         retyped = {
             name: {"base": before[name], "current": after[name]}
-            for name in after
-            if name in before and before[name] != after[name]
+            for name, kind in changes.items()
+            if kind == "modified"
         }
         if added or removed or retyped:
             changed += 1

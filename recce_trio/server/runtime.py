@@ -13,6 +13,7 @@ from typing import Any
 import trio
 
 from recce_trio.config import ServerConfig
+from recce_trio.core.artifacts.files import display_names
 from recce_trio.core.artifactset import LoadedArtifacts, LoadProgress
 from recce_trio.server.perf import StartupPerfTracker
 
@@ -68,14 +69,19 @@ class ServerState:
         return self.phase == READY
 
     def health(self) -> dict[str, Any]:
-        """Recce's health body, plus per-artifact progress. No paths or messages, ever."""
+        """Recce's health body, plus per-artifact progress. No absolute paths or messages,
+        ever: each artifact is named by its folder relative to the project."""
+        names = display_names(self.config.target_path, self.config.target_base_path)
+        artifacts = self.progress.snapshot()
+        for key, entry in artifacts.items():
+            entry["path"] = names[key]
         return {
             "status": "ok",
             "ready": self.ready,
             "error": None if self.error is None else type(self.error).__name__,
             "phase": self.phase,
             "single_env": self.single_env,
-            "artifacts": self.progress.snapshot(),
+            "artifacts": artifacts,
         }
 
     def request_started(self) -> None:

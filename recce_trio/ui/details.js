@@ -127,7 +127,7 @@ export function nodePanel(id, node, details, view, actions) {
       h("button", { class: "small", onclick: () => actions.addSchemaCheck(id) }, "Add schema diff check"),
       h("label", { class: "pick-row", title: "Or shift-click nodes in the lineage" },
         h("input", { type: "checkbox", class: "pick", checked: view.picked, onchange: (e) => actions.pick(id, e.target.checked) }),
-        "Select for a check of several nodes"),
+        "Select for a schema diff check of several nodes"),
     ),
     h("div", { class: "tabs", role: "tablist" },
       NODE_TABS.map((tab) => h("button", {

@@ -159,7 +159,13 @@ export class GraphView {
     const { ctx, k, dpr } = this;
     ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
     ctx.clearRect(0, 0, this.width, this.height);
-    if (this.minimap) this.minimap.hidden = !this.nodes.length;
+    if (this.minimap) {
+      // Only when part of the graph is out of view.
+      const b = this.bounds;
+      const inView = b && b.x0 * this.k + this.tx >= -1 && b.y0 * this.k + this.ty >= -1
+        && b.x1 * this.k + this.tx <= this.width + 1 && b.y1 * this.k + this.ty <= this.height + 1;
+      this.minimap.hidden = !this.nodes.length || inView;
+    }
     if (!this.nodes.length) return;
     ctx.setTransform(dpr * k, 0, 0, dpr * k, dpr * this.tx, dpr * this.ty);
     // The visible world rectangle, with a node's margin so edges entering the view are kept.
@@ -278,7 +284,7 @@ export class GraphView {
       }
     }
     if (!detailed) this._changedLabels(visible);
-    if (this.minimap) this._drawMinimap();
+    if (this.minimap && !this.minimap.hidden) this._drawMinimap();
     this.lastFrameMs = performance.now() - started;
   }
 

@@ -91,6 +91,42 @@ async def test_model_columns_both_sides_and_404(project: Path) -> None:
     assert missing == 404
 
 
+async def test_model_details_carry_each_sides_code_and_config(project: Path) -> None:
+    # The own page's code and config diffs read these (recce-trio's addition to Recce's shape).
+    async with running(project) as (_, client):
+        await wait_until_ready(client)
+        _, body = await get_json(client, "/api/models/model.shop.orders")
+    base, current = body["model"]["base"], body["model"]["current"]
+    assert base["raw_code"] != current["raw_code"]
+    assert current["resource_type"] == "model"
+    assert isinstance(current["unrendered_config"], dict)
+    assert current["checksum"]["name"] == "sha256"
+
+
+@pytest.mark.parametrize(
+    ("settings", "expected"),
+    [
+        ({}, {"curr_manifest": "target/manifest.json", "base_catalog": "target-base/catalog.json"}),
+        (
+            {"target_path": Path("build/current"), "target_base_path": Path("/abs/prod-target")},
+            {
+                "curr_manifest": "build/current/manifest.json",
+                "base_catalog": "prod-target/catalog.json",
+            },
+        ),
+    ],
+)
+async def test_health_names_each_artifact_without_absolute_paths(
+    project: Path, settings: dict[str, Any], expected: dict[str, str]
+) -> None:
+    async with running(project, **settings) as (_, client):
+        _, health = await get_json(client, "/api/health")
+    paths = {key: entry["path"] for key, entry in health["artifacts"].items()}
+    assert {key: paths[key] for key in expected} == expected
+    assert not any(path.startswith("/") for path in paths.values())
+    assert str(project) not in json.dumps(health)
+
+
 async def test_generated_project_diff_matches_what_was_changed(
     generated: tuple[Path, dict[str, Any]],
 ) -> None:

@@ -170,8 +170,11 @@ def test_checks_add_approve_rename_reorder_delete_are_saved(
     panel.locator("input.check-title").fill("orders keeps its columns")
     panel.locator("input.check-title").press("Enter")
     expect(items.first).to_contain_text("orders keeps its columns")
-    panel.locator("textarea.check-description").fill("discount is new on purpose")
-    panel.locator("textarea.check-description").blur()
+    panel.get_by_role("button", name="Add a description").click()
+    panel.locator("textarea.check-description").fill("discount is **new** on purpose")
+    panel.get_by_role("button", name="Save").click()
+    # Rendered as Markdown once saved.
+    expect(panel.locator(".description .markdown strong")).to_have_text("new")
 
     page.click("#add-lineage-check")
     expect(items).to_have_count(2)
@@ -185,7 +188,7 @@ def test_checks_add_approve_rename_reorder_delete_are_saved(
     assert schema["params"] == {"node_id": [ORDERS]}
     assert schema["is_checked"] is True
     assert schema["name"] == "orders keeps its columns"
-    assert schema["description"] == "discount is new on purpose"
+    assert schema["description"] == "discount is **new** on purpose"
     assert checks[0]["params"]["view_mode"] == "changed_models"
 
     # Saved to the state file in the background, as Recce does after each check edit.

@@ -94,6 +94,7 @@ class Node(msgspec.Struct, gc=False, omit_defaults=True):
         checksum: Checksum | str | None = None
     raw_code: str | None = None
     raw_sql: str | None = None  # before manifest v7; moved into raw_code
+    compiled_code: str | None = None  # only in manifests written after a compile
     language: str | None = None
     description: str = ""
     columns: dict[str, ColumnInfo] = {}
