@@ -3,6 +3,7 @@ warehouse (`recce-trio run`), write the state file; `recce-trio summary` loads t
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -35,7 +36,7 @@ from recce_trio.core.checks import (
     read_preset_checks,
 )
 from recce_trio.core.state import write_atomic
-from recce_trio.errors import RecceTrioError
+from recce_trio.errors import ArtifactNotFoundError, RecceTrioError
 
 
 def run_checks(
@@ -115,6 +116,18 @@ class OfflineReview:
         )
 
 
+def _require_base(config: ServerConfig) -> None:
+    # One environment only when asked for (--single-env): a missing base would otherwise show
+    # "no changes" and pass a CI job that should fail.
+    raise ArtifactNotFoundError(
+        f"The base environment's artifacts are missing: {config.target_base_dir} is not a folder.",
+        path=config.target_base_dir,
+        hint=f"Build them on the base branch with `dbt docs generate --target-path "
+        f"{config.target_base_path}`, or pass --single-env to compare {config.target_path} "
+        "with itself (nothing will show as changed).",
+    )
+
+
 def load_offline(config: ServerConfig, *, state_file: Path | None, review: bool) -> OfflineReview:
     """Like the server's load: review mode reads everything from ``state_file``; otherwise
     target/ and target-base/ are read and ``state_file`` (if it exists) merged in."""
@@ -132,8 +145,12 @@ def load_offline(config: ServerConfig, *, state_file: Path | None, review: bool)
             key: recce_state.artifact(*key) for key in ARTIFACT_KEYS
         }
     else:
-        paths = ArtifactPaths.from_dirs(config.target_dir, config.target_base_dir)
+        target_base_dir = config.target_dir if config.single_env else config.target_base_dir
+        paths = ArtifactPaths.from_dirs(config.target_dir, target_base_dir)
         current_manifest = read_manifest(paths.current_manifest)
+        if paths.single_env and not config.single_env:
+            _require_base(config)
+        paths = dataclasses.replace(paths, single_env=paths.single_env or config.single_env)
         base_manifest = current_manifest if paths.single_env else read_manifest(paths.base_manifest)
 
         def catalog(path: Path) -> Any:

@@ -3,24 +3,99 @@
 from __future__ import annotations
 
 import difflib
+import inspect
 import logging
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import click
 
-from recce_trio import __version__
-from recce_trio.config import ServerConfig
+from recce_trio import __version__, settings
+from recce_trio.config import ServerConfig, Setting, settings_for
 from recce_trio.errors import ConfigError
 
 if TYPE_CHECKING:
     from hypercorn.config import Config as HypercornConfig
 
-LOG_LEVELS = ("debug", "info", "warning", "error")
+
+class SettingOption(click.Option):
+    """An option made from a row of the settings table. Its help shows the environment
+    variables and the default as the table says; click never reads the environment for it
+    (``settings.load`` does, once, the same way for every entry point)."""
+
+    def __init__(self, *args: Any, setting: Setting, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.setting = setting
+
+    def resolve_envvar_value(self, ctx: click.Context) -> str | None:
+        return None
+
+    def get_help_record(self, ctx: click.Context) -> tuple[str, str] | None:
+        record = super().get_help_record(ctx)
+        if record is None:
+            return None
+        return record[0], f"{record[1]}  [{_help_extra(self.setting)}]"
+
+
+def _help_extra(row: Setting) -> str:
+    extra = [f"env var: {', '.join(row.env)}"] if row.env else []
+    return "; ".join([*extra, f"default: {row.default_text}"])
+
+
+def settings_options(command: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """The click options (and arguments) of ``command``, from the settings table. A
+    positional argument's help goes into the command's help text."""
+
+    def decorate(func: Callable[..., Any]) -> Callable[..., Any]:
+        rows = settings_for(command)
+        arguments = [row for row in rows if row.argument]
+        if arguments:
+            func.__doc__ = (
+                inspect.cleandoc(func.__doc__ or "")
+                + "\n\n"
+                + "\n\n".join(
+                    f"{row.argument}: {row.help} [{_help_extra(row)}]" for row in arguments
+                )
+            )
+        for row in reversed(rows):
+            if row.argument:
+                func = click.argument(row.name, required=False, metavar=f"[{row.argument}]")(func)
+                continue
+            kind: dict[str, Any] = {"metavar": row.metavar_text or None}
+            if row.is_flag:  # "--watch/--no-watch" says it is a flag by itself
+                kind = {} if "/" in row.flag else {"is_flag": True}
+            func = click.option(
+                row.flag,
+                row.name,
+                cls=SettingOption,
+                setting=row,
+                default=None,
+                envvar=list(row.env) or None,
+                show_envvar=False,  # SettingOption shows it with the default, as the docs do
+                help=row.help,
+                **kind,
+            )(func)
+        return func
+
+    return decorate
+
+
+def load_settings(command: str, given: dict[str, Any], **kwargs: Any) -> ServerConfig:
+    """``settings.load`` for a command; a bad setting exits 2, as a bad option does."""
+    ctx = click.get_current_context()
+    typed = {
+        name: value
+        for name, value in given.items()
+        if ctx.get_parameter_source(name) is click.core.ParameterSource.COMMANDLINE
+    }
+    try:
+        return settings.load(command, typed, **kwargs)
+    except ConfigError as exc:
+        raise click.UsageError(str(exc)) from None
 
 
 @click.group()
@@ -30,113 +105,18 @@ def cli() -> None:
 
 
 @cli.command()
-@click.argument("state_file", required=False, type=click.Path(dir_okay=False, path_type=Path))
-@click.option(
-    "--host",
-    default=None,
-    help="Address to listen on. [default: 127.0.0.1, this machine only; 0.0.0.0 exposes the "
-    "server to your network, e.g. inside a container]",
-)
-@click.option(
-    "--port",
-    type=click.IntRange(0, 65535),
-    default=None,
-    help="Port to listen on; 0 picks a free one. [default: 8000]",
-)
-@click.option(
-    "--project-dir",
-    type=click.Path(file_okay=False, path_type=Path),
-    default=None,
-    envvar="DBT_PROJECT_DIR",
-    help="The dbt project folder that holds the target folders. [default: .]",
-)
-@click.option(
-    "--target-path",
-    type=click.Path(path_type=Path),
-    default=None,
-    help="Current environment's artifacts, relative to the project dir. [default: target]",
-)
-@click.option(
-    "--target-base-path",
-    type=click.Path(path_type=Path),
-    default=None,
-    help="Base environment's artifacts, relative to the project dir. Without it the server "
-    "starts in single-environment mode. [default: target-base]",
-)
-@click.option(
-    "--review", is_flag=True, default=None, help="Review mode: artifacts from STATE_FILE."
-)
-@click.option(
-    "--startup-timeout",
-    type=float,
-    default=None,
-    envvar="RECCE_STARTUP_TIMEOUT",
-    show_envvar=True,
-    help="Seconds the artifact load may take before the API answers 503. [default: 300]",
-)
-@click.option(
-    "--lifetime",
-    type=float,
-    default=None,
-    help="Shut down this many seconds after the load completes; 0 = never. [default: 0]",
-)
-@click.option(
-    "--idle-timeout",
-    type=float,
-    default=None,
-    help="Shut down after this many seconds without requests (health probes do not count); "
-    "0 = never. Capped at --lifetime. [default: 0]",
-)
-@click.option(
-    "--hypercorn-config",
-    type=click.Path(exists=True, dir_okay=False, path_type=Path),
-    default=None,
-    help="A Hypercorn TOML config whose settings apply; these options win over it.",
-)
-@click.option("--log-level", type=click.Choice(LOG_LEVELS), default="info", show_default=True)
-@click.option(
-    "--demo", is_flag=True, default=None, help="Serve the bundled demo artifacts (a small shop)."
-)
-@click.option(
-    "--ui-dir",
-    type=click.Path(exists=True, file_okay=False, path_type=Path),
-    default=None,
-    help="Serve this static UI build instead of the built-in page.",
-)
-@click.option(
-    "--watch/--no-watch",
-    default=None,
-    help="Reload when dbt rewrites the artifacts, and tell open pages to refresh. [default: watch]",
-)
-@click.option(
-    "--loader",
-    type=click.Choice(["process", "thread"]),
-    default=None,
-    help="Decode artifacts in child processes (keeps the server responsive) or in threads. "
-    "[default: process]",
-)
-def server(
-    state_file: Path | None,
-    host: str | None,
-    port: int | None,
-    hypercorn_config: Path | None,
-    log_level: str,
-    **options: Any,
-) -> None:
+@settings_options("server")
+def server(**given: Any) -> None:
     """Serve the review of target/ against target-base/ on http://127.0.0.1:8000.
 
     The port opens at once; the artifacts load in the background. /api/health answers
     throughout, and the rest of the API opens when the load is done.
     """
+    config = load_settings("server", given)
     try:
-        config = ServerConfig.from_env(
-            state_file=state_file,
-            startup_timeout_s=options.pop("startup_timeout"),
-            lifetime_s=options.pop("lifetime"),
-            idle_timeout_s=options.pop("idle_timeout"),
-            **options,
+        hypercorn = build_hypercorn_config(
+            config.hypercorn_config, host=config.host, port=config.port
         )
-        hypercorn = build_hypercorn_config(hypercorn_config, host=host, port=port)
     except ConfigError as exc:
         raise click.UsageError(str(exc)) from None
     if config.review and (config.state_file is None or not config.state_file.is_file()):
@@ -146,6 +126,12 @@ def server(
             err=True,
         )
         sys.exit(1)
+    if config.state_file_read_only:
+        click.echo(
+            f"Warning: {config.state_file} is read-only: the review is served read-only, "
+            "and changes to its checks cannot be saved.",
+            err=True,
+        )
     if not config.review and not config.demo:
         # A bad recce.yml is refused before binding, as Recce does (exit 1).
         from recce_trio.core.checks import CONFIG_FILE, PresetCheckError, read_preset_checks
@@ -161,7 +147,7 @@ def server(
             f"lifetime; using {config.effective_idle_timeout_s:.0f} s.",
             err=True,
         )
-    configure_logging(log_level)
+    configure_logging(config.log_level)
     prefetched = {}
     if config.loader == "process" and not config.review:
         # Start decoding now: the web stack's imports below take a few hundred milliseconds.
@@ -221,27 +207,6 @@ def configure_logging(level: str) -> None:
     )
 
 
-def _project_options(func: Any) -> Any:
-    """--project-dir, --target-path, --target-base-path, as `server` takes them."""
-    for option in reversed(
-        [
-            click.option(
-                "--project-dir",
-                type=click.Path(file_okay=False, path_type=Path),
-                default=None,
-                envvar="DBT_PROJECT_DIR",
-                help="The dbt project folder that holds the target folders. [default: .]",
-            ),
-            click.option("--target-path", type=click.Path(path_type=Path), default=None,
-                         help="Current environment's artifacts. [default: target]"),
-            click.option("--target-base-path", type=click.Path(path_type=Path), default=None,
-                         help="Base environment's artifacts. [default: target-base]"),
-        ]
-    ):  # fmt: skip
-        func = option(func)
-    return func
-
-
 @contextmanager
 def _step(label: str) -> Iterator[None]:
     """Say on stderr what is being done and, once done, how long it took (stdout stays
@@ -252,6 +217,15 @@ def _step(label: str) -> Iterator[None]:
     click.echo(f"recce-trio: {label}: done in {time.perf_counter() - start:.2f} s", err=True)
 
 
+def _warn_single_env(config: ServerConfig) -> None:
+    if config.single_env:
+        click.echo(
+            f"Warning: single-environment mode ({config.sources['single_env']}): "
+            f"{config.target_path} is compared with itself, so nothing shows as changed.",
+            err=True,
+        )
+
+
 def _fail(message: str) -> None:
     click.echo(f"Error: {message}", err=True)
     sys.exit(1)
@@ -259,24 +233,24 @@ def _fail(message: str) -> None:
 
 @cli.command()
 @click.argument("state_file", required=False, type=click.Path(dir_okay=False, path_type=Path))
-@_project_options
-def summary(state_file: Path | None, **options: Any) -> None:
+@settings_options("summary")
+def summary(state_file: Path | None, **given: Any) -> None:
     """Print a markdown summary for a pull request comment.
 
     From STATE_FILE (its artifacts and checks) if given, else from target/ and target-base/.
-    Exits 1 if the input cannot be read.
+    Exits 1 if the input cannot be read, or if target-base/ is missing (unless --single-env).
     """
     from recce_trio.ci import load_offline
     from recce_trio.core.diff import build_lineage_diff
     from recce_trio.core.summary import build_summary
     from recce_trio.errors import RecceTrioError
 
+    config = load_settings("summary", given, from_state_file=state_file is not None)
+    if state_file is None:
+        _warn_single_env(config)
     try:
-        config = ServerConfig.from_mapping(options)
         with _step(f"loading the artifacts from {state_file or config.project_dir}"):
             offline = load_offline(config, state_file=state_file, review=state_file is not None)
-    except ConfigError as exc:
-        raise click.UsageError(str(exc)) from None
     except RecceTrioError as exc:
         _fail(str(exc))
     a = offline.artifacts
@@ -310,23 +284,22 @@ def summary(state_file: Path | None, **options: Any) -> None:
     default=None,
     help="Also write the markdown summary to this file.",
 )
-@_project_options
+@settings_options("run")
 def run_command(
-    output: Path, state_file: Path | None, summary_path: Path | None, **options: Any
+    output: Path, state_file: Path | None, summary_path: Path | None, **given: Any
 ) -> None:
     """Run the checks that need no warehouse and write the state file (for CI).
 
     Runs the preset checks of recce.yml (or the checks of --state-file): schema and lineage
     diffs are computed, checks that need a warehouse are kept but skipped. Exits 0 even when
-    checks fail or are skipped; 1 when the artifacts, the state file or recce.yml cannot be read.
+    checks fail or are skipped; 1 when the artifacts, the state file or recce.yml cannot be
+    read, or when target-base/ is missing (unless --single-env).
     """
     from recce_trio.ci import run_checks
     from recce_trio.errors import RecceTrioError
 
-    try:
-        config = ServerConfig.from_mapping(options)
-    except ConfigError as exc:
-        raise click.UsageError(str(exc)) from None
+    config = load_settings("run", given)
+    _warn_single_env(config)
     try:
         with _step("loading the artifacts and running the checks"):
             report = run_checks(
