@@ -116,11 +116,24 @@ class Run(msgspec.Struct, kw_only=True):
     progress: dict[str, Any] | None = None
     run_id: str = msgspec.field(default_factory=_new_id)
     run_at: str = msgspec.field(default_factory=utc_now)
+    # Who started it: "user" (the API and the web page), "recce_ai" (Recce's MCP server) or
+    # null (Recce's `recce run`, and state files written before the field existed).
+    triggered_by: str | None = None
 
     def __post_init__(self) -> None:
         # Recce before 1.x wrote lowercase statuses; it normalises them when loading.
         if self.status is not None and self.status not in RUN_STATUSES:
             self.status = self.status.capitalize()
+
+
+def is_outdated(last_run: Run | None, artifacts_generated_at: list[str | None]) -> bool:
+    """Whether a check's result may no longer hold: its last run was computed before the
+    newest of the loaded artifacts was generated (dbt rebuilt them since, or a state file
+    brought an older run). A check never run is not outdated: it has no result yet."""
+    if last_run is None or last_run.status not in (FINISHED, FAILED):
+        return False
+    newest = max((parse_time(at) for at in artifacts_generated_at if at), default=None)
+    return newest is not None and parse_time(last_run.run_at) < newest
 
 
 def to_builtins(record: Check | Run, *, exclude_none: bool = False) -> dict[str, Any]:

@@ -6,7 +6,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from recce_trio.core.artifacts.records import Catalog, CatalogTable, Manifest
-from recce_trio.core.lineage import Lineage, build_lineage
+from recce_trio.core.lineage import Lineage, LineageNodes, build_lineage
 from recce_trio.core.selector import SelectionGraph
 
 
@@ -66,18 +66,19 @@ def build_lineage_diff(
     """
     base = build_lineage(base_manifest, base_catalog)
     current = build_lineage(current_manifest, current_catalog)
+    # Only what state:modified needs; the page-load selections are warmed after readiness
+    # (``SelectionGraph.prepare``, run by the server once the API is open).
     graph = SelectionGraph(base_manifest, current_manifest)
-    graph.prepare()
     project = graph.project_name
     packages = [project] if project is not None else None
 
-    base_nodes: dict[str, Any] = base["nodes"]
-    current_nodes: dict[str, Any] = current["nodes"]
+    base_nodes: LineageNodes = base["nodes"]
+    current_nodes: LineageNodes = current["nodes"]
     candidates = graph.select(select="state:modified", packages=packages)
     candidates.update(
         uid
         for uid in current_nodes.keys() - base_nodes.keys()
-        if project is None or current_nodes[uid]["package_name"] == project
+        if project is None or current_nodes.package_name(uid) == project
     )
 
     diff: dict[str, dict[str, Any]] = {}

@@ -44,7 +44,7 @@ class LineageNodes(Mapping[str, dict[str, Any]]):
     def __init__(self, manifest: Manifest, catalog: Catalog | None) -> None:
         self._manifest = manifest
         self._catalog = catalog
-        self._flags = column_flags(manifest)
+        self._flags: dict[str, tuple[frozenset[str], frozenset[str]]] | None = None
         self._ids = [
             uid for uid, node in manifest.nodes.items() if node.resource_type in LINEAGE_NODE_TYPES
         ]
@@ -63,6 +63,8 @@ class LineageNodes(Mapping[str, dict[str, Any]]):
         manifest, catalog = self._manifest, self._catalog
         node = manifest.nodes.get(uid)
         if node is not None:
+            if self._flags is None:  # only node details need them: built on first use
+                self._flags = column_flags(manifest)
             return _model_entry(uid, node, catalog, self._flags)
         source = manifest.sources.get(uid)
         if source is not None:
@@ -82,6 +84,21 @@ class LineageNodes(Mapping[str, dict[str, Any]]):
                     "config": other.config,
                 }
         raise KeyError(uid)  # pragma: no cover - _id_set holds only ids found above
+
+    def package_name(self, uid: str) -> str:
+        """The node's package, without building the node."""
+        manifest = self._manifest
+        for part in (
+            manifest.nodes,
+            manifest.sources,
+            manifest.exposures,
+            manifest.metrics,
+            manifest.semantic_models,
+        ):
+            node = part.get(uid)
+            if node is not None:
+                return node.package_name
+        raise KeyError(uid)
 
     def __contains__(self, uid: object) -> bool:
         return uid in self._id_set

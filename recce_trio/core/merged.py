@@ -1,66 +1,230 @@
-"""The merged lineage that newer Recce web UIs read from ``/api/info``.
+"""The merged lineage that Recce's web UI reads from ``/api/info``.
 
 Recce's UI changed its ``/api/info`` contract in 2026: instead of two lineages and a diff
-(``base``, ``current``, ``diff``) it reads one merged graph (``nodes`` with the change baked
-in, ``edges`` with their own change status, and both sides' ``metadata``). recce-trio serves
-both forms in the one ``lineage`` object, so older and newer Recce UIs work unchanged.
+(``base``, ``current``, ``diff``) it reads one merged graph: ``nodes`` with the change baked
+in, ``edges`` with their own change status, both sides' ``metadata``, and how complete the
+catalogs are (``artifact_health``, ``schema_coverage``). Node details (columns, code) are
+fetched per node (``GET /api/models/{id}``), so the graph stays small.
+
+The nodes are read straight from the manifest and catalog records: a lineage node with its
+catalog columns is never built just to read a handful of fields.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from typing import Any
 
-from recce_trio.core.artifacts.records import Manifest
+import msgspec
 
-MERGED_KEYS = ("nodes", "edges", "metadata")
+from recce_trio.core.artifacts.records import Catalog, Manifest, Node
+
+# Resource types whose relation a catalog can describe (besides sources).
+_CATALOGUED_TYPES = frozenset({"model", "seed", "snapshot"})
+# Materializations that leave no relation in the warehouse, so no catalog entry.
+_NO_RELATION = frozenset({"ephemeral", "semantic_view"})
+# Graph members that are not relations at all.
+_NOT_RELATIONS = frozenset({"exposure", "metric", "semantic_model", "saved_query"})
+# How many ids the health and coverage summaries list (Recce's cap).
+SAMPLE_LIMIT = 50
+
+COVERED, UNCHECKED, NOT_APPLICABLE, COMPLETE = "covered", "unchecked", "not_applicable", "complete"
 
 
 def merged_lineage(
-    base: Mapping[str, Any],
-    current: Mapping[str, Any],
-    diff: Mapping[str, Any],
     *,
     base_manifest: Manifest,
+    base_catalog: Catalog | None,
     current_manifest: Manifest,
+    current_catalog: Catalog | None,
+    base_ids: Collection[str],
+    current_ids: Collection[str],
+    base_parents: Mapping[str, list[str]],
+    current_parents: Mapping[str, list[str]],
+    diff: Mapping[str, Any],
 ) -> dict[str, Any]:
-    """``{"nodes": {id: node}, "edges": [...], "metadata": {...}}`` from the two lineages
-    (``core.lineage.build_lineage``) and the diff; current wins where a node is in both."""
-    base_nodes: Mapping[str, Any] = base["nodes"]
-    current_nodes: Mapping[str, Any] = current["nodes"]
-    records = {"base": base_manifest.all_nodes(), "current": current_manifest.all_nodes()}
+    """``{"nodes", "edges", "metadata", "artifact_health", "schema_coverage"}``.
+
+    ``base_ids``/``current_ids`` are each side's lineage node ids and ``*_parents`` its
+    parent map (``core.lineage``); ``diff`` maps unique_id to ``{change_status, change}``.
+    Where a node is in both sides, the current one describes it.
+    """
     nodes: dict[str, dict[str, Any]] = {}
-    for uid in sorted(set(base_nodes) | set(current_nodes)):
-        in_current = uid in current_nodes
-        entry = current_nodes[uid] if in_current else base_nodes[uid]
-        record = records["current" if in_current else "base"].get(uid)
+    one_sided: list[str] = []
+    checked: list[str] = []
+    unchecked: list[str] = []
+    for uid in sorted(set(base_ids) | set(current_ids)):
+        base = _record(base_manifest, uid) if uid in base_ids else None
+        current = _record(current_manifest, uid) if uid in current_ids else None
+        record = current if current is not None else base
+        if record is None:  # pragma: no cover - the ids come from these manifests
+            continue
         node: dict[str, Any] = {
-            "name": entry["name"],
-            "resource_type": entry["resource_type"],
-            "package_name": entry.get("package_name") or "",
+            "name": record.name,
+            "resource_type": record.resource_type or _default_type(uid),
+            "package_name": record.package_name or "",
         }
-        if entry.get("schema") is not None:
-            node["schema"] = entry["schema"]
-        if in_current and uid in base_nodes:
-            base_schema = base_nodes[uid].get("schema")
-            if base_schema is not None and base_schema != entry.get("schema"):
-                node["base_schema"] = base_schema
-        materialized = (entry.get("config") or {}).get("materialized")
+        if record.schema is not None and node["resource_type"] in _CATALOGUED_TYPES:
+            node["schema"] = record.schema
+        if (
+            base is not None
+            and current is not None
+            and base.schema is not None
+            and base.schema != node.get("schema", base.schema)
+        ):
+            node["base_schema"] = base.schema
+        materialized = record.config.get("materialized")
         if isinstance(materialized, str):
             node["materialized"] = materialized
-        if record is not None and record.tags:
+        if record.tags:
             node["tags"] = list(record.tags)
-        if entry.get("source_name") is not None:
-            node["source_name"] = entry["source_name"]
+        if record.source_name is not None:
+            node["source_name"] = record.source_name
         change = diff.get(uid)
         if change:
             node["change_status"] = change["change_status"]
             if change.get("change") is not None:
                 node["change"] = change["change"]
+        base_status = None if base is None else catalog_status(uid, base, base_catalog)
+        current_status = None if current is None else catalog_status(uid, current, current_catalog)
+        if base_status is not None:
+            node["base_catalog_status"] = base_status
+        if current_status is not None:
+            node["current_catalog_status"] = current_status
+        comparison = schema_comparison(base_status, current_status)
+        node["schema_comparison_status"] = comparison
+        if comparison == COMPLETE:
+            checked.append(uid)
+        elif comparison == UNCHECKED:
+            unchecked.append(uid)
+        elif base_status is None or current_status is None:
+            one_sided.append(uid)
         nodes[uid] = node
 
-    base_edges = _edges(base["parent_map"], nodes)
-    current_edges = _edges(current["parent_map"], nodes)
+    return {
+        "nodes": nodes,
+        "edges": merged_edges(base_parents, current_parents, nodes),
+        "metadata": {
+            "base": _metadata(base_manifest, base_catalog),
+            "current": _metadata(current_manifest, current_catalog),
+        },
+        "artifact_health": {
+            "base": artifact_health(base_manifest, base_catalog),
+            "current": artifact_health(current_manifest, current_catalog),
+        },
+        "schema_coverage": schema_coverage(checked, unchecked, one_sided),
+    }
+
+
+def _record(manifest: Manifest, uid: str) -> Node | None:
+    record = manifest.nodes.get(uid)
+    if record is not None:
+        return record
+    for part in (manifest.sources, manifest.exposures, manifest.metrics, manifest.semantic_models):
+        record = part.get(uid)
+        if record is not None:
+            return record
+    return None
+
+
+def _default_type(uid: str) -> str:
+    return uid.split(".", 1)[0]
+
+
+def catalog_status(uid: str, record: Node, catalog: Catalog | None) -> str:
+    """Whether one side's catalog describes the node's relation: ``covered``, ``unchecked``
+    (it could, but has no entry) or ``not_applicable`` (no relation: exposures, metrics,
+    semantic models, ephemeral models)."""
+    kind = record.resource_type or _default_type(uid)
+    if kind in _NOT_RELATIONS:
+        return NOT_APPLICABLE
+    if kind == "source":
+        return COVERED if catalog is not None and uid in catalog.sources else UNCHECKED
+    if record.config.get("materialized") in _NO_RELATION:
+        return NOT_APPLICABLE
+    return COVERED if catalog is not None and uid in catalog.nodes else UNCHECKED
+
+
+def schema_comparison(base: str | None, current: str | None) -> str:
+    """``complete`` when both catalogs describe the node, ``not_applicable`` when it is on one
+    side only or has no relation, else ``unchecked`` (a schema view would be incomplete)."""
+    if base is None or current is None:
+        return NOT_APPLICABLE
+    if NOT_APPLICABLE in (base, current):
+        return NOT_APPLICABLE
+    if base == current == COVERED:
+        return COMPLETE
+    return UNCHECKED
+
+
+def artifact_health(manifest: Manifest, catalog: Catalog | None) -> dict[str, Any]:
+    """How much of a manifest's relations its catalog covers (Recce's ``artifact_health``).
+
+    ``status``: ``complete``, ``partial``, ``empty`` (no relation covered), ``absent`` (no
+    catalog) or ``not_applicable`` (nothing to cover); counts, and up to 50 ids of relations
+    the catalog misses and of catalog entries the manifest does not know (orphans).
+    """
+    expected = {
+        uid
+        for uid, node in manifest.nodes.items()
+        if node.resource_type in _CATALOGUED_TYPES
+        and node.config.get("materialized") not in _NO_RELATION
+    }
+    in_catalog = set(catalog.nodes) if catalog is not None else set()
+    covered = expected & in_catalog
+    missing = expected - covered
+    orphans = in_catalog - expected
+    if not expected:
+        status = NOT_APPLICABLE
+    elif catalog is None:
+        status = "absent"
+    elif not covered:
+        status = "empty"
+    elif not missing:
+        status = COMPLETE
+    else:
+        status = "partial"
+    return {
+        "status": status,
+        "expected_count": len(expected),
+        "covered_count": len(covered),
+        "catalog_entry_count": len(in_catalog),
+        "missing_node_count": len(missing),
+        "missing_nodes": sorted(missing)[:SAMPLE_LIMIT],
+        "missing_more": len(missing) > SAMPLE_LIMIT,
+        "orphan_node_count": len(orphans),
+        "orphan_nodes": sorted(orphans)[:SAMPLE_LIMIT],
+        "orphan_more": len(orphans) > SAMPLE_LIMIT,
+    }
+
+
+def schema_coverage(
+    checked: list[str], unchecked: list[str], one_sided: list[str]
+) -> dict[str, Any]:
+    """Whether every node's schema could be compared (Recce's ``schema_coverage``):
+    ``complete``, ``partial`` (some nodes unchecked, listed), or ``unknown`` (nothing
+    comparable at all)."""
+    if not (checked or unchecked or one_sided):
+        status = "unknown"
+    else:
+        status = "partial" if unchecked else COMPLETE
+    return {
+        "status": status,
+        "unchecked_nodes": sorted(unchecked)[:SAMPLE_LIMIT],
+        "unchecked_node_count": len(unchecked),
+        "more": len(unchecked) > SAMPLE_LIMIT,
+    }
+
+
+def merged_edges(
+    base_parents: Mapping[str, list[str]],
+    current_parents: Mapping[str, list[str]],
+    nodes: Collection[str],
+) -> list[dict[str, Any]]:
+    """Every parent -> child edge of either side, ``change_status`` ``added`` or ``removed``
+    where only one side has it; sorted."""
+    base_edges = _edges(base_parents, nodes)
+    current_edges = _edges(current_parents, nodes)
     edges = []
     for source, target in sorted(base_edges | current_edges):
         edge: dict[str, Any] = {"source": source, "target": target}
@@ -69,22 +233,21 @@ def merged_lineage(
         elif (source, target) not in current_edges:
             edge["change_status"] = "removed"
         edges.append(edge)
-
-    metadata = {
-        side: {
-            "manifest_metadata": lineage.get("manifest_metadata") or {},
-            "catalog_metadata": lineage.get("catalog_metadata") or {},
-        }
-        for side, lineage in (("base", base), ("current", current))
-    }
-    return {"nodes": nodes, "edges": edges, "metadata": metadata}
+    return edges
 
 
-def _edges(parent_map: Mapping[str, list[str]], nodes: Mapping[str, Any]) -> set[tuple[str, str]]:
+def _edges(parent_map: Mapping[str, list[str]], nodes: Collection[str]) -> set[tuple[str, str]]:
     return {
         (parent, child)
         for child, parents in parent_map.items()
         if child in nodes
         for parent in parents
         if parent in nodes
+    }
+
+
+def _metadata(manifest: Manifest, catalog: Catalog | None) -> dict[str, Any]:
+    return {
+        "manifest_metadata": msgspec.to_builtins(manifest.metadata),
+        "catalog_metadata": msgspec.to_builtins(catalog.metadata) if catalog is not None else {},
     }

@@ -1,10 +1,13 @@
-"""What the API serves once loaded: the lineage diff, computed once from the four artifacts."""
+"""What the API serves once loaded: the lineage diff and the merged lineage, computed once
+from the four artifacts, and each node's details on demand."""
 
 from __future__ import annotations
 
+import datetime as dt
 import itertools
+import threading
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import msgspec
@@ -21,25 +24,41 @@ class Review:
 
     artifacts: LoadedArtifacts
     diff: LineageDiff
-    lineage_json: bytearray  # /api/info's "lineage", encoded once: it is sent as is
+    # /api/info's "lineage" (the merged graph), encoded once: it is sent as is.
+    lineage_json: bytearray
+    # When this review was built (UTC, to the second): the state_metadata of /api/info.
+    built_at: str = ""
+    _full_json: bytearray | None = field(default=None, repr=False)
+    _full_lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     @property
     def project_name(self) -> str | None:
         return self.artifacts.current_manifest.metadata.project_name
 
-    def model_columns(self, unique_id: str) -> dict[str, Any] | None:
-        """``/api/models/{id}``: both sides' columns and, for the page's code and config
-        diffs, the node's code and config; None if neither side knows the node."""
+    def full_lineage_json(self) -> bytearray:
+        """Both of Recce's forms of the lineage in one object: the older ``{base, current,
+        diff}`` (every node's columns and code) with the merged graph beside it. Tens of
+        megabytes on a large project, so built only when a client asks, then kept."""
+        with self._full_lock:
+            if self._full_json is None:
+                merged = msgspec.json.decode(self.lineage_json)
+                self._full_json = encode_in_pieces({**self.diff.to_builtins(), **merged})
+            return self._full_json
+
+    def model_details(self, unique_id: str) -> dict[str, Any]:
+        """``/api/models/{id}``: each side's catalog columns, code and config; a side that does
+        not have the node is ``{}`` (both, for an id unknown to either side, as Recce)."""
         sides: dict[str, dict[str, Any]] = {}
         manifests = {
             "base": self.artifacts.base_manifest,
             "current": self.artifacts.current_manifest,
         }
         for env, lineage in (("base", self.diff.base), ("current", self.diff.current)):
-            node = lineage["nodes"].get(unique_id)
-            if node is None:
+            nodes: Mapping[str, Any] = lineage["nodes"]
+            if unique_id not in nodes:
                 sides[env] = {}
                 continue
+            node = nodes[unique_id]
             side: dict[str, Any] = {"columns": node.get("columns") or {}}
             if node.get("primary_key") is not None:
                 side["primary_key"] = node["primary_key"]
@@ -47,9 +66,15 @@ class Review:
             if record is not None:
                 side.update(_code_and_config(record))
             sides[env] = side
-        if not sides["base"] and not sides["current"]:
-            return None
         return sides
+
+    def warm(self) -> None:
+        """Evaluate what the lineage page selects on load (``/api/select``), so its first
+        requests are as fast as the next. Run after the API opens, under the selector lock."""
+        self.diff.graph.prepare()
+
+    def knows(self, unique_id: str) -> bool:
+        return unique_id in self.diff.base["nodes"] or unique_id in self.diff.current["nodes"]
 
 
 def _record(manifest: Manifest, unique_id: str) -> Node | None:
@@ -57,7 +82,7 @@ def _record(manifest: Manifest, unique_id: str) -> Node | None:
         record = part.get(unique_id)
         if record is not None:
             return record
-    return None
+    return manifest.semantic_models.get(unique_id)
 
 
 def _code_and_config(record: Node) -> dict[str, Any]:
@@ -82,20 +107,23 @@ def build_review(artifacts: LoadedArtifacts) -> Review:
         artifacts.current_manifest,
         artifacts.current_catalog,
     )
-    # Both forms of Recce's /api/info lineage: base/current/diff, and the merged graph that
-    # newer Recce UIs read (recce_trio.core.merged).
-    lineage = {
-        **diff.to_builtins(),
-        **merged_lineage(
-            diff.base,
-            diff.current,
-            diff.diff,
-            base_manifest=artifacts.base_manifest,
-            current_manifest=artifacts.current_manifest,
-        ),
-    }
-    lineage_json = encode_in_pieces(lineage)
-    return Review(artifacts=artifacts, diff=diff, lineage_json=lineage_json)
+    merged = merged_lineage(
+        base_manifest=artifacts.base_manifest,
+        base_catalog=artifacts.base_catalog,
+        current_manifest=artifacts.current_manifest,
+        current_catalog=artifacts.current_catalog,
+        base_ids=diff.base["nodes"],
+        current_ids=diff.current["nodes"],
+        base_parents=diff.base["parent_map"],
+        current_parents=diff.current["parent_map"],
+        diff=diff.diff,
+    )
+    return Review(
+        artifacts=artifacts,
+        diff=diff,
+        lineage_json=encode_in_pieces(merged),
+        built_at=dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+    )
 
 
 _encoder = msgspec.json.Encoder()
@@ -107,8 +135,8 @@ def encode_in_pieces(value: Any) -> bytearray:
 
     The same bytes as one ``msgspec.json.encode`` call, but a big mapping (the nodes of a
     5,000-model lineage) is encoded in many short calls, straight into one buffer: one call
-    would hold the GIL for ~100 ms and stall the event loop, which answers health probes
-    meanwhile, and joining pieces would briefly hold the JSON twice.
+    would hold the GIL for a long stretch and stall the event loop, which answers health
+    probes meanwhile, and joining pieces would briefly hold the JSON twice.
     """
     buffer = bytearray()
     _encode_into(value, buffer)
@@ -116,6 +144,17 @@ def encode_in_pieces(value: Any) -> bytearray:
 
 
 def _encode_into(value: Any, buffer: bytearray) -> None:
+    if isinstance(value, list) and len(value) > PIECE:
+        buffer += b"["
+        for start in range(0, len(value), PIECE):
+            if start:
+                buffer += b","
+            mark = len(buffer)
+            _encoder.encode_into(value[start : start + PIECE], buffer, -1)
+            del buffer[mark]  # its opening bracket
+            del buffer[-1]  # its closing bracket
+        buffer += b"]"
+        return
     if not isinstance(value, Mapping):
         _encoder.encode_into(value, buffer, -1)
         return

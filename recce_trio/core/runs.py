@@ -214,7 +214,7 @@ def _when(run: Run) -> str:
 
 
 def list_entry(run: Run) -> dict[str, Any]:
-    """A run as ``GET /api/runs`` lists it (no result)."""
+    """A run as ``GET /api/runs`` lists it (no result, no progress)."""
     return {
         "run_id": run.run_id,
         "run_at": run.run_at,
@@ -223,6 +223,8 @@ def list_entry(run: Run) -> dict[str, Any]:
         "params": run.params,
         "status": run.status,
         "check_id": run.check_id,
+        "error": run.error,
+        "triggered_by": run.triggered_by,
     }
 
 

@@ -114,6 +114,9 @@ async def run_startup(state: ServerState, nursery: trio.Nursery) -> None:
             state.tracker.mark_since_start("startup_total")
             log.info("%s", state.tracker.summary_line())
             nursery.start_soon(run_background, state)
+            from recce_trio.server.api.lineage import prepare_info
+
+            nursery.start_soon(prepare_info, state)  # compress /api/info once, off the loop
     except Exception as exc:
         state.phase = FAILED
         state.error = exc

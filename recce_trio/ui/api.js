@@ -41,7 +41,8 @@ async function request(method, path, body) {
 
 export const api = {
   health: () => request("GET", "/api/health"),
-  info: () => request("GET", "/api/info"),
+  // The full form (both lineages with columns and code) until the page reads the merged one.
+  info: () => request("GET", "/api/info?lineage=full"),
   select: (params) => request("POST", "/api/select", params),
   checks: () => request("GET", "/api/checks"),
   createCheck: (body) => request("POST", "/api/checks", body),

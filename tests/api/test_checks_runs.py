@@ -15,9 +15,9 @@ from tests.api.helpers import call, ready_app
 
 ORDERS = "model.shop.orders"
 CHECK_KEYS = {"check_id", "name", "description", "type", "params", "view_options",
-              "is_checked", "is_preset", "last_run"}  # fmt: skip
+              "is_checked", "is_preset", "last_run", "is_outdated"}  # fmt: skip
 RUN_KEYS = {"type", "name", "params", "check_id", "result", "error", "status", "progress",
-            "run_id", "run_at"}  # fmt: skip
+            "run_id", "run_at", "triggered_by"}  # fmt: skip
 
 
 async def test_check_lifecycle(project: Path) -> None:
@@ -45,9 +45,12 @@ async def test_check_lifecycle(project: Path) -> None:
         status, run = await call(client, "post", f"/api/checks/{cid}/run", {})
         assert status == 201 and set(run) == RUN_KEYS
         assert run["status"] == "Finished" and run["check_id"] == cid
+        assert run["triggered_by"] == "user"
         assert ORDERS in run["result"]["nodes"]
         status, again = await call(client, "get", f"/api/checks/{cid}")
         assert again["last_run"]["run_id"] == run["run_id"]
+        # Run after the artifacts were generated: its result holds.
+        assert again["is_outdated"] is False
 
         assert await call(client, "delete", f"/api/checks/{cid}") == (200, {"check_id": cid})
         assert await call(client, "get", "/api/checks") == (200, [])
@@ -138,8 +141,9 @@ async def test_run_list_wait_search(project: Path) -> None:
         assert status == 200 and waited["status"] == "Finished" and waited["result"] is not None
         status, listed = await call(client, "get", "/api/runs")
         assert {r["run_id"] for r in listed} == {first["run_id"], second["run_id"]}
-        assert set(listed[0]) == {
-            "run_id", "run_at", "name", "type", "params", "status", "check_id"}  # fmt: skip
+        assert set(listed[0]) == {"run_id", "run_at", "name", "type", "params", "status",
+                                  "check_id", "error", "triggered_by"}  # fmt: skip
+        assert all(r["triggered_by"] == "user" and r["error"] is None for r in listed)
         query = {"type": "schema_diff", "params": {"node_id": ORDERS}}
         status, found = await call(client, "post", "/api/runs/search", query)
         assert status == 200 and [r["run_id"] for r in found] == [first["run_id"]]
@@ -148,8 +152,8 @@ async def test_run_list_wait_search(project: Path) -> None:
         missing = "00000000-0000-4000-8000-000000000000"
         assert await call(client, "get", f"/api/runs/{missing}/wait") == (
             404, {"detail": f"Run ID '{missing}' not found"})  # fmt: skip
-        assert await call(client, "post", f"/api/runs/{missing}/cancel") == (
-            404, {"detail": f"Run ID '{missing}' not found"})  # fmt: skip
+        # Recce answers cancelling an unknown run with 200 null.
+        assert await call(client, "post", f"/api/runs/{missing}/cancel") == (200, None)
         # Cancelling a finished run changes nothing.
         assert await call(client, "post", f"/api/runs/{first['run_id']}/cancel") == (200, None)
         _, again = await call(client, "get", f"/api/runs/{first['run_id']}/wait")
@@ -161,6 +165,8 @@ async def test_a_failed_run_is_201_with_the_error(project: Path) -> None:
         body = {"type": "lineage_diff", "params": {"select": "bogus:x"}}
         status, run = await call(client, "post", "/api/runs", body)
         assert status == 201 and run["status"] == "Failed" and run["error"]
+        _, listed = await call(client, "get", "/api/runs")
+        assert listed[0]["error"] == run["error"] and "result" not in listed[0]
 
 
 async def test_cancel_flips_status_at_once(project: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -226,3 +232,31 @@ async def test_invalid_recce_yml_fails_the_start(project: Path) -> None:
         status, health = await call(client, "get", "/api/health")
         assert health["ready"] is False and health["error"] == "PresetCheckError"
         assert (await call(client, "get", "/api/checks"))[0] == 503
+
+
+async def test_a_check_run_before_the_artifacts_were_built_is_outdated(project: Path) -> None:
+    state = project / "recce_state.json"
+    check = "22222222-2222-4222-8222-222222222222"
+    state.write_text(json.dumps({
+        "metadata": {"schema_version": "v0"},
+        "checks": [{"check_id": check, "name": "Orders schema", "type": "schema_diff",
+                    "params": {"node_id": ORDERS}, "description": "",
+                    "created_at": "2025-06-01T00:00:00Z", "updated_at": "2025-06-01T00:00:00Z"},
+                   {"check_id": "33333333-3333-4333-8333-333333333333", "name": "Never run",
+                    "type": "simple", "params": {}, "description": "",
+                    "created_at": "2025-06-01T00:00:00Z", "updated_at": "2025-06-01T00:00:00Z"}],
+        # Run in 2025; the artifacts were generated on 2026-01-01.
+        "runs": [{"type": "schema_diff", "params": {"node_id": ORDERS}, "status": "Finished",
+                  "check_id": check, "run_id": "11111111-1111-4111-8111-111111111111",
+                  "run_at": "2025-06-01T00:00:00Z", "result": {"nodes": {}}}],
+    }))  # fmt: skip
+    async with ready_app(project, state_file=state) as (_, client):
+        _, listed = await call(client, "get", "/api/checks")
+        assert [c["is_outdated"] for c in listed] == [True, False]
+        # A state file written before triggered_by existed: null, as Recce reads it.
+        _, runs = await call(client, "get", "/api/runs")
+        assert runs[0]["triggered_by"] is None
+        # Running the check again brings it up to date.
+        await call(client, "post", f"/api/checks/{check}/run", {})
+        _, again = await call(client, "get", f"/api/checks/{check}")
+        assert again["is_outdated"] is False

@@ -17,19 +17,42 @@ async def post_json(client: Any, path: str, body: dict[str, Any]) -> tuple[int, 
     return response.status_code, json.loads(await response.get_data())
 
 
-async def test_info_has_recce_shape_and_the_diff(project: Path) -> None:
+MERGED_KEYS = {"nodes", "edges", "metadata", "artifact_health", "schema_coverage"}
+
+
+async def test_info_has_recce_shape_and_the_merged_lineage(project: Path) -> None:
     async with running(project) as (_, client):
         await wait_until_ready(client)
         status, info = await get_json(client, "/api/info")
     assert status == 200
     assert info["adapter_type"] == "dbt"
     assert info["review_mode"] is False
-    # Both of Recce's forms: base/current/diff, and the merged graph of newer Recce UIs.
-    assert set(info["lineage"]) == {"base", "current", "diff", "nodes", "edges", "metadata"}
-    assert info["lineage"]["nodes"]["model.shop.orders"]["change_status"] == "modified"
+    # The merged graph Recce's UI reads, and nothing heavier: no columns, no code.
+    assert set(info["lineage"]) == MERGED_KEYS
+    orders = info["lineage"]["nodes"]["model.shop.orders"]
+    assert orders["change_status"] == "modified"
+    assert orders["change"] == {"category": "unknown", "columns": {}}
+    assert orders["resource_type"] == "model"
+    assert "columns" not in orders and "raw_code" not in orders
+    assert orders["base_catalog_status"] == orders["current_catalog_status"] == "covered"
+    assert orders["schema_comparison_status"] == "complete"
     assert {"source": "model.shop.stg_orders", "target": "model.shop.orders"} in info["lineage"][
         "edges"
     ]
+    metadata = info["lineage"]["metadata"]["current"]["manifest_metadata"]
+    assert metadata["project_name"] == "shop"
+    assert info["lineage"]["artifact_health"]["current"]["status"] in ("complete", "partial")
+    assert info["lineage"]["schema_coverage"]["status"] in ("complete", "partial")
+
+
+async def test_info_full_form_on_request(project: Path) -> None:
+    async with running(project) as (_, client):
+        await wait_until_ready(client)
+        status, info = await get_json(client, "/api/info?lineage=full")
+        bad, error = await get_json(client, "/api/info?lineage=everything")
+    assert status == 200
+    # The older form (Recce before 2026) with the merged graph beside it.
+    assert set(info["lineage"]) == {"base", "current", "diff"} | MERGED_KEYS
     assert info["lineage"]["diff"] == {
         "model.shop.orders": {
             "change_status": "modified",
@@ -39,9 +62,9 @@ async def test_info_has_recce_shape_and_the_diff(project: Path) -> None:
     current = info["lineage"]["current"]
     assert current["manifest_metadata"]["project_name"] == "shop"
     orders = current["nodes"]["model.shop.orders"]
-    assert orders["resource_type"] == "model"
     assert list(orders["columns"]) == ["id", "amount"]
     assert current["parent_map"]["model.shop.orders"] == ["model.shop.stg_orders"]
+    assert bad == 400 and "lineage" in error["detail"]
 
 
 async def test_select_modified_and_graph_operators(project: Path) -> None:
@@ -78,17 +101,26 @@ async def test_bad_selector_is_400_naming_the_bad_part(
     assert needle in error["detail"]
 
 
-async def test_model_columns_both_sides_and_404(project: Path) -> None:
+async def test_model_details_both_sides_and_unknown_ids(project: Path) -> None:
     async with running(project) as (_, client):
         await wait_until_ready(client)
         status, body = await get_json(client, "/api/model/model.shop.orders")
         status_new, body_new = await get_json(client, "/api/models/model.shop.orders")
-        missing, _ = await get_json(client, "/api/models/model.shop.nope")
+        missing, nothing = await get_json(client, "/api/models/model.shop.nope")
+        _, source = await get_json(client, "/api/models/source.shop.raw.orders")
     assert status == status_new == 200
     assert body == body_new
-    assert body["model"]["current"]["columns"]["id"] == {"name": "id", "type": "integer"}
-    assert list(body["model"]["base"]["columns"]) == ["id", "amount"]
-    assert missing == 404
+    current, base = body["model"]["current"], body["model"]["base"]
+    assert current["columns"]["id"] == {"name": "id", "type": "integer"}
+    assert list(base["columns"]) == ["id", "amount"]
+    # The Code tab: each side's SQL as written.
+    assert "raw_code" in current and "raw_code" in base
+    assert current["raw_code"] != base["raw_code"]  # the modified model
+    assert current["resource_type"] == "model"
+    # Recce answers an id neither side knows with 200 and two empty sides.
+    assert missing == 200
+    assert nothing == {"model": {"base": {}, "current": {}}}
+    assert source["model"]["current"]["resource_type"] == "source"
 
 
 async def test_model_details_carry_each_sides_code_and_config(project: Path) -> None:
@@ -136,18 +168,20 @@ async def test_generated_project_diff_matches_what_was_changed(
         _, info = await get_json(client, "/api/info")
         _, modified = await post_json(client, "/api/select", {"select": "state:modified.body"})
         _, configs = await post_json(client, "/api/select", {"select": "state:modified.configs"})
-    diff = info["lineage"]["diff"]
+    nodes = info["lineage"]["nodes"]
     for uid in summary["added"]:
-        assert diff[uid]["change_status"] == "added"
+        assert nodes[uid]["change_status"] == "added"
+        assert nodes[uid]["schema_comparison_status"] == "not_applicable"
     for uid in summary["removed"] + summary["removed_sources"]:
-        assert diff[uid]["change_status"] == "removed"
+        assert nodes[uid]["change_status"] == "removed"
+        assert "current_catalog_status" not in nodes[uid]
     for uid in summary["modified"]["raw_code"]:
-        assert diff[uid]["change_status"] == "modified"
+        assert nodes[uid]["change_status"] == "modified"
         assert uid in modified["nodes"]
     for uid in summary["modified"]["config"]:
         assert uid in configs["nodes"]
     for uid, changes in summary["catalog_columns"].items():
-        columns = diff[uid]["change"]["columns"]
+        columns = nodes[uid]["change"]["columns"]
         for name in changes.get("added", []):
             assert columns[name] == "added"
         for name in changes.get("removed", []):
@@ -174,12 +208,27 @@ async def test_corpus_pairs_serve_a_diff(folder: Path, tmp_path: Path) -> None:
         _, info = await get_json(client, "/api/info")
         _, changed = await post_json(client, "/api/select", {"view_mode": "changed_models"})
         _, modified = await post_json(client, "/api/select", {"select": "state:modified"})
-    diff = info["lineage"]["diff"]
-    # (Not always non-empty: AndrewStaus__data-platform's two states differ only in the
+    lineage = info["lineage"]
+    assert set(lineage) == MERGED_KEYS
+    # (Not always any change: AndrewStaus__data-platform's two states differ only in the
     # rendered schema, which dbt's state:modified ignores.)
-    for uid, entry in diff.items():
-        side = "base" if entry["change_status"] == "removed" else "current"
-        assert uid in info["lineage"][side]["nodes"]
+    for uid, node in lineage["nodes"].items():
+        status = node.get("change_status")
+        assert status in (None, "added", "removed", "modified")
+        # Each side that has the node says whether its catalog covers it.
+        assert ("base_catalog_status" in node) == (status != "added")
+        assert ("current_catalog_status" in node) == (status != "removed")
+        assert node["schema_comparison_status"] in ("complete", "unchecked", "not_applicable")
+        if status in ("added", "removed"):
+            assert node["schema_comparison_status"] == "not_applicable"
+    for side in ("base", "current"):
+        health = lineage["artifact_health"][side]
+        assert health["covered_count"] + health["missing_node_count"] == health["expected_count"]
+    coverage = lineage["schema_coverage"]
+    unchecked = [
+        u for u, n in lineage["nodes"].items() if n["schema_comparison_status"] == "unchecked"
+    ]
+    assert coverage["unchecked_node_count"] == len(unchecked)
     assert set(modified["nodes"]) <= set(changed["nodes"])
     assert all(not uid.startswith("test.") for uid in changed["nodes"])
 
@@ -217,11 +266,11 @@ async def test_generic_test_config_change_is_state_modified_as_in_dbt(tmp_path: 
     async with running(project) as (_, client):
         await wait_until_ready(client)
         _, changed = await post_json(client, "/api/select", {"select": "1+state:modified"})
-        _, info = await get_json(client, "/api/info")
+        _, details = await get_json(client, "/api/models/model.shop.orders")
     # dbt selects the test (dropped from the answer) and so its parent through 1+.
     assert changed == {"nodes": ["model.shop.orders"]}
-    # The test marks the column in the lineage.
-    assert info["lineage"]["current"]["nodes"]["model.shop.orders"]["columns"]["id"] == {
+    # The test marks the column in the node's details.
+    assert details["model"]["current"]["columns"]["id"] == {
         "name": "id",
         "type": "integer",
         "not_null": True,

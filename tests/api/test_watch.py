@@ -22,7 +22,7 @@ async def test_rewritten_manifest_is_reloaded_and_pages_told(project: Path) -> N
     async with running(project) as (_, client):
         await wait_until_ready(client)
         _, before = await get_json(client, "/api/info")
-        assert "model.shop.new_model" not in before["lineage"]["diff"]
+        assert "model.shop.new_model" not in before["lineage"]["nodes"]
         async with client.websocket("/api/ws") as ws:
             await ws.send("ping")
             assert await ws.receive() == "pong"
@@ -32,7 +32,7 @@ async def test_rewritten_manifest_is_reloaded_and_pages_told(project: Path) -> N
                 message = json.loads(await ws.receive())
         assert message["command"] == "refresh"
         _, after = await get_json(client, "/api/info")
-    assert after["lineage"]["diff"]["model.shop.new_model"]["change_status"] == "added"
+    assert after["lineage"]["nodes"]["model.shop.new_model"]["change_status"] == "added"
 
 
 async def test_broken_rewrite_keeps_the_previous_review(
@@ -64,4 +64,4 @@ async def test_base_appearing_leaves_single_environment_mode(tmp_path: Path) -> 
             while state.single_env:  # noqa: ASYNC110 - the state has no event for this
                 await trio.sleep(0.02)
         _, info = await get_json(client, "/api/info")
-    assert info["lineage"]["diff"]["model.shop.orders"]["change_status"] == "modified"
+    assert info["lineage"]["nodes"]["model.shop.orders"]["change_status"] == "modified"

@@ -5,26 +5,36 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import msgspec
+
 from recce_trio.core.artifacts import read_catalog, read_manifest
-from recce_trio.core.diff import build_lineage_diff
-from recce_trio.core.merged import merged_lineage
+from recce_trio.core.artifacts.records import Catalog, Manifest
+from recce_trio.core.artifactset import LoadedArtifacts
+from recce_trio.core.review import build_review
+from tests.unit import factories as f
+
+
+def review_of(
+    base: Manifest, base_catalog: Catalog | None, current: Manifest, current_catalog: Catalog | None
+) -> tuple[dict[str, Any], Any]:
+    artifacts = LoadedArtifacts(
+        base_manifest=base,
+        current_manifest=current,
+        base_catalog=base_catalog,
+        current_catalog=current_catalog,
+        single_env=False,
+    )
+    review = build_review(artifacts)
+    return msgspec.json.decode(review.lineage_json), review.diff
 
 
 def merged_of(root: Path) -> tuple[dict[str, Any], Any]:
-    base_m, cur_m = (
+    return review_of(
         read_manifest(root / "target-base/manifest.json"),
-        read_manifest(root / "target/manifest.json"),
-    )
-    diff = build_lineage_diff(
-        base_m,
         read_catalog(root / "target-base/catalog.json"),
-        cur_m,
+        read_manifest(root / "target/manifest.json"),
         read_catalog(root / "target/catalog.json"),
     )
-    merged = merged_lineage(
-        diff.base, diff.current, diff.diff, base_manifest=base_m, current_manifest=cur_m
-    )
-    return merged, diff
 
 
 def test_removed_and_added_nodes_and_edges_carry_their_change(
@@ -53,3 +63,76 @@ def test_removed_and_added_nodes_and_edges_carry_their_change(
     assert merged["metadata"]["current"]["manifest_metadata"]["dbt_schema_version"].endswith(
         "v12.json"
     )
+
+
+def test_catalog_statuses_say_which_schemas_can_be_compared() -> None:
+    orders = f.model("orders", parents=["source.shop.raw.orders"])
+    customers = f.model("customers")
+    ephemeral = f.model("helper", config={"materialized": "ephemeral"})
+    added = f.model("added")
+    raw = f.source("raw", "orders")
+    dash = f.exposure("dash", [orders.unique_id])
+    base = f.manifest(orders, customers, ephemeral, raw, dash)
+    current = f.manifest(orders, customers, ephemeral, raw, dash, added)
+    cols = [("id", "integer")]
+    base_catalog = f.catalog(
+        {orders.unique_id: cols, customers.unique_id: cols}, {raw.unique_id: cols}
+    )
+    # The current catalog misses customers (dbt docs generate ran before it was built).
+    current_catalog = f.catalog({orders.unique_id: cols, added.unique_id: cols})
+    merged, _ = review_of(base, base_catalog, current, current_catalog)
+    nodes = merged["nodes"]
+
+    assert nodes[orders.unique_id]["base_catalog_status"] == "covered"
+    assert nodes[orders.unique_id]["current_catalog_status"] == "covered"
+    assert nodes[orders.unique_id]["schema_comparison_status"] == "complete"
+    assert nodes[customers.unique_id]["current_catalog_status"] == "unchecked"
+    assert nodes[customers.unique_id]["schema_comparison_status"] == "unchecked"
+    assert nodes[ephemeral.unique_id]["base_catalog_status"] == "not_applicable"
+    assert nodes[ephemeral.unique_id]["schema_comparison_status"] == "not_applicable"
+    assert nodes[dash.unique_id]["current_catalog_status"] == "not_applicable"
+    # Sources are covered by the catalog's sources.
+    assert nodes[raw.unique_id]["base_catalog_status"] == "covered"
+    assert nodes[raw.unique_id]["current_catalog_status"] == "unchecked"
+    assert "schema" not in nodes[raw.unique_id]
+    # A node on one side only has no status for the other, and nothing to compare.
+    assert "base_catalog_status" not in nodes[added.unique_id]
+    assert nodes[added.unique_id]["schema_comparison_status"] == "not_applicable"
+
+    coverage = merged["schema_coverage"]
+    assert coverage["status"] == "partial"
+    assert coverage["unchecked_nodes"] == sorted([customers.unique_id, raw.unique_id])
+    assert coverage["unchecked_node_count"] == 2 and coverage["more"] is False
+
+    health = merged["artifact_health"]
+    assert health["base"]["status"] == "complete"
+    assert health["base"]["expected_count"] == 2  # the ephemeral model has no relation
+    assert health["current"]["status"] == "partial"
+    assert health["current"]["missing_nodes"] == [customers.unique_id]
+    assert health["current"]["covered_count"] == 2
+    assert health["current"]["orphan_node_count"] == 0
+
+
+def test_without_catalogs_the_health_says_absent_and_coverage_unchecked() -> None:
+    orders = f.model("orders")
+    manifest = f.manifest(orders)
+    merged, _ = review_of(manifest, None, manifest, None)
+    assert merged["artifact_health"]["base"]["status"] == "absent"
+    assert merged["artifact_health"]["current"]["missing_nodes"] == [orders.unique_id]
+    assert merged["nodes"][orders.unique_id]["schema_comparison_status"] == "unchecked"
+    assert merged["schema_coverage"]["status"] == "partial"
+    assert merged["metadata"]["base"]["catalog_metadata"] == {}
+
+
+def test_orphans_and_long_lists_are_cut_at_fifty() -> None:
+    models = [f.model(f"m{i:03}") for i in range(60)]
+    manifest = f.manifest(*models)
+    catalog = f.catalog({"model.shop.gone": [("id", "int")]})
+    merged, _ = review_of(manifest, catalog, manifest, catalog)
+    health = merged["artifact_health"]["current"]
+    assert health["status"] == "empty"
+    assert health["missing_node_count"] == 60 and len(health["missing_nodes"]) == 50
+    assert health["missing_more"] is True
+    assert health["orphan_nodes"] == ["model.shop.gone"]
+    coverage = merged["schema_coverage"]
+    assert coverage["unchecked_node_count"] == 60 and coverage["more"] is True

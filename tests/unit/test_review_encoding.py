@@ -22,3 +22,13 @@ def test_pieces_equal_one_encode() -> None:
     }
     assert bytes(review.encode_in_pieces(value)) == msgspec.json.encode(value)
     assert msgspec.json.decode(review.encode_in_pieces(value)) == value
+
+
+def test_long_lists_in_pieces_equal_one_encode() -> None:
+    value = {
+        "edges": [{"source": f"a{i}", "target": f"b{i}"} for i in range(1000)],
+        "short": [1, 2],
+        "nested": {"edges": [[i, None] for i in range(257)]},
+        "exactly": list(range(review.PIECE)),
+    }
+    assert bytes(review.encode_in_pieces(value)) == msgspec.json.encode(value)

@@ -6,9 +6,23 @@ from typing import Any
 
 from quart import Quart, Response, current_app
 
-from recce_trio.core.checks import RUN_TYPES, Check, ChecklistError, to_builtins, utc_now
+from recce_trio.core.checks import (
+    RUN_TYPES,
+    Check,
+    ChecklistError,
+    is_outdated,
+    to_builtins,
+    utc_now,
+)
 from recce_trio.core.runs import check_name, run_name
-from recce_trio.server.api._http import HTTPError, field, json_body, path_uuid, session
+from recce_trio.server.api._http import (
+    HTTPError,
+    field,
+    json_body,
+    path_uuid,
+    server_state,
+    session,
+)
 from recce_trio.server.http import json_response
 from recce_trio.server.session import ReviewSession
 
@@ -26,10 +40,24 @@ def check_out(review: ReviewSession, check: Check, *, exclude_none: bool) -> dic
         "is_checked": check.is_checked,
         "is_preset": check.is_preset,
         "last_run": None if last_run is None else to_builtins(last_run, exclude_none=exclude_none),
+        "is_outdated": is_outdated(last_run, _generated_at()),
     }
     if exclude_none:
         out = {key: value for key, value in out.items() if value is not None}
     return out
+
+
+def _generated_at() -> list[str | None]:
+    artifacts = server_state().artifacts
+    if artifacts is None:
+        return []
+    parts = (
+        artifacts.base_manifest,
+        artifacts.current_manifest,
+        artifacts.base_catalog,
+        artifacts.current_catalog,
+    )
+    return [part.metadata.generated_at for part in parts if part is not None]
 
 
 def changed(review: ReviewSession) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import platform
 from typing import Any
 
 import msgspec
@@ -43,6 +44,7 @@ async def instance_info() -> Response:
         "authed": False,
         "cloud_instance": False,
         "idle_timeout": int(state.config.effective_idle_timeout_s),
+        "python_version": platform.python_version(),
     }
     if state.lifetime_expired_at is not None:
         info["lifetime_expired_at"] = state.lifetime_expired_at.isoformat()
@@ -57,6 +59,12 @@ async def flag() -> Response:
             "show_relaunch_hint": state.single_env,
             "preview": False,
             "read_only": False,
+            # Recce 1.69's switches, at its defaults: no CLL cache, no impact analysis on
+            # load, the classic column-lineage view, no inline profile (needs a warehouse).
+            "disable_cll_cache": True,
+            "impact_at_startup": False,
+            "new_cll_experience": False,
+            "inline_profile": False,
         }
     )
 

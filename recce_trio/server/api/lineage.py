@@ -2,21 +2,24 @@
 
 from __future__ import annotations
 
+import logging
 import os
-from collections.abc import AsyncIterator
 from functools import partial
-from typing import Any
+from typing import Any, cast
 
 import msgspec
 import trio
-from quart import Quart, Response, request
+from quart import Quart, Response, current_app, request
+from quart_trio import QuartTrio
 
-from recce_trio.core.checks import utc_now
 from recce_trio.core.review import Review
 from recce_trio.core.selector import SelectorError
 from recce_trio.core.state import RECCE_VERSION, SCHEMA_VERSION
 from recce_trio.server.api._http import server_state
+from recce_trio.server.compress import Representation
 from recce_trio.server.http import json_response
+
+log = logging.getLogger("recce_trio.server")
 
 # Run types that need a warehouse; recce-trio reads artifacts only, so the UI greys them out.
 WAREHOUSE_RUN_TYPES = (
@@ -34,8 +37,11 @@ WAREHOUSE_RUN_TYPES = (
 )
 
 
-INFO_CHUNK_BYTES = 1 << 20
 _encoder = msgspec.json.Encoder()
+# The lineage forms of /api/info: the merged graph Recce's UI reads (default), or both of
+# Recce's forms with every node's columns and code (``?lineage=full``; tens of megabytes).
+LINEAGE_FORMS = ("merged", "full")
+_INFO_CACHE = "_recce_trio_info_cache"
 
 
 class SelectRequest(msgspec.Struct, forbid_unknown_fields=False):
@@ -50,16 +56,14 @@ def _review() -> Review:
     return review
 
 
-async def info() -> Response:
-    state = server_state()
-    review = _review()
+def _info_head(state: Any, review: Review) -> dict[str, Any]:
     session = state.session
     state_file = session.state_file
-    body: dict[str, Any] = {
+    return {
         "state_metadata": {
             "schema_version": SCHEMA_VERSION,
             "recce_version": RECCE_VERSION,
-            "generated_at": utc_now(),
+            "generated_at": review.built_at,
         },
         "adapter_type": "dbt",
         "review_mode": state.config.review,
@@ -72,20 +76,87 @@ async def info() -> Response:
         "filename": state_file.name if state_file is not None else None,
         "support_tasks": {**dict.fromkeys(WAREHOUSE_RUN_TYPES, False), "change_analysis": False},
     }
-    # The lineage (36 MB on a 5,000-model project) goes out as it was encoded at load, a
-    # megabyte at a time: no copy of it per request, and no long hold of the GIL.
-    head = _encoder.encode(body)[:-1] + b',"lineage":'
-    lineage = memoryview(review.lineage_json)
 
-    async def chunks() -> AsyncIterator[bytes]:
-        yield head
-        for start in range(0, len(lineage), INFO_CHUNK_BYTES):
-            yield bytes(lineage[start : start + INFO_CHUNK_BYTES])
-        yield b"}"
 
-    response = Response(chunks(), 200, mimetype="application/json")
-    response.content_length = len(head) + len(lineage) + 1
-    return response
+class _InfoCache:
+    """The /api/info bodies of the current review, each a ``Representation`` (compressed once
+    per coding). Rebuilt when the review or the head (state file name, git, pull request)
+    changes."""
+
+    def __init__(self) -> None:
+        self.lock = trio.Lock()
+        self.entries: dict[str, tuple[Review, bytes, Representation]] = {}
+        self.prepared: Review | None = None  # the review prepare_info last ran for
+
+    async def get(self, state: Any, form: str) -> Representation:
+        review = state.review
+        head = _encoder.encode(_info_head(state, review))
+        entry = self.entries.get(form)
+        if entry is not None and entry[0] is review and entry[1] == head:
+            return entry[2]
+        async with self.lock:
+            entry = self.entries.get(form)
+            if entry is not None and entry[0] is review and entry[1] == head:
+                return entry[2]
+
+            def build() -> Representation:
+                lineage = review.lineage_json if form == "merged" else review.full_lineage_json()
+                body = bytearray(head)
+                body[-1:] = b',"lineage":'
+                body += lineage
+                body += b"}"
+                return Representation(body, media_type="application/json")
+
+            # Joining and hashing megabytes: off the event loop.
+            representation = await trio.to_thread.run_sync(build)
+            self.entries[form] = (review, head, representation)
+            return representation
+
+
+def _info_cache(state: Any) -> _InfoCache:
+    cache: _InfoCache | None = getattr(state, _INFO_CACHE, None)
+    if cache is None:
+        cache = _InfoCache()
+        setattr(state, _INFO_CACHE, cache)
+    return cache
+
+
+async def prepare_info(state: Any) -> None:
+    """Encode and compress the default /api/info body in every coding, and evaluate the
+    page-load selections, in worker threads. Started once the review is built, so requests
+    find them ready. Never raises: a failure here only means a request does the work."""
+    cache = _info_cache(state)
+    if cache.prepared is state.review:
+        return
+    cache.prepared = state.review
+    try:
+        representation = await cache.get(state, "merged")
+        async with trio.open_nursery() as nursery:
+            nursery.start_soon(representation.prepare)
+            # The selections the lineage page asks for next (selector caches: one at a time).
+            nursery.start_soon(
+                partial(trio.to_thread.run_sync, state.review.warm, limiter=state.select_limiter)
+            )
+    except Exception:
+        log.exception("could not prepare /api/info and the page-load selections")
+
+
+def _revalidate(response: Response) -> None:
+    response.cache_control.no_cache = True  # may be stored, but asked about each time (ETag)
+
+
+async def info() -> Response:
+    form = request.args.get("lineage", "merged")
+    if form not in LINEAGE_FORMS:
+        return json_response(
+            {"detail": f"lineage must be one of {', '.join(LINEAGE_FORMS)}; got {form!r}"}, 400
+        )
+    state = server_state()
+    representation = await _info_cache(state).get(state, form)
+    if _info_cache(state).prepared is not state.review:
+        # A new review (the artifacts were reloaded): compress the other codings meanwhile.
+        cast(QuartTrio, current_app).nursery.start_soon(prepare_info, state)
+    return await representation.respond(cache_control=_revalidate)
 
 
 async def select() -> Response:
@@ -121,10 +192,8 @@ async def select() -> Response:
 
 
 async def model(model_id: str) -> Response:
-    columns = _review().model_columns(model_id)
-    if columns is None:
-        return json_response({"detail": f"no node {model_id!r} in either environment"}, 404)
-    return json_response({"model": columns})
+    # An id neither side knows is {"base": {}, "current": {}} with 200, as Recce answers.
+    return json_response({"model": _review().model_details(model_id)})
 
 
 def register(app: Quart) -> None:

@@ -1,14 +1,24 @@
-"""The web page: the built-in UI (or another build given by --ui-dir), served before readiness."""
+"""The web page: the built-in UI (or another build given by --ui-dir), served before readiness.
+
+Files are read once (in a worker thread) and kept with their compressed forms and an ETag, so
+a revalidation is a 304 and a repeat download is compressed only once. A file changed on disk
+(a rebuilt --ui-dir) is read again.
+"""
 
 from __future__ import annotations
 
+import mimetypes
+from collections.abc import Callable
 from pathlib import Path, PurePosixPath
 
 import trio
-from quart import Quart, Response, current_app, send_from_directory
+from quart import Quart, Response, current_app
 from werkzeug.security import safe_join
 
+from recce_trio.server.compress import Representation
+
 BUILTIN_UI = Path(__file__).resolve().parents[2] / "ui"
+_STATIC_CACHE = "recce_trio.static"
 
 
 def ui_dir() -> Path:
@@ -16,27 +26,81 @@ def ui_dir() -> Path:
     return Path(configured) if configured is not None else BUILTIN_UI
 
 
+def _media_type(path: str) -> str:
+    guessed, _ = mimetypes.guess_type(path)
+    if guessed is None:
+        return "application/octet-stream"
+    if guessed.startswith("text/") or guessed == "application/javascript":
+        return f"{guessed}; charset=utf-8"
+    return guessed
+
+
+async def _representation(target: Path) -> Representation | None:
+    """The file's representation, read again only when its size or mtime changed."""
+    cache: dict[Path, tuple[tuple[int, int], Representation]] = current_app.extensions.setdefault(
+        _STATIC_CACHE, {}
+    )
+
+    def load() -> tuple[tuple[int, int], Representation] | None:
+        try:
+            stat = target.stat()
+            found = cache.get(target)
+            key = (stat.st_mtime_ns, stat.st_size)
+            if found is not None and found[0] == key:
+                return found
+            data = target.read_bytes()
+        except OSError:
+            return None
+        return key, Representation(data, media_type=_media_type(target.name))
+
+    entry = await trio.to_thread.run_sync(load)
+    if entry is None:
+        return None
+    cache[target] = entry
+    return entry[1]
+
+
+def _immutable(response: Response) -> None:
+    response.cache_control.max_age = 31536000
+    response.cache_control.immutable = True
+
+
+def _revalidate(response: Response) -> None:
+    response.cache_control.no_cache = True
+
+
+def _no_store(response: Response) -> None:
+    response.cache_control.no_store = True
+
+
+async def _send(
+    root: Path, path: str, cache_control: Callable[[Response], None]
+) -> Response | None:
+    target = safe_join(str(root), path)
+    if target is None or not await trio.Path(target).is_file():
+        return None
+    representation = await _representation(Path(target))
+    if representation is None:
+        return None
+    return await representation.respond(cache_control=cache_control)
+
+
 async def page(path: str) -> Response:
     root = ui_dir()
-    target = safe_join(str(root), path) if path else None
-    if target is not None and await trio.Path(target).is_file():
-        response = await send_from_directory(root, path)
-        if "/assets/" in f"/{path}" or path.startswith("_next/"):
-            # Content-hashed names of a built UI: they never change.
-            response.cache_control.max_age = 31536000
-            response.cache_control.immutable = True
-        else:
-            # Plain names (the built-in page): revalidate by ETag, so an upgrade is seen at once.
-            response.cache_control.no_cache = True
-        return response
+    if path:
+        # Content-hashed names of a built UI never change; plain names (the built-in page)
+        # are revalidated by ETag, so an upgrade is seen at once.
+        hashed = "/assets/" in f"/{path}" or path.startswith("_next/")
+        response = await _send(root, path, _immutable if hashed else _revalidate)
+        if response is not None:
+            return response
     if PurePosixPath(path).suffix:
         # A missing file (a script, an image): the app shell in its place would only confuse.
         return Response("Not Found", 404, mimetype="text/plain")
     # Client-side routes (e.g. /lineage/) get the app shell; a static export may have its own.
     for candidate in (f"{path.rstrip('/')}/index.html", "index.html"):
-        if await trio.Path(root / candidate).is_file():
-            response = await send_from_directory(root, candidate)
-            response.cache_control.no_store = True
+        response = await _send(root, candidate.lstrip("/"), _no_store)
+        if response is not None:
             return response
     return Response("Not Found", 404, mimetype="text/plain")
 

@@ -53,7 +53,7 @@ async def submit(
     state = server_state()
     review = session()
     lineage_diff = state.review.diff
-    run = Run(type=kind, params=params, check_id=check_id, status=RUNNING)
+    run = Run(type=kind, params=params, check_id=check_id, status=RUNNING, triggered_by="user")
     run.name = runs.run_name(run, review.node_name)
     review.checklist.runs.append(run)
     task = RunningTask()
@@ -147,7 +147,9 @@ async def wait_run(run_id: str) -> Response:
 
 async def cancel_run(run_id: str) -> Response:
     review = session()
-    run = _find(review, run_id)
+    run = review.checklist.run(path_uuid(run_id, "run_id"))
+    if run is None:
+        return json_response(None)  # Recce answers an unknown run with 200 null too
     task = review.running.get(run.run_id)
     if task is not None and run.status == RUNNING:
         run.status = CANCELLED  # at once, whatever the computation is doing

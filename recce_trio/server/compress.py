@@ -1,0 +1,231 @@
+"""Content negotiation, compression and validators (ETag/304) for the server's responses.
+
+- ``choose_encoding`` reads ``Accept-Encoding`` (q-values, ``*``, ``identity;q=0``) and picks
+  br, zstd or gzip, or identity when nothing else is acceptable.
+- ``Representation`` is a body that is compressed once per encoding, in a worker thread, and
+  kept: the ``/api/info`` body (compressed when the review is built) and static files.
+- ``compress_json`` compresses the other JSON answers of 1 KB or more as they go out.
+
+The compressors (zlib, brotli, zstandard) release the GIL while they work, so a worker thread
+compressing megabytes does not hold up the event loop.
+"""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+from collections.abc import AsyncIterator, Callable
+
+import brotli
+import trio
+import zstandard
+from quart import Response, request
+
+# Server preference when the client accepts several equally: smallest first.
+ENCODINGS = ("br", "zstd", "gzip")
+IDENTITY = "identity"
+MIN_SIZE = 1024
+# Bodies up to this size are compressed on the event loop (well under a millisecond);
+# larger ones in a worker thread.
+INLINE_LIMIT = 64 * 1024
+STREAM_CHUNK = 256 * 1024
+COMPRESSIBLE = frozenset(
+    {
+        "application/json",
+        "application/javascript",
+        "text/javascript",
+        "text/css",
+        "text/html",
+        "text/plain",
+        "text/markdown",
+        "image/svg+xml",
+        "application/manifest+json",
+        "application/xml",
+        "text/xml",
+    }
+)
+
+# Levels chosen for a one-off compression of a few megabytes in well under a second
+# (``bench/startup.py`` prints the wire sizes): br 5 and zstd 6 beat gzip 6 on size.
+_zstd = zstandard.ZstdCompressor(level=6)
+
+
+def compress(data: bytes, encoding: str) -> bytes:
+    if encoding == "br":
+        out: bytes = brotli.compress(data, quality=5)
+        return out
+    if encoding == "zstd":
+        return _zstd.compress(data)
+    if encoding == "gzip":
+        return gzip.compress(data, compresslevel=6, mtime=0)
+    raise ValueError(f"unknown content coding {encoding!r}")
+
+
+def parse_accept_encoding(header: str | None) -> dict[str, float]:
+    """``{coding: q}`` from an ``Accept-Encoding`` header; malformed q-values count as 0."""
+    accepted: dict[str, float] = {}
+    if not header:
+        return accepted
+    for part in header.split(","):
+        name, _, params = part.strip().partition(";")
+        name = name.strip().lower()
+        if not name:
+            continue
+        q = 1.0
+        for param in params.split(";"):
+            key, _, value = param.strip().partition("=")
+            if key.strip().lower() == "q":
+                try:
+                    q = min(max(float(value.strip()), 0.0), 1.0)
+                except ValueError:
+                    q = 0.0
+        accepted[name] = q
+    return accepted
+
+
+def choose_encoding(header: str | None, available: tuple[str, ...] = ENCODINGS) -> str:
+    """The content coding to send: the acceptable one with the highest q-value, smallest
+    first on a tie, compression before identity on a tie; identity when no header was sent
+    or nothing else is acceptable (RFC 9110 §12.5.3)."""
+    accepted = parse_accept_encoding(header)
+    if not accepted:
+        return IDENTITY
+    star = accepted.get("*")
+    best, best_q = IDENTITY, 0.0
+    for coding in available:
+        q = accepted.get(coding, star if star is not None else 0.0)
+        if q > best_q:
+            best, best_q = coding, q
+    identity_q = accepted.get(IDENTITY, star if star is not None else 1.0)
+    if best_q > 0 and best_q >= identity_q:
+        return best
+    return IDENTITY
+
+
+def entity_tag(data: bytes | bytearray) -> str:
+    return hashlib.blake2b(data, digest_size=12).hexdigest()
+
+
+def etag_matches(header: str | None, tag: str) -> bool:
+    """Whether ``If-None-Match`` names any representation of the body tagged ``tag`` (weak
+    comparison, as RFC 9110 asks for If-None-Match)."""
+    if not header:
+        return False
+    for candidate in header.split(","):
+        candidate = candidate.strip()
+        if candidate == "*":
+            return True
+        candidate = candidate.removeprefix("W/").strip('"')
+        if candidate == tag or candidate.rpartition("-")[0] == tag:
+            return True
+    return False
+
+
+class Representation:
+    """One body in every content coding, each compressed once (in a worker thread) and kept.
+
+    ``prepare`` compresses all codings in parallel worker threads; a request that needs a
+    coding not ready yet waits for it (or starts it).
+    """
+
+    def __init__(self, data: bytes | bytearray, *, media_type: str) -> None:
+        self.identity = bytes(data)
+        self.media_type = media_type
+        self.tag = entity_tag(self.identity)
+        self.compressible = len(self.identity) >= MIN_SIZE
+        self._encoded: dict[str, bytes] = {}
+        self._done: dict[str, trio.Event] = {}
+
+    def etag(self, encoding: str) -> str:
+        return f'"{self.tag}"' if encoding == IDENTITY else f'"{self.tag}-{encoding}"'
+
+    def ready(self, encoding: str) -> bool:
+        return encoding == IDENTITY or encoding in self._encoded
+
+    async def prepare(self, encodings: tuple[str, ...] = ENCODINGS) -> None:
+        async with trio.open_nursery() as nursery:
+            for encoding in encodings:
+                nursery.start_soon(self.encoded, encoding)
+
+    async def encoded(self, encoding: str) -> bytes:
+        if encoding == IDENTITY:
+            return self.identity
+        found = self._encoded.get(encoding)
+        if found is not None:
+            return found
+        done = self._done.get(encoding)
+        if done is not None:  # another task is compressing it
+            await done.wait()
+            return self._encoded[encoding]
+        done = self._done[encoding] = trio.Event()
+        try:
+            body = await trio.to_thread.run_sync(compress, self.identity, encoding)
+            self._encoded[encoding] = body
+        finally:
+            done.set()
+            if encoding not in self._encoded:
+                del self._done[encoding]  # failed: the next request tries again
+        return body
+
+    def sizes(self) -> dict[str, int]:
+        return {IDENTITY: len(self.identity), **{k: len(v) for k, v in self._encoded.items()}}
+
+    async def respond(self, *, cache_control: Callable[[Response], None] | None = None) -> Response:
+        """The response to the current request: 304 when its ``If-None-Match`` names this
+        body, else the body in the best coding the client accepts, with ``ETag`` and
+        ``Vary: Accept-Encoding``. Large bodies are streamed in chunks."""
+        encoding = IDENTITY
+        if self.compressible:
+            encoding = choose_encoding(request.headers.get("Accept-Encoding"))
+        if etag_matches(request.headers.get("If-None-Match"), self.tag):
+            response = Response(b"", 304)
+        else:
+            body = await self.encoded(encoding)
+            response = Response(_stream(body), 200, mimetype=self.media_type)
+            response.content_length = len(body)
+            if encoding != IDENTITY:
+                response.headers["Content-Encoding"] = encoding
+        response.headers["ETag"] = self.etag(encoding)
+        if self.compressible:
+            response.vary.add("Accept-Encoding")
+        if cache_control is not None:
+            cache_control(response)
+        return response
+
+
+def _stream(body: bytes) -> AsyncIterator[bytes] | bytes:
+    if len(body) <= STREAM_CHUNK:
+        return body
+
+    async def chunks() -> AsyncIterator[bytes]:
+        view = memoryview(body)
+        for start in range(0, len(view), STREAM_CHUNK):
+            yield bytes(view[start : start + STREAM_CHUNK])
+            await trio.lowlevel.checkpoint()
+
+    return chunks()
+
+
+async def compress_json(response: Response) -> Response:
+    """``after_request``: compress a complete (not streamed) compressible body of 1 KB or
+    more in the coding the client prefers. Bodies already coded are left alone."""
+    if response.status_code < 200 or response.status_code in (204, 304):
+        return response
+    if response.mimetype not in COMPRESSIBLE or "Content-Encoding" in response.headers:
+        return response
+    if not isinstance(response.response, Response.data_body_class):
+        return response  # streamed or a file: those handlers negotiate themselves
+    data = await response.get_data(as_text=False)
+    if len(data) < MIN_SIZE:
+        return response
+    response.vary.add("Accept-Encoding")
+    encoding = choose_encoding(request.headers.get("Accept-Encoding"))
+    if encoding == IDENTITY:
+        return response
+    if len(data) <= INLINE_LIMIT:
+        body = compress(data, encoding)
+    else:
+        body = await trio.to_thread.run_sync(compress, data, encoding)
+    response.set_data(body)
+    response.headers["Content-Encoding"] = encoding
+    return response
