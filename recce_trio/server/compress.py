@@ -96,7 +96,8 @@ def choose_encoding(header: str | None, available: tuple[str, ...] = ENCODINGS) 
         q = accepted.get(coding, star if star is not None else 0.0)
         if q > best_q:
             best, best_q = coding, q
-    identity_q = accepted.get(IDENTITY, star if star is not None else 1.0)
+    # An identity the client did not name is the fallback, not a preference.
+    identity_q = accepted.get(IDENTITY, star if star is not None else 0.0)
     if best_q > 0 and best_q >= identity_q:
         return best
     return IDENTITY

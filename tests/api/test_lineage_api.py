@@ -208,11 +208,19 @@ async def test_corpus_pairs_serve_a_diff(folder: Path, tmp_path: Path) -> None:
         _, info = await get_json(client, "/api/info")
         _, changed = await post_json(client, "/api/select", {"view_mode": "changed_models"})
         _, modified = await post_json(client, "/api/select", {"select": "state:modified"})
+        models = [u for u in info["lineage"]["nodes"] if u.startswith("model.")][:5]
+        details = [(await get_json(client, f"/api/models/{uid}"))[1]["model"] for uid in models]
     lineage = info["lineage"]
+    # Each model's details carry its SQL as written (the Code tab) and its columns.
+    for uid, detail in zip(models, details, strict=True):
+        for side in ("base", "current"):
+            if detail[side]:
+                assert isinstance(detail[side]["raw_code"], str), uid
+                assert isinstance(detail[side]["columns"], dict), uid
     assert set(lineage) == MERGED_KEYS
     # (Not always any change: AndrewStaus__data-platform's two states differ only in the
     # rendered schema, which dbt's state:modified ignores.)
-    for uid, node in lineage["nodes"].items():
+    for node in lineage["nodes"].values():
         status = node.get("change_status")
         assert status in (None, "added", "removed", "modified")
         # Each side that has the node says whether its catalog covers it.
