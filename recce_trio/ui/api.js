@@ -41,8 +41,7 @@ async function request(method, path, body) {
 
 export const api = {
   health: () => request("GET", "/api/health"),
-  // The full form (both lineages with columns and code) until the page reads the merged one.
-  info: () => request("GET", "/api/info?lineage=full"),
+  info: () => request("GET", "/api/info"),
   select: (params) => request("POST", "/api/select", params),
   checks: () => request("GET", "/api/checks"),
   createCheck: (body) => request("POST", "/api/checks", body),
