@@ -319,6 +319,7 @@ function bindKeys() {
       $("list-search").focus();
       $("list-search").select();
     } else if (e.key === "Escape") {
+      e.preventDefault(); // a search box keeps its text: Esc is for the panel
       if (e.target.matches?.("input, textarea, select")) e.target.blur();
       actions.close();
     } else if ((e.key === "ArrowDown" || e.key === "ArrowUp") && !typing && store.get().side === "changed"

@@ -1,35 +1,91 @@
-// Lays out the shown part of the lineage with dagre, off the main thread.
+// Lays out the shown part of the lineage off the main thread.
 // In: {nodes: [[unique_id, width, height]], edges: [[sourceIndex, targetIndex]]}
-// Out: {xy: Float64Array [x0, y0, x1, y1, ...] (node centres), ms}
+// Out: {xy: Float64Array [x0, y0, x1, y1, ...] (node centres), ms, engine}
+// Up to LARGE nodes: dagre (crossing reduction, tidy edges). Above: a layered layout of our
+// own in linear time (dagre needs 5 to 20 s for 3,500 nodes, which leaves a reviewer of a big
+// project looking at an empty canvas).
 /* global dagre, importScripts */
 importScripts("/vendor/dagre.min.js");
 
-// Above this many nodes dagre's network-simplex ranking and crossing-reduction sweeps take
-// tens of seconds; longest-path ranking with a single ordering pass stays near 10 s at 6,000.
 const LARGE = 1500;
+const RANK_SEP = 70, NODE_SEP = 14;
 
 self.onmessage = (event) => {
   const { nodes, edges } = event.data;
   const started = performance.now();
   const large = nodes.length > LARGE;
+  const xy = large ? layered(nodes, edges) : withDagre(nodes, edges);
+  self.postMessage({ xy, ms: performance.now() - started, engine: large ? "layered" : "dagre" }, [xy.buffer]);
+};
+
+function withDagre(nodes, edges) {
   const g = new dagre.graphlib.Graph({ multigraph: false });
-  g.setGraph({
-    rankdir: "LR",
-    nodesep: 14,
-    ranksep: 70,
-    marginx: 20,
-    marginy: 20,
-    ranker: large ? "longest-path" : "network-simplex",
-  });
+  g.setGraph({ rankdir: "LR", nodesep: NODE_SEP, ranksep: RANK_SEP, marginx: 20, marginy: 20 });
   g.setDefaultEdgeLabel(() => ({}));
   for (const [uid, width, height] of nodes) g.setNode(uid, { width, height });
   for (const [s, t] of edges) g.setEdge(nodes[s][0], nodes[t][0]);
-  dagre.layout(g, { disableOptimalOrderHeuristic: large });
+  dagre.layout(g);
   const xy = new Float64Array(nodes.length * 2);
   nodes.forEach(([uid], i) => {
     const n = g.node(uid);
     xy[2 * i] = n.x;
     xy[2 * i + 1] = n.y;
   });
-  self.postMessage({ xy, ms: performance.now() - started }, [xy.buffer]);
-};
+  return xy;
+}
+
+/**
+ * Columns by longest path from the roots (left to right, as dbt's DAG flows); within a
+ * column, nodes ordered by the mean position of their parents (one sweep), so that a node
+ * sits near what it reads from; each column centred on the same line.
+ */
+function layered(nodes, edges) {
+  const n = nodes.length;
+  const [, width, height] = nodes[0];
+  const children = Array.from({ length: n }, () => []);
+  const parents = Array.from({ length: n }, () => []);
+  const indegree = new Int32Array(n);
+  for (const [s, t] of edges) {
+    children[s].push(t);
+    parents[t].push(s);
+    indegree[t]++;
+  }
+  const rank = new Int32Array(n);
+  const queue = [];
+  for (let i = 0; i < n; i++) if (!indegree[i]) queue.push(i);
+  const done = new Uint8Array(n);
+  for (let head = 0; head < queue.length; head++) {
+    const i = queue[head];
+    done[i] = 1;
+    for (const c of children[i]) {
+      if (rank[c] < rank[i] + 1) rank[c] = rank[i] + 1;
+      if (--indegree[c] === 0) queue.push(c);
+    }
+  }
+  // A cycle (not in a valid dbt project) leaves nodes unvisited: they keep the rank reached.
+  const columns = [];
+  const order = [...queue];
+  for (let i = 0; i < n; i++) if (!done[i]) order.push(i);
+  for (const i of order) (columns[rank[i]] ??= []).push(i);
+  const pos = new Float64Array(n);
+  const xy = new Float64Array(n * 2);
+  const step = height + NODE_SEP;
+  columns.forEach((column, r) => {
+    if (r > 0) {
+      const key = new Float64Array(n);
+      for (const i of column) {
+        let sum = 0, count = 0;
+        for (const p of parents[i]) if (rank[p] < r) { sum += pos[p]; count++; }
+        key[i] = count ? sum / count : Infinity;
+      }
+      column.sort((a, b) => key[a] - key[b] || a - b);
+    }
+    const offset = ((column.length - 1) * step) / 2;
+    column.forEach((i, k) => {
+      pos[i] = k * step - offset;
+      xy[2 * i] = 20 + width / 2 + r * (width + RANK_SEP);
+      xy[2 * i + 1] = pos[i];
+    });
+  });
+  return xy;
+}
