@@ -154,7 +154,7 @@ class ServerConfig:
         metavar="DIR",
         exists="dir",
         commands=ARTIFACT_DIRS,
-        help="The dbt project folder that holds the target folders.",
+        help="The dbt project folder that holds the target folders. Must exist.",
     )
     target_path: Path = setting(
         Path("target"),
@@ -171,8 +171,8 @@ class ServerConfig:
         metavar="PATH",
         commands=ARTIFACT_DIRS,
         help="The base environment's artifacts, relative to the project dir. A path given "
-        "here must exist. Without the default folder, `server` starts in single-environment "
-        "mode, and `run` and `summary` fail unless --single-env is given.",
+        "here must exist. Without the default folder, server starts in single-environment "
+        "mode, while run and summary fail unless --single-env is given.",
     )
     single_env: bool = setting(
         False,
@@ -180,7 +180,7 @@ class ServerConfig:
         env=("RECCE_SINGLE_ENV",),
         commands=OFFLINE,
         help="Compare the current environment with itself, without a base environment "
-        "(nothing shows as changed).",
+        "(nothing shows as changed), instead of failing when the base is missing.",
     )
     state_file: Path | None = setting(
         None,
@@ -232,7 +232,8 @@ class ServerConfig:
         metavar="FILE",
         exists="file",
         commands=SERVER_CLI,
-        help="A Hypercorn TOML config whose settings apply; a misspelled key is refused.",
+        help="A Hypercorn TOML config whose settings apply (see docs/hypercorn.toml); a "
+        "misspelled key is refused.",
     )
     log_level: str = setting(
         "info",
@@ -256,7 +257,7 @@ class ServerConfig:
         shown_default="the built-in page",
         exists="dir",
         commands=SERVE,
-        help="Serve this static UI build instead of the built-in page.",
+        help="Serve this static UI build instead of the built-in page. Must exist.",
     )
     watch: bool = setting(
         True,
@@ -271,7 +272,8 @@ class ServerConfig:
         env=("RECCE_LOADER",),
         choices=LOADERS,
         commands=SERVE,
-        help="Decode artifacts in child processes (keeps the server responsive) or in threads.",
+        help="Decode artifacts in child processes (keeps the server responsive) or in "
+        "threads (see docs/startup.md).",
     )
     # Not settings: where each value came from ("--port", "RECCE_LIFETIME"; absent = default),
     # and whether a --review state file can only be read (found by ``load``).

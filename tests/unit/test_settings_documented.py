@@ -9,7 +9,7 @@ import click
 import pytest
 
 from recce_trio.cli import cli
-from recce_trio.config import COMMANDS, SETTINGS, Setting
+from recce_trio.config import COMMANDS, SETTINGS, Setting, settings_for
 from tests.conftest import REPO
 
 DEPLOY = REPO / "docs" / "deploy.md"
@@ -19,7 +19,8 @@ FLAG = re.compile(r"(?<![\w-])(--[a-z][a-z-]*|-o)\b")
 
 
 def expected_row(row: Setting) -> list[str]:
-    """flag | environment variables | default | commands, as docs/deploy.md writes them."""
+    """flag | environment variables | default | commands | help, as docs/deploy.md writes
+    them: the help is --help's, word for word."""
     flag = row.argument if row.argument else row.flag
     if row.metavar_text and not row.is_flag:
         flag = f"{flag} {row.metavar_text}"
@@ -28,6 +29,7 @@ def expected_row(row: Setting) -> list[str]:
         ", ".join(f"`{var}`" for var in row.env),
         f"`{row.default_text}`",
         ", ".join(c for c in COMMANDS if c in row.commands),
+        row.help.replace("|", "\\|"),
     ]
 
 
@@ -46,9 +48,8 @@ def documented_rows() -> list[list[str]]:
 def test_deploy_md_lists_exactly_the_settings_table() -> None:
     documented = documented_rows()
     expected = [expected_row(row) for row in SETTINGS]
-    table = "\n".join("| " + " | ".join([*cells, "…"]) + " |" for cells in expected)
-    assert [cells[:4] for cells in documented] == expected, f"expected rows:\n{table}"
-    assert all(cells[4] for cells in documented), "every setting needs its description"
+    table = "\n".join("| " + " | ".join(cells) + " |" for cells in expected)
+    assert documented == expected, f"expected rows:\n{table}"
 
 
 def command_flags(name: str) -> set[str]:
@@ -81,3 +82,21 @@ def test_the_server_synopsis_in_deploy_md_shows_every_option() -> None:
     text = DEPLOY.read_text()
     synopsis = text[text.index("recce-trio server [STATE_FILE]") :].split("```")[0]
     assert set(FLAG.findall(synopsis)) == command_flags("server") - {"--help"}
+
+
+def test_the_synopsis_shows_the_defaults() -> None:
+    text = DEPLOY.read_text()
+    synopsis = text[text.index("recce-trio server [STATE_FILE]") :].split("```")[0]
+    rows = {flag: row for row in SETTINGS for flag in row.flags}
+    shown = re.findall(r"\[(--[a-z-]+) ([^\]]+)\]", synopsis)
+    assert shown
+    for flag, value in shown:
+        row = rows[flag]
+        assert value in (row.default_text, row.metavar, "|".join(row.choices)), flag
+
+
+@pytest.mark.parametrize("command", ["server", "run", "summary"])
+def test_the_options_of_each_command_come_from_the_table(command: str) -> None:
+    own = {"server": set(), "run": {"-o", "--output", "--state-file", "--summary"}}
+    from_table = {flag for row in settings_for(command) for flag in row.flags if flag[0] == "-"}
+    assert command_flags(command) - {"--help"} - own.get(command, set()) == from_table
