@@ -89,7 +89,8 @@ def _check_state_file(config: ServerConfig) -> bool:
 
 
 def _unwritable(path: Path) -> str | None:
-    folder = path.parent
+    # The rules of core.state.write_atomic, which follows a symlink and writes beside its target.
+    folder = Path(os.path.realpath(path)).parent
     if path.is_dir():
         return "is a folder"
     if not folder.is_dir():
@@ -97,7 +98,7 @@ def _unwritable(path: Path) -> str | None:
     if not os.access(folder, os.W_OK | os.X_OK):  # a save writes a temporary file beside it
         return f"cannot be saved: its folder {str(folder)!r} is not writable"
     if path.exists():
-        # The mode bits count even for root, as in core.state.write_atomic.
+        # The mode bits count even for root.
         mode = stat.S_IMODE(path.stat().st_mode)
         if not os.access(path, os.W_OK) or not mode & 0o222:
             return "is read-only"

@@ -102,19 +102,18 @@ def test_sigterm_answers_a_request_held_at_the_gate(project: Path) -> None:
     fifo.unlink()
     os.mkfifo(fifo)
     server = Server(["server", "--port", "0", "--project-dir", str(project)])
-    result: dict[str, httpx.Response] = {}
-
-    def held() -> None:
-        result["response"] = httpx.get(f"{server.url}/api/flag", timeout=30)
-
-    thread = threading.Thread(target=held)
-    thread.start()
-    time.sleep(0.5)
-    assert "response" not in result
-    assert server.stop() == 0
-    thread.join(10)
-    assert result["response"].status_code == 503
-    assert result["response"].json() == {"error": "Server is shutting down."}
+    host, port = server.url.removeprefix("http://").rsplit(":", 1)
+    with socket.create_connection((host, int(port))) as held:
+        held.sendall(b"GET /api/flag HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+        # Answered on a later connection: the server has accepted the held one by now (no
+        # sleep, which a loaded machine can outrun).
+        assert httpx.get(f"{server.url}/api/health").json()["ready"] is False
+        assert server.stop() == 0
+        reply = b""
+        while chunk := held.recv(65536):
+            reply += chunk
+    assert reply.startswith(b"HTTP/1.1 503")
+    assert json.loads(reply.partition(b"\r\n\r\n")[2]) == {"error": "Server is shutting down."}
 
 
 def test_failed_start_keeps_serving_health_with_the_error(project: Path) -> None:
