@@ -53,6 +53,9 @@ def test_manifest(path: Path) -> None:
         code = raw_node.get("raw_code", raw_node.get("raw_sql"))
         if raw_node["resource_type"] == "model" and code is not None:
             assert node.raw_code == code, uid
+        compiled = raw_node.get("compiled_code", raw_node.get("compiled_sql"))
+        if raw_node["resource_type"] in ("model", "snapshot"):
+            assert node.compiled_code == compiled, uid
         if raw_node["resource_type"] == "test" and raw_node.get("test_metadata"):
             # Generic tests are kept slim: graph place, marked column, what state:modified uses.
             column = (raw_node["test_metadata"].get("kwargs") or {}).get("column_name")

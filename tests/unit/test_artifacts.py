@@ -153,6 +153,9 @@ def test_v4_manifest_moves_raw_sql_into_raw_code() -> None:
     assert manifest.metadata.dbt_version == "1.9.0"
     node = manifest.nodes["model.shop.stg_orders"]
     assert node.raw_code == "select 1 as stg_orders"
+    # compiled_sql (before v7) is kept as compiled_code, which column lineage reads.
+    assert node.compiled_code == "select 1"
+    assert node.compiled_sql is None
     assert node.checksum == Checksum(name="sha256", checksum="sum-stg_orders")
     assert manifest.sources["source.shop.raw.orders"].source_name == "raw"
 

@@ -94,7 +94,10 @@ class Node(msgspec.Struct, gc=False, omit_defaults=True):
         checksum: Checksum | str | None = None
     raw_code: str | None = None
     raw_sql: str | None = None  # before manifest v7; moved into raw_code
-    compiled_code: str | None = None  # only in manifests written after a compile
+    # The SQL dbt compiled (``dbt compile``/``docs generate``; absent after ``dbt parse``),
+    # read by column-level lineage. Kept as decoded: one string per model, never copied.
+    compiled_code: str | None = None
+    compiled_sql: str | None = None  # before manifest v7; moved into compiled_code
     language: str | None = None
     description: str = ""
     columns: dict[str, ColumnInfo] = {}
@@ -146,6 +149,9 @@ class Node(msgspec.Struct, gc=False, omit_defaults=True):
         if self.raw_code is None and self.raw_sql is not None:
             self.raw_code = self.raw_sql
         self.raw_sql = None
+        if self.compiled_code is None and self.compiled_sql is not None:
+            self.compiled_code = self.compiled_sql
+        self.compiled_sql = None
 
 
 class Macro(msgspec.Struct, gc=False, omit_defaults=True):
