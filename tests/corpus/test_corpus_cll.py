@@ -12,8 +12,8 @@ from typing import Any
 
 import pytest
 
-from recce_trio.artifacts import read_catalog, read_manifest
-from recce_trio.artifacts.records import Catalog
+from recce_trio.core.artifacts import read_catalog, read_manifest
+from recce_trio.core.artifacts.records import Catalog
 from recce_trio.core.cll.api import CllProject, cll_data
 from recce_trio.core.cll.project import count_known
 

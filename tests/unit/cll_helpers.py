@@ -8,7 +8,7 @@ from typing import Any
 
 import msgspec
 
-from recce_trio.artifacts.records import Catalog, Manifest
+from recce_trio.core.artifacts.records import Catalog, Manifest
 from recce_trio.core.cll.api import CllProject
 from tests.unit import factories as f
 

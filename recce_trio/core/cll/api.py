@@ -11,7 +11,7 @@ from collections import deque
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from recce_trio.artifacts.records import LINEAGE_NODE_TYPES, Catalog, Manifest
+from recce_trio.core.artifacts.records import LINEAGE_NODE_TYPES, Catalog, Manifest
 from recce_trio.core.cll.breaking import change_result
 from recce_trio.core.cll.cache import CllCache
 from recce_trio.core.cll.change import BREAKING, PARTIAL, UNKNOWN, ChangeResult
@@ -54,7 +54,7 @@ class CllProject:
         if self._changes is None:
             with self._lock:
                 if self._changes is None:
-                    from recce_trio.diff import build_lineage_diff
+                    from recce_trio.core.diff import build_lineage_diff
 
                     diff = build_lineage_diff(
                         self.base.manifest,

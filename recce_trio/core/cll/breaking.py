@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from recce_trio.artifacts.records import Node
+from recce_trio.core.artifacts.records import Node
 from recce_trio.core.cll.cache import CllCache
 from recce_trio.core.cll.change import (
     ADDED,

@@ -12,7 +12,7 @@ import threading
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 
-from recce_trio.artifacts.records import Catalog, Manifest, Node
+from recce_trio.core.artifacts.records import Catalog, Manifest, Node
 from recce_trio.core.cll.cache import CllCache
 from recce_trio.core.cll.change import ChangeResult
 from recce_trio.core.cll.dialects import sqlglot_dialect

@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Iterable, Mapping, Sequence
 
-from recce_trio.artifacts.records import Catalog, CatalogTable, Manifest, Node
+from recce_trio.core.artifacts.records import Catalog, CatalogTable, Manifest, Node
 
 RELATION_TYPES = frozenset({"model", "seed", "snapshot"})
 EPHEMERAL_PREFIX = "__dbt__cte__"

@@ -17,7 +17,7 @@ from typing import Any
 from jinja2 import ChainableUndefined, TemplateError
 from jinja2.sandbox import SandboxedEnvironment
 
-from recce_trio.artifacts.records import Manifest, Node
+from recce_trio.core.artifacts.records import Manifest, Node
 
 COMPILED, RENDERED = "compiled", "rendered"
 _CALLED = re.compile(r"\{\{-?\s*([A-Za-z_][\w.]*)\s*\(")
