@@ -101,8 +101,8 @@ def _sql_change(base: Side, current: Side, old: Node, new: Node) -> ChangeResult
         if (node.language or "sql") != "sql":
             return ChangeResult(UNKNOWN, None, f"a {node.language} model has no SQL to compare")
     compiled = bool(old.compiled_code and new.compiled_code)
-    old_src = model_sql(old, base.manifest, prefer_compiled=compiled)
-    new_src = model_sql(new, current.manifest, prefer_compiled=compiled)
+    old_src = model_sql(old, base.manifest, prefer_compiled=compiled, dialect=base.dialect)
+    new_src = model_sql(new, current.manifest, prefer_compiled=compiled, dialect=current.dialect)
     if old_src.sql is None or new_src.sql is None:
         return ChangeResult(UNKNOWN, None, old_src.reason or new_src.reason)
     if old_src.sql.strip() == new_src.sql.strip() and base.dialect == current.dialect:

@@ -7,6 +7,7 @@ the name it had as its alias so that qualified column references still resolve.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -20,6 +21,11 @@ from sqlglot.schema import MappingSchema
 
 from recce_trio.core.cll.relations import RelationIndex
 from recce_trio.core.cll.source import placeholder
+
+
+# sqlglot logs a warning for every construct it cannot scope or transpile; the analysis reports
+# those as reasons on the node instead, so a large project does not flood the server log.
+logging.getLogger("sqlglot").setLevel(logging.ERROR)
 
 
 class CllError(Exception):

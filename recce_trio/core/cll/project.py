@@ -108,7 +108,7 @@ def model_lineage(side: Side, node: Node, cache: CllCache | None) -> ModelLineag
 
 def prepared_sql(side: Side, node: Node, *, prefer_compiled: bool = True):  # type: ignore[no-untyped-def]
     """``prepare`` on a node's SQL; raises ``CllError`` with the reason."""
-    src = model_sql(node, side.manifest, prefer_compiled=prefer_compiled)
+    src = model_sql(node, side.manifest, prefer_compiled=prefer_compiled, dialect=side.dialect)
     if src.sql is None:
         raise CllError(src.reason or "no SQL")
     try:

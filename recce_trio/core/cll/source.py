@@ -18,12 +18,13 @@ from jinja2 import ChainableUndefined, TemplateError
 from jinja2.sandbox import SandboxedEnvironment
 
 from recce_trio.core.artifacts.records import Manifest, Node
+from recce_trio.core.cll.macros import cross_database_macros
 
 COMPILED, RENDERED = "compiled", "rendered"
 _CALLED = re.compile(r"\{\{-?\s*([A-Za-z_][\w.]*)\s*\(")
 _PROVIDED = frozenset(
     {"ref", "source", "config", "var", "env_var", "is_incremental", "this", "return"}
-)
+) | frozenset(cross_database_macros(""))
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,7 +72,9 @@ def placeholder(uid: str) -> str:
     return re.sub(r"\W", "_", uid).lower()
 
 
-def model_sql(node: Node, manifest: Manifest, *, prefer_compiled: bool = True) -> ModelSql:
+def model_sql(
+    node: Node, manifest: Manifest, *, prefer_compiled: bool = True, dialect: str = ""
+) -> ModelSql:
     """The SQL to analyse for ``node`` (a model or snapshot of ``manifest``)."""
     if (node.language or "sql") != "sql":
         return ModelSql(None, reason=f"a {node.language} model has no SQL to analyse")
@@ -80,10 +83,20 @@ def model_sql(node: Node, manifest: Manifest, *, prefer_compiled: bool = True) -
     raw = node.raw_code
     if not raw or not raw.strip():
         return ModelSql(None, reason="the manifest has no SQL for this node")
-    return render_raw(node, manifest)
+    return render_raw(node, manifest, dialect)
 
 
-def render_raw(node: Node, manifest: Manifest) -> ModelSql:
+class _Namespace:
+    """``dbt`` / ``dbt_utils`` in templates: the stand-in macros, anything else lenient."""
+
+    def __init__(self, macros: dict[str, Any]) -> None:
+        self._macros = macros
+
+    def __getattr__(self, name: str) -> Any:
+        return self._macros.get(name, _Lenient(name=name))
+
+
+def render_raw(node: Node, manifest: Manifest, dialect: str = "") -> ModelSql:
     """``node.raw_code`` rendered with ref/source pointing at placeholder tables."""
     raw = node.raw_code or ""
     refs: dict[str, str] = {}
@@ -116,7 +129,12 @@ def render_raw(node: Node, manifest: Manifest) -> ModelSql:
     def env_var(_name: Any, default: Any = "") -> Any:
         return default
 
+    macros = cross_database_macros(dialect)
+    namespace = _Namespace(macros)
     context = {
+        **macros,
+        "dbt": namespace,
+        "dbt_utils": namespace,
         "ref": ref,
         "source": source,
         "config": lambda *a, **k: "",
@@ -136,7 +154,14 @@ def render_raw(node: Node, manifest: Manifest) -> ModelSql:
 def missing_macros(raw_code: str | None) -> list[str]:
     """The names the raw code calls that rendering without dbt cannot provide."""
     names = {m.group(1) for m in _CALLED.finditer(raw_code or "")}
-    return sorted(n for n in names if n.split(".")[0] not in _PROVIDED)
+    return sorted(n for n in names if not _provided(n))
+
+
+def _provided(name: str) -> bool:
+    head, _, tail = name.partition(".")
+    if head in ("dbt", "dbt_utils") and tail:
+        return tail in _PROVIDED
+    return head in _PROVIDED
 
 
 def _find_ref(
