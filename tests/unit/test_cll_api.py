@@ -187,6 +187,12 @@ def test_change_analysis_impact_from_the_changes() -> None:
     assert STG not in nodes and SRC not in nodes
 
 
+def test_vocabulary_v2_names_the_categories_differently() -> None:
+    data = cll_data(_project(), change_analysis=True, no_upstream=True, vocabulary="v2")
+    assert data["nodes"][ORD]["change_category"] == "model_wide"
+    assert data["nodes"][CUS]["change_category"] == "additive"
+
+
 def test_change_analysis_for_one_non_breaking_node() -> None:
     data = cll_data(_project(), node_id=CUS, change_analysis=True, no_upstream=True)
     # Anchors are only the changed column; the node is kept but nothing else propagates.

@@ -219,3 +219,83 @@ def test_duckdb_using_join_and_group_by_all() -> None:
 def test_unknown_table_gives_unknown_columns_not_sources() -> None:
     got = lineage("select x.a, orders.id from not_a_model x join orders on true", PARENTS)
     assert got == {"a": ("unknown", set()), "id": ("passthrough", {("orders", "id")})}
+
+
+def test_pivot_and_unpivot_columns() -> None:
+    parents = {"sales": [("REGION", "TEXT"), ("MONTH", "TEXT"), ("AMOUNT", "NUMBER")]}
+    sql = """
+    select p.region, p.jan, p.feb
+    from (select region, month, amount from sales) as s
+    pivot(sum(s.amount) for s.month in ('jan' as jan, 'feb' as feb)) as p
+    """
+    got = lineage(sql, parents, adapter="snowflake")
+    assert got["REGION"] == ("passthrough", {("sales", "REGION")})
+    assert got["JAN"] == ("derived", {("sales", "AMOUNT"), ("sales", "MONTH")})
+
+
+def test_ephemeral_parent_injected_as_a_cte_is_a_parent_of_its_own() -> None:
+    from recce_trio.core.cll.api import CllProject
+    from tests.unit import factories as f
+
+    eph = f.model(
+        "eph_orders",
+        "select id, amount from {{ ref('orders') }}",
+        parents=["model.shop.orders"],
+        config={"materialized": "ephemeral"},
+    )
+    compiled = (
+        "with __dbt__cte__eph_orders as (select id, amount from analytics.orders)"
+        " select id, amount * 2 as double_amount from __dbt__cte__eph_orders"
+    )
+    m = f.replace(f.model("m", "select ...", parents=[eph.unique_id]), compiled_code=compiled)
+    orders = f.replace(f.model("orders", "select 1"), schema="analytics")
+    manifest = f.manifest(orders, eph, m)
+    cat = f.catalog({orders.unique_id: ORDERS})
+    project = CllProject(manifest, cat, manifest, cat, changes={})
+    entry = project.node(m.unique_id)
+    assert entry is not None
+    assert entry.columns["id"].parents == ((eph.unique_id, "id"),)
+    assert entry.columns["double_amount"].kind == "derived"
+    # The ephemeral model has no catalog entry: its columns come from its own SQL.
+    own = project.node(eph.unique_id)
+    assert own is not None and list(own.columns) == ["id", "amount"]
+    assert own.columns["amount"].type is None
+
+
+def test_a_parent_without_catalog_lends_the_columns_of_its_sql() -> None:
+    from recce_trio.core.cll.api import CllProject
+    from tests.unit import factories as f
+
+    stg = f.replace(f.model("stg", "select 1"), compiled_code="select id, amount from raw_orders")
+    m = f.replace(
+        f.model("m", "select 1", parents=[stg.unique_id]), compiled_code="select * from main.stg"
+    )
+    manifest = f.manifest(stg, m)
+    project = CllProject(manifest, None, manifest, None, changes={})
+    entry = project.node(m.unique_id)
+    assert entry is not None
+    assert {n: c.parents for n, c in entry.columns.items()} == {
+        "id": ((stg.unique_id, "id"),),
+        "amount": ((stg.unique_id, "amount"),),
+    }
+
+
+def test_cross_database_macros_render_without_dbt() -> None:
+    sql = (
+        "select cast(id as {{ dbt.type_string() }}) as id_text,"
+        " {{ dbt_utils.generate_surrogate_key(['id', 'status']) }} as order_key,"
+        " {{ dbt.date_trunc('day', 'amount') }} as day"
+        " from {{ ref('orders') }}"
+    )
+    got = lineage(sql, PARENTS, compiled=False)
+    assert got == {
+        "id_text": ("derived", {("orders", "id")}),
+        "order_key": ("derived", {("orders", "id"), ("orders", "status")}),
+        "day": ("derived", {("orders", "amount")}),
+    }
+    star = lineage(
+        "select {{ dbt_utils.star(ref('orders')) }} from {{ ref('orders') }}",
+        PARENTS,
+        compiled=False,
+    )
+    assert list(star) == ["id", "customer_id", "amount", "status"]

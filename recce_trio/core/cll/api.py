@@ -42,9 +42,9 @@ class CllProject:
         changes: Mapping[str, str] | None = None,
         cache: CllCache | None = None,
     ) -> None:
-        self.base = Side(base_manifest, base_catalog)
-        self.current = Side(current_manifest, current_catalog)
         self.cache = cache if cache is not None else CllCache()
+        self.base = Side(base_manifest, base_catalog, self.cache)
+        self.current = Side(current_manifest, current_catalog, self.cache)
         self._changes = dict(changes) if changes is not None else None
         self._graph: tuple[dict[str, tuple[str, ...]], dict[str, tuple[str, ...]]] | None = None
         self._lock = threading.Lock()
@@ -153,8 +153,11 @@ def cll_data(
     no_cll: bool = False,
     no_upstream: bool = False,
     no_downstream: bool = False,
+    vocabulary: str = "v1",
 ) -> dict[str, Any]:
-    """Recce's ``CllData``: ``{nodes, columns, parent_map, child_map}``.
+    """Recce's ``CllData``: ``{nodes, columns, parent_map, child_map}`` (the endpoint answers
+    ``{"current": CllData}``). ``vocabulary="v2"`` names categories as Recce does for
+    ``Accept-Vocabulary: v2``.
 
     Raises ``CllRequestError`` for an unknown node or a column without a node.
     """
@@ -224,7 +227,7 @@ def cll_data(
             "resource_type": node.resource_type or "source",
             "source_name": node.source_name,
             "change_status": status,
-            "change_category": change.category if change is not None else None,
+            "change_category": change.to_wire(vocabulary)["category"] if change else None,
             "columns": own_cols,
             "impacted": None,
         }

@@ -28,6 +28,13 @@ BREAKING, PARTIAL, NON_BREAKING, UNKNOWN = (
     "unknown",
 )
 ADDED, REMOVED, MODIFIED = "added", "removed", "modified"
+# Recce's second vocabulary (request header ``Accept-Vocabulary: v2``).
+VOCABULARY_V2 = {
+    BREAKING: "model_wide",
+    PARTIAL: "column",
+    NON_BREAKING: "additive",
+    UNKNOWN: "unknown",
+}
 _UDTF = (exp.Explode, exp.Unnest, exp.Posexplode, exp.ExplodeOuter, exp.Flatten)
 _STAR = "*"
 
@@ -41,9 +48,11 @@ class ChangeResult:
     columns: dict[str, str] | None
     reason: str | None = None
 
-    def to_wire(self) -> dict[str, object]:
-        """Recce's ``change`` object: ``{"category", "columns"}``."""
-        return {"category": self.category, "columns": self.columns}
+    def to_wire(self, vocabulary: str = "v1") -> dict[str, object]:
+        """Recce's ``change`` object: ``{"category", "columns"}`` (``vocabulary="v2"`` for
+        clients that sent ``Accept-Vocabulary: v2``)."""
+        category = VOCABULARY_V2[self.category] if vocabulary == "v2" else self.category
+        return {"category": category, "columns": self.columns}
 
 
 def _digest(*parts: str) -> str:

@@ -219,8 +219,14 @@ class _Walker:
 
     def _resolve(self, scope: Scope, column: exp.Column) -> _Col | None:
         table = column.table
-        if not table or column.name.lower() == UNKNOWN_MACRO:
+        if column.name.lower() == UNKNOWN_MACRO:
             return None
+        if not table:
+            # sqlglot leaves a column unqualified when no schema names it; with one source
+            # there is only one place it can come from.
+            if len(scope.sources) != 1 or scope.pivots:
+                return None
+            table = next(iter(scope.sources))
         current: Scope | None = scope
         source = None
         while current is not None:  # correlated subqueries reach out to their parents

@@ -22,7 +22,6 @@ from sqlglot.schema import MappingSchema
 from recce_trio.core.cll.relations import RelationIndex
 from recce_trio.core.cll.source import placeholder
 
-
 # sqlglot logs a warning for every construct it cannot scope or transpile; the analysis reports
 # those as reasons on the node instead, so a large project does not flood the server log.
 logging.getLogger("sqlglot").setLevel(logging.ERROR)

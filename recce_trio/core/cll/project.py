@@ -54,14 +54,24 @@ class NodeCll:
 
 
 class Side:
-    """One environment's manifest and catalog, with the lookups lineage needs."""
+    """One environment's manifest and catalog, with the lookups lineage needs.
 
-    def __init__(self, manifest: Manifest, catalog: Catalog | None) -> None:
+    Memo dicts are filled from any thread; entries are immutable and derived from immutable
+    artifacts, so a race only computes an entry twice.
+    """
+
+    def __init__(
+        self, manifest: Manifest, catalog: Catalog | None, cache: CllCache | None = None
+    ) -> None:
         self.manifest = manifest
         self.catalog = catalog
+        self.cache = cache
         self.dialect = sqlglot_dialect(manifest.metadata.adapter_type)
         self._index: RelationIndex | None = None
         self._lock = threading.Lock()
+        self._keys: dict[str, str] = {}
+        self._schema: dict[str, dict[str, str]] = {}
+        self._busy = threading.local()
 
     @property
     def index(self) -> RelationIndex:
@@ -80,17 +90,45 @@ class Side:
         return None
 
     def columns(self, uid: str) -> dict[str, str]:
+        """The catalog's ``{column: type}`` of a relation, in catalog order."""
         return catalog_columns(self.catalog, uid)
+
+    def schema_columns(self, uid: str) -> dict[str, str]:
+        """The columns sqlglot may assume ``uid`` has: the catalog's; without a catalog entry,
+        the columns its own SQL produces (a model or snapshot), else the documented ones."""
+        found = self._schema.get(uid)
+        if found is not None:
+            return found
+        found = self.columns(uid)
+        node = self.node(uid) if not found else None
+        if node is not None:
+            busy: set[str] = getattr(self._busy, "ids", set())
+            if node.resource_type in SQL_TYPES and uid not in busy:
+                self._busy.ids = busy | {uid}
+                try:
+                    lineage = model_lineage(self, node, self.cache)
+                finally:
+                    self._busy.ids = busy
+                found = {name: "UNKNOWN" for name in lineage.columns}
+            if not found:
+                found = {n: c.data_type or "UNKNOWN" for n, c in node.columns.items()}
+        self._schema[uid] = found
+        return found
 
     def sql_key(self, node: Node) -> str:
         """A digest of what the SQL analysis of ``node`` reads."""
+        key = self._keys.get(node.unique_id)
+        if key is not None:
+            return key
         h = hashlib.blake2b(digest_size=16)
         code = node.compiled_code if node.compiled_code and node.compiled_code.strip() else None
         for part in (self.dialect, "c" if code else "r", code or node.raw_code or ""):
             h.update(part.encode())
             h.update(b"\0")
-        h.update(schema_digest((p, self.columns(p)) for p in node.depends_on.nodes).encode())
-        return h.hexdigest()
+        parents = node.depends_on.nodes
+        h.update(schema_digest((p, self.schema_columns(p)) for p in parents).encode())
+        key = self._keys[node.unique_id] = h.hexdigest()
+        return key
 
 
 def model_lineage(side: Side, node: Node, cache: CllCache | None) -> ModelLineage:
@@ -118,7 +156,7 @@ def prepared_sql(side: Side, node: Node, *, prefer_compiled: bool = True):  # ty
             parents=node.depends_on.nodes,
             index=side.index,
             refs=src.refs,
-            columns_of=side.columns,
+            columns_of=side.schema_columns,
         )
     except CllError as exc:
         if src.origin == "rendered":
