@@ -29,6 +29,26 @@ def rss_mb() -> float:
     return pages * 4096 / 1e6
 
 
+class Timer:
+    """Wall-clock and CPU seconds of each timed call (CPU shows the work itself when the
+    shared machine is loaded)."""
+
+    def __init__(self) -> None:
+        self.wall: list[float] = []
+        self.cpu: list[float] = []
+
+    def __enter__(self) -> Timer:
+        self._t, self._c = time.perf_counter(), time.process_time()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.wall.append(time.perf_counter() - self._t)
+        self.cpu.append(time.process_time() - self._c)
+
+    def line(self) -> str:
+        return f"wall {percentiles(self.wall)}\n{'':25}CPU  {percentiles(self.cpu)}"
+
+
 def percentiles(samples: list[float]) -> str:
     ordered = sorted(samples)
     p99 = ordered[min(len(ordered) - 1, int(len(ordered) * 0.99))]
@@ -64,16 +84,14 @@ def main() -> None:
     rng = random.Random(args.seed)
     sample = rng.sample(models, min(args.sample, len(models)))
 
-    cold_node, cold_api = [], []
+    cold_node, cold_api = Timer(), Timer()
     for uid in sample:
         project.cache.clear()
-        t = time.perf_counter()
-        project.node(uid)
-        cold_node.append(time.perf_counter() - t)
+        with cold_node:
+            project.node(uid)
         project.cache.clear()
-        t = time.perf_counter()
-        cll_data(project, node_id=uid)
-        cold_api.append(time.perf_counter() - t)
+        with cold_api:
+            cll_data(project, node_id=uid)
     project.cache.clear()
 
     before = rss_mb()
@@ -89,18 +107,16 @@ def main() -> None:
         f" columns with a known lineage {known}/{total} ({known / max(total, 1):.1%})"
     )
 
-    warm_node, warm_api = [], []
+    warm_node, warm_api = Timer(), Timer()
     for uid in sample:
-        t = time.perf_counter()
-        project.node(uid)
-        warm_node.append(time.perf_counter() - t)
-        t = time.perf_counter()
-        cll_data(project, node_id=uid)
-        warm_api.append(time.perf_counter() - t)
-    print(f"per-node lineage, cold   {percentiles(cold_node)}")
-    print(f"per-node lineage, warm   {percentiles(warm_node)}")
-    print(f"/api/cll node_id, cold   {percentiles(cold_api)}")
-    print(f"/api/cll node_id, warm   {percentiles(warm_api)}")
+        with warm_node:
+            project.node(uid)
+        with warm_api:
+            cll_data(project, node_id=uid)
+    print(f"per-node lineage, cold   {cold_node.line()}")
+    print(f"per-node lineage, warm   {warm_node.line()}")
+    print(f"/api/cll node_id, cold   {cold_api.line()}")
+    print(f"/api/cll node_id, warm   {warm_api.line()}")
 
     modified = [u for u, s in changes.items() if s == "modified"]
     t = time.perf_counter()
