@@ -5,7 +5,8 @@
 
 Starts the real `recce-trio server`, waits until it is ready, then times sequential requests
 over one keep-alive connection (full response read), and prints p50/p99/max per endpoint,
-with the response size. The first request of each kind is reported apart (cold).
+with the response size as sent (compressed where the case asks for it). The first request of
+each kind is reported apart (cold).
 """
 
 from __future__ import annotations
@@ -29,9 +30,16 @@ def free_port() -> int:
         return port
 
 
-def timed(conn: http.client.HTTPConnection, method: str, path: str, body: object = None):  # type: ignore[no-untyped-def]
+def timed(  # type: ignore[no-untyped-def]
+    conn: http.client.HTTPConnection,
+    method: str,
+    path: str,
+    body: object = None,
+    encoding: str = "identity",
+):
     payload = None if body is None else json.dumps(body)
     headers = {"Content-Type": "application/json"} if body is not None else {}
+    headers["Accept-Encoding"] = encoding
     start = time.perf_counter()
     conn.request(method, path, body=payload, headers=headers)
     response = conn.getresponse()
@@ -68,11 +76,16 @@ def main() -> None:
                 raise RuntimeError("server never became ready")
             time.sleep(0.05)
         _, info = timed(conn, "GET", "/api/info")
-        diff = json.loads(info)["lineage"]["diff"]
-        a_model = next(uid for uid in diff if uid.startswith("model."))
+        nodes = json.loads(info)["lineage"]["nodes"]
+        a_model = next(
+            uid for uid, node in nodes.items() if uid.startswith("model.") and "change" in node
+        )
         select = "/api/select"
         cases = {
             "GET /api/info": ("GET", "/api/info", None),
+            "GET /api/info (br)": ("GET", "/api/info", None, "br"),
+            "GET /api/info (gzip)": ("GET", "/api/info", None, "gzip"),
+            "GET /api/info?lineage=full": ("GET", "/api/info?lineage=full", None),
             "POST /api/select state:modified+": ("POST", select, {"select": "state:modified+"}),
             "POST /api/select changed_models": ("POST", select, {"view_mode": "changed_models"}),
             "POST /api/select tag:finance,+fct_*": (
@@ -81,12 +94,13 @@ def main() -> None:
                 {"select": "tag:finance,+fct_*"},
             ),
             "GET /api/models/{id}": ("GET", f"/api/models/{a_model}", None),
+            "GET /api/models/{id} (br)": ("GET", f"/api/models/{a_model}", None, "br"),
         }
         print(f"{args.project_dir}, {args.requests} sequential requests each, ms\n")
         print(f"{'endpoint':<38} {'cold':>7} {'p50':>7} {'p99':>7} {'max':>7} {'size':>10}")
-        for name, (method, path, body) in cases.items():
-            cold, data = timed(conn, method, path, body)
-            times = [timed(conn, method, path, body)[0] for _ in range(args.requests)]
+        for name, (method, path, body, *encoding) in cases.items():
+            cold, data = timed(conn, method, path, body, *encoding)
+            times = [timed(conn, method, path, body, *encoding)[0] for _ in range(args.requests)]
             times.sort()
             p99 = times[min(len(times) - 1, round(0.99 * (len(times) - 1)))]
             print(

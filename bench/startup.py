@@ -4,9 +4,11 @@
     python bench/startup.py --project-dir /tmp/gen5000 --runs 5
 
 Per run: time to port open, to the first /api/health 200, and to ready (the first 200 of a
-gated endpoint, /api/info by default); /api/health latency (p50/p99/max) while loading, probed
-every 20 ms from a separate thread over a keep-alive connection; peak RSS of the server and of
-its decoder processes (from /api/startup-perf). Also the floors measured in the same run:
+gated endpoint, /api/info by default, asked for uncompressed); then when the same body arrived
+br-compressed, as a browser asks for it; /api/health latency (p50/p99/max) while loading,
+probed every 20 ms from a separate thread over a keep-alive connection; peak RSS of the server
+and of its decoder processes (from /api/startup-perf); the /api/info body's size, raw and on
+the wire in each content coding. Also the floors measured in the same run:
 interpreter start plus the server's imports, and the fastest single-threaded decode of the four
 files. Compare figures as ratios within one run: machines are shared and noisy.
 """
@@ -36,10 +38,16 @@ def free_port() -> int:
         return port
 
 
-def request(conn: http.client.HTTPConnection, path: str) -> tuple[int, bytes]:
-    conn.request("GET", path)
+def request(
+    conn: http.client.HTTPConnection, path: str, encoding: str = "identity"
+) -> tuple[int, bytes]:
+    conn.request("GET", path, headers={"Accept-Encoding": encoding})
     response = conn.getresponse()
-    return response.status, response.read()
+    body = response.read()
+    return response.status, body
+
+
+ENCODINGS = ("gzip", "br", "zstd")
 
 
 def peak_rss_kb(pid: int) -> int:
@@ -109,10 +117,15 @@ def one_run(project: Path, ready_path: str, loader: str) -> dict[str, object]:
         ready_conn = http.client.HTTPConnection("127.0.0.1", port, timeout=600)
         status, body = request(ready_conn, ready_path)
         ready = time.perf_counter() - start
+        _, _ = request(ready_conn, ready_path, "br")
+        ready_br = time.perf_counter() - start
         stop.set()
         prober.join()
         if status != 200:
             raise RuntimeError(f"{ready_path} answered {status}: {body[:300]!r}")
+        wire = {"identity": len(body)}
+        for encoding in ENCODINGS:
+            wire[encoding] = len(request(ready_conn, ready_path, encoding)[1])
         _, perf_body = request(conn, "/api/startup-perf")
         perf = json.loads(perf_body)
         server_rss = peak_rss_kb(proc.pid)
@@ -132,6 +145,8 @@ def one_run(project: Path, ready_path: str, loader: str) -> dict[str, object]:
         "port_open": port_open,
         "health_200": health_ok,
         "ready": ready,
+        "ready_br": ready_br,
+        "wire": wire,
         "latencies": latencies,
         "server_rss_mb": server_rss / 1024,
         "worker_rss_mb": worker_rss / 1024,
@@ -228,7 +243,7 @@ def main() -> None:
 
     latencies = [lat for run in runs for lat in run["latencies"]]  # type: ignore[attr-defined]
     print("times from process start, ms:")
-    for key in ("port_open", "health_200", "ready"):
+    for key in ("port_open", "health_200", "ready", "ready_br"):
         print(f"  {key:<12} {spread([run[key] for run in runs])}")  # type: ignore[misc]
     print(
         f"\n/api/health while loading ({len(latencies)} probes, "
@@ -247,6 +262,9 @@ def main() -> None:
         f"{max(worker_rss):.0f}; artifacts total {total_mb:.0f} MB "  # type: ignore[type-var]
         f"(server peak / artifacts = {statistics.median(server_rss) / total_mb:.2f}x)"
     )  # type: ignore[arg-type]
+    wire: dict[str, int] = runs[-1]["wire"]  # type: ignore[assignment]
+    print(f"\n{args.ready_path} body of the last run, MB:")
+    print("  " + ", ".join(f"{name} {size / 1e6:.2f}" for name, size in wire.items()))
     print("\nfloors, ms:")
     print(f"  interpreter + imports   {spread(imports)}")
     for name, seconds in sorted(floors.items(), key=lambda kv: kv[1]):
@@ -259,6 +277,10 @@ def main() -> None:
     print(f"  health 200 - import floor = {(health - min(imports)) * 1000:.0f} ms (target <= 150)")
     print(f"  health p99 while loading  = {p99 * 1000:.1f} ms (target <= 50)")
     print(f"  ready / decode floor      = {ready / decode_min:.2f}x (target <= 1.5)")
+    if args.ready_path == "/api/info":
+        smallest = min(size for name, size in wire.items() if name != "identity")
+        print(f"  /api/info raw             = {wire['identity'] / 1e6:.2f} MB (target <= 3)")
+        print(f"  /api/info on the wire     = {smallest / 1e6:.2f} MB (target <= 1)")
     print("\nper-step server timings of the last run, ms:", json.dumps(runs[-1]["timings"]))
 
 
