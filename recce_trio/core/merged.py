@@ -109,8 +109,8 @@ def merged_lineage(
             "current": _metadata(current_manifest, current_catalog),
         },
         "artifact_health": {
-            "base": artifact_health(base_manifest, base_catalog),
-            "current": artifact_health(current_manifest, current_catalog),
+            "base": artifact_health(base_manifest, base_catalog, base_ids),
+            "current": artifact_health(current_manifest, current_catalog, current_ids),
         },
         "schema_coverage": schema_coverage(checked, unchecked, one_sided),
     }
@@ -157,17 +157,22 @@ def schema_comparison(base: str | None, current: str | None) -> str:
     return UNCHECKED
 
 
-def artifact_health(manifest: Manifest, catalog: Catalog | None) -> dict[str, Any]:
+def artifact_health(
+    manifest: Manifest, catalog: Catalog | None, candidates: Collection[str] | None = None
+) -> dict[str, Any]:
     """How much of a manifest's relations its catalog covers (Recce's ``artifact_health``).
 
     ``status``: ``complete``, ``partial``, ``empty`` (no relation covered), ``absent`` (no
     catalog) or ``not_applicable`` (nothing to cover); counts, and up to 50 ids of relations
     the catalog misses and of catalog entries the manifest does not know (orphans).
     """
+    nodes = manifest.nodes
+    # ``candidates`` (the lineage's ids) spares a walk over every test of the manifest.
     expected = {
         uid
-        for uid, node in manifest.nodes.items()
-        if node.resource_type in _CATALOGUED_TYPES
+        for uid in (nodes if candidates is None else candidates)
+        if (node := nodes.get(uid)) is not None
+        and node.resource_type in _CATALOGUED_TYPES
         and node.config.get("materialized") not in _NO_RELATION
     }
     in_catalog = set(catalog.nodes) if catalog is not None else set()
