@@ -35,6 +35,7 @@ def test_server_takes_recce_project_dir_over_dbt_project_dir(tmp_path: Path) -> 
         health = wait_ready(server.url)
         assert health["ready"] is True
         assert health["single_env"] is False  # target-base/ of RECCE_PROJECT_DIR was found
+        assert httpx.get(f"{server.url}/api/flag").json()["read_only"] is False
     finally:
         assert server.stop() == 0
 
@@ -160,6 +161,9 @@ def test_review_of_a_read_only_state_file_says_it_is_served_read_only(
     try:
         assert wait_ready(server.url)["ready"] is True
         assert httpx.get(f"{server.url}/api/checks").status_code == 200
+        # As Recce's --mode read-only says it: its web UI then hides the editing controls.
+        assert httpx.get(f"{server.url}/api/flag").json()["read_only"] is True
+        assert httpx.get(f"{server.url}/api/instance-info").json()["read_only"] is True
     finally:
         assert server.stop() == 0
     assert "the review is served read-only" in server.output

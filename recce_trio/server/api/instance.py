@@ -38,7 +38,7 @@ async def instance_info() -> Response:
     state = server_state()
     info: dict[str, Any] = {
         "server_mode": "server",
-        "read_only": False,
+        "read_only": state.config.state_file_read_only,
         "preview": False,
         "single_env": state.single_env,
         "authed": False,
@@ -58,7 +58,7 @@ async def flag() -> Response:
             "single_env_onboarding": state.single_env,
             "show_relaunch_hint": state.single_env,
             "preview": False,
-            "read_only": False,
+            "read_only": state.config.state_file_read_only,
             # Recce 1.69's switches, at its defaults: no CLL cache, no impact analysis on
             # load, the classic column-lineage view, no inline profile (needs a warehouse).
             "disable_cll_cache": True,
