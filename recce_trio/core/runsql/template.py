@@ -1,0 +1,143 @@
+"""Rendering a run's ``sql_template`` for one environment, in a Jinja sandbox.
+
+Supported, as dbt defines them: ``ref('m')``, ``ref('pkg', 'm')``, ``ref('m', v=2)``,
+``source('s', 't')``, ``var('x', default)``, ``env_var('X', default)``, ``config(...)``,
+``is_incremental()``, ``target`` and ``adapter.quote()``. Project and package macros are not
+available here: a ``MacroProvider`` (the dbt extra) can supply them; without one, calling a
+macro raises ``MacroNotAvailableError`` naming it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any, NoReturn, Protocol
+
+from jinja2 import StrictUndefined, TemplateSyntaxError, UndefinedError
+from jinja2 import TemplateError as JinjaTemplateError
+from jinja2.sandbox import SandboxedEnvironment
+
+from recce_trio.core.runsql.relations import Relation, RelationResolver
+from recce_trio.errors import MacroNotAvailableError, RecceTrioError, TemplateError
+
+_MISSING = object()
+
+
+class MacroProvider(Protocol):
+    """Supplies project and package macros (e.g. ``dbt_utils``) to a template.
+
+    ``context(env_name)`` returns extra globals for that environment ("base" or "current"):
+    callables and namespaces. The dbt extra implements it with dbt's own macro context.
+    """
+
+    def context(self, env_name: str) -> Mapping[str, Any]: ...
+
+
+class _MacroUndefined(StrictUndefined):
+    """An unknown name: ``a.b`` stays undefined as "a.b"; calling it names the macro."""
+
+    __slots__ = ()
+
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith("_") or name in ("unsafe_callable", "alters_data"):
+            raise AttributeError(name)  # the sandbox's own probes, not template attributes
+        return _MacroUndefined(name=f"{self._undefined_name}.{name}")
+
+    def __call__(self, *args: Any, **kwargs: Any) -> NoReturn:
+        raise MacroNotAvailableError(str(self._undefined_name))
+
+
+class _Adapter:
+    """The small part of dbt's ``adapter`` object that needs no dbt."""
+
+    def __init__(self, quote: Callable[[str], str]) -> None:
+        self.quote = quote
+
+
+def _make_env() -> SandboxedEnvironment:
+    return SandboxedEnvironment(undefined=_MacroUndefined, autoescape=False)
+
+
+_ENV = _make_env()
+
+
+def render_sql(
+    template: str,
+    *,
+    resolver: RelationResolver,
+    project_vars: Mapping[str, Any] | None = None,
+    env: Mapping[str, str] | None = None,
+    target: Mapping[str, Any] | None = None,
+    macros: MacroProvider | None = None,
+    extra: Mapping[str, Any] | None = None,
+) -> str:
+    """The template rendered for ``resolver``'s environment; ``TemplateError`` if it cannot be.
+
+    ``env`` is the process environment for ``env_var()``; ``target`` the safe part of the
+    profile target (name, schema, type...); ``extra`` overrides any context name.
+    """
+    env = env or {}
+    project_vars = project_vars or {}
+
+    def ref(*args: str, version: Any = None, v: Any = None, **_: Any) -> Relation:
+        if not 1 <= len(args) <= 2:
+            raise TemplateError(f"ref() takes a model name and an optional package, not {args}")
+        package, name = (args[0], args[1]) if len(args) == 2 else (None, args[0])
+        return resolver.ref(name, package=package, version=v if v is not None else version)
+
+    def source(source_name: str, table_name: str) -> Relation:
+        return resolver.source(source_name, table_name)
+
+    def var(name: str, default: Any = _MISSING) -> Any:
+        if name in project_vars:
+            return project_vars[name]
+        if default is _MISSING:
+            raise TemplateError(
+                f"Required var '{name}' not found in the project's vars.",
+                hint="Give var() a default, or add it under 'vars:' in dbt_project.yml.",
+            )
+        return default
+
+    def env_var(name: str, default: Any = _MISSING) -> Any:
+        if name in env:
+            return env[name]
+        if default is _MISSING:
+            raise TemplateError(f"Environment variable '{name}' is required but not set.")
+        return default
+
+    context: dict[str, Any] = {
+        "ref": ref,
+        "source": source,
+        "var": var,
+        "env_var": env_var,
+        "config": lambda *a, **k: "",
+        "is_incremental": lambda: False,
+        "log": lambda *a, **k: "",
+        "target": dict(target or {}),
+        "adapter": _Adapter(resolver.dialect.quote),
+    }
+    if macros is not None:
+        context.update(macros.context(resolver.env_name))
+    if extra:
+        context.update(extra)
+    try:
+        return _ENV.from_string(template).render(context)
+    except RecceTrioError:
+        raise
+    except TemplateSyntaxError as e:
+        message = f"Jinja syntax error in the SQL template, line {e.lineno}: {e.message}"
+        raise TemplateError(message) from None
+    except UndefinedError as e:
+        raise TemplateError(f"The SQL template uses an unknown name: {e.message}") from None
+    except JinjaTemplateError as e:
+        raise TemplateError(f"The SQL template cannot be rendered: {e}") from None
+    except (TypeError, ValueError) as e:
+        raise TemplateError(f"The SQL template cannot be rendered: {e}") from None
+
+
+def flatten_vars(raw: Mapping[str, Any], project_name: str | None) -> dict[str, Any]:
+    """dbt_project.yml ``vars:`` as seen from the root project: global keys, then the
+    project's own scoped block (``vars: {my_project: {x: 1}}``) over them."""
+    flat = {k: v for k, v in raw.items() if not isinstance(v, dict)}
+    if project_name and isinstance(raw.get(project_name), dict):
+        flat.update(raw[project_name])
+    return flat

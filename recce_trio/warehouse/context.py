@@ -1,0 +1,116 @@
+"""What one run needs: both manifests, the engine, progress, cancellation and rendering."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from recce_trio.core.runsql.dialect import SqlDialect
+from recce_trio.core.runsql.relations import Relation, RelationResolver
+from recce_trio.core.runsql.template import MacroProvider, render_sql
+from recce_trio.errors import ModelNotFoundError, WarehouseError
+from recce_trio.warehouse.engine import CancelToken, Engine, QueryResult
+
+if TYPE_CHECKING:
+    from recce_trio.core.artifacts.records import Manifest
+
+ProgressCallback = Callable[[str, float | None], None]
+
+
+def _no_progress(message: str, percentage: float | None) -> None:
+    return None
+
+
+@dataclass
+class RunContext:
+    """The inputs of one warehouse run. Only ``base``, ``current`` and ``engine`` are needed.
+
+    - ``progress(message, fraction_or_None)``: called as a multi-step run advances.
+    - ``cancel``: cancel it from another thread to stop the run and its statement.
+    - ``project_vars`` / ``env`` / ``target``: what ``var()``, ``env_var()`` and ``target``
+      see in templates (``target`` must hold no credentials).
+    - ``macros``: project and package macros (the dbt extra), else macro calls are refused.
+    - ``catalog_types(model_name)``: the current catalog's ``{column: type}``, to label float
+      columns as Recce does.
+    - ``select_nodes(params)``: unique_ids chosen by dbt selector params (``select``,
+      ``exclude``, ``packages``, ``view_mode``), for ``row_count_diff`` without a node list.
+    """
+
+    base: Manifest
+    current: Manifest
+    engine: Engine
+    progress: ProgressCallback = _no_progress
+    cancel: CancelToken = field(default_factory=CancelToken)
+    project_vars: Mapping[str, Any] = field(default_factory=dict)
+    env: Mapping[str, str] = field(default_factory=dict)
+    target: Mapping[str, Any] = field(default_factory=dict)
+    macros: MacroProvider | None = None
+    catalog_types: Callable[[str], Mapping[str, str]] | None = None
+    select_nodes: Callable[[Mapping[str, Any]], Iterable[str]] | None = None
+
+    def __post_init__(self) -> None:
+        self.dialect = SqlDialect(self.engine.dialect)
+        self._resolvers = {
+            "base": RelationResolver(self.base, self.dialect, env_name="base"),
+            "current": RelationResolver(self.current, self.dialect, env_name="current"),
+        }
+
+    def resolver(self, env_name: str) -> RelationResolver:
+        return self._resolvers[env_name]
+
+    def render(self, template: str, env_name: str) -> str:
+        """A template rendered against that environment's manifest."""
+        self.cancel.check()
+        return render_sql(
+            template,
+            resolver=self.resolver(env_name),
+            project_vars=self.project_vars,
+            env=self.env,
+            target=self.target,
+            macros=self.macros,
+        )
+
+    def model(self, name: str, env_name: str, *, message: str | None = None) -> Relation:
+        """The relation of a model in one environment; ``ModelNotFoundError`` if absent."""
+        resolver = self.resolver(env_name)
+        node = resolver.find_model(name)
+        if node is None:
+            raise ModelNotFoundError(
+                message or f"Model '{name}' does not exist in {env_name} environment.",
+                hint="Check that the model is in the manifest and catalog.",
+            )
+        return resolver.relation(node)
+
+    def execute(
+        self, sql: str, *, limit: int | None = None, relation: Relation | None = None
+    ) -> QueryResult:
+        """Run one statement; a warehouse error names ``relation`` when given."""
+        self.cancel.check()
+        try:
+            return self.engine.execute(sql, limit=limit, cancel=self.cancel)
+        except WarehouseError as e:
+            if relation is None or e.relation is not None:
+                raise
+            raise type(e)(
+                f"Query on {relation.sql} ({relation.name}) failed: {e.message}",
+                relation=relation.sql,
+                hint=e.hint,
+            ) from None
+
+    def columns(self, relation: Relation) -> list[tuple[str, str]]:
+        """The relation's live columns (name, lower-case warehouse type), in table order."""
+        self.cancel.check()
+        try:
+            return self.engine.columns(relation.sql, cancel=self.cancel)
+        except WarehouseError as e:
+            raise type(e)(
+                f"Cannot read the columns of {relation.sql} ({relation.name}): {e.message}",
+                relation=relation.sql,
+                hint=e.hint,
+            ) from None
+
+    def stamp(self, model: str | None) -> Mapping[str, str]:
+        if model is None or self.catalog_types is None:
+            return {}
+        return self.catalog_types(model)

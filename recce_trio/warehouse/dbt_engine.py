@@ -1,0 +1,157 @@
+"""Any other warehouse, through the dbt adapter the user has installed (the ``dbt`` extra).
+
+dbt-core is imported here only, when the engine is opened (in a worker thread, on the first
+warehouse run): never at startup. Statements go through the adapter's own connections.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import threading
+from typing import TYPE_CHECKING, Any
+
+from recce_trio.errors import RunCancelledError, WarehouseConnectError, WarehouseError
+from recce_trio.warehouse.engine import CancelToken, QueryResult, missing_driver, unique_names
+
+if TYPE_CHECKING:
+    from recce_trio.warehouse.profiles import WarehouseTarget
+
+# sqlglot dialects of adapter types whose names differ (the rest are the same).
+_DIALECTS = {"sqlserver": "tsql", "synapse": "tsql", "fabric": "tsql", "glue": "spark"}
+
+
+def open_dbt_adapter(target: WarehouseTarget) -> DbtAdapterEngine:
+    """The dbt adapter for the target, configured from the project and profiles as dbt would."""
+    if target.project_dir is None:
+        raise WarehouseConnectError(
+            f"The {target.describe()} needs the dbt project folder to open its adapter.",
+            hint="Run recce-trio from the dbt project folder, or pass --project-dir.",
+        )
+    try:
+        from dbt.adapters.factory import get_adapter, register_adapter, reset_adapters
+        from dbt.config.runtime import RuntimeConfig
+        from dbt.flags import set_from_args
+        from dbt.mp_context import get_mp_context
+    except ImportError:
+        raise missing_driver("dbt-core", "dbt") from None
+    args = argparse.Namespace(
+        project_dir=str(target.project_dir),
+        profiles_dir=str(target.profiles_path.parent),
+        profile=target.profile,
+        target=target.target,
+        vars={},
+        threads=target.threads,
+        single_threaded=False,
+        which="run-operation",
+    )
+    try:
+        set_from_args(args, None)
+        try:
+            from dbt_common.context import set_invocation_context
+
+            set_invocation_context(os.environ)
+        except ImportError:  # dbt-core < 1.8
+            pass
+        config = RuntimeConfig.from_args(args)
+        reset_adapters()
+        register_adapter(config, get_mp_context())
+        adapter = get_adapter(config)
+    except Exception as e:
+        raise WarehouseConnectError(
+            f"dbt could not set up the adapter for {target.describe()} ({type(e).__name__}).",
+            hint="Check that `dbt debug` works for this profile and target.",
+        ) from None
+    return DbtAdapterEngine(adapter, target)
+
+
+class DbtAdapterEngine:
+    """Statements through ``adapter.execute`` on one named connection per thread; cancelled
+    with the adapter's own ``connections.cancel``."""
+
+    def __init__(self, adapter: Any, target: WarehouseTarget) -> None:
+        self._adapter = adapter
+        self._type = target.type
+        self._label = target.describe()
+        self._threads = max(1, target.threads)
+        self._lock = threading.Lock()
+        self._running: set[CancelToken] = set()
+
+    @property
+    def dialect(self) -> str:
+        return _DIALECTS.get(self._type, self._type)
+
+    @property
+    def threads(self) -> int:
+        return self._threads
+
+    def describe(self) -> str:
+        return f"{self._label} via dbt"
+
+    def _run(self, token: CancelToken, work: Any) -> Any:
+        adapter = self._adapter
+        with self._lock:
+            self._running.add(token)
+        try:
+            with adapter.connection_named(f"recce-trio-{threading.get_ident()}"):
+                conn = adapter.connections.get_thread_connection()
+                token.attach(lambda: adapter.connections.cancel(conn))
+                try:
+                    return work(adapter, conn)
+                except Exception as e:
+                    if token.cancelled:
+                        raise RunCancelledError() from None
+                    raise WarehouseError(_dbt_message(e)) from None
+                finally:
+                    token.detach()
+        finally:
+            with self._lock:
+                self._running.discard(token)
+
+    def execute(
+        self, sql: str, *, limit: int | None = None, cancel: CancelToken | None = None
+    ) -> QueryResult:
+        token = cancel if cancel is not None else CancelToken()
+
+        def work(adapter: Any, conn: Any) -> QueryResult:
+            _, table = adapter.execute(sql, fetch=True, limit=limit)
+            types = [type(t).__name__.lower() for t in table.column_types]
+            rows = [tuple(row) for row in table.rows]
+            return QueryResult(unique_names(table.column_names), types, rows)
+
+        result: QueryResult = self._run(token, work)
+        token.check()
+        return result
+
+    def columns(self, relation: str, *, cancel: CancelToken | None = None) -> list[tuple[str, str]]:
+        """Names and the driver's type codes, from a statement that returns no rows."""
+        token = cancel if cancel is not None else CancelToken()
+
+        def work(adapter: Any, conn: Any) -> list[tuple[str, str]]:
+            cursor = conn.handle.cursor()
+            try:
+                cursor.execute(f"SELECT * FROM {relation} WHERE 1 = 0")
+                description = cursor.description or []
+            finally:
+                cursor.close()
+            names = unique_names(str(d[0]) for d in description)
+            return [(n, str(d[1]).lower()) for n, d in zip(names, description, strict=True)]
+
+        columns: list[tuple[str, str]] = self._run(token, work)
+        return columns
+
+    def interrupt(self) -> None:
+        with self._lock:
+            running = list(self._running)
+        for token in running:
+            token.cancel()
+
+    def close(self) -> None:
+        self.interrupt()
+        self._adapter.cleanup_connections()
+
+
+def _dbt_message(e: Exception) -> str:
+    """dbt's error text without its class banner lines (no credentials appear in them)."""
+    text = str(e).strip()
+    return text or type(e).__name__

@@ -1,0 +1,132 @@
+"""DuckDB, embedded: the file opened read-only, external access off unless asked for."""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from recce_trio.errors import (
+    ExternalAccessBlockedError,
+    RunCancelledError,
+    WarehouseConnectError,
+    WarehouseError,
+)
+from recce_trio.warehouse.engine import CancelToken, QueryResult, missing_driver, unique_names
+
+if TYPE_CHECKING:
+    from recce_trio.warehouse.profiles import WarehouseTarget
+
+_BLOCKED_MARKERS = ("disabled by configuration", "enable_external_access", "external access")
+
+
+def open_duckdb(target: WarehouseTarget, *, external_access: bool = False) -> DuckDBEngine:
+    """The DuckDB file of a dbt-duckdb target (``path``; relative to the project folder)."""
+    raw = str(target.settings.get("path") or ":memory:")
+    if raw == ":memory:" or raw.startswith(("md:", "motherduck:")):
+        raise WarehouseConnectError(
+            f"The DuckDB target {target.describe()} is not a local file (path {raw!r}).",
+            hint="Point 'path' at the .duckdb file dbt builds.",
+        )
+    path = Path(raw).expanduser()
+    if not path.is_absolute() and target.project_dir is not None:
+        path = target.project_dir / path
+    return DuckDBEngine(path, threads=target.threads, external_access=external_access)
+
+
+class DuckDBEngine:
+    """One read-only DuckDB database; each statement runs on its own cursor (a connection of
+    its own to the same database), so statements in several threads run side by side and one
+    can be interrupted without touching the others."""
+
+    dialect = "duckdb"
+
+    def __init__(self, path: Path, *, threads: int = 1, external_access: bool = False) -> None:
+        try:
+            import duckdb
+        except ImportError:
+            raise missing_driver("duckdb", "duckdb") from None
+        self._duckdb = duckdb
+        self._name = path.name
+        self._threads = max(1, threads)
+        if not path.is_file():
+            raise WarehouseConnectError(
+                f"The DuckDB file '{self._name}' does not exist.",
+                hint="Build the project with dbt first, or fix 'path' in profiles.yml.",
+            )
+        config: dict[str, str | bool | int | float | list[str]] = {
+            "enable_external_access": external_access
+        }
+        try:
+            self._con = duckdb.connect(str(path), read_only=True, config=config)
+        except duckdb.Error as e:
+            text = str(e).replace(str(path), self._name)
+            hint = "Is dbt writing to it right now? " if "lock" in text.lower() else ""
+            raise WarehouseConnectError(
+                f"Cannot open the DuckDB file '{self._name}' read-only: {text}",
+                hint=hint + "recce-trio opens it read-only.",
+            ) from None
+        self._lock = threading.Lock()
+        self._running: set[Any] = set()
+
+    @property
+    def threads(self) -> int:
+        return self._threads
+
+    def describe(self) -> str:
+        return f"duckdb ({self._name}, read-only)"
+
+    def execute(
+        self, sql: str, *, limit: int | None = None, cancel: CancelToken | None = None
+    ) -> QueryResult:
+        token = cancel if cancel is not None else CancelToken()
+        with self._lock:
+            cursor = self._con.cursor()
+            self._running.add(token)
+        try:
+            token.attach(cursor.interrupt)
+            try:
+                cursor.execute(sql)
+                description = cursor.description or []
+                rows = cursor.fetchall() if limit is None else cursor.fetchmany(limit)
+            except self._duckdb.InterruptException:
+                raise RunCancelledError() from None
+            except self._duckdb.Error as e:
+                if token.cancelled:
+                    raise RunCancelledError() from None
+                raise self._error(e) from None
+            finally:
+                token.detach()
+            token.check()
+            return QueryResult(
+                unique_names(d[0] for d in description),
+                [str(d[1]).lower() for d in description],
+                rows,
+            )
+        finally:
+            with self._lock:
+                self._running.discard(token)
+            cursor.close()
+
+    def columns(self, relation: str, *, cancel: CancelToken | None = None) -> list[tuple[str, str]]:
+        result = self.execute(f"SELECT * FROM {relation} WHERE 1 = 0", limit=0, cancel=cancel)
+        return list(zip(result.columns, result.types, strict=True))
+
+    def interrupt(self) -> None:
+        with self._lock:
+            running = list(self._running)
+        for token in running:
+            token.cancel()
+
+    def close(self) -> None:
+        self.interrupt()
+        self._con.close()
+
+    def _error(self, e: Exception) -> WarehouseError:
+        text = str(e)
+        if any(m in text.lower() for m in _BLOCKED_MARKERS):
+            return ExternalAccessBlockedError(
+                f"DuckDB refused external access (files, URLs, extensions): {text}",
+                hint="Start recce-trio with --duckdb-external-access to allow it.",
+            )
+        return WarehouseError(text)

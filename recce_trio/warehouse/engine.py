@@ -1,0 +1,171 @@
+"""The engine interface every warehouse driver implements, cancel tokens, and ``open_engine``."""
+
+from __future__ import annotations
+
+import contextlib
+import threading
+from collections.abc import Callable, Iterable, Sequence
+from typing import TYPE_CHECKING, Any, NamedTuple, Protocol
+
+from recce_trio.errors import RunCancelledError, WarehouseConnectError
+
+if TYPE_CHECKING:
+    from recce_trio.warehouse.profiles import WarehouseTarget
+
+# The adapter types with a native engine; every other type goes through the dbt extra.
+NATIVE_TYPES = frozenset({"duckdb", "postgres"})
+
+
+class QueryResult(NamedTuple):
+    """What a statement returned: column names (duplicates renamed ``a_2``...), the
+    warehouse's type name per column (lower case), and at most ``limit`` rows."""
+
+    columns: list[str]
+    types: list[str]
+    rows: list[tuple[Any, ...]]
+
+
+class CancelToken:
+    """Cancels one run: sets a flag checked between statements and interrupts the statement
+    running now. ``cancel()`` may be called from any thread, any number of times.
+
+    An interrupt that lands just before the statement reaches the warehouse would be lost,
+    so after ``cancel()`` the statement is interrupted again every 50 ms until it ends.
+    """
+
+    _RETRY_S = 0.05
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._cancelled = False
+        self._interrupt: Callable[[], None] | None = None
+        self._detached = threading.Event()
+
+    @property
+    def cancelled(self) -> bool:
+        return self._cancelled
+
+    @property
+    def running(self) -> bool:
+        """Whether a statement is attached (running or about to run)."""
+        return self._interrupt is not None
+
+    def cancel(self) -> None:
+        with self._lock:
+            self._cancelled = True
+            if self._interrupt is None:
+                return
+            _call_quietly(self._interrupt)
+        threading.Thread(target=self._keep_interrupting, daemon=True).start()
+
+    def _keep_interrupting(self) -> None:
+        while not self._detached.wait(self._RETRY_S):
+            with self._lock:
+                if self._interrupt is None:
+                    return
+                _call_quietly(self._interrupt)
+
+    def check(self) -> None:
+        """Raise ``RunCancelledError`` if the run was cancelled."""
+        if self._cancelled:
+            raise RunCancelledError()
+
+    def attach(self, interrupt: Callable[[], None]) -> None:
+        """Engines: register how to interrupt the statement about to run (raises if the run
+        is already cancelled, so that statement never starts)."""
+        with self._lock:
+            if self._cancelled:
+                raise RunCancelledError()
+            self._interrupt = interrupt
+            self._detached.clear()
+
+    def detach(self) -> None:
+        """Engines: the statement has ended; no interrupt reaches the connection after this."""
+        with self._lock:
+            self._interrupt = None
+            self._detached.set()
+
+
+def _call_quietly(interrupt: Callable[[], None]) -> None:
+    # A failed interrupt is retried; the statement may have ended meanwhile.
+    with contextlib.suppress(Exception):
+        interrupt()
+
+
+class Engine(Protocol):
+    """A connection to one warehouse, shared by every run of a server.
+
+    ``execute`` and ``columns`` block; they may be called from several threads at once (up
+    to ``threads``). ``interrupt`` stops every running statement and may be called from any
+    thread; the engine stays usable.
+    """
+
+    @property
+    def dialect(self) -> str: ...
+
+    @property
+    def threads(self) -> int: ...
+
+    def execute(
+        self, sql: str, *, limit: int | None = None, cancel: CancelToken | None = None
+    ) -> QueryResult: ...
+
+    def columns(
+        self, relation: str, *, cancel: CancelToken | None = None
+    ) -> list[tuple[str, str]]: ...
+
+    def interrupt(self) -> None: ...
+
+    def close(self) -> None: ...
+
+    def describe(self) -> str: ...
+
+
+def open_engine(target: WarehouseTarget, *, duckdb_external_access: bool = False) -> Engine:
+    """Open the engine for a profile target: DuckDB and PostgreSQL natively, every other
+    adapter through dbt (the ``dbt`` extra). Blocks: call it off the event loop."""
+    if target.type == "duckdb":
+        from recce_trio.warehouse.duckdb_engine import open_duckdb
+
+        return open_duckdb(target, external_access=duckdb_external_access)
+    if target.type in ("postgres", "postgresql"):
+        from recce_trio.warehouse.postgres_engine import open_postgres
+
+        return open_postgres(target)
+    from recce_trio.warehouse.dbt_engine import open_dbt_adapter
+
+    return open_dbt_adapter(target)
+
+
+def unique_names(names: Iterable[str]) -> list[str]:
+    """Column names as dbt returns them: a repeated name becomes ``name_2``, ``name_3``..."""
+    seen: dict[str, int] = {}
+    out: list[str] = []
+    for name in names:
+        if name in seen:
+            seen[name] += 1
+            candidate = f"{name}_{seen[name]}"
+            while candidate in seen:
+                seen[name] += 1
+                candidate = f"{name}_{seen[name]}"
+            seen[candidate] = 1
+            out.append(candidate)
+        else:
+            seen[name] = 1
+            out.append(name)
+    return out
+
+
+def scrub(message: str, secrets: Sequence[Any]) -> str:
+    """The message with every secret value (password, host, user...) replaced by ``***``."""
+    for value in sorted({str(s) for s in secrets if s not in (None, "")}, key=len, reverse=True):
+        if len(value) >= 2:
+            message = message.replace(value, "***")
+    return message
+
+
+def missing_driver(package: str, extra: str) -> WarehouseConnectError:
+    return WarehouseConnectError(
+        f"The Python package '{package}' is not installed.",
+        hint=f"Install it with: pip install 'recce-trio[{extra}]'",
+    )

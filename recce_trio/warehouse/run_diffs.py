@@ -1,0 +1,200 @@
+"""value_diff, value_diff_detail, top_k_diff and histogram_diff: one model, both sides."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from typing import Any
+
+from recce_trio.core.runresults.frames import dataframe, serialise, stamp_types
+from recce_trio.core.runsql import histogram, queries
+from recce_trio.core.runsql.relations import Relation
+from recce_trio.errors import RunParamsError, WarehouseError
+from recce_trio.warehouse.context import RunContext
+
+
+def _lookup(columns: list[tuple[str, str]], name: str, relation: Relation) -> str:
+    names = [c for c, _ in columns]
+    if name in names:
+        return name
+    by_lower = {c.lower(): c for c in names}
+    if name.lower() in by_lower:
+        return by_lower[name.lower()]
+    raise WarehouseError(
+        f"Column '{name}' not found in {relation.sql} ({relation.name}).", relation=relation.sql
+    )
+
+
+def _keyed_sides(ctx: RunContext, params: dict[str, Any]) -> tuple[Any, ...]:
+    """Both relations, the key and compared columns spelt per side, and the key check."""
+    pk = params["primary_key"]
+    keys = [pk] if isinstance(pk, str) else list(pk)
+    if not keys:
+        raise RunParamsError("Primary key cannot be empty")
+    model = params["model"]
+    base_rel, curr_rel = ctx.model(model, "base"), ctx.model(model, "current")
+    base_cols, curr_cols = ctx.columns(base_rel), ctx.columns(curr_rel)
+    if params.get("columns"):
+        wanted = list(params["columns"])
+    else:
+        current_lower = {c.lower() for c, _ in curr_cols}
+        wanted = [c for c, _ in base_cols if c.lower() in current_lower]
+    base_keys = [_lookup(base_cols, k, base_rel) for k in keys]
+    curr_keys = [_lookup(curr_cols, k, curr_rel) for k in keys]
+    key_lower = {k.lower() for k in base_keys}
+    wanted = base_keys + [c for c in wanted if c.lower() not in key_lower]
+    base_names = [_lookup(base_cols, c, base_rel) for c in wanted]
+    curr_names = [_lookup(curr_cols, c, curr_rel) for c in wanted]
+    for relation, names in ((base_rel, base_keys), (curr_rel, curr_keys)):
+        label = ", ".join(names)
+        ctx.progress(f"Verify primary key: {label}", None)
+        sql = queries.duplicate_keys(ctx.dialect, relation.sql, names)
+        invalids = ctx.execute(sql, limit=1, relation=relation).rows[0][0]
+        if invalids:
+            raise WarehouseError(
+                f'Invalid primary key: "{label}". The column should be unique '
+                f"({invalids} duplicated value(s) in {relation.sql}). "
+                f"Please check by this sql: '{sql}'",
+                relation=relation.sql,
+            )
+    return base_rel, curr_rel, base_keys, curr_keys, base_names, curr_names
+
+
+def run_value_diff(ctx: RunContext, params: dict[str, Any]) -> dict[str, Any]:
+    """Per column, how many rows match between base and current (joined on the key)."""
+    base_rel, curr_rel, base_keys, curr_keys, base_names, curr_names = _keyed_sides(ctx, params)
+    ctx.progress(f"Diff columns: {', '.join(base_names)}", None)
+    sql = queries.value_diff(
+        ctx.dialect, (base_rel.sql, base_keys, base_names), (curr_rel.sql, curr_keys, curr_names)
+    )
+    row = ctx.execute(sql, limit=1, relation=curr_rel).rows[0]
+    total, added, removed, common = (int(v or 0) for v in row[:4])
+    data = []
+    for name, mismatched in zip(base_names, row[4:], strict=True):
+        matched = common - int(mismatched or 0)
+        data.append([name, matched, (matched / common) if common else None])
+    frame = dataframe(["column", "matched", "matched_p"], data, types=["text", "number", "number"])
+    return {"summary": {"total": total, "added": added, "removed": removed}, "data": frame}
+
+
+def run_value_diff_detail(ctx: RunContext, params: dict[str, Any]) -> dict[str, Any]:
+    """The rows that differ (base version first), keyed, computed in the warehouse."""
+    base_rel, curr_rel, base_keys, _, base_names, curr_names = _keyed_sides(ctx, params)
+    d = ctx.dialect
+    limit = queries.DETAIL_LIMIT
+    sql = queries.keyed_diff(
+        d,
+        queries.select_columns(d, base_rel.sql, base_names),
+        queries.select_columns(d, curr_rel.sql, curr_names),
+        base_keys,
+        limit + 1,
+    )
+    result = ctx.execute(sql, limit=limit + 1, relation=curr_rel)
+    frame = dataframe(
+        result.columns, result.rows[:limit], limit=limit, more=len(result.rows) > limit
+    )
+    return stamp_types(frame, dict(ctx.stamp(params["model"])))
+
+
+def _both(ctx: RunContext, model: str) -> tuple[Relation, Relation]:
+    message = f"Model '{model}' not found in the manifest"
+    return ctx.model(model, "base", message=message), ctx.model(model, "current", message=message)
+
+
+def _column(ctx: RunContext, relation: Relation, name: str) -> tuple[str, str]:
+    columns = ctx.columns(relation)
+    actual = _lookup(columns, name, relation)
+    return actual, dict(columns)[actual]
+
+
+def run_top_k_diff(ctx: RunContext, params: dict[str, Any]) -> dict[str, Any]:
+    """The k most frequent values of a column in current, with their counts on both sides."""
+    base_rel, curr_rel = _both(ctx, params["model"])
+    column, _ = _column(ctx, curr_rel, params["column_name"])
+    k = int(params.get("k") or 10)
+    d = ctx.dialect
+    rows = ctx.execute(
+        queries.top_k(d, base_rel.sql, curr_rel.sql, column, k), relation=curr_rel
+    ).rows
+    counts = ctx.execute(queries.valid_counts(d, base_rel.sql, curr_rel.sql, column)).rows
+    (_, base_total, base_valids), (_, curr_total, curr_valids) = counts
+    values = [None if r[0] == "__null__" else r[0] for r in rows]
+    return {
+        "base": {
+            "values": values,
+            "counts": [int(r[1]) for r in rows],
+            "valids": int(base_valids),
+            "total": int(base_total),
+        },
+        "current": {
+            "values": list(values),
+            "counts": [int(r[2]) for r in rows],
+            "valids": int(curr_valids),
+            "total": int(curr_total),
+        },
+    }
+
+
+def _display(value: Any) -> Any:
+    if isinstance(value, bool) or value is None:
+        return value
+    if isinstance(value, int):
+        return value
+    if isinstance(value, Decimal | float):
+        number = float(value)
+        return int(number) if number.is_integer() and isinstance(value, Decimal) else number
+    if isinstance(value, dt.datetime):
+        return serialise(value, "datetime")
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    return str(value)
+
+
+def run_histogram_diff(ctx: RunContext, params: dict[str, Any]) -> dict[str, Any]:
+    """Both sides' distributions of a numeric or date column over the same bins."""
+    base_rel, curr_rel = _both(ctx, params["model"])
+    column, db_type = _column(ctx, curr_rel, params["column_name"])
+    column_type = params.get("column_type") or db_type
+    d = ctx.dialect
+    sides = [(base_rel, "base"), (curr_rel, "current")]
+    stats = {}
+    for relation, env_name in sides:
+        lo, hi, valids = ctx.execute(
+            queries.min_max(d, relation.sql, column), limit=1, relation=relation
+        ).rows[0]
+        stats[env_name] = (lo, hi, int(valids or 0))
+    lows = [s[0] for s in stats.values() if s[0] is not None]
+    highs = [s[1] for s in stats.values() if s[1] is not None]
+    result: dict[str, Any] = {}
+    if not lows:
+        for _, env_name in sides:
+            result[env_name] = {"counts": [], "total": stats[env_name][2]}
+        result.update({"min": None, "max": None, "bin_edges": [], "labels": []})
+        return result
+    lo, hi = min(lows), max(highs)
+    if histogram.is_date_type(column_type) or isinstance(lo, dt.date):
+        unit, date_edges = histogram.date_edges(lo, hi)
+        is_date = not isinstance(lo, dt.datetime)
+        for relation, env_name in sides:
+            sql = queries.date_bins(d, relation.sql, column, unit, is_date=is_date)
+            rows = ctx.execute(sql, relation=relation).rows
+            counts = histogram.place_dates(date_edges, [(r[0], int(r[1])) for r in rows])
+            result[env_name] = {"counts": counts, "total": stats[env_name][2]}
+        edges_json: list[Any] = [e.isoformat() for e in date_edges]
+        labels: list[str] | None = None
+    else:
+        integral = histogram.is_integral_type(column_type) or (
+            isinstance(lo, int) and isinstance(hi, int)
+        )
+        edges, width = histogram.numeric_edges(lo, hi, int(params["num_bins"]), integral=integral)
+        for relation, env_name in sides:
+            sql = queries.numeric_bins(d, relation.sql, column, edges)
+            counts = [0] * (len(edges) - 1)
+            for bin_index, n in ctx.execute(sql, relation=relation).rows:
+                counts[int(bin_index)] += int(n)
+            result[env_name] = {"counts": counts, "total": stats[env_name][2]}
+        edges_json = [histogram.edge_json(e) for e in edges]
+        labels = histogram.numeric_labels(edges, width)
+    result.update({"min": _display(lo), "max": _display(hi), "bin_edges": edges_json})
+    result["labels"] = labels
+    return result

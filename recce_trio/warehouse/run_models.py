@@ -1,0 +1,162 @@
+"""row_count, row_count_diff, profile and profile_diff: per-model statistics."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from recce_trio.core.runresults.frames import dataframe
+from recce_trio.core.runsql import queries
+from recce_trio.core.runsql.relations import RelationResolver
+from recce_trio.errors import RunParamsError, TemplateError, WarehouseError
+from recce_trio.warehouse.context import RunContext
+
+_COUNTABLE_TYPES = ("model", "snapshot")
+_COUNTABLE_MATERIALIZATIONS = (None, "table", "view", "incremental", "snapshot")
+_SELECTABLE_PREFIXES = ("model.", "snapshot.", "seed.")
+_DENIED = ("NOT AUTHORIZED", "PERMISSION DENIED", "ACCESS DENIED", "INSUFFICIENT PRIVILEGES")
+_NOT_FOUND = (
+    "DOES NOT EXIST",
+    "42S02",
+    "42P01",
+    "TABLE OR VIEW NOT FOUND",
+    "OBJECT DOES NOT EXIST",
+    "INVALID OBJECT NAME",
+    "NOT FOUND",
+)
+PROFILE_COLUMNS = (
+    ("column_name", "text"),
+    ("data_type", "text"),
+    ("row_count", "integer"),
+    ("not_null_proportion", "float"),
+    ("distinct_proportion", "float"),
+    ("distinct_count", "integer"),
+    ("is_unique", "boolean"),
+    ("min", "text"),
+    ("max", "text"),
+    ("avg", "float"),
+    ("median", "float"),
+)
+
+
+def node_names(ctx: RunContext, params: dict[str, Any]) -> list[str]:
+    """The model names a row count covers: the given ids and names, or dbt's selection."""
+    names: list[str] = []
+    if params.get("node_ids") or params.get("node_names"):
+        for uid in params.get("node_ids") or []:
+            node = ctx.current.nodes.get(uid) or ctx.base.nodes.get(uid)
+            if node is not None:
+                names.append(node.name)
+        names.extend(params.get("node_names") or [])
+    else:
+        if ctx.select_nodes is None:
+            raise RunParamsError("A row count needs node_names or node_ids here.")
+        chosen = sorted(u for u in ctx.select_nodes(params) if u.startswith(_SELECTABLE_PREFIXES))
+        for uid in chosen:
+            node = ctx.current.nodes.get(uid) or ctx.base.nodes.get(uid)
+            if node is not None:
+                names.append(node.name)
+    return list(dict.fromkeys(names))
+
+
+def _count(ctx: RunContext, name: str, env_name: str) -> tuple[int | None, dict[str, Any]]:
+    resolver: RelationResolver = ctx.resolver(env_name)
+    node = resolver.find_model(name)
+    if node is None:
+        message = f"Model '{name}' not found in {env_name} manifest"
+        return None, {"status": "not_in_manifest", "message": message}
+    if node.resource_type not in _COUNTABLE_TYPES:
+        message = f"Resource type '{node.resource_type}' does not support row counts"
+        return None, {"status": "unsupported_resource_type", "message": message}
+    materialized = node.config.get("materialized") if node.config else None
+    if materialized not in _COUNTABLE_MATERIALIZATIONS:
+        message = f"Materialization '{materialized}' does not support row counts"
+        return None, {"status": "unsupported_materialization", "message": message}
+    try:
+        relation = resolver.relation(node)
+    except TemplateError as e:
+        return None, {"status": "unsupported_materialization", "message": e.message}
+    try:
+        rows = ctx.execute(queries.row_count(ctx.dialect, relation.sql), limit=1).rows
+    except WarehouseError as e:
+        text = e.message.upper()
+        if any(m in text for m in _DENIED):
+            message = f"Permission denied on {relation.sql}: {e.message}"
+            return None, {"status": "permission_denied", "message": message}
+        if any(m in text for m in _NOT_FOUND):
+            message = (
+                f"Table {relation.sql} not found in the {env_name} environment; "
+                "the artifacts may be stale (rebuild them with dbt)."
+            )
+            return None, {"status": "table_not_found", "message": message}
+        raise WarehouseError(
+            f"Row count of {relation.sql} ({name}) failed: {e.message}", relation=relation.sql
+        ) from None
+    value = rows[0][0] if rows else None
+    return int(value or 0), {"status": "ok"}
+
+
+def run_row_count(ctx: RunContext, params: dict[str, Any], *, diff: bool) -> dict[str, Any]:
+    names = node_names(ctx, params)
+    result: dict[str, Any] = {}
+    for i, name in enumerate(names):
+        label = "Diff" if diff else "Query"
+        ctx.progress(f"{label}: {name} [{i + 1}/{len(names)}]", i / len(names))
+        if diff:
+            base, base_meta = _count(ctx, name, "base")
+            curr, curr_meta = _count(ctx, name, "current")
+            result[name] = {
+                "base": base,
+                "curr": curr,
+                "base_meta": base_meta,
+                "curr_meta": curr_meta,
+            }
+        else:
+            curr, curr_meta = _count(ctx, name, "current")
+            result[name] = {"curr": curr, "curr_meta": curr_meta}
+    return result
+
+
+def _profile_side(
+    ctx: RunContext, model: str, env_name: str, wanted: list[str] | None
+) -> dict[str, Any]:
+    relation = ctx.model(model, env_name)
+    columns = ctx.columns(relation)
+    if wanted is not None:
+        keep = {c.lower() for c in wanted}
+        columns = [(n, t) for n, t in columns if n.lower() in keep]
+    label = "[Base]" if env_name == "base" else "[Current]"
+    ctx.progress(f"{label} Profile columns of {model}", None)
+    rows: list[list[Any]] = []
+    if columns:
+        sql = queries.profile(ctx.dialect, relation.sql, columns)
+        values = ctx.execute(sql, limit=1, relation=relation).rows[0]
+        total = int(values[0] or 0)
+        for i, (name, db_type) in enumerate(columns):
+            n, d, lo, hi, avg, median = values[1 + 6 * i : 7 + 6 * i]
+            rows.append(
+                [
+                    name,
+                    db_type or None,
+                    total,
+                    (int(n) / total) if total else None,
+                    (int(d) / total) if total and d is not None else None,
+                    int(d) if d is not None else None,
+                    None if not total or d is None else int(d) == total,
+                    lo,
+                    hi,
+                    avg,
+                    median,
+                ]
+            )
+    names = [c for c, _ in PROFILE_COLUMNS]
+    types = [t for _, t in PROFILE_COLUMNS]
+    return dataframe(names, rows, types=types)
+
+
+def run_profile(ctx: RunContext, params: dict[str, Any], *, diff: bool) -> dict[str, Any]:
+    model, wanted = params["model"], params.get("columns")
+    if not diff:
+        return {"current": _profile_side(ctx, model, "current", wanted)}
+    ctx.model(model, "current")  # fail before any statement if either side lacks it
+    base = _profile_side(ctx, model, "base", wanted)
+    return {"base": base, "current": _profile_side(ctx, model, "current", wanted)}

@@ -1,0 +1,77 @@
+"""query, query_base and query_diff (separate sides, or keyed and diffed in the warehouse)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from recce_trio.core.runresults.frames import dataframe, stamp_types
+from recce_trio.core.runsql import queries
+from recce_trio.errors import RunParamsError, WarehouseError
+from recce_trio.warehouse.context import RunContext
+
+
+def query_frame(ctx: RunContext, sql: str) -> dict[str, Any]:
+    """A query's first 2,000 rows, ``more`` if there are others, and the total row count."""
+    limit = queries.QUERY_LIMIT
+    result = ctx.execute(sql, limit=limit + 1)
+    more = len(result.rows) > limit
+    rows = result.rows[:limit]
+    total: int | None = len(rows)
+    if more:
+        try:
+            total = int(ctx.execute(queries.count_rows(ctx.dialect, sql), limit=1).rows[0][0])
+        except WarehouseError:
+            total = None  # as in Recce: a statement that cannot be nested has no total
+    return dataframe(result.columns, rows, limit=limit, more=more, total_row_count=total)
+
+
+def run_query(ctx: RunContext, params: dict[str, Any], *, env_name: str) -> dict[str, Any]:
+    return query_frame(ctx, ctx.render(params["sql_template"], env_name))
+
+
+def _match_keys(ctx: RunContext, sql: str, keys: list[str]) -> list[str]:
+    """The keys spelt as the query's columns (matched without regard to case)."""
+    columns = ctx.execute(queries.probe_columns(sql), limit=0).columns
+    by_lower = {c.lower(): c for c in columns}
+    matched = []
+    for key in keys:
+        actual = key if key in columns else by_lower.get(key.lower())
+        if actual is None:
+            raise RunParamsError(
+                f"Primary key '{key}' is not a column of the query; "
+                f"its columns are: {', '.join(columns)}."
+            )
+        matched.append(actual)
+    return matched
+
+
+def run_query_diff(ctx: RunContext, params: dict[str, Any]) -> dict[str, Any]:
+    """Recce's three modes: both sides separately (no keys), one keyed diff computed in the
+    warehouse (keys: only differing rows come back), or a preview of ``current_model``."""
+    current_model = params.get("current_model")
+    current_sql = ctx.render(params["sql_template"], "current")
+    if current_model:
+        template = f'select * from {{{{ ref("{current_model}") }}}}'
+        base_sql = ctx.render(template, "current")
+    else:
+        base_sql = ctx.render(params.get("base_sql_template") or params["sql_template"], "base")
+    catalog_types = dict(ctx.stamp(current_model))
+    keys = params.get("primary_keys") or []
+    if not keys:
+        base = query_frame(ctx, base_sql)
+        current = query_frame(ctx, current_sql)
+        if catalog_types:
+            stamp_types(base, catalog_types)
+            stamp_types(current, catalog_types)
+        return {"base": base, "current": current, "diff": None}
+    keys = _match_keys(ctx, base_sql, keys)
+    params["primary_keys"] = keys
+    limit = queries.QUERY_LIMIT
+    sql = queries.keyed_diff(ctx.dialect, base_sql, current_sql, keys, limit + 1)
+    result = ctx.execute(sql, limit=limit + 1)
+    diff = dataframe(
+        result.columns, result.rows[:limit], limit=limit, more=len(result.rows) > limit
+    )
+    if catalog_types:
+        stamp_types(diff, catalog_types)
+    return {"base": None, "current": None, "diff": diff}

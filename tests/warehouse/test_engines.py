@@ -1,0 +1,170 @@
+"""Engines against real warehouses: cancelling, read-only, concurrency and failures."""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+
+import pytest
+
+from recce_trio.errors import (
+    ExternalAccessBlockedError,
+    RunCancelledError,
+    WarehouseConnectError,
+    WarehouseError,
+)
+from recce_trio.warehouse.context import RunContext
+from recce_trio.warehouse.engine import CancelToken, open_engine
+from recce_trio.warehouse.profiles import WarehouseTarget
+from recce_trio.warehouse.runner import execute_run
+from tests.warehouse import data
+from tests.warehouse.conftest import duckdb_target
+
+LONG_QUERY = {
+    "duckdb": "SELECT COUNT(*) FROM range(200000) a, range(200000) b WHERE a.range + b.range < 0",
+    "postgres": (
+        "SELECT COUNT(*) FROM generate_series(1, 200000) a, generate_series(1, 200000) b "
+        "WHERE a + b < 0"
+    ),
+}
+
+
+def _cancel_when_running(token: CancelToken) -> threading.Thread:
+    """Cancel from another thread as soon as the statement is attached to the token."""
+
+    def watch() -> None:
+        while not token.running:  # the engine is starting the statement
+            threading.Event().wait(0.005)
+        token.cancel()
+
+    thread = threading.Thread(target=watch, daemon=True)
+    thread.start()
+    return thread
+
+
+def test_cancel_interrupts_the_statement_and_the_engine_still_works(
+    engine, engine_name: str
+) -> None:  # type: ignore[no-untyped-def]
+    token = CancelToken()
+    watcher = _cancel_when_running(token)
+    with pytest.raises(RunCancelledError, match="Cancelled"):
+        engine.execute(LONG_QUERY[engine_name], cancel=token)
+    watcher.join()
+    assert engine.execute("SELECT 41 + 1 AS answer").rows == [(42,)]
+
+
+def test_cancelled_run_stops_before_its_next_statement(engine) -> None:  # type: ignore[no-untyped-def]
+    ctx = RunContext(base=data.manifest("prod"), current=data.manifest("dev"), engine=engine)
+    seen: list[str] = []
+
+    def progress(message: str, fraction: float | None) -> None:
+        seen.append(message)
+        if len(seen) == 2:
+            ctx.cancel.cancel()
+
+    ctx.progress = progress
+    with pytest.raises(RunCancelledError):
+        execute_run("row_count_diff", {"node_names": ["customers", "orders", "events"]}, ctx)
+    assert seen == ["Diff: customers [1/3]", "Diff: orders [2/3]"]
+
+
+def test_interrupt_all_stops_every_running_statement(engine, engine_name: str) -> None:  # type: ignore[no-untyped-def]
+    errors: list[BaseException] = []
+    tokens = [CancelToken(), CancelToken()]
+
+    def run(token: CancelToken) -> None:
+        try:
+            engine.execute(LONG_QUERY[engine_name], cancel=token)
+        except BaseException as e:
+            errors.append(e)
+
+    threads = [threading.Thread(target=run, args=(t,)) for t in tokens]
+    for t in threads:
+        t.start()
+    while not all(t.running for t in tokens):
+        threading.Event().wait(0.005)
+    engine.interrupt()
+    for t in threads:
+        t.join(timeout=30)
+    assert len(errors) == 2
+    assert all(isinstance(e, RunCancelledError | WarehouseError) for e in errors)
+    assert engine.execute("SELECT 1 AS one").rows == [(1,)]
+
+
+def test_concurrent_statements_on_one_engine(engine) -> None:  # type: ignore[no-untyped-def]
+    results: list[list[tuple[object, ...]]] = []
+    sql = 'SELECT COUNT(*) AS n FROM "wh"."dev"."orders"'
+
+    def run() -> None:
+        for _ in range(20):
+            results.append(engine.execute(sql).rows)
+
+    threads = [threading.Thread(target=run) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert results == [[(5,)]] * 80
+
+
+def test_read_only_warehouse_refuses_writes(engine) -> None:  # type: ignore[no-untyped-def]
+    with pytest.raises(WarehouseError) as info:
+        engine.execute('DROP TABLE "wh"."dev"."orders"')
+    assert "read-only" in str(info.value).lower() or "read only" in str(info.value).lower()
+    with pytest.raises(WarehouseError):
+        engine.execute("CREATE TABLE dev.intruder (x INTEGER)")
+    assert engine.execute('SELECT COUNT(*) FROM "wh"."dev"."orders"').rows == [(5,)]
+
+
+def test_duckdb_external_access_is_off_unless_asked(tmp_path: Path, duckdb_file: Path) -> None:
+    csv = tmp_path / "x.csv"
+    csv.write_text("a\n1\n")
+    engine = open_engine(duckdb_target(duckdb_file))
+    try:
+        with pytest.raises(ExternalAccessBlockedError, match="--duckdb-external-access"):
+            engine.execute(f"SELECT * FROM read_csv_auto('{csv}')")
+    finally:
+        engine.close()
+    engine = open_engine(duckdb_target(duckdb_file), duckdb_external_access=True)
+    try:
+        assert engine.execute(f"SELECT * FROM read_csv_auto('{csv}')").rows == [(1,)]
+    finally:
+        engine.close()
+
+
+def test_duckdb_file_that_does_not_exist(tmp_path: Path) -> None:
+    with pytest.raises(WarehouseConnectError, match="'missing.duckdb' does not exist"):
+        open_engine(duckdb_target(tmp_path / "missing.duckdb"))
+
+
+def test_postgres_that_points_nowhere_names_no_secret(postgres_server) -> None:  # type: ignore[no-untyped-def]
+    settings = {**postgres_server.settings(), "port": 1, "password": "s3cret-pw"}
+    settings["host"] = "127.0.0.1"
+    target = WarehouseTarget(
+        profile="shop",
+        target="broken",
+        type="postgres",
+        threads=1,
+        settings=settings,
+        profiles_path=Path("profiles.yml"),
+    )
+    with pytest.raises(WarehouseConnectError) as info:
+        open_engine(target)
+    text = str(info.value)
+    assert "profile 'shop', target 'broken'" in text
+    assert "127.0.0.1" not in text and "s3cret-pw" not in text
+    assert "s3cret-pw" not in repr(target)
+
+
+def test_postgres_unknown_database(postgres_server) -> None:  # type: ignore[no-untyped-def]
+    target = WarehouseTarget(
+        profile="shop",
+        target="pg",
+        type="postgres",
+        threads=1,
+        settings=postgres_server.settings("no_such_db"),
+        profiles_path=Path("profiles.yml"),
+    )
+    with pytest.raises(WarehouseConnectError) as info:
+        open_engine(target)
+    assert "no_such_db" not in str(info.value)

@@ -1,0 +1,135 @@
+"""The pure parts: value typing and serialisation, old-result upgrades, generated SQL in every
+dialect, histogram geometry, template rendering."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+import pytest
+import sqlglot
+
+from recce_trio.core.runresults import column_type, dataframe, upgrade_run_result
+from recce_trio.core.runsql import histogram, queries
+from recce_trio.core.runsql.dialect import SqlDialect
+from recce_trio.core.runsql.relations import RelationResolver
+from recce_trio.core.runsql.template import render_sql
+from recce_trio.errors import MacroNotAvailableError, TemplateError
+from tests.warehouse import data
+
+DIALECTS = ["duckdb", "postgres", "snowflake", "bigquery", "databricks", "redshift", "trino"]
+
+
+def test_values_serialised_as_recce_does() -> None:
+    tz = dt.timezone(dt.timedelta(hours=2))
+    frame = dataframe(
+        ["i", "n", "f", "b", "d", "t", "s", "x"],
+        [
+            (9007199254740993, Decimal("9.85"), 0.1 + 0.2, True, dt.date(2024, 1, 2),
+             dt.datetime(2024, 1, 1, 1, 0, tzinfo=tz), "é", b"\n\xff"),
+            (None, Decimal("NaN"), float("inf"), None, None, dt.datetime(2024, 1, 1), None, [1, 2]),
+        ],
+    )  # fmt: skip
+    assert [c["type"] for c in frame["columns"]] == [
+        "integer", "number", "number", "boolean", "date", "datetime", "text", "text",
+    ]  # fmt: skip
+    assert frame["data"] == [
+        [9007199254740993, "9.85", "0.30000000000000004", True, "2024-01-02",
+         "2023-12-31T23:00:00Z", "é", "b'\\n\\xff'"],
+        [None, None, None, None, None, "2024-01-01T00:00:00", None, "[1, 2]"],
+    ]  # fmt: skip
+    assert column_type([]) == "integer" and column_type([None]) == "integer"
+    assert column_type([1, Decimal("1.5")]) == "number"
+    assert column_type([2**70]) == "number"
+
+
+def test_old_results_get_keys_and_nulls_back() -> None:
+    stored = {"diff": {"columns": [{"name": "id", "type": "integer"}], "data": [[1]]}}
+    upgraded = upgrade_run_result("query_diff", stored)
+    assert upgraded == {
+        "diff": {
+            "columns": [{"name": "id", "type": "integer", "key": "id"}],
+            "data": [[1]],
+            "limit": None,
+            "more": None,
+            "total_row_count": None,
+        },
+        "base": None,
+        "current": None,
+    }
+    value_diff = {"summary": {}, "data": {"columns": [{"name": "column", "type": "text"}]}}
+    assert upgrade_run_result("value_diff", value_diff)["data"]["columns"][0]["key"] == "column"
+    counts = {"orders": {"base": 1}}
+    assert upgrade_run_result("row_count_diff", counts) == {"orders": {"base": 1}}
+
+
+@pytest.mark.parametrize("name", DIALECTS)
+def test_generated_sql_parses_in_each_dialect(name: str) -> None:
+    d = SqlDialect(name)
+    rel = d.relation("db", "sch", "My Table")
+    sqls = [
+        queries.keyed_diff(d, f"SELECT * FROM {rel}", f"SELECT * FROM {rel}", ["Id"], 2001),
+        queries.value_diff(d, (rel, ["id"], ["id", "v"]), (rel, ["id"], ["id", "v"])),
+        queries.profile(d, rel, [("a", "integer"), ("b", "varchar"), ("c", "boolean")]),
+        queries.top_k(d, rel, rel, "col", 10),
+        queries.valid_counts(d, rel, rel, "col"),
+        queries.numeric_bins(d, rel, "col", [Decimal(0), Decimal("2.5"), Decimal(5)]),
+        queries.date_bins(d, rel, "col", "month", is_date=True),
+        queries.duplicate_keys(d, rel, ["a", "b"]),
+        queries.count_rows(d, f"SELECT 1 FROM {rel};"),
+    ]
+    for sql in sqls:
+        assert sqlglot.parse_one(sql, read=name) is not None
+    assert d.quote("My Table") in sqls[0]
+
+
+def test_nice_widths_and_edges() -> None:
+    assert histogram.nice_width(Decimal("3.2")) == 5
+    assert histogram.nice_width(Decimal("0.95")) == 1
+    assert histogram.nice_width(Decimal("0.021")) == Decimal("0.025")
+    edges, width = histogram.numeric_edges(0.14, 98.62, 10, integral=False)
+    assert width == 10 and [int(e) for e in edges] == list(range(0, 101, 10))
+    assert histogram.numeric_labels(edges, width)[-1] == "100-110"
+    edges, _ = histogram.numeric_edges(-7, 7, 7, integral=True)
+    assert edges[0] == -8 and edges[-1] >= 7
+    assert histogram.numeric_edges(5, 5, 50, integral=True)[0] == [5, 6]  # min = max: one bin
+
+
+def test_date_edges_by_span() -> None:
+    unit, edges = histogram.date_edges(dt.date(2018, 1, 3), dt.date(2018, 12, 30))
+    assert unit == "month" and len(edges) == 13 and edges[-1] == dt.date(2019, 1, 1)
+    unit, edges = histogram.date_edges(dt.date(2000, 5, 1), dt.date(2020, 1, 1))
+    assert unit == "year" and edges[0] == dt.date(2000, 1, 1) and edges[-1] == dt.date(2021, 1, 1)
+    unit, edges = histogram.date_edges(dt.datetime(2024, 1, 1, 5), dt.datetime(2024, 1, 3))
+    assert unit == "day" and len(edges) == 4
+
+
+def _render(template: str, **kwargs: object) -> str:
+    resolver = RelationResolver(data.manifest("dev"), SqlDialect("duckdb"), env_name="current")
+    return render_sql(template, resolver=resolver, **kwargs)  # type: ignore[arg-type]
+
+
+def test_template_context() -> None:
+    assert _render("{{ ref('customers') }}") == '"wh"."dev"."customers"'
+    assert _render("{{ ref('orders') }}") == '"wh"."dev"."orders"'  # built from the parts
+    assert _render("{{ ref('orders').schema }}") == "dev"
+    assert _render("{{ env_var('X', 'd') }}/{{ env_var('Y') }}", env={"Y": "y"}) == "d/y"
+    assert _render("{{ var('a', 1) }}{{ var('b') }}", project_vars={"b": 2}) == "12"
+    assert _render("{{ adapter.quote('a b') }}{{ config(materialized='x') }}") == '"a b"'
+    assert _render("{% if is_incremental() %}x{% endif %}ok") == "ok"
+
+
+def test_template_refusals() -> None:
+    with pytest.raises(MacroNotAvailableError) as info:
+        _render("{{ dbt_utils.star(from=ref('orders')) }}")
+    assert info.value.macro == "dbt_utils.star" and "recce-trio[dbt]" in str(info.value)
+    with pytest.raises(MacroNotAvailableError, match="'my_macro'"):
+        _render("{{ my_macro() }}")
+    with pytest.raises(TemplateError, match="'eph' is ephemeral"):
+        _render("{{ ref('eph') }}")
+    with pytest.raises(TemplateError, match="unknown name"):
+        _render("{{ nothing_here }}")
+    with pytest.raises(TemplateError):  # the sandbox keeps Python internals out of reach
+        _render("{{ ref.__globals__ }}")
+    with pytest.raises(TemplateError, match="'X' is required"):
+        _render("{{ env_var('X') }}")
