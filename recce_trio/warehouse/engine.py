@@ -1,19 +1,13 @@
-"""The engine interface every warehouse driver implements, cancel tokens, and ``open_engine``."""
+"""The engine interface every warehouse driver implements, and cancel tokens."""
 
 from __future__ import annotations
 
 import contextlib
 import threading
 from collections.abc import Callable, Iterable, Sequence
-from typing import TYPE_CHECKING, Any, NamedTuple, Protocol
+from typing import Any, NamedTuple, Protocol
 
 from recce_trio.errors import RunCancelledError, WarehouseConnectError
-
-if TYPE_CHECKING:
-    from recce_trio.warehouse.profiles import WarehouseTarget
-
-# The adapter types with a native engine; every other type goes through the dbt extra.
-NATIVE_TYPES = frozenset({"duckdb", "postgres"})
 
 
 class QueryResult(NamedTuple):
@@ -119,22 +113,6 @@ class Engine(Protocol):
     def close(self) -> None: ...
 
     def describe(self) -> str: ...
-
-
-def open_engine(target: WarehouseTarget, *, duckdb_external_access: bool = False) -> Engine:
-    """Open the engine for a profile target: DuckDB and PostgreSQL natively, every other
-    adapter through dbt (the ``dbt`` extra). Blocks: call it off the event loop."""
-    if target.type == "duckdb":
-        from recce_trio.warehouse.duckdb_engine import open_duckdb
-
-        return open_duckdb(target, external_access=duckdb_external_access)
-    if target.type in ("postgres", "postgresql"):
-        from recce_trio.warehouse.postgres_engine import open_postgres
-
-        return open_postgres(target)
-    from recce_trio.warehouse.dbt_engine import open_dbt_adapter
-
-    return open_dbt_adapter(target)
 
 
 def unique_names(names: Iterable[str]) -> list[str]:

@@ -140,7 +140,7 @@ def engine_name(request: pytest.FixtureRequest) -> str:
 
 @pytest.fixture
 def engine(engine_name: str, request: pytest.FixtureRequest):  # type: ignore[no-untyped-def]
-    from recce_trio.warehouse.engine import open_engine
+    from recce_trio.warehouse.connect import open_engine
 
     if engine_name == "duckdb":
         target = duckdb_target(request.getfixturevalue("duckdb_file"))

@@ -13,8 +13,9 @@ from recce_trio.errors import (
     WarehouseConnectError,
     WarehouseError,
 )
+from recce_trio.warehouse.connect import open_engine
 from recce_trio.warehouse.context import RunContext
-from recce_trio.warehouse.engine import CancelToken, open_engine
+from recce_trio.warehouse.engine import CancelToken
 from recce_trio.warehouse.profiles import WarehouseTarget
 from recce_trio.warehouse.runner import execute_run
 from tests.warehouse import data
