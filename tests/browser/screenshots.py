@@ -13,6 +13,7 @@ from pathlib import Path
 from playwright.sync_api import Page, ViewportSize, sync_playwright
 
 from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS, review_project
+from tests.conftest import load_bench_module
 from tests.e2e.test_cli import Server
 
 OUT = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
@@ -35,23 +36,48 @@ def review(page: Page) -> None:
         other = page.evaluate(
             """() => window.recce.shownIds().find((id) => id.startsWith('model.')
                 && id !== 'model.oracle_shop.orders'
-                && window.recce.app.lineage.diff?.[id])"""
+                && window.recce.app.lineage.nodes[id].change_status)"""
         )
         position = page.evaluate("(id) => window.recce.screenPosition(id)", other)
         page.keyboard.down("Shift")
         page.mouse.click(position["x"], position["y"])
         page.keyboard.up("Shift")
-        position = page.evaluate("window.recce.screenPosition('model.oracle_shop.orders')")
-        page.mouse.click(position["x"], position["y"])
+        page.evaluate("window.recce.select('model.oracle_shop.orders')")
         page.locator(".node-panel input.pick").check()
         shoot(page, "node-schema-diff")
+        page.locator('.node-panel .tab[data-tab="code"]').click()
+        page.locator(".diff-tools label", has_text="Side by side").first.click()
+        shoot(page, "node-code-diff")
         page.click("#pick-add")
+        page.locator(".check-panel .run-result").wait_for()
         page.locator(".check-panel input.approve").check()
         page.click("#add-lineage-check")
         page.locator("#checks-list .check-item").first.click()
+        page.get_by_role("button", name="Add a description").click()
+        page.locator("textarea.check-description").fill(
+            "Both models keep their grain. **discount** is new on purpose; see the `orders` diff."
+        )
+        page.get_by_role("button", name="Save").click()
         shoot(page, "checks")
+        page.click("#tab-runs")
+        page.locator("#runs-list .run-item").first.click()
+        page.locator(".run-panel .run-result").wait_for()
+        shoot(page, "runs")
     finally:
         page.goto("about:blank")
+        page.context.close()
+        server.stop()
+
+
+def big(page: Page, root: Path) -> None:
+    make_artifacts = load_bench_module("make_artifacts")
+    make_artifacts.make_project(root / "gen5000", 5000, seed=0, check=False)
+    server = Server(["server", "--port", "0", "--project-dir", str(root / "gen5000"), "--no-watch"])
+    try:
+        page.goto(server.url)
+        page.wait_for_function("window.recce?.app?.metrics?.nodes > 0", timeout=120_000)
+        shoot(page, "lineage-5000-models")
+    finally:
         page.context.close()
         server.stop()
 
@@ -94,6 +120,7 @@ def main() -> None:
         review(browser.new_context(viewport=VIEWPORT).new_page())
         loading(browser.new_context(viewport=VIEWPORT).new_page(), root)
         failed(browser.new_context(viewport=VIEWPORT).new_page(), root)
+        big(browser.new_context(viewport=VIEWPORT).new_page(), root)
         browser.close()
 
 
