@@ -320,11 +320,15 @@ async function main() {
         return store.get().lineage;
       },
     },
+    get graph() {
+      return lineageView?.graph ?? null;
+    },
     select: (id) => actions.openNode(id),
     screenPosition: (id) => lineageView?.graph.screenPosition(id) ?? null,
     shownIds: () => [...(store.get().shown?.ids ?? [])],
   };
   const health = await waitForServer();
+  timings.readyAt = performance.now();
   if (health) await startReview(health);
   document.body.dataset.ready = "true";
 }

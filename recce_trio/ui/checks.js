@@ -24,7 +24,9 @@ export const typeLabel = (type) => TYPE_LABELS[type] ?? type;
 export function renderChecklist(listEl, { checks, openId }, actions) {
   listEl.replaceChildren();
   const approved = checks.filter((c) => c.is_checked).length;
-  document.getElementById("checks-count").textContent = checks.length ? `${approved}/${checks.length} approved` : "";
+  const count = document.getElementById("checks-count");
+  count.textContent = checks.length ? `${approved}/${checks.length}` : "";
+  count.title = `${approved} of ${checks.length} approved`;
   if (!checks.length) {
     listEl.append(h("li", { class: "empty muted" }, "No checks yet. Add one from a node's panel or from the lineage filters."));
     return;

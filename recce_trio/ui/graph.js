@@ -19,6 +19,8 @@ const MAX_ZOOM = 3;
 export const LEGIBLE_ZOOM = 0.55; // node names and types drawn at 13/11 px: readable
 const LABEL_ZOOM = 0.3; // below this, only the changed nodes' screen-size labels
 const MINIMAP_W = 180, MINIMAP_H = 120;
+const EDGE_BUDGET = 1500; // edges drawn per frame at most
+const MAX_FAR_LABELS = 150; // screen-size labels of changed nodes when zoomed far out
 
 export class GraphView {
   constructor(canvas, { onSelect, onPick, minimap = null } = {}) {
@@ -186,21 +188,33 @@ export class GraphView {
     ctx.strokeStyle = k > 0.15 ? "#b8c0c9" : "rgba(150, 160, 172, 0.25)";
     ctx.beginPath();
     const highlighted = [];
+    const drawn = []; // edges that cross the view
     for (const edge of this.edges) {
       const [s, t] = edge;
       const a = nodes[s], b = nodes[t];
-      const ax = a.x + NODE_W / 2, bx = b.x - NODE_W / 2;
-      if (!visible[s] && !visible[t]) {
-        // Both ends off screen: keep only edges whose box crosses the view.
-        if (Math.max(ax, bx) < vx0 || Math.min(ax, bx) > vx1) continue;
-        if (Math.max(a.y, b.y) < vy0 || Math.min(a.y, b.y) > vy1) continue;
-      }
       if (s === sel || t === sel) {
         highlighted.push(edge);
         continue;
       }
-      this._edgePath(ax, a.y, bx, b.y, curves);
+      if (!visible[s] && !visible[t]) {
+        const ax = a.x + NODE_W / 2, bx = b.x - NODE_W / 2;
+        if (Math.max(ax, bx) < vx0 || Math.min(ax, bx) > vx1) continue;
+        if (Math.max(a.y, b.y) < vy0 || Math.min(a.y, b.y) > vy1) continue;
+      }
+      drawn.push(edge);
     }
+    // Level of detail: on a big graph thousands of long edges cross any view. Rasterizing them
+    // all costs hundreds of milliseconds a frame, and together they are noise: keep the
+    // shortest EDGE_BUDGET (the selected node's edges are always drawn, highlighted).
+    this.edgesHidden = Math.max(0, drawn.length - EDGE_BUDGET);
+    if (this.edgesHidden) {
+      const length = ([s, t]) => Math.abs(nodes[t].x - nodes[s].x) + Math.abs(nodes[t].y - nodes[s].y);
+      drawn.sort((e, f) => length(e) - length(f));
+      drawn.length = EDGE_BUDGET;
+    }
+    // Curves cost about twice as much to rasterize as lines: only for a few hundred edges.
+    const curved = curves && drawn.length <= 400;
+    for (const [s, t] of drawn) this._edgePath(nodes[s].x + NODE_W / 2, nodes[s].y, nodes[t].x - NODE_W / 2, nodes[t].y, curved);
     ctx.stroke();
     if (highlighted.length) {
       ctx.strokeStyle = "#3b6fd8";
@@ -294,11 +308,10 @@ export class GraphView {
     ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
     ctx.font = "600 12px system-ui, sans-serif";
     ctx.textBaseline = "middle";
-    ctx.lineJoin = "round";
     const taken = new Set();
     const CW = 150, CH = 18;
     let drawn = 0;
-    for (let i = 0; i < nodes.length && drawn < 400; i++) {
+    for (let i = 0; i < nodes.length && drawn < MAX_FAR_LABELS; i++) {
       const n = nodes[i];
       if (!visible[i] || n.status === "unchanged") continue;
       const sx = n.x * k + this.tx, sy = n.y * k + this.ty;
@@ -307,9 +320,9 @@ export class GraphView {
       if (taken.has(`${cx},${cy}`) || taken.has(`${cx + 1},${cy}`) || taken.has(`${cx - 1},${cy}`)) continue;
       taken.add(`${cx},${cy}`);
       const x = sx - (NODE_W * k) / 2 + 2;
-      ctx.strokeStyle = "rgba(255,255,255,0.9)";
-      ctx.lineWidth = 3;
-      ctx.strokeText(n.label, x, sy, CW - 6);
+      // A plain backdrop: stroking text for a halo costs as much again as the text.
+      ctx.fillStyle = "rgba(255,255,255,0.85)";
+      ctx.fillRect(x - 2, sy - 8, Math.min(CW - 4, ctx.measureText(n.label).width + 4), 16);
       ctx.fillStyle = STATUS_COLORS[n.status].text;
       ctx.fillText(n.label, x, sy, CW - 6);
       drawn++;
@@ -339,7 +352,7 @@ export class GraphView {
       const img = new OffscreenCanvas(mm.width, mm.height);
       const ictx = img.getContext("2d");
       ictx.setTransform(dpr, 0, 0, dpr, 0, 0);
-      ictx.fillStyle = "rgba(255,255,255,0.92)";
+      ictx.fillStyle = "#fff";
       ictx.fillRect(0, 0, MINIMAP_W, MINIMAP_H);
       for (const [status, colors] of Object.entries(STATUS_COLORS)) {
         ictx.fillStyle = status === "unchanged" ? "#c3cad3" : colors.stroke;
