@@ -19,7 +19,9 @@ const MAX_ZOOM = 3;
 export const LEGIBLE_ZOOM = 0.55; // node names and types drawn at 13/11 px: readable
 const LABEL_ZOOM = 0.3; // below this, only the changed nodes' screen-size labels
 const MINIMAP_W = 180, MINIMAP_H = 120;
-const EDGE_BUDGET = 1500; // edges drawn per frame at most
+const EDGE_BUDGET = 1200; // edges drawn per frame at most
+const MOVING_EDGE_BUDGET = 300; // while panning or zooming; the full frame follows when it stops
+const SETTLE_MS = 160;
 const MAX_FAR_LABELS = 150; // screen-size labels of changed nodes when zoomed far out
 
 export class GraphView {
@@ -39,6 +41,7 @@ export class GraphView {
     this.ty = 0;
     this.dirty = false;
     this.lastFrameMs = 0;
+    this.movedAt = 0; // last pan or zoom: frames right after it are drawn lighter
     this._bindEvents();
     if (minimap) this._bindMinimap();
     new ResizeObserver(() => this._resize()).observe(canvas.parentElement);
@@ -119,6 +122,7 @@ export class GraphView {
   }
 
   zoomBy(factor, sx = this.width / 2, sy = this.height / 2) {
+    this.movedAt = performance.now();
     const k = Math.min(MAX_ZOOM, Math.max(MIN_ZOOM, this.k * factor));
     this.tx = sx - ((sx - this.tx) * k) / this.k;
     this.ty = sy - ((sy - this.ty) * k) / this.k;
@@ -206,11 +210,17 @@ export class GraphView {
     // Level of detail: on a big graph thousands of long edges cross any view. Rasterizing them
     // all costs hundreds of milliseconds a frame, and together they are noise: keep the
     // shortest EDGE_BUDGET (the selected node's edges are always drawn, highlighted).
-    this.edgesHidden = Math.max(0, drawn.length - EDGE_BUDGET);
+    const moving = performance.now() - this.movedAt < SETTLE_MS;
+    const budget = moving ? MOVING_EDGE_BUDGET : EDGE_BUDGET;
+    this.edgesHidden = Math.max(0, drawn.length - budget);
     if (this.edgesHidden) {
       const length = ([s, t]) => Math.abs(nodes[t].x - nodes[s].x) + Math.abs(nodes[t].y - nodes[s].y);
       drawn.sort((e, f) => length(e) - length(f));
-      drawn.length = EDGE_BUDGET;
+      drawn.length = budget;
+    }
+    if (moving) {
+      clearTimeout(this.settleTimer);
+      this.settleTimer = setTimeout(() => this.redraw(), SETTLE_MS);
     }
     // Curves cost about twice as much to rasterize as lines: only for a few hundred edges.
     const curved = curves && drawn.length <= 400;
@@ -297,7 +307,7 @@ export class GraphView {
         }
       }
     }
-    if (!detailed) this._changedLabels(visible);
+    if (!detailed && !moving) this._changedLabels(visible);
     if (this.minimap && !this.minimap.hidden) this._drawMinimap();
     this.lastFrameMs = performance.now() - started;
   }
@@ -433,6 +443,7 @@ export class GraphView {
       const dx = e.clientX - drag.x, dy = e.clientY - drag.y;
       if (Math.abs(dx) + Math.abs(dy) > 3) drag.moved = true;
       if (drag.moved) {
+        this.movedAt = performance.now();
         this.tx = drag.tx + dx;
         this.ty = drag.ty + dy;
         canvas.style.cursor = "grabbing";
