@@ -55,6 +55,16 @@ class LoadProgress:
             for name, value in changes.items():
                 setattr(status, name, value)
 
+    def fail_unfinished(self, error: str) -> None:
+        """Mark every artifact the load did not finish as failed with ``error`` (the class
+        name of why the load was stopped, e.g. ``StartupTimeoutError``)."""
+        with self._lock:
+            for status in self.artifacts.values():
+                if status.state in (PENDING, LOADING) or (
+                    status.state == FAILED and status.error is None
+                ):
+                    status.state, status.error = FAILED, error
+
     def snapshot(self) -> dict[str, dict[str, Any]]:
         with self._lock:
             return {key: status.public() for key, status in self.artifacts.items()}

@@ -43,6 +43,8 @@ TIME_FORMAT = "%Y-%m-%dT%H:%M:%SZ"
 class ChecklistError(RecceTrioError, ValueError):
     """A request the checklist cannot do (an index out of range, a missing field)."""
 
+    status = 400  # a client's mistake when it ends a request
+
 
 class PresetCheckError(ConfigError):
     """recce.yml is not valid YAML or has a preset check that Recce would refuse."""

@@ -51,8 +51,34 @@ def check_run_type(run_type: Any) -> str:
     raise RunRequestError(f"Run type '{run_type}' not supported")
 
 
+def check_params(run_type: str, params: dict[str, Any]) -> None:
+    """``RunRequestError`` (HTTP 400) for params of a server-side run that have the wrong
+    type: ``node_id`` is a unique id or a list of them; ``select``, ``exclude`` and
+    ``view_mode`` are strings; ``packages`` a list of strings."""
+    if run_type not in SERVER_RUN_TYPES:
+        return
+    node_id = params.get("node_id")
+    if node_id is not None and not (isinstance(node_id, str) or _strings(node_id)):
+        raise RunRequestError("node_id must be a node's unique_id or a list of them")
+    for name in ("select", "exclude", "view_mode"):
+        if params.get(name) is not None and not isinstance(params[name], str):
+            raise RunRequestError(f"{name} must be a string, such as 'state:modified+'")
+    if params.get("view_mode") not in (None, "all", "changed_models"):
+        raise RunRequestError(
+            f"view_mode must be 'all' or 'changed_models', got {params['view_mode']!r}"
+        )
+    packages = params.get("packages")
+    if packages is not None and not _strings(packages):
+        raise RunRequestError("packages must be a list of package names")
+
+
+def _strings(value: Any) -> bool:
+    return isinstance(value, list) and all(isinstance(item, str) for item in value)
+
+
 def execute(run_type: str, params: dict[str, Any], lineage_diff: LineageDiffLike) -> Any:
     """Compute a server-side run's result. Pure and synchronous: call it in a worker thread."""
+    check_params(run_type, params)
     if run_type == "lineage_diff":
         return lineage_diff_result(lineage_diff, params)
     if run_type == "schema_diff":
@@ -187,6 +213,8 @@ def check_name(
         node_id = params.get("node_id")
         if node_id:
             ids = node_id if isinstance(node_id, list) else [node_id]
+            if not all(isinstance(uid, str) for uid in ids):
+                raise RunRequestError("node_id must be a node's unique_id or a list of them")
             if len(ids) == 1:
                 name = node_name(ids[0])
                 if name is None:
@@ -196,7 +224,7 @@ def check_name(
         return f"Schema diff - {today}"
     if kind == "lineage_diff":
         nodes = (view_options or {}).get("node_ids") if view_options else params.get("node_ids")
-        if nodes is not None:
+        if isinstance(nodes, list):
             return f"lineage diff of {len(nodes)} nodes".capitalize()
         return f"Lineage diff - {today}"
     return f"Check - {today}"

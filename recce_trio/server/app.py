@@ -8,15 +8,19 @@ import logging
 from typing import Any
 
 import trio
-from quart import Response, request
+from quart import request
 from quart_trio import QuartTrio
-from werkzeug.exceptions import HTTPException
 
 from recce_trio.config import ServerConfig
 from recce_trio.core.artifacts.files import ArtifactPaths
-from recce_trio.errors import RecceTrioError, StartupTimeoutError
+from recce_trio.errors import NotReadyError, RecceTrioError, StartupTimeoutError
 from recce_trio.server import loading
-from recce_trio.server.http import MsgspecJSONProvider, json_response
+from recce_trio.server.http import (
+    MsgspecJSONProvider,
+    RecceHTTPConnection,
+    RecceRequest,
+    handle_error,
+)
 from recce_trio.server.runtime import FAILED, READY, STOPPED, TIMED_OUT, ServerState
 
 log = logging.getLogger("recce_trio.server")
@@ -27,7 +31,9 @@ GATE_BACKSTOP_S = 1.0
 
 
 class RecceApp(QuartTrio):
+    asgi_http_class = RecceHTTPConnection
     json_provider_class = MsgspecJSONProvider
+    request_class = RecceRequest
 
 
 def create_app(config: ServerConfig, *, state: ServerState | None = None) -> RecceApp:
@@ -53,7 +59,7 @@ def create_app(config: ServerConfig, *, state: ServerState | None = None) -> Rec
         server_state.background_scope.cancel()
 
     @app.before_request
-    async def readiness_gate() -> Response | None:
+    async def readiness_gate() -> None:
         server_state.request_started()  # ended by count_finished below, whatever happens
         path = request.path
         if path not in ("/api/health", "/api/ws"):
@@ -66,25 +72,19 @@ def create_app(config: ServerConfig, *, state: ServerState | None = None) -> Rec
         if server_state.phase == READY:
             return None
         if server_state.phase == STOPPED:
-            return json_response({"error": "Server is shutting down."}, 503)
+            raise NotReadyError("Server is shutting down.")
         if server_state.phase == FAILED:
-            return json_response(
-                {"error": "Server startup failed. Check server logs for details."}, 503
-            )
-        return json_response(
-            {"error": f"Server startup did not complete within {config.startup_timeout_s:.0f}s."},
-            503,
+            raise NotReadyError("Server startup failed. Check server logs for details.")
+        raise NotReadyError(
+            f"Server startup did not complete within {config.startup_timeout_s:.0f}s."
         )
 
     @app.teardown_request
     async def count_finished(exc: BaseException | None) -> None:
         server_state.request_finished()
 
-    @app.errorhandler(HTTPException)
-    async def http_error(exc: HTTPException) -> Response:
-        if request.path.startswith("/api/"):
-            return json_response({"detail": exc.description}, exc.code or 500)
-        return exc.get_response()  # type: ignore[return-value]
+    # Every error, whatever raised it, is written by this one handler.
+    app.register_error_handler(Exception, handle_error)
 
     from recce_trio.server.api import register_routes
 
@@ -104,10 +104,11 @@ async def run_startup(state: ServerState, nursery: trio.Nursery) -> None:
         elif scope.cancelled_caught:
             state.phase = TIMED_OUT
             state.error = StartupTimeoutError(
-                f"startup did not complete within {config.startup_timeout_s:.0f} s",
+                f"startup did not complete within {config.startup_timeout_s:.0f} s.",
                 hint="Raise --startup-timeout (RECCE_STARTUP_TIMEOUT) or give the server "
                 "more CPU; the load was stopped.",
             )
+            state.progress.fail_unfinished(type(state.error).__name__)
             log.error("%s", loading.describe_failure(state.error))
         else:
             state.phase = READY

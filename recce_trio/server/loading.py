@@ -145,7 +145,8 @@ async def load_artifacts(
         except BaseException as exc:
             control.cancel()
             if not isinstance(exc, Exception):
-                progress.update(key, state=FAILED, error="Cancelled")
+                # Stopped from outside: whoever stopped the load names why (fail_unfinished).
+                progress.update(key, state=FAILED, error=None)
                 raise
             failures[key] = exc
             progress.update(

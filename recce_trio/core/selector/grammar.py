@@ -39,6 +39,8 @@ RESULT_CACHE_SIZE = 256
 class SelectorError(RecceTrioError, ValueError):
     """A --select/--exclude expression that dbt would reject (or recce-trio cannot evaluate)."""
 
+    status = 400  # a client's mistake when it ends a request
+
 
 @dataclass(frozen=True, slots=True)
 class Criterion:

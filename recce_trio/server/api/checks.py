@@ -6,22 +6,18 @@ from typing import Any
 
 from quart import Quart, Response, current_app
 
-from recce_trio.core.checks import (
-    RUN_TYPES,
-    Check,
-    ChecklistError,
-    is_outdated,
-    to_builtins,
-    utc_now,
-)
+from recce_trio.core.checks import RUN_TYPES, Check, is_outdated, to_builtins, utc_now
 from recce_trio.core.runs import check_name, run_name
+from recce_trio.errors import InvalidRequestError, NotFoundError, RequestError
 from recce_trio.server.api._http import (
-    HTTPError,
+    MAX_DESCRIPTION_CHARS,
+    MAX_NAME_CHARS,
     field,
     json_body,
     path_uuid,
     server_state,
     session,
+    text_field,
 )
 from recce_trio.server.http import json_response
 from recce_trio.server.session import ReviewSession
@@ -74,14 +70,14 @@ async def list_checks() -> Response:
 async def create_check() -> Response:
     review = session()
     body = await json_body()
-    name = field(body, "name", str)
-    description = field(body, "description", str) or ""
+    name = text_field(body, "name", max_chars=MAX_NAME_CHARS)
+    description = text_field(body, "description", max_chars=MAX_DESCRIPTION_CHARS) or ""
     run_id = field(body, "run_id", str)
     view_options = field(body, "view_options", dict)
     if run_id is not None:
         run = review.checklist.run(run_id)
         if run is None:
-            raise HTTPError(404, f"Run '{run_id}' not found")
+            raise NotFoundError(f"Run '{run_id}' not found")
         kind, params = run.type, run.params
         _validate(review, kind, params)
         if name is None:
@@ -90,15 +86,14 @@ async def create_check() -> Response:
         kind = field(body, "type", str)
         params = field(body, "params", dict)
         if kind is None:
-            raise HTTPError(400, "type is required when run_id is not given")
+            raise RequestError("type is required when run_id is not given")
         if kind not in RUN_TYPES:
             expected = f"Input should be one of {', '.join(RUN_TYPES)}"
-            raise HTTPError(422, [{"type": "enum", "loc": ["body", "type"], "msg": expected}])
+            raise InvalidRequestError(["body", "type"], expected, "enum")
+        if kind == "schema_diff":
+            _validate_node_ids(params)
         if name is None:
-            try:
-                name = check_name(kind, params, view_options, review.node_name)
-            except ChecklistError as exc:
-                raise HTTPError(400, str(exc)) from None
+            name = check_name(kind, params, view_options, review.node_name)
     check = Check(
         name=name, description=description, type=kind, params=params, view_options=view_options
     )
@@ -116,16 +111,27 @@ def _validate(review: ReviewSession, kind: str, params: dict[str, Any] | None) -
         return
     node_id = (params or {}).get("node_id")
     if node_id is None:
-        raise HTTPError(400, "node_id is required for schema diff")
-    for uid in [node_id] if isinstance(node_id, str) else list(node_id):
+        raise RequestError("node_id is required for schema diff")
+    for uid in _validate_node_ids(params):
         if review.node_name(uid) is None:
-            raise HTTPError(400, f"node_id '{uid}' not found in dbt manifest")
+            raise RequestError(f"node_id '{uid}' not found in dbt manifest")
+
+
+def _validate_node_ids(params: dict[str, Any] | None) -> list[str]:
+    """A schema diff's ``node_id``: one unique id or a list of them (400 otherwise)."""
+    node_id = (params or {}).get("node_id")
+    if node_id is None:
+        return []
+    ids = [node_id] if isinstance(node_id, str) else node_id
+    if not isinstance(ids, list) or not all(isinstance(uid, str) for uid in ids):
+        raise RequestError("node_id must be a node's unique_id or a list of them")
+    return ids
 
 
 def _find(review: ReviewSession, check_id: str) -> Check:
     check = review.checklist.check(path_uuid(check_id, "check_id"))
     if check is None:
-        raise HTTPError(404, "Not Found")
+        raise NotFoundError("Not Found")
     return check
 
 
@@ -139,8 +145,8 @@ async def update_check(check_id: str) -> Response:
     check = _find(review, check_id)
     body = await json_body()
     updates = {
-        "name": field(body, "name", str),
-        "description": field(body, "description", str),
+        "name": text_field(body, "name", max_chars=MAX_NAME_CHARS),
+        "description": text_field(body, "description", max_chars=MAX_DESCRIPTION_CHARS),
         "params": field(body, "params", dict),
         "view_options": field(body, "view_options", dict),
         "is_checked": field(body, "is_checked", bool),
@@ -166,10 +172,7 @@ async def reorder_checks() -> Response:
     body = await json_body()
     source = field(body, "source", int, required=True)
     destination = field(body, "destination", int, required=True)
-    try:
-        review.checklist.reorder(source, destination)
-    except ChecklistError as exc:
-        raise HTTPError(400, str(exc)) from None
+    review.checklist.reorder(source, destination)  # ChecklistError: 400
     changed(review)
     return json_response(None)
 
@@ -181,18 +184,13 @@ async def run_check(check_id: str) -> Response:
     canonical = path_uuid(check_id, "check_id")
     check = review.checklist.check(canonical)
     if check is None:
-        raise HTTPError(404, f"Check ID '{canonical}' not found")
+        raise NotFoundError(f"Check ID '{canonical}' not found")
     body = await json_body(required=False)
     nowait = bool(field(body, "nowait", bool))
     return await submit_and_answer(check.type, check.params or {}, check.check_id, nowait=nowait)
 
 
-async def http_error(exc: HTTPError) -> Response:
-    return exc.response()
-
-
 def register(app: Quart) -> None:
-    app.register_error_handler(HTTPError, http_error)
     app.add_url_rule("/api/checks", view_func=list_checks, methods=["GET"])
     app.add_url_rule("/api/checks", view_func=create_check, methods=["POST"])
     app.add_url_rule("/api/checks/reorder", view_func=reorder_checks, methods=["POST"])

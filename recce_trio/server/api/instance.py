@@ -11,6 +11,7 @@ import trio
 from quart import Quart, Response, websocket
 
 from recce_trio import __version__
+from recce_trio.errors import NotFoundError
 from recce_trio.server.api._http import server_state
 from recce_trio.server.http import json_response
 
@@ -120,7 +121,9 @@ async def _serve_websocket() -> None:
 
 
 async def api_not_found(rest: str) -> Response:
-    return json_response({"detail": "Not Found"}, 404)
+    # A route of its own, so that any method on an unknown /api/ path is a 404 (the page's
+    # GET-only catch-all would make it a 405); the body comes from the one error handler.
+    raise NotFoundError("Not Found")
 
 
 def register(app: Quart) -> None:

@@ -13,9 +13,9 @@ from quart import Quart, Response, current_app, request
 from quart_trio import QuartTrio
 
 from recce_trio.core.review import Review
-from recce_trio.core.selector import SelectorError
 from recce_trio.core.state import RECCE_VERSION, SCHEMA_VERSION
-from recce_trio.server.api._http import server_state
+from recce_trio.errors import RequestError
+from recce_trio.server.api._http import json_body, server_state
 from recce_trio.server.compress import Representation
 from recce_trio.server.http import json_response
 
@@ -148,9 +148,7 @@ def _revalidate(response: Response) -> None:
 async def info() -> Response:
     form = request.args.get("lineage", "merged")
     if form not in LINEAGE_FORMS:
-        return json_response(
-            {"detail": f"lineage must be one of {', '.join(LINEAGE_FORMS)}; got {form!r}"}, 400
-        )
+        raise RequestError(f"lineage must be one of {', '.join(LINEAGE_FORMS)}; got {form!r}")
     state = server_state()
     representation = await _info_cache(state).get(state, form)
     if _info_cache(state).prepared is not state.review:
@@ -161,18 +159,15 @@ async def info() -> Response:
 
 async def select() -> Response:
     try:
-        body = msgspec.json.decode(await request.get_data(), type=SelectRequest)
-    except msgspec.DecodeError as exc:
-        return json_response({"detail": f"invalid request body: {exc}"}, 400)
+        body = msgspec.convert(await json_body(), type=SelectRequest)
+    except msgspec.ValidationError as exc:
+        raise RequestError(f"invalid request body: {exc}") from None
     review = _review()
     packages = body.packages
     if packages is None and review.project_name is not None:
         packages = [review.project_name]  # Recce's default: the root project's nodes only
     if body.view_mode not in (None, "all", "changed_models"):
-        return json_response(
-            {"detail": f"view_mode must be 'all' or 'changed_models', got {body.view_mode!r}"},
-            400,
-        )
+        raise RequestError(f"view_mode must be 'all' or 'changed_models', got {body.view_mode!r}")
     # In a worker thread: a selector not seen before can take tens of milliseconds on a big
     # project (its lookup tables are built on first use), and the event loop answers health
     # probes meanwhile. One at a time: the selector caches are shared.
@@ -183,11 +178,11 @@ async def select() -> Response:
         packages=packages,
         view_mode=body.view_mode,
     )
-    try:
-        selected = await trio.to_thread.run_sync(evaluate, limiter=server_state().select_limiter)
-    except SelectorError as exc:
-        return json_response({"detail": str(exc)}, 400)
-    nodes = sorted(uid for uid in selected if not uid.startswith(("test.", "unit_test.")))
+    # SelectorError: 400
+    selected = await trio.to_thread.run_sync(evaluate, limiter=server_state().select_limiter)
+    # Only what the lineage shows: no tests, unit tests, or operation hooks.
+    base, current = review.diff.base["nodes"], review.diff.current["nodes"]
+    nodes = sorted(uid for uid in selected if uid in current or uid in base)
     return json_response({"nodes": nodes})
 
 

@@ -8,6 +8,7 @@ a revalidation is a 304 and a repeat download is compressed only once. A file ch
 from __future__ import annotations
 
 import mimetypes
+import os
 from collections.abc import Callable
 from pathlib import Path, PurePosixPath
 
@@ -15,6 +16,7 @@ import trio
 from quart import Quart, Response, current_app
 from werkzeug.security import safe_join
 
+from recce_trio.errors import NotFoundError
 from recce_trio.server.compress import Representation
 
 BUILTIN_UI = Path(__file__).resolve().parents[2] / "ui"
@@ -73,36 +75,63 @@ def _no_store(response: Response) -> None:
     response.cache_control.no_store = True
 
 
+async def servable(root: Path, path: str) -> Path | None:
+    """The file at ``path`` under ``root``, if it may be served: a regular file, no part of
+    the path hidden (``.env``, ``.git/``), and really inside ``root`` once symlinks are
+    followed (a link out of the folder is refused)."""
+    if _hidden(path):
+        return None
+    joined = safe_join(str(root), path)
+    if joined is None:
+        return None
+    real_root, real = await trio.to_thread.run_sync(_real_paths, root, joined)
+    if os.path.commonpath([real_root, real]) != real_root:
+        return None
+    return Path(real) if await trio.Path(real).is_file() else None
+
+
+def _hidden(path: str) -> bool:
+    return any(part.startswith(".") for part in PurePosixPath(path).parts)
+
+
+def _real_paths(root: Path, target: str) -> tuple[str, str]:
+    return os.path.realpath(root), os.path.realpath(target)
+
+
 async def _send(
     root: Path, path: str, cache_control: Callable[[Response], None]
 ) -> Response | None:
-    target = safe_join(str(root), path)
-    if target is None or not await trio.Path(target).is_file():
+    target = await servable(root, path)
+    if target is None:
         return None
-    representation = await _representation(Path(target))
+    representation = await _representation(target)
     if representation is None:
         return None
     return await representation.respond(cache_control=cache_control)
 
 
 async def page(path: str) -> Response:
+    if _hidden(path):
+        raise NotFoundError("Not Found")  # no dotfiles, and no client route looks like one
     root = ui_dir()
     if path:
         # Content-hashed names of a built UI never change; plain names (the built-in page)
         # are revalidated by ETag, so an upgrade is seen at once.
         hashed = "/assets/" in f"/{path}" or path.startswith("_next/")
         response = await _send(root, path, _immutable if hashed else _revalidate)
+        if response is None and path == "favicon.ico":
+            response = await _send(BUILTIN_UI, path, _revalidate)  # a build without an icon
         if response is not None:
             return response
     if PurePosixPath(path).suffix:
         # A missing file (a script, an image): the app shell in its place would only confuse.
-        return Response("Not Found", 404, mimetype="text/plain")
+        raise NotFoundError("Not Found")
     # Client-side routes (e.g. /lineage/) get the app shell; a static export may have its own.
     for candidate in (f"{path.rstrip('/')}/index.html", "index.html"):
         response = await _send(root, candidate.lstrip("/"), _no_store)
         if response is not None:
             return response
-    return Response("Not Found", 404, mimetype="text/plain")
+    raise NotFoundError("Not Found")
 
 
 def register(app: Quart) -> None:

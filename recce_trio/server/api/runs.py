@@ -14,18 +14,9 @@ from quart import Quart, Response, current_app, request
 from quart_trio import QuartTrio
 
 from recce_trio.core import runs
-from recce_trio.core.checks import (
-    CANCELLED,
-    FAILED,
-    FINISHED,
-    RUNNING,
-    ChecklistError,
-    Run,
-    to_builtins,
-)
-from recce_trio.errors import RecceTrioError
+from recce_trio.core.checks import CANCELLED, FAILED, FINISHED, RUNNING, Run, to_builtins
+from recce_trio.errors import InvalidRequestError, NotFoundError, RecceTrioError, RequestError
 from recce_trio.server.api._http import (
-    HTTPError,
     field,
     json_body,
     path_uuid,
@@ -46,10 +37,8 @@ async def submit(
     run_type: Any, params: dict[str, Any], check_id: str | None
 ) -> tuple[Run, RunningTask]:
     """Start a run: it is listed at once as Running and computed in a worker thread."""
-    try:
-        kind = runs.check_run_type(run_type)
-    except ChecklistError as exc:
-        raise HTTPError(400, str(exc)) from None
+    kind = runs.check_run_type(run_type)  # RunRequestError: 400
+    runs.check_params(kind, params)
     state = server_state()
     review = session()
     lineage_diff = state.review.diff
@@ -117,7 +106,7 @@ def _find(review: ReviewSession, run_id: str) -> Run:
     canonical = path_uuid(run_id, "run_id")
     run = review.checklist.run(canonical)
     if run is None:
-        raise HTTPError(404, f"Run ID '{canonical}' not found")
+        raise NotFoundError(f"Run ID '{canonical}' not found")
     return run
 
 
@@ -128,15 +117,8 @@ async def wait_run(run_id: str) -> Response:
     try:
         timeout = WAIT_CAP_S if raw is None else min(float(int(raw)), WAIT_CAP_S)
     except ValueError:
-        raise HTTPError(
-            422,
-            [
-                {
-                    "type": "int_parsing",
-                    "loc": ["query", "timeout"],
-                    "msg": "Input should be a valid integer",
-                }
-            ],
+        raise InvalidRequestError(
+            ["query", "timeout"], "Input should be a valid integer", "int_parsing"
         ) from None
     task = review.running.get(run.run_id)
     if task is not None:
@@ -170,13 +152,15 @@ async def search_runs() -> Response:
 
 async def aggregate_runs() -> Response:
     body = await json_body(required=False)
-    try:
-        filter_ = body.get("filter") or {}
-        nodes = filter_.get("nodes") if isinstance(filter_, dict) else None
-        review = session()
-        result = runs.aggregate(review.checklist.runs, name_to_id=review.name_to_id(), nodes=nodes)
-    except Exception as exc:  # Recce answers 405 to any failure here
-        raise HTTPError(405, str(exc)) from None
+    filter_ = body.get("filter") or {}
+    nodes = filter_.get("nodes") if isinstance(filter_, dict) else None
+    if nodes is not None and not (
+        isinstance(nodes, list) and all(isinstance(node, str) for node in nodes)
+    ):
+        # Recce answers 405 when the aggregation fails, as it does on such a filter.
+        raise RequestError("filter.nodes must be a list of node ids or names", status=405)
+    review = session()
+    result = runs.aggregate(review.checklist.runs, name_to_id=review.name_to_id(), nodes=nodes)
     return json_response(result)
 
 

@@ -12,48 +12,61 @@ from quart import Quart, Response, current_app, request
 
 from recce_trio.core import state as statefile
 from recce_trio.core.artifactset import merge_newer_artifacts
-from recce_trio.server.api._http import HTTPError, field, json_body, server_state, session
-from recce_trio.server.http import json_response
+from recce_trio.errors import (
+    ConflictError,
+    InvalidRequestError,
+    RequestError,
+    StateSaveError,
+)
+from recce_trio.server.api._http import field, json_body, server_state, session
+from recce_trio.server.http import UPLOAD_LIMIT_BYTES, json_response
 from recce_trio.server.session import resolve_new_name
 
 log = logging.getLogger("recce_trio.core.state")
 
-# The largest request body accepted, which in practice bounds /api/import: a state file
-# carries four dbt artifacts, ~50 MB for a 2,000-model project. Bigger bodies get 413.
-IMPORT_LIMIT_BYTES = 256 * 1024 * 1024
+# The longest file name most filesystems take (NAME_MAX), in bytes.
+MAX_FILENAME_BYTES = 255
 
 
 async def save() -> Response:
     review = session()
     if review.state_file is None:
-        raise HTTPError(400, "Not file mode or cloud mode")
-    await _write(review.save(force=True))
+        raise RequestError("Not file mode or cloud mode")
+    await _write(review.save(force=True), review.state_file)
     return Response("", 200, mimetype="text/plain")
 
 
-async def _write(saving: object) -> None:
+async def _write(saving: object, path: Path) -> None:
     try:
         await saving  # type: ignore[misc]
     except (OSError, statefile.StateFileError) as exc:
-        log.error("could not save the state file: %s", exc)
-        raise HTTPError(500, f"Could not save the state file: {exc}") from None
+        log.error("could not save the state file %s: %s", path, exc)
+        # The client is told the file's name and the reason, never a server path.
+        if isinstance(exc, OSError):
+            why = exc.strerror or type(exc).__name__
+        else:
+            why = "a dbt artifact could not be read (the server log says which)"
+        raise StateSaveError(f"Could not save the state file {path.name}: {why}.") from None
 
 
 async def _save_as(*, rename: bool) -> Response:
     review = session()
     body = await json_body()
     overwrite = bool(field(body, "overwrite", bool))
+    filename = body.get("filename")
+    if isinstance(filename, str) and len(filename.encode(errors="replace")) > MAX_FILENAME_BYTES:
+        raise RequestError(f"The new filename is too long: at most {MAX_FILENAME_BYTES} bytes")
     old = review.state_file
     new, error, status = resolve_new_name(
-        old, body.get("filename"), project_dir=server_state().config.project_dir
+        old, filename, project_dir=server_state().config.project_dir
     )
     if new is None:
-        raise HTTPError(status, error)
+        raise RequestError(error or "The new filename is not valid", status=status)
     if new.is_dir():
-        raise HTTPError(400, f"The file {new} exists and is a directory")
+        raise RequestError(f"The file {new.name} exists and is a directory")
     if new.exists() and not overwrite:
-        raise HTTPError(409, f"The file {new.name} already exists")
-    await _write(review.save(new, force=True))
+        raise ConflictError(f"The file {new.name} already exists")
+    await _write(review.save(new, force=True), new)
     review.set_state_file(new)
     if rename and old is not None and old != new:
         with contextlib.suppress(FileNotFoundError):
@@ -80,14 +93,10 @@ async def import_state() -> Response:
     files = await request.files
     upload = files.get("file")
     if upload is None:
-        raise HTTPError(
-            422, [{"type": "missing", "loc": ["body", "file"], "msg": "Field required"}]
-        )
+        raise InvalidRequestError(["body", "file"], "Field required", "missing")
     raw_flag = form.get("checks_only")
     if raw_flag is None:
-        raise HTTPError(
-            422, [{"type": "missing", "loc": ["body", "checks_only"], "msg": "Field required"}]
-        )
+        raise InvalidRequestError(["body", "checks_only"], "Field required", "missing")
     checks_only = raw_flag.strip().lower() in ("1", "true", "yes", "on")
     data = upload.read()
     try:
@@ -95,7 +104,9 @@ async def import_state() -> Response:
             lambda: statefile.decode_state(data, path=upload.filename or "upload")
         )
     except statefile.StateFileError as exc:
-        raise HTTPError(400, exc.message) from None
+        raise RequestError(exc.message) from None
+    except RecursionError:
+        raise RequestError("The uploaded state file nests too deeply to be read.") from None
     if checks_only:
         _, merged_checks = review.checklist.merge(imported.checks, [])
         review.note_change()
@@ -145,7 +156,7 @@ async def save_on_shutdown() -> None:
 
 
 def register(app: Quart) -> None:
-    app.config["MAX_CONTENT_LENGTH"] = IMPORT_LIMIT_BYTES
+    app.config["MAX_CONTENT_LENGTH"] = UPLOAD_LIMIT_BYTES
     app.after_serving(save_on_shutdown)
     app.add_url_rule("/api/save", view_func=save, methods=["POST"])
     app.add_url_rule("/api/save-as", view_func=save_as, methods=["POST"])
