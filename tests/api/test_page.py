@@ -57,3 +57,50 @@ async def test_builtin_page_revalidates_and_missing_files_are_404(project: Path)
     assert "no-cache" in script.headers["Cache-Control"]
     assert missing.status_code == 404
     assert traversal.status_code == 404
+
+
+async def test_ui_dir_refuses_dotfiles_and_symlinks_out_of_the_folder(
+    project: Path, tmp_path: Path
+) -> None:
+    ui = ui_build(tmp_path / "ui")
+    (ui / ".env").write_text("SECRET=1")
+    (ui / ".git").mkdir()
+    (ui / ".git" / "config").write_text("[core]")
+    (ui / ".hidden").mkdir()
+    (ui / ".hidden" / "index.html").write_text("<html>hidden</html>")
+    outside = tmp_path / "outside.txt"
+    outside.write_text("not for the web")
+    (ui / "leak.txt").symlink_to(outside)
+    (ui / "leakdir").symlink_to(tmp_path)
+    (ui / "inside.txt").write_text("inside")
+    (ui / "alias.txt").symlink_to(ui / "inside.txt")  # a link within the folder is fine
+    app = create_app(ServerConfig(project_dir=project, loader="thread", ui_dir=ui))
+    async with app.test_app() as test_app:
+        client = test_app.test_client()
+        answers = {
+            path: await client.get(path)
+            for path in (
+                "/.env",
+                "/.git/config",
+                "/.hidden/",
+                "/leak.txt",
+                "/leakdir/outside.txt",
+                "/alias.txt",
+            )
+        }
+    for path in ("/.env", "/.git/config", "/.hidden/", "/leak.txt", "/leakdir/outside.txt"):
+        assert answers[path].status_code == 404, path
+        assert await answers[path].get_json() == {"detail": "Not Found"}
+    assert await answers["/alias.txt"].get_data() == b"inside"
+
+
+async def test_favicon_is_served_by_the_builtin_page_and_under_ui_dir(
+    project: Path, tmp_path: Path
+) -> None:
+    for ui_dir in (None, ui_build(tmp_path / "ui")):
+        app = create_app(ServerConfig(project_dir=project, loader="thread", ui_dir=ui_dir))
+        async with app.test_app() as test_app:
+            icon = await test_app.test_client().get("/favicon.ico")
+        assert icon.status_code == 200
+        assert icon.mimetype in ("image/vnd.microsoft.icon", "image/x-icon")
+        assert (await icon.get_data()).startswith(b"\x00\x00\x01\x00")  # an ICO header

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -108,10 +109,12 @@ async def test_health_answers_while_loading_and_gate_waits_then_passes(project: 
         assert health["ready"] is True
 
 
-async def test_timeout_gives_503_and_stops_the_load(project: Path) -> None:
+async def test_timeout_gives_503_and_stops_the_load(
+    project: Path, caplog: pytest.LogCaptureFixture
+) -> None:
     make_fifo(project / "target" / "manifest.json")  # never written: the load cannot finish
     async with running(project, loader="process", startup_timeout_s=0.5) as (_, client):
-        with trio.fail_after(10):
+        with trio.fail_after(10), caplog.at_level(logging.ERROR, logger="recce_trio"):
             status, body = await get_json(client, GATED)
         assert status == 503
         assert body == {"error": "Server startup did not complete within 0s."} or body == {
@@ -121,6 +124,12 @@ async def test_timeout_gives_503_and_stops_the_load(project: Path) -> None:
         assert health["ready"] is False
         assert health["error"] == "StartupTimeoutError"
         assert health["artifacts"]["curr_manifest"]["state"] == "failed"
+        # The artifact names the documented error, not the cancellation that stopped it.
+        assert health["artifacts"]["curr_manifest"]["error"] == "StartupTimeoutError"
+        (line,) = [
+            r.getMessage() for r in caplog.records if "StartupTimeoutError" in r.getMessage()
+        ]
+        assert " s. Raise --startup-timeout" in line  # two sentences, each with its stop
         # Later requests are refused at once, not after another wait.
         with trio.fail_after(1):
             status, _ = await get_json(client, "/api/info")
