@@ -94,10 +94,11 @@ function renderFailed(health) {
     const a = health.artifacts?.[key];
     if (!a) continue;
     const where = a.path ? `${label} (${a.path})` : label;
-    // After a timeout, the artifacts still loading were stopped ("Cancelled"): say so in words.
+    // After a timeout, the artifacts still loading were stopped (their error names the
+    // timeout, StartupTimeoutError): say so in words.
     const unfinished = timedOut && ["pending", "loading"].includes(a.state);
     if (a.state !== "failed" && !unfinished) continue;
-    if (timedOut && (unfinished || !a.error || a.error === "Cancelled")) {
+    if (timedOut && (unfinished || !a.error || a.error === "StartupTimeoutError")) {
       rows.append(h("li", { dataset: { artifact: key } }, `${where}: still loading when the timeout ran out`));
     } else {
       rows.append(h("li", { dataset: { artifact: key } }, `${where}: `, h("code", {}, a.error ?? "failed")));
