@@ -161,9 +161,13 @@ class ProfileError(ConfigError):
 class RunParamsError(RecceTrioError, ValueError):
     """A run's params are missing or invalid (HTTP 400 when submitted)."""
 
+    status = 400
+
 
 class TemplateError(RecceTrioError):
     """A run's ``sql_template`` cannot be rendered: bad Jinja, unknown model, var or macro."""
+
+    status = 400  # the template is the client's
 
 
 class MacroNotAvailableError(TemplateError):
