@@ -9,7 +9,16 @@ from pathlib import Path
 import pytest
 
 from recce_trio.core.artifacts import decode_catalog, decode_manifest
-from recce_trio.core.checks import Check, PresetCheckError, Run, parse_preset_checks
+from recce_trio.core.checks import (
+    FAILED,
+    FINISHED,
+    RUNNING,
+    Check,
+    PresetCheckError,
+    Run,
+    is_outdated,
+    parse_preset_checks,
+)
 from recce_trio.core.diff import LineageDiff, build_lineage_diff
 from recce_trio.core.runs import RunRequestError, check_run_type, execute, schema_unchanged
 from recce_trio.core.summary import GITHUB_COMMENT_LIMIT, MAX_MERMAID_CHARS, build_summary
@@ -169,3 +178,15 @@ def test_summary_of_a_large_project_stays_within_the_limits(tmp_path: Path) -> N
     assert len(graph) <= MAX_MERMAID_CHARS
     assert "Too many nodes to draw them all" in text
     assert "more checks" in text
+
+
+def test_is_outdated_compares_the_last_run_with_the_newest_artifact() -> None:
+    generated = ["2026-01-01T00:00:00Z", None, "2026-01-02T00:00:00Z"]
+    old = Run(type="schema_diff", status=FINISHED, run_at="2026-01-01T12:00:00Z")
+    new = Run(type="schema_diff", status=FAILED, run_at="2026-01-02T00:00:01Z")
+    running = Run(type="schema_diff", status=RUNNING, run_at="2025-01-01T00:00:00Z")
+    assert is_outdated(old, generated) is True  # the newest artifact came after it
+    assert is_outdated(new, generated) is False
+    assert is_outdated(running, generated) is False  # no result yet to be outdated
+    assert is_outdated(None, generated) is False
+    assert is_outdated(old, []) is False  # nothing to compare with
