@@ -2,19 +2,25 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterable, Mapping
+from fnmatch import fnmatchcase
 from typing import Any
 
 from recce_trio.core.artifacts.records import Catalog, CatalogTable, Manifest
 from recce_trio.core.lineage import Lineage, LineageNodes, build_lineage
+from recce_trio.core.samecheck import EXPOSURE, NODE
 from recce_trio.core.selector import SelectionGraph
+from recce_trio.core.selector.grammar import WILDCARD
+from recce_trio.core.state_rules import StateComparison
 
 
 class LineageDiff:
     """Recce's ``LineageDiff`` plus what ``/api/select`` needs, built once per artifact set.
 
     ``base``/``current`` are the two lineages, ``diff`` maps unique_id to
-    ``{"change_status", "change"}``; ``select(...)`` evaluates dbt selectors on the merged graph.
+    ``{"change_status", "change"}``; ``select(...)`` evaluates dbt selectors on the merged graph
+    (``graph``, built on first use: the diff itself does not need it).
     """
 
     def __init__(
@@ -23,12 +29,21 @@ class LineageDiff:
         base: Lineage,
         current: Lineage,
         diff: dict[str, dict[str, Any]],
-        graph: SelectionGraph,
+        state: StateComparison,
     ) -> None:
         self.base = base
         self.current = current
         self.diff = diff
-        self.graph = graph
+        self.state = state
+        self._graph: SelectionGraph | None = None
+        self._graph_lock = threading.Lock()
+
+    @property
+    def graph(self) -> SelectionGraph:
+        with self._graph_lock:
+            if self._graph is None:
+                self._graph = SelectionGraph(self.state.base, self.state.current, state=self.state)
+            return self._graph
 
     def select(
         self,
@@ -54,7 +69,7 @@ def build_lineage_diff(
     current_manifest: Manifest,
     current_catalog: Catalog | None,
 ) -> LineageDiff:
-    """Both lineages, the change status of every changed node, and the selector graph.
+    """Both lineages and the change status of every changed node.
 
     Like Recce, the diff covers the root project's nodes (``package:<project_name>``) that
     ``state:modified`` selects on the merged manifest: ``modified`` if in both lineages,
@@ -66,15 +81,12 @@ def build_lineage_diff(
     """
     base = build_lineage(base_manifest, base_catalog)
     current = build_lineage(current_manifest, current_catalog)
-    # Only what state:modified needs; the page-load selections are warmed after readiness
-    # (``SelectionGraph.prepare``, run by the server once the API is open).
-    graph = SelectionGraph(base_manifest, current_manifest)
-    project = graph.project_name
-    packages = [project] if project is not None else None
+    state = StateComparison(base_manifest, current_manifest)
+    project = current_manifest.metadata.project_name or base_manifest.metadata.project_name
 
     base_nodes: LineageNodes = base["nodes"]
     current_nodes: LineageNodes = current["nodes"]
-    candidates = graph.select(select="state:modified", packages=packages)
+    candidates = modified_lineage_nodes(state, base_nodes.keys() | current_nodes.keys(), project)
     candidates.update(
         uid
         for uid in current_nodes.keys() - base_nodes.keys()
@@ -98,7 +110,46 @@ def build_lineage_diff(
             diff[uid] = {"change_status": "removed", "change": None}
         elif in_current:
             diff[uid] = {"change_status": "added", "change": None}
-    return LineageDiff(base=base, current=current, diff=diff, graph=graph)
+    return LineageDiff(base=base, current=current, diff=diff, state=state)
+
+
+def modified_lineage_nodes(
+    state: StateComparison, ids: Iterable[str], project: str | None
+) -> set[str]:
+    """Which of ``ids`` (lineage nodes, no tests) ``state:modified`` selects with Recce's
+    default ``packages=[project]``: what ``SelectionGraph.select`` answers for them, worked
+    out for these ids only instead of every test of the project. The same filters: the node
+    is in the merged graph (current, else removed from base; enabled, or an exposure), is in
+    the package, and is not an empty model (blank SQL)."""
+    found: set[str] = set()
+    for uid in ids:
+        current = state.current_index.get(uid)
+        removed = current is None
+        if current is not None:
+            kind, node = current
+        elif uid in state.removed:
+            kind, node = state.base_index[uid]
+        else:
+            continue
+        if kind != EXPOSURE and node.config.get("enabled", True) is False:
+            continue
+        if project is not None and not _in_package(node.package_name, project):
+            continue
+        if (
+            not removed
+            and kind == NODE
+            and node.resource_type != "seed"
+            and node.raw_code is not None
+            and not node.raw_code.strip()
+        ):
+            continue
+        if state.is_modified(uid):
+            found.add(uid)
+    return found
+
+
+def _in_package(package: str, pattern: str) -> bool:
+    return fnmatchcase(package, pattern) if WILDCARD.search(pattern) else package == pattern
 
 
 def column_changes(

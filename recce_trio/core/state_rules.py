@@ -116,6 +116,17 @@ class StateComparison:
         self._cache[key] = result
         return result
 
+    def is_modified(self, uid: str) -> bool:
+        """``state:modified`` for one unique_id, as ``select("modified", include_removed=True)``
+        answers for it, without working out every other node."""
+        cached = self._cache.get(("modified", True))
+        if cached is not None:
+            return uid in cached
+        if uid in self.removed:
+            return True
+        entry = self.current_index.get(uid)
+        return entry is not None and self._modified(entry[0], entry[1], self._previous(uid))
+
     def _previous(self, uid: str) -> Node | None:
         found = self.base_index.get(uid)
         return found[1] if found is not None else None

@@ -42,10 +42,18 @@ class SelectionGraph:
     """The merged graph (current nodes, then base-only ones, as Recce merges them) with what
     each selector method reads, so that evaluating a selector only walks sets."""
 
-    def __init__(self, base: Manifest, current: Manifest, *, merge_removed: bool = True) -> None:
+    def __init__(
+        self,
+        base: Manifest,
+        current: Manifest,
+        *,
+        merge_removed: bool = True,
+        state: StateComparison | None = None,
+    ) -> None:
         """``merge_removed=False`` leaves base-only nodes out, which is plain dbt's graph
-        (``dbt ls --state``) rather than Recce's."""
-        self.state = StateComparison(base, current)
+        (``dbt ls --state``) rather than Recce's. ``state`` reuses a comparison (and what it
+        has already worked out) of the same two manifests."""
+        self.state = state if state is not None else StateComparison(base, current)
         self.merge_removed = merge_removed
         self.project_name = current.metadata.project_name or base.metadata.project_name
         merged = dict(self.state.current_index)
