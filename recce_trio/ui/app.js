@@ -284,6 +284,11 @@ async function startReview(health) {
   $("single-env").hidden = !health.single_env;
   wire();
   connectWs();
+  // While the Runs tab is shown, keep its list current (runs started elsewhere, e.g. the CLI
+  // or another browser, and the status of running ones).
+  setInterval(() => {
+    if (document.visibilityState === "visible" && store.get().side === "runs") loadRuns();
+  }, 3000);
   try {
     await loadInfo();
   } catch (err) {

@@ -114,6 +114,11 @@ def test_deep_link_restores_the_view_after_reload_and_history(page: Page, served
     expect(page.locator("#panel")).to_be_hidden()
     assert "node=" not in page.url
 
+    # The nodes picked for a check of several are in the link too.
+    open_panel(page, served.url, f"pick={ORDERS},{STG_ORDERS}&side=checks")
+    expect(page.locator("#pick-bar")).to_contain_text("2 selected")
+    expect(page.locator("#tab-checks")).to_have_class("tab active")
+
 
 def test_check_view_shows_the_result_and_renders_the_description_safely(
     page: Page, served: Server
@@ -172,10 +177,11 @@ def test_runs_panel_lists_runs_and_opens_one(page: Page, served: Server) -> None
     expect(run.locator('.run-result[data-type="lineage_diff"]')).to_contain_text("orders")
     run_id = run.get_attribute("data-run-id")
     assert f"run={run_id}" in page.url
-    # A run made elsewhere (here through the API) shows after a refresh of the list.
     httpx.post(
         f"{served.url}/api/runs", json={"type": "schema_diff", "params": {"node_id": [ORDERS]}}
     ).raise_for_status()
+    # A run made elsewhere (here through the API) shows in the open Runs tab by itself.
+    expect(page.locator("#runs-list .run-item")).to_have_count(2)
     page.reload()
     wait_for_review(page)
     expect(page.locator("#runs-list .run-item")).to_have_count(2)
