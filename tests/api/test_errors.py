@@ -3,6 +3,7 @@ Recce's ``{"detail": ...}`` shape; failures of the server are a generic 500, log
 
 from __future__ import annotations
 
+import io
 import json
 import logging
 import shutil
@@ -10,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from werkzeug.datastructures import FileStorage
 
 from recce_trio.errors import INTERNAL_ERROR_DETAIL
 from recce_trio.server.http import JSON_BODY_LIMIT_BYTES
@@ -60,6 +62,8 @@ CLIENT_MISTAKES = [
     ("POST", "/api/save-as", DEEP, 400, "nests deeper"),
     ("PUT", "/api/checks", "{}", 405, "Method Not Allowed"),
     ("POST", "/api/not-a-route", '{"a": 1}', 404, "Not Found"),
+    ("DELETE", "/api/runs/x/y/z", "", 404, "Not Found"),
+    ("POST", "/api/health", "{}", 405, "Method Not Allowed"),
 ]
 BAD_UTF8_PATHS = [
     "/api/checks",
@@ -84,6 +88,8 @@ async def test_client_mistakes_are_4xx_with_a_message(project: Path) -> None:
             status, body = await send(client, "POST", path, b'{"name": "\xff\xfe"}')
             assert (status, list(body)) == (400, ["detail"]), (path, body)
             assert "not valid JSON" in body["detail"] and "UTF-8" in body["detail"]
+        allow = (await client.post("/api/health")).headers["Allow"]
+        assert "GET" in allow.split(", ") and "POST" not in allow
         # Nothing was added by the refused requests.
         assert await call(client, "get", "/api/checks") == (200, [])
         assert await call(client, "get", "/api/runs") == (200, [])
@@ -191,3 +197,18 @@ async def test_select_returns_only_ids_the_lineage_has(tmp_path: Path) -> None:
     known = set(info["lineage"]["nodes"])
     assert body["nodes"] and set(body["nodes"]) <= known
     assert "operation.shop.shop-on-run-end-0" not in body["nodes"]
+
+
+async def test_a_deeply_nested_state_file_upload_is_400(project: Path) -> None:
+    deep = b'{"checks": [{"type": "simple", "params": ' + b'{"a": ' * 50_000 + b"1" + b"}" * 50_000
+    deep += b"}]}"
+    async with ready_app(project) as (_app, client):
+        response = await client.post(
+            "/api/import",
+            form={"checks_only": "true"},
+            files={"file": FileStorage(io.BytesIO(deep), filename="deep.json")},
+        )
+        body = await response.get_json()
+        assert (response.status_code, list(body)) == (400, ["detail"])
+        assert "nests too deeply" in body["detail"]
+        assert await call(client, "get", "/api/checks") == (200, [])

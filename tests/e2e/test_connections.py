@@ -149,3 +149,20 @@ async def test_server_closes_a_connection_the_client_asked_to_close(
             assert status in (200, 404)
             # Then the end of the stream, not a connection left open until a timeout.
             assert await stream.receive_some(1024) == b""
+
+
+async def test_an_oversized_body_is_413_and_the_connection_ends(
+    address: tuple[str, int],
+) -> None:
+    announced = 9 * 1024 * 1024  # over the 8 MiB limit of JSON bodies
+    async with await trio.open_tcp_stream(*address) as stream:
+        await stream.send_all(post_head("/api/checks", announced) + b'{"name": "')
+        with trio.fail_after(ANSWER_TIMEOUT_S):
+            status, head, body = await read_response(stream)
+            assert (status, body) == (
+                413,
+                b'{"detail":"Request body too large: at most 8 MiB is accepted here."}',
+            )
+            # The rest of the body will not be read: the server closes the connection.
+            while await stream.receive_some(65536):
+                pass

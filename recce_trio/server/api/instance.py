@@ -11,7 +11,6 @@ import trio
 from quart import Quart, Response, websocket
 
 from recce_trio import __version__
-from recce_trio.errors import NotFoundError
 from recce_trio.server.api._http import server_state
 from recce_trio.server.http import json_response
 
@@ -106,7 +105,7 @@ async def _serve_websocket() -> None:
             continue
         try:
             data = _ws_messages.decode(message)
-        except msgspec.DecodeError:
+        except (msgspec.DecodeError, RecursionError):
             log.debug("ignored a websocket message that is not JSON")
             continue
         if data.get("type") == "ping":
@@ -120,12 +119,6 @@ async def _serve_websocket() -> None:
             await websocket.send(msgspec.json.encode(reply).decode())
 
 
-async def api_not_found(rest: str) -> Response:
-    # A route of its own, so that any method on an unknown /api/ path is a 404 (the page's
-    # GET-only catch-all would make it a 405); the body comes from the one error handler.
-    raise NotFoundError("Not Found")
-
-
 def register(app: Quart) -> None:
     app.add_url_rule("/api/health", view_func=health, methods=["GET"])
     app.add_url_rule("/api/startup-perf", view_func=startup_perf, methods=["GET"])
@@ -137,6 +130,3 @@ def register(app: Quart) -> None:
     )
     app.add_url_rule("/api/version", view_func=version, methods=["GET"])
     app.add_websocket("/api/ws", view_func=ws)
-    app.add_url_rule(
-        "/api/<path:rest>", view_func=api_not_found, methods=["GET", "POST", "PATCH", "DELETE"]
-    )

@@ -14,6 +14,7 @@ from pathlib import Path, PurePosixPath
 
 import trio
 from quart import Quart, Response, current_app
+from werkzeug.routing import PathConverter
 from werkzeug.security import safe_join
 
 from recce_trio.errors import NotFoundError
@@ -134,6 +135,14 @@ async def page(path: str) -> Response:
     raise NotFoundError("Not Found")
 
 
+class PagePathConverter(PathConverter):
+    """Any path but the API's: an unknown ``/api/`` path matches no route at all, so it is a
+    404 whatever the method, and a known one with the wrong method a 405."""
+
+    regex = r"(?!api/)[^/].*?"
+
+
 def register(app: Quart) -> None:
+    app.url_map.converters["page_path"] = PagePathConverter
     app.add_url_rule("/", view_func=page, defaults={"path": ""}, methods=["GET"])
-    app.add_url_rule("/<path:path>", view_func=page, methods=["GET"])
+    app.add_url_rule("/<page_path:path>", view_func=page, methods=["GET"])
