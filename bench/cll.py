@@ -62,6 +62,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--project-dir", type=Path, required=True)
     parser.add_argument("--sample", type=int, default=200, help="nodes timed per-node")
+    parser.add_argument("--cold-api-sample", type=int, default=10)
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args()
     root: Path = args.project_dir
@@ -89,6 +90,8 @@ def main() -> None:
         project.cache.clear()
         with cold_node:
             project.node(uid)
+    # A cold /api/cll analyses every node up- and downstream of the one asked for: few samples.
+    for uid in sample[: args.cold_api_sample]:
         project.cache.clear()
         with cold_api:
             cll_data(project, node_id=uid)

@@ -99,13 +99,16 @@ def test_change_analysis_of_every_modified_node(folder: Path) -> None:
     current = read_manifest(folder / "manifest.json")
     project = CllProject(base, _catalog(folder / "base"), current, _catalog(folder))
     modified = [uid for uid, status in project.changes.items() if status == "modified"]
+    seen: dict[str, int] = {}
     for uid in modified:
         result = project.change(uid)
         assert result is not None and result.category in CATEGORIES, uid
+        seen[result.category] = seen.get(result.category, 0) + 1
         if result.category == "unknown":
             assert result.reason, uid
         else:
             assert result.columns is not None
+    print(f"\nchange categories {folder.name}: {dict(sorted(seen.items()))}")
     data = cll_data(project, change_analysis=True, no_upstream=True)
     for uid in modified:
         if uid in data["nodes"]:

@@ -232,3 +232,28 @@ def test_the_cache_is_reused_by_the_next_project() -> None:
     again = cll_data(_project(cache), node_id=ORD)
     assert again == first
     assert len(cache) == size and cache.hits > hits
+
+
+def test_threads_share_one_project_and_cache() -> None:
+    # The server fills the cache from a worker thread while requests read it from others.
+    import threading
+
+    expected = cll_data(_project(), change_analysis=True)
+    project = _project()
+    results: list[dict[str, Any]] = []
+    errors: list[BaseException] = []
+
+    def work() -> None:
+        try:
+            project.full_map()
+            results.append(cll_data(project, change_analysis=True))
+        except BaseException as exc:  # surfaced below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=work) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    assert results == [expected] * 4

@@ -48,6 +48,7 @@ class CllProject:
         self._changes = dict(changes) if changes is not None else None
         self._graph: tuple[dict[str, tuple[str, ...]], dict[str, tuple[str, ...]]] | None = None
         self._lock = threading.Lock()
+        self._spelling: dict[str, dict[str, str]] = {}
 
     @property
     def changes(self) -> dict[str, str]:
@@ -95,20 +96,17 @@ class CllProject:
 
     def column_id(self, uid: str, column: str) -> str:
         """``<uid>_<column>`` with the column spelled as the node's catalog (or SQL) spells it."""
-        names: Iterable[str] = self.current.columns(uid)
-        found = _spell(names, column)
-        if found is None:
-            entry = self.node(uid)
-            found = _spell(entry.columns if entry else (), column)
+        spelling = self._spelling.get(uid)
+        if spelling is None:
+            names = list(self.current.columns(uid))
+            if not names:
+                entry = self.node(uid)
+                names = list(entry.columns) if entry else []
+            spelling = {name.casefold(): name for name in reversed(names)}
+            spelling.update((name, name) for name in names)
+            self._spelling[uid] = spelling
+        found = spelling.get(column) or spelling.get(column.casefold())
         return f"{uid}_{found or column}"
-
-
-def _spell(names: Iterable[str], column: str) -> str | None:
-    folded = column.casefold()
-    for name in names:
-        if name == column or name.casefold() == folded:
-            return name
-    return None
 
 
 def _lineage_graph(
@@ -327,9 +325,10 @@ def impact_radius(project: CllProject, node_id: str | None = None) -> dict[str, 
     reached from a breaking node, every column of which may change) and ``by_node``
     ({unique_id: [impacted column names]})."""
     data = cll_data(project, node_id=node_id, change_analysis=True, no_upstream=True)
-    cols, pmap = data["columns"], data["parent_map"]
+    cols = data["columns"]
     changed = {cid for cid, c in cols.items() if c["change_status"]}
-    impacted_cols = {cid for cid in cols if cid in changed or _walk([cid], pmap) & changed}
+    # Impacted: changed, or downstream of a changed column (a parent of it is changed).
+    impacted_cols = (changed | _walk(changed, data["child_map"])) & cols.keys()
     by_node: dict[str, list[str]] = {}
     for cid in sorted(impacted_cols):
         by_node.setdefault(cols[cid]["table_id"], []).append(cols[cid]["name"])

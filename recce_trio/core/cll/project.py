@@ -70,6 +70,7 @@ class Side:
         self._index: RelationIndex | None = None
         self._lock = threading.Lock()
         self._keys: dict[str, str] = {}
+        self._catalog: dict[str, dict[str, str]] = {}
         self._schema: dict[str, dict[str, str]] = {}
         self._busy = threading.local()
 
@@ -90,8 +91,11 @@ class Side:
         return None
 
     def columns(self, uid: str) -> dict[str, str]:
-        """The catalog's ``{column: type}`` of a relation, in catalog order."""
-        return catalog_columns(self.catalog, uid)
+        """The catalog's ``{column: type}`` of a relation, in catalog order (do not mutate)."""
+        found = self._catalog.get(uid)
+        if found is None:
+            found = self._catalog[uid] = catalog_columns(self.catalog, uid)
+        return found
 
     def schema_columns(self, uid: str) -> dict[str, str]:
         """The columns sqlglot may assume ``uid`` has: the catalog's; without a catalog entry,
