@@ -257,3 +257,24 @@ def test_threads_share_one_project_and_cache() -> None:
         t.join()
     assert errors == []
     assert results == [expected] * 4
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        {},
+        {"change_analysis": True, "no_upstream": True},
+        {"node_id": ORD},
+        {"node_id": ORD, "no_downstream": True},
+        {"node_id": CUS, "column": "lifetime_value"},
+        {"node_id": ORD, "change_analysis": True},
+        {"change_analysis": True, "no_cll": True},
+    ],
+)
+def test_answers_are_the_same_before_and_after_the_whole_map(params: dict[str, Any]) -> None:
+    # Before full_map, an answer analyses Recce's pool; after, it walks the project index.
+    cold = cll_data(_project(), **params)
+    warm_project = _project()
+    warm_project.full_map()
+    assert warm_project.index is not None
+    assert cll_data(warm_project, **params) == cold

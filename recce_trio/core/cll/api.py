@@ -1,145 +1,18 @@
 """Recce's ``/api/cll`` answer (``CllData``) and the impact radius, as plain JSON-ready dicts.
 
 ``CllProject`` holds one artifact pair; ``cll_data`` answers one request. Both are synchronous
-and may run in a worker thread; see ``CllProject`` for what may run concurrently.
+and may run in worker threads, any number at once (see ``CllProject``).
 """
 
 from __future__ import annotations
 
-import threading
-from collections import deque
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from typing import Any
 
-from recce_trio.core.artifacts.records import LINEAGE_NODE_TYPES, Catalog, Manifest
-from recce_trio.core.cll.breaking import change_result
-from recce_trio.core.cll.cache import CllCache
 from recce_trio.core.cll.change import BREAKING, PARTIAL, UNKNOWN, ChangeResult
-from recce_trio.core.cll.project import NodeCll, Side, node_cll
+from recce_trio.core.cll.graph import CllProject, CllRequestError, Edges, walk
 
-
-class CllRequestError(ValueError):
-    """The request names something the artifacts do not have (a client's mistake: HTTP 400)."""
-
-
-class CllProject:
-    """Column lineage and change analysis for one base/current artifact pair.
-
-    Thread safety: every method may be called from any number of threads at once. Lazily built
-    indexes are guarded by a lock; per-node results go through ``cache`` (a ``CllCache``,
-    which may be shared with the next ``CllProject`` after a reload: its keys are content
-    digests). ``changes`` maps each changed unique_id to ``added``/``removed``/``modified``
-    (the lineage diff's change_status); when omitted it is computed with dbt's state rules.
-    """
-
-    def __init__(
-        self,
-        base_manifest: Manifest,
-        base_catalog: Catalog | None,
-        current_manifest: Manifest,
-        current_catalog: Catalog | None,
-        *,
-        changes: Mapping[str, str] | None = None,
-        cache: CllCache | None = None,
-    ) -> None:
-        self.cache = cache if cache is not None else CllCache()
-        self.base = Side(base_manifest, base_catalog, self.cache)
-        self.current = Side(current_manifest, current_catalog, self.cache)
-        self._changes = dict(changes) if changes is not None else None
-        self._graph: tuple[dict[str, tuple[str, ...]], dict[str, tuple[str, ...]]] | None = None
-        self._lock = threading.Lock()
-        self._spelling: dict[str, dict[str, str]] = {}
-
-    @property
-    def changes(self) -> dict[str, str]:
-        if self._changes is None:
-            with self._lock:
-                if self._changes is None:
-                    from recce_trio.core.diff import build_lineage_diff
-
-                    diff = build_lineage_diff(
-                        self.base.manifest,
-                        self.base.catalog,
-                        self.current.manifest,
-                        self.current.catalog,
-                    ).diff
-                    self._changes = {uid: entry["change_status"] for uid, entry in diff.items()}
-        return self._changes
-
-    def graph(self) -> tuple[dict[str, tuple[str, ...]], dict[str, tuple[str, ...]]]:
-        """The current lineage's (parents, children), node ids only."""
-        if self._graph is None:
-            with self._lock:
-                if self._graph is None:
-                    self._graph = _lineage_graph(self.current.manifest)
-        return self._graph
-
-    def node(self, uid: str) -> NodeCll | None:
-        """The column lineage of a node of the current lineage; None if it has none."""
-        parents = self.graph()[0].get(uid)
-        if parents is None:
-            return None
-        return node_cll(self.current, uid, parents, self.cache)
-
-    def change(self, uid: str) -> ChangeResult | None:
-        """The change analysis of a modified node; None for any other node."""
-        if self.changes.get(uid) != "modified":
-            return None
-        return change_result(self.base, self.current, uid, self.cache)
-
-    def full_map(self) -> dict[str, NodeCll]:
-        """Every lineage node's column lineage (what the server precomputes after startup)."""
-        out: dict[str, NodeCll] = {}
-        for uid, parents in self.graph()[0].items():
-            out[uid] = node_cll(self.current, uid, parents, self.cache)
-        return out
-
-    def column_id(self, uid: str, column: str) -> str:
-        """``<uid>_<column>`` with the column spelled as the node's catalog (or SQL) spells it."""
-        spelling = self._spelling.get(uid)
-        if spelling is None:
-            names = list(self.current.columns(uid))
-            if not names:
-                entry = self.node(uid)
-                names = list(entry.columns) if entry else []
-            spelling = {name.casefold(): name for name in reversed(names)}
-            spelling.update((name, name) for name in names)
-            self._spelling[uid] = spelling
-        found = spelling.get(column) or spelling.get(column.casefold())
-        return f"{uid}_{found or column}"
-
-
-def _lineage_graph(
-    manifest: Manifest,
-) -> tuple[dict[str, tuple[str, ...]], dict[str, tuple[str, ...]]]:
-    members: dict[str, Any] = {
-        uid: node
-        for uid, node in manifest.nodes.items()
-        if node.resource_type in LINEAGE_NODE_TYPES
-    }
-    for part in (manifest.sources, manifest.exposures, manifest.metrics, manifest.semantic_models):
-        for uid, node in part.items():
-            members.setdefault(uid, node)
-    parents: dict[str, tuple[str, ...]] = {}
-    children: dict[str, list[str]] = {uid: [] for uid in members}
-    for uid, node in members.items():
-        found = () if node.resource_type == "seed" else node.depends_on.nodes
-        ps = tuple(sorted({p for p in found if p in members}))
-        parents[uid] = ps
-        for p in ps:
-            children[p].append(uid)
-    return parents, {uid: tuple(sorted(c)) for uid, c in children.items()}
-
-
-def _walk(starts: Iterable[str], edges: Mapping[str, Iterable[str]]) -> set[str]:
-    seen: set[str] = set()
-    queue = deque(starts)
-    while queue:
-        for nxt in edges.get(queue.popleft(), ()):
-            if nxt not in seen:
-                seen.add(nxt)
-                queue.append(nxt)
-    return seen
+__all__ = ["CllProject", "CllRequestError", "cll_data", "impact_radius"]
 
 
 def cll_data(
@@ -157,7 +30,10 @@ def cll_data(
     ``{"current": CllData}``). ``vocabulary="v2"`` names categories as Recce does for
     ``Accept-Vocabulary: v2``.
 
-    Raises ``CllRequestError`` for an unknown node or a column without a node.
+    Once ``project.full_map()`` has run, the answer walks the project-wide edge index and
+    touches only what it returns; before, it analyses every node up- and downstream of the
+    request (Recce's pool). Raises ``CllRequestError`` for an unknown node or a column
+    without a node.
     """
     parents, children = project.graph()
     changes = project.changes
@@ -168,54 +44,87 @@ def cll_data(
     start = {node_id} if node_id is not None else set(changes)
     pool = set(start)
     if not no_upstream:
-        pool |= _walk(start, parents)
+        pool |= walk(start, parents)
     if not no_downstream:
-        pool |= _walk(start, children)
+        pool |= walk(start, children)
+    pool &= parents.keys()  # removed nodes are not in the current lineage
 
-    nodes: dict[str, dict[str, Any]] = {}
-    columns: dict[str, dict[str, Any]] = {}
-    parent_map: dict[str, set[str]] = {}
     results: dict[str, ChangeResult] = {}
-    for uid in sorted(pool):
-        if uid not in parents:
-            continue  # removed: not in the current lineage
-        status = changes.get(uid) if change_analysis else None
-        change = project.change(uid) if change_analysis else None
-        if change is not None:
-            results[uid] = change
-        node_parents = set(parents[uid])
-        own_cols: dict[str, dict[str, Any]] = {}
-        items: list[tuple[str, str | None, str, tuple[tuple[str, str], ...]]]
+    if change_analysis:
+        for uid in pool:
+            if changes.get(uid) == "modified":
+                change = project.change(uid)
+                if change is not None:
+                    results[uid] = change
+
+    if no_cll:
+        pmap: Edges = {uid: parents[uid] for uid in pool}
+        cmap: Edges = _invert(pmap)
+    elif project.index is not None:
+        pmap, cmap = project.index
+    else:
+        pmap, cmap = project.edge_index(sorted(pool))
+
+    listed: dict[str, list[tuple[str, str | None, str, tuple[Any, ...]]]] = {}
+
+    def columns_of(uid: str) -> list[tuple[str, str | None, str, tuple[Any, ...]]]:
+        found = listed.get(uid)
+        if found is not None:
+            return found
         if no_cll:
-            entry = None
-            cat = project.current.columns(uid) if change is not None else {}
-            items = [(name, ctype, UNKNOWN, ()) for name, ctype in cat.items()]
+            cat = project.current.columns(uid) if uid in results else {}
+            found = [(name, ctype, UNKNOWN, ()) for name, ctype in cat.items()]
         else:
-            entry = project.node(uid)
-            assert entry is not None
-            items = [(c.name, c.type, c.kind, c.parents) for c in entry.columns.values()]
-            node_parents.update(project.column_id(p, c) for p, c in entry.row_parents)
-        for name, ctype, kind, col_parents in items:
+            node_edges = project.edges(uid)
+            cols = node_edges.columns if node_edges is not None else ()
+            found = [(c.name, c.type, c.kind, c.parents) for c in cols]
+        listed[uid] = found
+        return found
+
+    anchors, extra = _anchors(
+        node_id, column, change_analysis, no_cll, results, changes, project, columns_of
+    )
+    result = set(anchors)
+    if not no_upstream:
+        result |= walk(anchors, pmap)
+    if not no_downstream:
+        result |= walk(anchors, cmap)
+    keep = result | extra
+    owned: dict[str, set[str]] = {}
+    for key in keep:
+        if key not in parents:
+            owner = _owner(key, pool, columns_of)
+            if owner is not None:
+                owned.setdefault(owner, set()).add(key)
+
+    nodes: dict[str, Any] = {}
+    out_columns: dict[str, Any] = {}
+    for uid in sorted((keep & pool) | owned.keys()):
+        status = changes.get(uid) if change_analysis else None
+        change = results.get(uid)
+        own: dict[str, Any] = {}
+        kept = owned.get(uid, set())
+        for name, ctype, kind, col_parents in columns_of(uid) if kept else ():
             cid = f"{uid}_{name}"
+            if cid not in kept:
+                continue
             col_status = None
             if status == "added":
                 col_status = "added"
             elif change is not None and change.columns:
                 col_status = change.columns.get(name)
-            deps = [{"node": p, "column": c} for p, c in col_parents]
-            col = {
+            own[name] = out_columns[cid] = {
                 "id": cid,
                 "table_id": uid,
                 "name": name,
                 "type": ctype,
                 "transformation_type": kind,
                 "change_status": col_status,
-                "depends_on": deps,
+                "depends_on": [{"node": p, "column": c} for p, c in col_parents],
             }
-            own_cols[name] = col
-            columns[cid] = col
-            parent_map[cid] = {project.column_id(p, c) for p, c in col_parents}
-        parent_map[uid] = node_parents
+        # Recce leaves out the nodes of a column request; we keep the columns' owners.
+        if uid not in keep and column is None:
+            continue
         node = project.current.node(uid)
         assert node is not None
         nodes[uid] = {
@@ -226,56 +135,46 @@ def cll_data(
             "source_name": node.source_name,
             "change_status": status,
             "change_category": change.to_wire(vocabulary)["category"] if change else None,
-            "columns": own_cols,
-            "impacted": None,
+            "columns": own,
+            "impacted": (uid in result) if change_analysis else None,
         }
-
-    child_map: dict[str, set[str]] = {key: set() for key in parent_map}
-    for key, ps in parent_map.items():
-        for p in ps:
-            child_map.setdefault(p, set()).add(key)
-
-    anchors, extra = _anchors(
-        project, nodes, node_id, column, change_analysis, no_cll, results, changes
-    )
-    result = set(anchors)
-    if not no_upstream:
-        result |= _walk(anchors, parent_map)
-    if not no_downstream:
-        result |= _walk(anchors, child_map)
-    keep = result | extra
-    if column is not None:  # Recce answers a column request with no nodes; we keep owners
-        keep |= {columns[c]["table_id"] for c in result if c in columns}
-
-    out_nodes: dict[str, Any] = {}
-    for uid, node_entry in nodes.items():
-        if uid not in keep:
-            continue
-        node_entry["columns"] = {n: c for n, c in node_entry["columns"].items() if c["id"] in keep}
-        if change_analysis:
-            node_entry["impacted"] = uid in result
-        out_nodes[uid] = node_entry
     return {
-        "nodes": out_nodes,
-        "columns": {cid: c for cid, c in columns.items() if cid in keep},
-        "parent_map": _restrict(parent_map, result),
-        "child_map": _restrict(child_map, result),
+        "nodes": nodes,
+        "columns": out_columns,
+        "parent_map": {k: sorted(set(pmap.get(k, ())) & result) for k in result},
+        "child_map": {k: sorted(set(cmap.get(k, ())) & result) for k in result},
     }
 
 
-def _restrict(edges: Mapping[str, set[str]], ids: set[str]) -> dict[str, list[str]]:
-    return {k: sorted(v & ids) for k, v in edges.items() if k in ids}
+def _invert(edges: Edges) -> Edges:
+    out: dict[str, list[str]] = {}
+    for key, targets in edges.items():
+        for t in targets:
+            out.setdefault(t, []).append(key)
+    return {k: tuple(v) for k, v in out.items()}
+
+
+def _owner(column_id: str, pool: set[str], columns_of: Any) -> str | None:
+    """The node of ``<node_id>_<column>``: the longest pool id it starts with that has the
+    column (ids are a plain join, so a shorter node id may also be a prefix)."""
+    cut = column_id.rfind("_")
+    while cut > 0:
+        uid = column_id[:cut]
+        if uid in pool and any(c[0] == column_id[cut + 1 :] for c in columns_of(uid)):
+            return uid
+        cut = column_id.rfind("_", 0, cut)
+    return None
 
 
 def _anchors(
-    project: CllProject,
-    nodes: Mapping[str, dict[str, Any]],
     node_id: str | None,
     column: str | None,
     change_analysis: bool,
     no_cll: bool,
     results: Mapping[str, ChangeResult],
     changes: Mapping[str, str],
+    project: CllProject,
+    columns_of: Any,
 ) -> tuple[set[str], set[str]]:
     """Recce's anchors (§5.4 of the spec note) and the extra ids kept without propagating."""
     anchors: set[str] = set()
@@ -295,8 +194,7 @@ def _anchors(
         return out
 
     def all_columns(uid: str) -> set[str]:
-        entry = nodes.get(uid)
-        return {c["id"] for c in entry["columns"].values()} if entry else set()
+        return {f"{uid}_{c[0]}" for c in columns_of(uid)}
 
     if node_id is None:
         for uid, status in changes.items():
@@ -328,12 +226,12 @@ def impact_radius(project: CllProject, node_id: str | None = None) -> dict[str, 
     cols = data["columns"]
     changed = {cid for cid, c in cols.items() if c["change_status"]}
     # Impacted: changed, or downstream of a changed column (a parent of it is changed).
-    impacted_cols = (changed | _walk(changed, data["child_map"])) & cols.keys()
+    impacted_cols = (changed | walk(changed, data["child_map"])) & cols.keys()
     by_node: dict[str, list[str]] = {}
     for cid in sorted(impacted_cols):
         by_node.setdefault(cols[cid]["table_id"], []).append(cols[cid]["name"])
     breaking = [u for u, n in data["nodes"].items() if n["change_category"] == BREAKING]
-    whole = set(breaking) | _walk(breaking, project.graph()[1])
+    whole = set(breaking) | walk(breaking, project.graph()[1])
     impacted_nodes = {
         uid
         for uid, n in data["nodes"].items()
