@@ -10,7 +10,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from recce_trio.core.cll.change import BREAKING, PARTIAL, UNKNOWN, ChangeResult
-from recce_trio.core.cll.graph import CllProject, CllRequestError, Edges, walk
+from recce_trio.core.cll.graph import CllProject, CllRequestError, Edges, WireColumn, walk
 
 __all__ = ["CllProject", "CllRequestError", "cll_data", "impact_radius"]
 
@@ -65,21 +65,27 @@ def cll_data(
     else:
         pmap, cmap = project.edge_index(sorted(pool))
 
-    listed: dict[str, list[tuple[str, str | None, str, tuple[Any, ...]]]] = {}
+    listed: dict[str, tuple[WireColumn, ...]] = {}
 
-    def columns_of(uid: str) -> list[tuple[str, str | None, str, tuple[Any, ...]]]:
+    def columns_of(uid: str) -> tuple[WireColumn, ...]:
         found = listed.get(uid)
-        if found is not None:
-            return found
-        if no_cll:
-            cat = project.current.columns(uid) if uid in results else {}
-            found = [(name, ctype, UNKNOWN, ()) for name, ctype in cat.items()]
-        else:
-            node_edges = project.edges(uid)
-            cols = node_edges.columns if node_edges is not None else ()
-            found = [(c.name, c.type, c.kind, c.parents) for c in cols]
-        listed[uid] = found
+        if found is None:
+            if no_cll:
+                cat = project.current.columns(uid) if uid in results else {}
+                found = tuple(WireColumn(n, t, UNKNOWN, (), ()) for n, t in cat.items())
+            else:
+                node_edges = project.edges(uid)
+                found = node_edges.columns if node_edges is not None else ()
+            listed[uid] = found
         return found
+
+    names: dict[str, set[str]] = {}
+
+    def has_column(uid: str, name: str) -> bool:
+        found = names.get(uid)
+        if found is None:
+            found = names[uid] = {c.name for c in columns_of(uid)}
+        return name in found
 
     anchors, extra = _anchors(
         node_id, column, change_analysis, no_cll, results, changes, project, columns_of
@@ -93,7 +99,7 @@ def cll_data(
     owned: dict[str, set[str]] = {}
     for key in keep:
         if key not in parents:
-            owner = _owner(key, pool, columns_of)
+            owner = _owner(key, pool, has_column)
             if owner is not None:
                 owned.setdefault(owner, set()).add(key)
 
@@ -104,7 +110,8 @@ def cll_data(
         change = results.get(uid)
         own: dict[str, Any] = {}
         kept = owned.get(uid, set())
-        for name, ctype, kind, col_parents in columns_of(uid) if kept else ():
+        for col in columns_of(uid) if kept else ():
+            name = col.name
             cid = f"{uid}_{name}"
             if cid not in kept:
                 continue
@@ -117,10 +124,10 @@ def cll_data(
                 "id": cid,
                 "table_id": uid,
                 "name": name,
-                "type": ctype,
-                "transformation_type": kind,
+                "type": col.type,
+                "transformation_type": col.kind,
                 "change_status": col_status,
-                "depends_on": [{"node": p, "column": c} for p, c in col_parents],
+                "depends_on": [{"node": p, "column": c} for p, c in col.parents],
             }
         # Recce leaves out the nodes of a column request; we keep the columns' owners.
         if uid not in keep and column is None:
@@ -154,13 +161,13 @@ def _invert(edges: Edges) -> Edges:
     return {k: tuple(v) for k, v in out.items()}
 
 
-def _owner(column_id: str, pool: set[str], columns_of: Any) -> str | None:
+def _owner(column_id: str, pool: set[str], has_column: Any) -> str | None:
     """The node of ``<node_id>_<column>``: the longest pool id it starts with that has the
     column (ids are a plain join, so a shorter node id may also be a prefix)."""
     cut = column_id.rfind("_")
     while cut > 0:
         uid = column_id[:cut]
-        if uid in pool and any(c[0] == column_id[cut + 1 :] for c in columns_of(uid)):
+        if uid in pool and has_column(uid, column_id[cut + 1 :]):
             return uid
         cut = column_id.rfind("_", 0, cut)
     return None
@@ -194,7 +201,7 @@ def _anchors(
         return out
 
     def all_columns(uid: str) -> set[str]:
-        return {f"{uid}_{c[0]}" for c in columns_of(uid)}
+        return {f"{uid}_{c.name}" for c in columns_of(uid)}
 
     if node_id is None:
         for uid, status in changes.items():
