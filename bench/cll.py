@@ -110,16 +110,20 @@ def main() -> None:
         f" columns with a known lineage {known}/{total} ({known / max(total, 1):.1%})"
     )
 
-    warm_node, warm_api = Timer(), Timer()
+    warm_node, warm_api, warm_col = Timer(), Timer(), Timer()
     for uid in sample:
         with warm_node:
-            project.node(uid)
+            entry = project.node(uid)
         with warm_api:
             cll_data(project, node_id=uid)
+        if entry is not None and entry.columns:
+            with warm_col:  # what a click on a column asks
+                cll_data(project, node_id=uid, column=next(iter(entry.columns)))
     print(f"per-node lineage, cold   {cold_node.line()}")
     print(f"per-node lineage, warm   {warm_node.line()}")
     print(f"/api/cll node_id, cold   {cold_api.line()}")
     print(f"/api/cll node_id, warm   {warm_api.line()}")
+    print(f"/api/cll column, warm    {warm_col.line()}")
 
     modified = [u for u, s in changes.items() if s == "modified"]
     t = time.perf_counter()
