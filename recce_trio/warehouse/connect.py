@@ -12,10 +12,17 @@ if TYPE_CHECKING:
 NATIVE_TYPES = frozenset({"duckdb", "postgres", "postgresql"})
 
 
-def open_engine(target: WarehouseTarget, *, duckdb_external_access: bool = False) -> Engine:
+def open_engine(
+    target: WarehouseTarget, *, duckdb_external_access: bool = False, use_dbt: bool = False
+) -> Engine:
     """Open the engine for a profile target: DuckDB and PostgreSQL natively, every other
-    adapter through dbt (the ``dbt`` extra). Blocks (it connects): call it off the event loop.
-    Drivers are imported here, on first use."""
+    adapter through dbt (the ``dbt`` extra); ``use_dbt`` takes the dbt path for those two as
+    well. Blocks (it connects): call it off the event loop. Drivers are imported here, on
+    first use."""
+    if use_dbt:
+        from recce_trio.warehouse.dbt_engine import open_dbt_adapter
+
+        return open_dbt_adapter(target)
     if target.type == "duckdb":
         from recce_trio.warehouse.duckdb_engine import open_duckdb
 

@@ -95,6 +95,9 @@ class DbtAdapterEngine:
         try:
             with adapter.connection_named(f"recce-trio-{threading.get_ident()}"):
                 conn = adapter.connections.get_thread_connection()
+                # Open the lazy handle here: a cancel from another thread would otherwise
+                # open (and interrupt) a handle of its own.
+                conn.handle  # noqa: B018
                 token.attach(lambda: adapter.connections.cancel(conn))
                 try:
                     return work(adapter, conn)

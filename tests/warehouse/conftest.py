@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import shutil
 import socket
@@ -133,15 +134,50 @@ def postgres_target(server: PostgresServer, *, threads: int = 2) -> WarehouseTar
     )
 
 
-@pytest.fixture(params=["duckdb", "postgres"])
+def _has_dbt_duckdb() -> bool:
+    try:
+        return importlib.util.find_spec("dbt.adapters.duckdb") is not None
+    except ModuleNotFoundError:
+        return False
+
+
+# The battery runs on each native engine, and through dbt's adapter API where dbt-duckdb is
+# installed (tox -e dbt); without it that variant is not collected at all.
+ENGINES = ["duckdb", "postgres", *(["dbt-duckdb"] if _has_dbt_duckdb() else [])]
+
+
+@pytest.fixture(params=ENGINES)
 def engine_name(request: pytest.FixtureRequest) -> str:
     return str(request.param)
+
+
+@pytest.fixture(scope="session")
+def dbt_duckdb_engine(tmp_path_factory: pytest.TempPathFactory, duckdb_file: Path):  # type: ignore[no-untyped-def]
+    """The same data through dbt-duckdb: a project whose profile opens a copy of the file
+    read-only (dbt-duckdb's ``config_options``). Opened once: importing dbt takes seconds."""
+    from recce_trio.warehouse.connect import open_engine
+    from recce_trio.warehouse.profiles import load_target
+
+    project = tmp_path_factory.mktemp("dbt_project")
+    shutil.copy(duckdb_file, project / duckdb_file.name)
+    (project / "dbt_project.yml").write_text('name: shop\nversion: "1.0"\nprofile: shop\n')
+    (project / "profiles.yml").write_text(
+        "shop:\n  target: dev\n  outputs:\n    dev:\n      type: duckdb\n"
+        f"      path: {project / duckdb_file.name}\n      threads: 2\n"
+        "      config_options: {access_mode: READ_ONLY, enable_external_access: false}\n"
+    )
+    engine = open_engine(load_target(project_dir=project, env={}), use_dbt=True)
+    yield engine
+    engine.close()
 
 
 @pytest.fixture
 def engine(engine_name: str, request: pytest.FixtureRequest):  # type: ignore[no-untyped-def]
     from recce_trio.warehouse.connect import open_engine
 
+    if engine_name == "dbt-duckdb":
+        yield request.getfixturevalue("dbt_duckdb_engine")
+        return
     if engine_name == "duckdb":
         target = duckdb_target(request.getfixturevalue("duckdb_file"))
     else:

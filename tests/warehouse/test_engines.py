@@ -23,6 +23,9 @@ from tests.warehouse.conftest import duckdb_target
 
 LONG_QUERY = {
     "duckdb": "SELECT COUNT(*) FROM range(200000) a, range(200000) b WHERE a.range + b.range < 0",
+    "dbt-duckdb": (
+        "SELECT COUNT(*) FROM range(200000) a, range(200000) b WHERE a.range + b.range < 0"
+    ),
     "postgres": (
         "SELECT COUNT(*) FROM generate_series(1, 200000) a, generate_series(1, 200000) b "
         "WHERE a + b < 0"

@@ -21,6 +21,7 @@ from tests.warehouse import data
 # The warehouse's own spelling of the column types (profile's data_type).
 TYPES = {
     "duckdb": {"varchar": "varchar", "decimal": "decimal(10,2)"},
+    "dbt-duckdb": {"varchar": "varchar", "decimal": "decimal(10,2)"},
     "postgres": {"varchar": "character varying", "decimal": "numeric(10,2)"},
 }
 CUSTOMER_COLUMNS = [
