@@ -21,6 +21,8 @@ import trio
 import zstandard
 from quart import Response, request
 
+from recce_trio.server import gateway
+
 # Server preference when the client accepts several equally: smallest first.
 ENCODINGS = ("br", "zstd", "gzip")
 IDENTITY = "identity"
@@ -160,7 +162,7 @@ class Representation:
             return self._encoded[encoding]
         done = self._done[encoding] = trio.Event()
         try:
-            body = await trio.to_thread.run_sync(compress, self.identity, encoding)
+            body = await gateway.run(gateway.ENCODING, compress, self.identity, encoding)
             self._encoded[encoding] = body
         finally:
             done.set()
@@ -226,7 +228,7 @@ async def compress_json(response: Response) -> Response:
     if len(data) <= INLINE_LIMIT:
         body = compress(data, encoding)
     else:
-        body = await trio.to_thread.run_sync(compress, data, encoding)
+        body = await gateway.run(gateway.ENCODING, compress, data, encoding)
     response.set_data(body)
     response.headers["Content-Encoding"] = encoding
     return response

@@ -1,9 +1,9 @@
-"""The startup load: four artifacts read in parallel worker threads, with progress and timings.
+"""Loading the four artifacts from target/ and target-base/: in parallel worker threads (the
+gateway's artifact pool), with progress and timings.
 
-This is the one place where startup does blocking I/O. Each artifact has its own loader
-task running ``trio.to_thread.run_sync`` under a dedicated ``CapacityLimiter``; the caller
-puts the whole load under a deadline. A loader never raises: it records its outcome in
-``LoadProgress`` so that one failure cannot take down the others or the app's lifespan.
+Each artifact has its own loader task; the caller puts the whole load under a deadline. A loader
+never raises: it records its outcome in ``LoadProgress`` so that one failure cannot take down
+the others or the app's lifespan. ``scan`` is what the folders hold, for the watcher.
 """
 
 from __future__ import annotations
@@ -28,6 +28,7 @@ from recce_trio.core.artifactset import (
     LoadProgress,
 )
 from recce_trio.errors import ArtifactReadError
+from recce_trio.server import gateway
 from recce_trio.server.decoders import DecoderProcess
 from recce_trio.server.perf import StartupPerfTracker
 
@@ -65,6 +66,24 @@ class _DecodeControl:
 
 class _Abandoned(Exception):
     """Raised inside an abandoned loader thread to stop its work early."""
+
+
+# Whether there is a base folder, and each artifact file's (mtime, size).
+Snapshot = tuple[bool, tuple[tuple[int, int] | None, ...]]
+
+
+def scan(target_dir: Path, target_base_dir: Path) -> tuple[ArtifactPaths, Snapshot]:
+    """Where the four files are, and their (mtime, size) now. Blocking: run it in the gateway."""
+    paths = ArtifactPaths.from_dirs(target_dir, target_base_dir)
+    stats: list[tuple[int, int] | None] = []
+    for env, kind in ARTIFACTS:
+        try:
+            st = paths.path(env, kind).stat()
+        except OSError:
+            stats.append(None)
+        else:
+            stats.append((st.st_mtime_ns, st.st_size))
+    return paths, (paths.single_env, tuple(stats))
 
 
 Decoder = Callable[[str, Path, _DecodeControl], Manifest | Catalog]
@@ -110,7 +129,6 @@ async def load_artifacts(
     """
     prefetched = prefetched or {}
     decode = DECODERS[decoder]
-    limiter = limiter or trio.CapacityLimiter(len(ARTIFACTS))
     results: dict[str, Manifest | Catalog | None] = {}
     failures: dict[str, BaseException] = {}
     wanted = [(env, kind) for env, kind in ARTIFACTS if not (paths.single_env and env == "base")]
@@ -139,9 +157,10 @@ async def load_artifacts(
             return result
 
         try:
-            result = await trio.to_thread.run_sync(
-                work, abandon_on_cancel=True, limiter=limiter, thread_name=f"load {key}"
-            )
+            if limiter is None:
+                result = await gateway.run(gateway.ARTIFACTS, work, thread_name=f"load {key}")
+            else:  # a benchmark's own limiter (bench/loop_lag.py)
+                result = await gateway.run_limited(limiter, work, thread_name=f"load {key}")
         except BaseException as exc:
             control.cancel()
             if not isinstance(exc, Exception):
@@ -168,8 +187,10 @@ async def load_artifacts(
                 for env, kind in wanted:
                     nursery.start_soon(load_one, env, kind)
     finally:
-        for unused in prefetched.values():
-            unused.close()
+        if prefetched:
+            unused = list(prefetched.values())
+            with trio.CancelScope(shield=True):  # it waits for the processes' exit: briefly
+                await gateway.run(gateway.FILES, _close_all, unused)
 
     for env, kind in ARTIFACTS:
         key = artifact_key(env, kind)
@@ -191,6 +212,11 @@ async def load_artifacts(
         current_catalog=current_catalog,
         single_env=paths.single_env,
     )
+
+
+def _close_all(decoders: list[DecoderProcess]) -> None:
+    for decoder in decoders:
+        decoder.close()
 
 
 def describe_failure(exc: BaseException) -> str:

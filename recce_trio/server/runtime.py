@@ -1,23 +1,26 @@
-"""The running server's state: readiness, load progress, what was loaded, and activity."""
+"""The running server's state, in groups that each have one owner: the startup load, the review
+being served, the review session, the requests and timers, and the open websockets."""
 
 from __future__ import annotations
 
 import datetime as dt
-import logging
 import os
 import signal
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
+import msgspec
 import trio
 
 from recce_trio.config import ServerConfig
 from recce_trio.core.artifacts.files import display_names
 from recce_trio.core.artifactset import LoadedArtifacts, LoadProgress
+from recce_trio.core.review import Review
+from recce_trio.server.decoders import DecoderProcess
+from recce_trio.server.loading import Snapshot
 from recce_trio.server.perf import StartupPerfTracker
-
-log = logging.getLogger("recce_trio.server")
+from recce_trio.server.session import ReviewSession
 
 STARTING, READY, FAILED, TIMED_OUT, STOPPED = "starting", "ready", "failed", "timed_out", "stopped"
 
@@ -29,82 +32,198 @@ def _signal_self() -> None:
 
 
 @dataclass
-class ServerState:
-    """Shared by the startup task, the readiness gate and the handlers (all on the trio thread,
-    except ``progress`` and ``tracker``, which loader threads write under their own locks)."""
+class Startup:
+    """The first load. Written by the startup task (``lifecycle.run_startup``) only; the
+    loader threads write ``progress`` and ``tracker`` under their own locks."""
 
-    config: ServerConfig
     progress: LoadProgress = field(default_factory=LoadProgress)
     tracker: StartupPerfTracker = field(default_factory=StartupPerfTracker)
     phase: str = STARTING
     error: BaseException | None = None
-    artifacts: LoadedArtifacts | None = None
-    review: Any = None  # the precomputed lineage diff and selector index (recce_trio.core.diff)
     ready_event: trio.Event = field(default_factory=trio.Event)
     deadline: float = 0.0
-    single_env: bool = False
+    single_env: bool = False  # what the folders said when the load began
+    scope: trio.CancelScope | None = None
+    # Decoder processes started before the web stack was imported (see serve.run_server).
+    prefetched: dict[str, DecoderProcess] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Served:
+    """A review being served and where it came from; replaced as a whole (``ServerState.swap``)."""
+
+    review: Review
+    ticket: int  # the order in which its load began
+    snapshot: Snapshot | None  # the artifact files when its load began; None if not from files
+
+
+class Listener(Protocol):
+    async def send(self, data: str) -> None: ...
+
+
+@dataclass
+class Activity:
+    """Requests in flight and the timers. The app's request hooks count and touch; the
+    timers (``lifecycle``) arm and read; ``serve`` sets ``request_shutdown``."""
+
+    request_shutdown: Callable[[], None] = _signal_self
     lifetime_expired_at: dt.datetime | None = None
     last_activity: float | None = None  # trio time; None until the idle timer is armed
-    request_shutdown: Callable[[], None] = _signal_self
-    websockets: set[Any] = field(default_factory=set)
-    websocket_scopes: set[trio.CancelScope] = field(default_factory=set)
-    select_limiter: trio.CapacityLimiter = field(default_factory=lambda: trio.CapacityLimiter(1))
-    requests_in_flight: int = 0
+    in_flight: int = 0
     _no_requests: trio.Event = field(default_factory=trio.Event)
-    load_scope: trio.CancelScope | None = None
     background_scope: trio.CancelScope = field(default_factory=trio.CancelScope)
-    # Decoder processes started before the web stack was imported (see serve.run_server).
-    prefetched: dict[str, Any] = field(default_factory=dict)
-    artifact_snapshot: Any = None  # the files' stat when the last load began (watch.py)
-    session: Any = None  # the checklist and state file (recce_trio.server.session.ReviewSession)
-
-    def stop_loading(self) -> None:
-        """Shutdown was asked for: stop a load in progress so held requests are answered now."""
-        if self.load_scope is not None and not self.ready_event.is_set():
-            self.phase = STOPPED
-            self.load_scope.cancel()
-
-    @property
-    def ready(self) -> bool:
-        return self.phase == READY
-
-    def health(self) -> dict[str, Any]:
-        """Recce's health body, plus per-artifact progress. No absolute paths or messages,
-        ever: each artifact is named by its folder relative to the project."""
-        names = display_names(self.config.target_path, self.config.target_base_path)
-        artifacts = self.progress.snapshot()
-        for key, entry in artifacts.items():
-            entry["path"] = names[key]
-        return {
-            "status": "ok",
-            "ready": self.ready,
-            "error": None if self.error is None else type(self.error).__name__,
-            "phase": self.phase,
-            "single_env": self.single_env,
-            "artifacts": artifacts,
-        }
 
     def request_started(self) -> None:
-        self.requests_in_flight += 1
+        self.in_flight += 1
         if self._no_requests.is_set():
             self._no_requests = trio.Event()
 
     def request_finished(self) -> None:
-        self.requests_in_flight -= 1
-        if self.requests_in_flight == 0:
+        self.in_flight -= 1
+        if self.in_flight == 0:
             self._no_requests.set()
 
     async def wait_no_requests(self) -> None:
-        """Return once no HTTP request is being handled."""
-        while self.requests_in_flight > 0:
+        """Return once no HTTP request is being handled or its response sent."""
+        while self.in_flight > 0:
             await self._no_requests.wait()
-
-    def close_websockets(self) -> None:
-        """End every websocket handler (the clients see the connection close)."""
-        for scope in list(self.websocket_scopes):
-            scope.cancel()
 
     def touch(self) -> None:
         """Note user activity (resets the idle timer once it is armed)."""
         if self.last_activity is not None:
             self.last_activity = trio.current_time()
+
+
+@dataclass
+class Websockets:
+    """The open ``/api/ws`` connections; registered and removed by the websocket handler."""
+
+    connections: set[Listener] = field(default_factory=set)
+    scopes: set[trio.CancelScope] = field(default_factory=set)
+
+    async def broadcast(self, message: dict[str, Any]) -> None:
+        """Send ``message`` to every open websocket; a closed one is dropped."""
+        text = msgspec.json.encode(message).decode()
+        for connection in list(self.connections):
+            try:
+                await connection.send(text)
+            except Exception:  # a client that went away: its handler unregisters it
+                self.connections.discard(connection)
+
+    def close_all(self) -> None:
+        """End every websocket handler (the clients see the connection close)."""
+        for scope in list(self.scopes):
+            scope.cancel()
+
+
+class ServerState:
+    """Shared by the startup task, the readiness gate and the handlers, all on the trio thread."""
+
+    def __init__(
+        self,
+        config: ServerConfig,
+        *,
+        prefetched: dict[str, DecoderProcess] | None = None,
+        session: ReviewSession | None = None,
+    ) -> None:
+        self.config = config
+        self.startup = Startup(prefetched=dict(prefetched or {}))
+        self.session = session or ReviewSession(config)
+        self.activity = Activity()
+        self.ws = Websockets()
+        self._served: Served | None = None
+        self._tickets = 0
+
+    # -- the review being served (lifecycle.refresh is the one writer) --
+
+    def take_ticket(self) -> int:
+        """Called when a load begins: a later ticket means a newer load."""
+        self._tickets += 1
+        return self._tickets
+
+    def swap(self, served: Served) -> bool:
+        """Serve ``served`` unless a load that began later is already served."""
+        if self._served is not None and served.ticket < self._served.ticket:
+            return False
+        self._served = served
+        return True
+
+    @property
+    def served(self) -> Served | None:
+        return self._served
+
+    @property
+    def review(self) -> Review:
+        """The review being served. The readiness gate lets handlers run only once there is one."""
+        if self._served is None:
+            raise LookupError("no review is loaded yet")
+        return self._served.review
+
+    @property
+    def artifacts(self) -> LoadedArtifacts | None:
+        return None if self._served is None else self._served.review.artifacts
+
+    @property
+    def single_env(self) -> bool:
+        if self._served is None:
+            return self.startup.single_env
+        return self._served.review.artifacts.single_env
+
+    # -- read by handlers --
+
+    @property
+    def phase(self) -> str:
+        return self.startup.phase
+
+    @property
+    def ready(self) -> bool:
+        return self.startup.phase == READY
+
+    @property
+    def ready_event(self) -> trio.Event:
+        return self.startup.ready_event
+
+    @property
+    def tracker(self) -> StartupPerfTracker:
+        return self.startup.tracker
+
+    @property
+    def lifetime_expired_at(self) -> dt.datetime | None:
+        return self.activity.lifetime_expired_at
+
+    @property
+    def websockets(self) -> set[Listener]:
+        return self.ws.connections
+
+    @property
+    def websocket_scopes(self) -> set[trio.CancelScope]:
+        return self.ws.scopes
+
+    def touch(self) -> None:
+        self.activity.touch()
+
+    def stop_loading(self) -> None:
+        """Shutdown was asked for: stop a load in progress so held requests are answered now."""
+        startup = self.startup
+        if startup.scope is not None and not startup.ready_event.is_set():
+            startup.phase = STOPPED
+            startup.scope.cancel()
+
+    def health(self) -> dict[str, Any]:
+        """Recce's health body, plus per-artifact progress and the last save's failure.
+        No absolute paths or messages, ever: exception class names only, and each artifact
+        named by its folder relative to the project."""
+        error = self.startup.error
+        names = display_names(self.config.target_path, self.config.target_base_path)
+        artifacts = self.startup.progress.snapshot()
+        for key, entry in artifacts.items():
+            entry["path"] = names[key]
+        return {
+            "status": "ok",
+            "ready": self.ready,
+            "error": None if error is None else type(error).__name__,
+            "phase": self.startup.phase,
+            "single_env": self.single_env,
+            "save_error": self.session.save_error,
+            "artifacts": artifacts,
+        }

@@ -33,7 +33,7 @@ def run_server(
     prefetched: dict[str, DecoderProcess] | None = None,
 ) -> int:
     """Serve until a signal or a timer stops it. Returns the process exit code."""
-    state = ServerState(config=config, prefetched=dict(prefetched or {}))
+    state = ServerState(config, prefetched=prefetched)
     app = create_app(config, state=state)
     try:
         trio.run(_serve_until_stopped, app, hypercorn, state)
@@ -52,8 +52,15 @@ def run_server(
             print(f"Error: cannot listen on {', '.join(hypercorn.bind)}: {exc}", file=sys.stderr)
         return 1
     finally:
-        for decoder in state.prefetched.values():  # not taken by a loader (e.g. bind failed)
+        for decoder in state.startup.prefetched.values():  # not taken by a loader
             decoder.close()
+    if state.session.final_save_failed:
+        print(
+            "Error: the review could not be saved to the state file at shutdown; the log "
+            "above says why. Changes since the last successful save are lost.",
+            file=sys.stderr,
+        )
+        return 1
     return 0
 
 
@@ -69,7 +76,7 @@ async def _serve_until_stopped(
 ) -> None:
     stop = trio.Event()  # a signal or a timer asks to stop
     stop_serving = trio.Event()  # Hypercorn's own trigger, pulled once requests are done
-    state.request_shutdown = stop.set
+    state.activity.request_shutdown = stop.set
     async with trio.open_nursery() as nursery:
         await nursery.start(_watch_signals, stop)
         binds = await nursery.start(
@@ -85,12 +92,12 @@ async def _serve_until_stopped(
         await stop.wait()
         log.info("shutting down: finishing requests in flight")
         state.stop_loading()  # requests waiting for the load get their 503 now
-        state.close_websockets()
+        state.ws.close_all()
         # Hypercorn 0.18 (trio worker) keeps its graceful timeout running for idle keep-alive
         # connections too, so a browser tab would hold every shutdown for the whole timeout.
         # Drain the requests in flight here, then let Hypercorn close what is left at once.
         with trio.move_on_after(hypercorn.graceful_timeout):
-            await state.wait_no_requests()
+            await state.activity.wait_no_requests()
         hypercorn.graceful_timeout = IDLE_CONNECTION_GRACE_S
         stop_serving.set()
     # serve() returned: requests drained, connections closed and the lifespan shut down.
@@ -111,7 +118,7 @@ _SYMBOLS = {PENDING: "·", LOADING: "…", LOADED: "✓", MISSING: "–", FAILED
 def render_progress(state: ServerState) -> str:
     """One line: each artifact's state, size and time."""
     parts = []
-    for key, item in state.progress.snapshot().items():
+    for key, item in state.startup.progress.snapshot().items():
         text = f"{key} {_SYMBOLS.get(item['state'], '?')}"
         if item["bytes"] is not None:
             text += f" {item['bytes'] / 1e6:.1f} MB"
@@ -143,7 +150,8 @@ async def show_progress(state: ServerState, stream: TextIO) -> None:
             f"{render_progress(state)}\nready in {total.get('startup_total', 0) / 1000:.2f} s\n"
         )
     else:
-        name = type(state.error).__name__ if state.error else "unknown error"
+        error = state.startup.error
+        name = type(error).__name__ if error else "unknown error"
         stream.write(
             f"{render_progress(state)}\nstartup failed ({name}); the log above says why. "
             "The server stays up: /api/health reports the error and the API answers 503.\n"

@@ -1,8 +1,8 @@
 """A server's review session: the checklist, runs in flight, and the state file it is kept in.
 
-Every file operation runs in a worker thread. Saves are serialised by one lock and coalesced:
-a save writes everything changed up to the moment it starts, so edits made while another save
-is writing are written by the next one, and nothing is lost.
+Every file operation runs in a worker thread of the gateway. Saves are serialised by one lock
+and coalesced: a save writes everything changed up to the moment it starts, so edits made
+while another save is writing are written by the next one, and nothing is lost.
 
 The state file must carry the four dbt artifacts as dbt wrote them, but the server keeps only
 compact records. So the session keeps where each artifact's JSON can be had again: the file in
@@ -42,6 +42,7 @@ from recce_trio.core.checks import (
     preset_checks,
     read_preset_checks,
 )
+from recce_trio.server import gateway
 
 log = logging.getLogger("recce_trio.core.state")
 
@@ -75,29 +76,34 @@ class ReviewSession:
         self.git: msgspec.Raw | dict[str, Any] | None = None
         self.pull_request: msgspec.Raw | dict[str, Any] | None = None
         self.running: dict[str, RunningTask] = {}
-        self.run_limiter = trio.CapacityLimiter(2)
         self._names: dict[str, str] | None = None
         self._name_to_id: dict[str, str] = {}
         self._save_lock = trio.Lock()
         self._changes = 0
         self._saved_changes = 0
         self._file_id: tuple[int, int, int] | None = None
+        self._all_saved = trio.Event()
+        self._all_saved.set()
+        # The last save of the state file failed: the exception's class name (shown by
+        # /api/health, so never a path); cleared by the next save that succeeds.
+        self.save_error: str | None = None
+        self.final_save_failed = False
 
     # -- loading (in the server's startup task) --
 
     async def load_review(self, progress: LoadProgress) -> LoadedArtifacts:
         """Review mode: artifacts, checks and runs all from the state file."""
         path = self._require_state_file()
-        recce_state = await trio.to_thread.run_sync(statefile.read_state, path)
+        recce_state, file_id = await gateway.run(gateway.STATE_FILE, _read_state, path)
         if recce_state is None:
             raise statefile.StateFileError(
                 f"{path} does not exist; review mode needs a state file.", path=path
             )
-        artifacts = await trio.to_thread.run_sync(
+        artifacts = await gateway.run(
+            gateway.ARTIFACTS,
             lambda: review_artifacts(recce_state, path=path, progress=progress),
-            abandon_on_cancel=True,
         )
-        self._adopt(recce_state, path)
+        self._adopt(recce_state, file_id)
         self.sources = {key: recce_state.artifact(*key) for key in ARTIFACT_KEYS}
         return artifacts
 
@@ -110,39 +116,44 @@ class ReviewSession:
         path = self.state_file
         if path is None:
             return artifacts
-        recce_state = await trio.to_thread.run_sync(statefile.read_state, path)
+        recce_state, file_id = await gateway.run(gateway.STATE_FILE, _read_state, path)
         if recce_state is None:
             log.info("%s does not exist yet: it will be created on the first save", path)
             return artifacts
-        merged = await trio.to_thread.run_sync(
+        merged = await gateway.run(
+            gateway.ARTIFACTS,
             lambda: merge_newer_artifacts(artifacts, self.sources, recce_state, path=path),
-            abandon_on_cancel=True,
         )
-        self._adopt(recce_state, path)
+        self._adopt(recce_state, file_id)
         return merged
 
-    def _adopt(self, recce_state: statefile.RecceState, path: Path) -> None:
+    def _adopt(
+        self, recce_state: statefile.RecceState, file_id: tuple[int, int, int] | None
+    ) -> None:
         self.checklist.merge(recce_state.checks, recce_state.runs)
         self.git, self.pull_request = recce_state.git, recce_state.pull_request
         self.state_loaded = True
-        self._file_id = _file_id(path)
+        self._file_id = file_id
 
     async def finish_load(self, artifacts: LoadedArtifacts) -> None:
         """Preset checks from recce.yml when no state was loaded; then saving is allowed."""
+        config = self.config
         if not self.state_loaded:
-            presets = await trio.to_thread.run_sync(
-                read_preset_checks, self.config.project_dir / CONFIG_FILE
+            presets = await gateway.run(
+                gateway.FILES, read_preset_checks, config.project_dir / CONFIG_FILE
             )
             self.checklist.checks.extend(preset_checks(presets))
         if not self.sources:
-            paths = ArtifactPaths.from_dirs(self.config.target_dir, self.config.target_base_dir)
+            paths = await gateway.run(
+                gateway.FILES, ArtifactPaths.from_dirs, config.target_dir, config.target_base_dir
+            )
             self.sources = file_sources(paths)
-        if self.git is None and not self.config.review:
-            self.git = git_branch(self.config.project_dir)
+        if self.git is None and not config.review:
+            self.git = await gateway.run(gateway.FILES, git_branch, config.project_dir)
         self._index(artifacts)
         if self.state_file is not None:
-            removed = await trio.to_thread.run_sync(
-                statefile.remove_stale_temp_files, self.state_file
+            removed = await gateway.run(
+                gateway.STATE_FILE, statefile.remove_stale_temp_files, self.state_file
             )
             for leftover in removed:
                 log.info("removed %s, left by a save that was interrupted", leftover)
@@ -188,6 +199,13 @@ class ReviewSession:
     def note_change(self) -> None:
         """Call after every change a save must include."""
         self._changes += 1
+        if self._all_saved.is_set():
+            self._all_saved = trio.Event()
+
+    async def wait_saved(self) -> None:
+        """Return once every change noted so far is in the state file."""
+        while self._saved_changes < self._changes:
+            await self._all_saved.wait()
 
     async def encode(self) -> bytes:
         """The whole state file as it would be written now."""
@@ -205,7 +223,7 @@ class ReviewSession:
                 pull_request=self.pull_request,
             )
 
-        return await trio.to_thread.run_sync(build)
+        return await gateway.run(gateway.STATE_FILE, build)
 
     async def save(self, path: Path | None = None, *, force: bool = False) -> bool:
         """Write the state file (or ``path``) if anything changed since the last save, or
@@ -218,11 +236,20 @@ class ReviewSession:
             if not force and path is None and self._saved_changes >= wanted:
                 return False  # a save that started after our change already wrote it
             covered = self._changes
-            data = await self.encode()
-            await trio.to_thread.run_sync(statefile.write_atomic, target, data)
-            if target == self.state_file:
-                self._file_id = _file_id(target)
+            ours = target == self.state_file
+            try:
+                data = await self.encode()
+                file_id = await gateway.run(gateway.STATE_FILE, _write, target, data)
+            except BaseException as exc:
+                if ours and isinstance(exc, Exception):
+                    self.save_error = type(exc).__name__
+                raise
+            if ours:
+                self._file_id = file_id
                 self._saved_changes = max(self._saved_changes, covered)
+                self.save_error = None
+                if self._saved_changes >= self._changes:
+                    self._all_saved.set()
             log.debug("saved %s (%d bytes)", target, len(data))
             return True
 
@@ -234,25 +261,47 @@ class ReviewSession:
             log.error("could not save the state file %s: %s", self.state_file, exc)
 
     async def save_at_shutdown(self) -> None:
-        """Merge what another process wrote to the file since we last did, then write it."""
+        """Merge what another process wrote to the file since we last did, then write it.
+        A failure is logged and noted (``final_save_failed``: the command exits non-zero)."""
         path = self.state_file
         if path is None or not self.writable:
             if path is None:
                 log.info("No state file is provided. Skip storing the state.")
             return
+        unsaved = self._changes > self._saved_changes
         try:
-            if self._file_id is not None and _file_id(path) not in (None, self._file_id):
-                other = await trio.to_thread.run_sync(statefile.read_state, path)
+            if self._file_id is not None:
+                other = await gateway.run(gateway.STATE_FILE, _read_if_changed, path, self._file_id)
                 if other is not None:
                     self.checklist.merge(other.checks, other.runs)
             await self.save(force=True)
             log.info("state saved to %s", path)
         except (OSError, statefile.StateFileError) as exc:
+            if not unsaved:  # e.g. a read-only review: nothing was changed, nothing is lost
+                log.warning("did not save the state file %s at shutdown: %s", path, exc)
+                return
+            self.final_save_failed = True
             log.error("could not save the state file %s at shutdown: %s", path, exc)
 
-    def set_state_file(self, path: Path) -> None:
+    async def set_state_file(self, path: Path) -> None:
         self.state_file = path
-        self._file_id = _file_id(path)
+        self._file_id = await gateway.run(gateway.FILES, _file_id, path)
+
+
+def _read_state(path: Path) -> tuple[statefile.RecceState | None, tuple[int, int, int] | None]:
+    return statefile.read_state(path), _file_id(path)
+
+
+def _read_if_changed(path: Path, known: tuple[int, int, int]) -> statefile.RecceState | None:
+    """The state file, if another process wrote it since ``known``."""
+    if _file_id(path) in (None, known):
+        return None
+    return statefile.read_state(path)
+
+
+def _write(path: Path, data: bytes) -> tuple[int, int, int] | None:
+    statefile.write_atomic(path, data)
+    return _file_id(path)
 
 
 def resolve_new_name(

@@ -6,38 +6,30 @@ also works on network and container file systems where inotify events do not arr
 
 from __future__ import annotations
 
-import gc
 import logging
-from typing import Any
 
-import msgspec
 import trio
 
-from recce_trio.core.artifacts.files import ARTIFACTS, ArtifactPaths
 from recce_trio.core.artifactset import LoadProgress
-from recce_trio.server import loading
+from recce_trio.server import gateway, loading
+from recce_trio.server.lifecycle import Candidate, refresh
+from recce_trio.server.loading import Snapshot
 from recce_trio.server.perf import StartupPerfTracker
 from recce_trio.server.runtime import ServerState
+from recce_trio.server.session import ReviewSession
 
 log = logging.getLogger("recce_trio.server.watch")
 
 POLL_INTERVAL_S = 1.0
-Snapshot = tuple[bool, tuple[tuple[int, int] | None, ...]]
 
 
-def snapshot(state: ServerState) -> Snapshot:
+async def snapshot(state: ServerState) -> Snapshot:
     """Whether there is a base folder, and each artifact file's (mtime, size)."""
     config = state.config
-    paths = ArtifactPaths.from_dirs(config.target_dir, config.target_base_dir)
-    stats: list[tuple[int, int] | None] = []
-    for env, kind in ARTIFACTS:
-        try:
-            st = paths.path(env, kind).stat()
-        except OSError:
-            stats.append(None)
-        else:
-            stats.append((st.st_mtime_ns, st.st_size))
-    return paths.single_env, tuple(stats)
+    _, seen = await gateway.run(
+        gateway.FILES, loading.scan, config.target_dir, config.target_base_dir
+    )
+    return seen
 
 
 async def watch_artifacts(state: ServerState, *, interval_s: float | None = None) -> None:
@@ -45,62 +37,65 @@ async def watch_artifacts(state: ServerState, *, interval_s: float | None = None
     (dbt writes large files over time). Runs until cancelled; a failed reload keeps the
     previous review and is logged."""
     interval_s = POLL_INTERVAL_S if interval_s is None else interval_s
+    served = state.served
     # Compare with the files as they were when the load began, so that a rewrite during the
     # load is not missed.
-    last = state.artifact_snapshot
+    last = served.snapshot if served is not None else None
     while True:
         await trio.sleep(interval_s)
-        seen = await trio.to_thread.run_sync(snapshot, state)
+        seen = await snapshot(state)
         if seen == last:
             continue
         await trio.sleep(interval_s)
-        settled = await trio.to_thread.run_sync(snapshot, state)
+        settled = await snapshot(state)
         if settled != seen:
             continue  # still being written: look again next round
         last = settled
         await reload(state)
 
 
-async def reload(state: ServerState) -> bool:
-    """Load the artifacts again and swap in a new review; tell the websockets. True if swapped."""
-    config = state.config
-    paths = ArtifactPaths.from_dirs(config.target_dir, config.target_base_dir)
-    log.info("artifacts changed: reloading")
-    gc_was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        artifacts = await loading.load_artifacts(
-            paths,
-            progress=LoadProgress(),
-            tracker=StartupPerfTracker(),
-            decoder=config.loader,
-        )
-        from recce_trio.core.review import build_review
+class _BaseRemoved(Exception):
+    """target-base/ went away under a two-environment server."""
 
-        review = await trio.to_thread.run_sync(build_review, artifacts)
+
+async def reload(state: ServerState) -> bool:
+    """Load the artifacts again and swap in a new review; tell the websockets. True if swapped.
+    A failure is logged and the previous review stays served."""
+    log.info("artifacts changed: reloading")
+    try:
+        swapped = await refresh(state, lambda: _from_files(state), announce="modified")
+    except _BaseRemoved:
+        log.warning(
+            "%s is gone: keeping the last review of both environments. Restore the base "
+            "artifacts there (e.g. `dbt docs generate --target-path %s` on the base branch), "
+            "or restart the server to review a single environment.",
+            state.config.target_base_dir,
+            state.config.target_base_path,
+        )
+        return False
     except Exception as exc:
         log.error(
             "artifacts changed but could not be loaded, keeping the previous ones: %s",
             loading.describe_failure(exc),
         )
         return False
-    finally:
-        if gc_was_enabled:
-            gc.enable()
-    state.artifacts, state.review = artifacts, review
-    state.single_env = paths.single_env
-    state.session.artifacts_reloaded(artifacts, paths)
-    gc.freeze()
-    log.info("artifacts reloaded: %d changed nodes", len(review.diff.diff))
-    await broadcast(state, {"command": "refresh", "event": {"eventType": "modified"}})
-    return True
+    if swapped:
+        log.info("artifacts reloaded: %d changed nodes", len(state.review.diff.diff))
+    return swapped
 
 
-async def broadcast(state: ServerState, message: dict[str, Any]) -> None:
-    """Send ``message`` to every open websocket; a closed one is dropped."""
-    text = msgspec.json.encode(message).decode()
-    for connection in list(state.websockets):
-        try:
-            await connection.send(text)
-        except Exception:  # a client that went away: its handler unregisters it
-            state.websockets.discard(connection)
+async def _from_files(state: ServerState) -> Candidate:
+    config = state.config
+    paths, seen = await gateway.run(
+        gateway.FILES, loading.scan, config.target_dir, config.target_base_dir
+    )
+    if paths.single_env and not state.single_env:
+        raise _BaseRemoved
+    artifacts = await loading.load_artifacts(
+        paths, progress=LoadProgress(), tracker=StartupPerfTracker(), decoder=config.loader
+    )
+
+    async def adopt(session: ReviewSession) -> None:
+        session.artifacts_reloaded(artifacts, paths)
+
+    return Candidate(artifacts, seen, adopt)

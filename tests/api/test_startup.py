@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 import trio
+from trio.testing import MockClock, wait_all_tasks_blocked
 
 from recce_trio.config import ServerConfig
 from recce_trio.server.app import create_app
@@ -287,50 +288,70 @@ async def test_startup_perf_reports_each_artifact(project: Path) -> None:
 
 def app_noting_shutdown(project: Path, **settings: Any) -> tuple[Any, Any, trio.Event]:
     """An app whose timers, when they fire, set the returned event instead of signalling."""
-    app = create_app(ServerConfig(project_dir=project, loader="thread", **settings))
+    app = create_app(ServerConfig(project_dir=project, loader="thread", watch=False, **settings))
     state = app.extensions["recce"]
     stopped = trio.Event()
-    state.request_shutdown = stopped.set
+    state.activity.request_shutdown = stopped.set
     return app, state, stopped
 
 
-async def test_idle_timeout_shuts_down_unless_kept_alive(project: Path) -> None:
-    app, state, stopped = app_noting_shutdown(project, idle_timeout_s=0.5)
+async def advance(clock: MockClock, seconds: float) -> None:
+    """Move the clock on and let every timer that is now due run."""
+    clock.jump(seconds)
+    await wait_all_tasks_blocked()
+
+
+async def test_idle_timeout_shuts_down_unless_kept_alive(
+    project: Path, mock_clock: MockClock
+) -> None:
+    mock_clock.rate = 1  # real time flows too (the load runs in threads); the test jumps it
+    app, state, stopped = app_noting_shutdown(project, idle_timeout_s=60)
     async with app.test_app() as test_app:
         client = test_app.test_client()
         await wait_until_ready(client)
-        # Keep-alives (and any non-health request) hold the server up past its idle timeout...
-        for _ in range(8):
-            keep = await (await client.post("/api/keep-alive")).get_json()
-            assert keep == {"status": "ok", "idle_timeout_enabled": True}
-            await trio.sleep(0.15)
+        await wait_all_tasks_blocked()
+        await advance(mock_clock, 45)
+        keep = await (await client.post("/api/keep-alive")).get_json()
+        assert keep == {"status": "ok", "idle_timeout_enabled": True}
+        # 90 s after ready: without the keep-alive at 45 s, it would have stopped at 60 s.
+        await advance(mock_clock, 45)
         assert not stopped.is_set()
-        # ...health probes do not count as activity.
-        with trio.fail_after(5):
-            while not stopped.is_set():
-                await client.get("/api/health")
-                await trio.sleep(0.05)
+        # Health probes do not count as activity: 60 s after the keep-alive, it stops.
+        assert (await client.get("/api/health")).status_code == 200
+        await advance(mock_clock, 16)
+        assert stopped.is_set()
 
 
-async def test_idle_timer_not_armed_when_startup_failed(project: Path) -> None:
+async def test_idle_timer_not_armed_when_startup_failed(
+    project: Path, mock_clock: MockClock
+) -> None:
+    mock_clock.rate = 1
     (project / "target" / "manifest.json").unlink()
-    app, state, stopped = app_noting_shutdown(project, idle_timeout_s=0.2)
+    app, state, stopped = app_noting_shutdown(project, idle_timeout_s=60, lifetime_s=120)
     async with app.test_app() as test_app:
         await wait_until_ready(test_app.test_client())
-        with trio.move_on_after(1.5):
-            await stopped.wait()
-    assert not stopped.is_set()
-    assert state.last_activity is None
+        await wait_all_tasks_blocked()
+        await advance(mock_clock, 3600)  # an armed timer would have fired long ago
+        assert not stopped.is_set()
+    assert state.activity.last_activity is None
+    assert state.lifetime_expired_at is None
 
 
-async def test_lifetime_shuts_down_after_load_and_is_reported(project: Path) -> None:
-    app, state, stopped = app_noting_shutdown(project, lifetime_s=0.5)
+async def test_lifetime_shuts_down_after_load_and_is_reported(
+    project: Path, mock_clock: MockClock
+) -> None:
+    mock_clock.rate = 1
+    app, state, stopped = app_noting_shutdown(project, lifetime_s=120)
     async with app.test_app() as test_app:
         client = test_app.test_client()
         await wait_until_ready(client)
+        await wait_all_tasks_blocked()
         _, info = await get_json(client, "/api/instance-info")
         assert "lifetime_expired_at" in info
+        await advance(mock_clock, 100)
         # Activity does not extend a lifetime (only the idle timeout).
         await client.post("/api/keep-alive")
-        with trio.fail_after(5):
-            await stopped.wait()
+        await advance(mock_clock, 10)
+        assert not stopped.is_set()
+        await advance(mock_clock, 15)
+        assert stopped.is_set()

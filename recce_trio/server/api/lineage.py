@@ -15,6 +15,7 @@ from quart_trio import QuartTrio
 from recce_trio.core.review import Review
 from recce_trio.core.state import RECCE_VERSION, SCHEMA_VERSION
 from recce_trio.errors import RequestError
+from recce_trio.server import gateway
 from recce_trio.server.api._http import json_body, server_state
 from recce_trio.server.compress import Representation
 from recce_trio.server.http import json_response
@@ -108,7 +109,7 @@ class _InfoCache:
                 return Representation(body, media_type="application/json")
 
             # Joining and hashing megabytes: off the event loop.
-            representation = await trio.to_thread.run_sync(build)
+            representation = await gateway.run(gateway.ENCODING, build)
             self.entries[form] = (review, head, representation)
             return representation
 
@@ -134,9 +135,7 @@ async def prepare_info(state: Any) -> None:
         async with trio.open_nursery() as nursery:
             nursery.start_soon(representation.prepare)
             # The selections the lineage page asks for next (selector caches: one at a time).
-            nursery.start_soon(
-                partial(trio.to_thread.run_sync, state.review.warm, limiter=state.select_limiter)
-            )
+            nursery.start_soon(partial(gateway.run, gateway.SELECTORS, state.review.warm))
     except Exception:
         log.exception("could not prepare /api/info and the page-load selections")
 
@@ -179,7 +178,7 @@ async def select() -> Response:
         view_mode=body.view_mode,
     )
     # SelectorError: 400
-    selected = await trio.to_thread.run_sync(evaluate, limiter=server_state().select_limiter)
+    selected = await gateway.run(gateway.SELECTORS, evaluate)
     # Only what the lineage shows: no tests, unit tests, or operation hooks.
     base, current = review.diff.base["nodes"], review.diff.current["nodes"]
     nodes = sorted(uid for uid in selected if uid in current or uid in base)

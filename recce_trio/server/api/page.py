@@ -12,12 +12,12 @@ import os
 from collections.abc import Callable
 from pathlib import Path, PurePosixPath
 
-import trio
 from quart import Quart, Response, current_app
 from werkzeug.routing import PathConverter
 from werkzeug.security import safe_join
 
 from recce_trio.errors import NotFoundError
+from recce_trio.server import gateway
 from recce_trio.server.compress import Representation
 
 BUILTIN_UI = Path(__file__).resolve().parents[2] / "ui"
@@ -56,7 +56,7 @@ async def _representation(target: Path) -> Representation | None:
             return None
         return key, Representation(data, media_type=_media_type(target.name))
 
-    entry = await trio.to_thread.run_sync(load)
+    entry = await gateway.run(gateway.FILES, load)
     if entry is None:
         return None
     cache[target] = entry
@@ -85,18 +85,19 @@ async def servable(root: Path, path: str) -> Path | None:
     joined = safe_join(str(root), path)
     if joined is None:
         return None
-    real_root, real = await trio.to_thread.run_sync(_real_paths, root, joined)
+    real_root, real, is_file = await gateway.run(gateway.FILES, _real_paths, root, joined)
     if os.path.commonpath([real_root, real]) != real_root:
         return None
-    return Path(real) if await trio.Path(real).is_file() else None
+    return Path(real) if is_file else None
 
 
 def _hidden(path: str) -> bool:
     return any(part.startswith(".") for part in PurePosixPath(path).parts)
 
 
-def _real_paths(root: Path, target: str) -> tuple[str, str]:
-    return os.path.realpath(root), os.path.realpath(target)
+def _real_paths(root: Path, target: str) -> tuple[str, str, bool]:
+    real = os.path.realpath(target)
+    return os.path.realpath(root), real, os.path.isfile(real)
 
 
 async def _send(

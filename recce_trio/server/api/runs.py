@@ -16,6 +16,7 @@ from quart_trio import QuartTrio
 from recce_trio.core import runs
 from recce_trio.core.checks import CANCELLED, FAILED, FINISHED, RUNNING, Run, to_builtins
 from recce_trio.errors import InvalidRequestError, NotFoundError, RecceTrioError, RequestError
+from recce_trio.server import gateway
 from recce_trio.server.api._http import (
     field,
     json_body,
@@ -54,13 +55,8 @@ async def submit(
 async def _execute(review: ReviewSession, run: Run, task: RunningTask, lineage_diff: Any) -> None:
     try:
         with task.scope:
-            result = await trio.to_thread.run_sync(
-                runs.execute,
-                run.type,
-                run.params or {},
-                lineage_diff,
-                abandon_on_cancel=True,
-                limiter=review.run_limiter,
+            result = await gateway.run(
+                gateway.RUNS, runs.execute, run.type, run.params or {}, lineage_diff
             )
             run.result = result
             run.status = FINISHED

@@ -7,7 +7,6 @@ import logging
 import os
 from pathlib import Path
 
-import trio
 from quart import Quart, Response, current_app, request
 
 from recce_trio.core import state as statefile
@@ -18,9 +17,11 @@ from recce_trio.errors import (
     RequestError,
     StateSaveError,
 )
+from recce_trio.server import gateway
 from recce_trio.server.api._http import field, json_body, server_state, session
 from recce_trio.server.http import UPLOAD_LIMIT_BYTES, json_response
-from recce_trio.server.session import resolve_new_name
+from recce_trio.server.lifecycle import Candidate, refresh
+from recce_trio.server.session import ReviewSession, resolve_new_name
 
 log = logging.getLogger("recce_trio.core.state")
 
@@ -62,16 +63,25 @@ async def _save_as(*, rename: bool) -> Response:
     )
     if new is None:
         raise RequestError(error or "The new filename is not valid", status=status)
-    if new.is_dir():
+    is_dir, exists = await gateway.run(gateway.FILES, _what_is, new)
+    if is_dir:
         raise RequestError(f"The file {new.name} exists and is a directory")
-    if new.exists() and not overwrite:
+    if exists and not overwrite:
         raise ConflictError(f"The file {new.name} already exists")
     await _write(review.save(new, force=True), new)
-    review.set_state_file(new)
+    await review.set_state_file(new)
     if rename and old is not None and old != new:
-        with contextlib.suppress(FileNotFoundError):
-            await trio.to_thread.run_sync(os.remove, old)
+        await gateway.run(gateway.STATE_FILE, _remove, old)
     return Response("", 200, mimetype="text/plain")
+
+
+def _what_is(path: Path) -> tuple[bool, bool]:
+    return path.is_dir(), path.exists()
+
+
+def _remove(path: Path) -> None:
+    with contextlib.suppress(FileNotFoundError):
+        os.remove(path)
 
 
 async def save_as() -> Response:
@@ -100,8 +110,9 @@ async def import_state() -> Response:
     checks_only = raw_flag.strip().lower() in ("1", "true", "yes", "on")
     data = upload.read()
     try:
-        imported = await trio.to_thread.run_sync(
-            lambda: statefile.decode_state(data, path=upload.filename or "upload")
+        imported = await gateway.run(
+            gateway.STATE_FILE,
+            lambda: statefile.decode_state(data, path=upload.filename or "upload"),
         )
     except statefile.StateFileError as exc:
         raise RequestError(exc.message) from None
@@ -122,31 +133,42 @@ async def import_state() -> Response:
     return json_response({"runs": merged_runs, "checks": merged_checks})
 
 
-async def adopt_newer_artifacts(imported: statefile.RecceState, name: str) -> None:
-    state = server_state()
-    review = state.session
-    if state.artifacts is None:
-        return
-    current = state.artifacts
-    sources = dict(review.sources)
-    merged = await trio.to_thread.run_sync(
-        lambda: merge_newer_artifacts(current, sources, imported, path=Path(name))
-    )
-    if all(
-        getattr(merged, field) is getattr(current, field)
-        for field in ("base_manifest", "current_manifest", "base_catalog", "current_catalog")
-    ):
-        return
-    from recce_trio.core.review import build_review
-    from recce_trio.server.watch import broadcast
+class _NothingNewer(Exception):
+    """None of the imported artifacts is newer than the served one."""
 
-    new_review = await trio.to_thread.run_sync(build_review, merged)
-    if state.artifacts is not current:
-        return  # the files changed meanwhile and were reloaded: they are newer still
-    state.artifacts, state.review = merged, new_review
-    review.sources = sources
-    review.artifacts_reloaded(merged, None)
-    await broadcast(state, {"command": "refresh", "event": {"eventType": "imported"}})
+
+async def adopt_newer_artifacts(imported: statefile.RecceState, name: str) -> None:
+    """Serve any of the imported state's artifacts that are newer than the served ones."""
+    state = server_state()
+
+    async def obtain() -> Candidate:
+        served = state.served
+        if served is None:
+            raise _NothingNewer
+        current = served.review.artifacts
+        sources = dict(state.session.sources)
+        merged = await gateway.run(
+            gateway.ARTIFACTS,
+            lambda: merge_newer_artifacts(current, sources, imported, path=Path(name)),
+        )
+        if all(
+            getattr(merged, field) is getattr(current, field)
+            for field in ("base_manifest", "current_manifest", "base_catalog", "current_catalog")
+        ):
+            raise _NothingNewer
+
+        async def adopt(review: ReviewSession) -> None:
+            review.sources = sources
+            review.artifacts_reloaded(merged, None)
+
+        return Candidate(merged, served.snapshot, adopt)
+
+    try:
+        await refresh(state, obtain, announce="imported")
+    except _NothingNewer:
+        pass
+    except Exception:
+        log.exception("the imported state's artifacts could not be served")
 
 
 async def save_on_shutdown() -> None:
