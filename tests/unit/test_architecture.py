@@ -166,3 +166,13 @@ def test_imports_go_one_way_between_layers() -> None:
 def test_no_module_is_over_400_lines(name: str) -> None:
     lines = len(MODULES[name].read_text().splitlines())
     assert lines <= MAX_MODULE_LINES, f"{MODULES[name].name} has {lines} lines"
+
+
+def test_only_the_gateway_leaves_the_event_loop() -> None:
+    # Blocking work has one way out (recce_trio/server/gateway.py), with named limiters.
+    callers = sorted(
+        name
+        for name, path in MODULES.items()
+        if "to_thread" in path.read_text() and name != "recce_trio.server.gateway"
+    )
+    assert callers == []

@@ -1,0 +1,88 @@
+"""SIGTERM under a real server: responses still being sent are finished, and a save that fails
+at shutdown is an error exit, not a silent loss."""
+
+from __future__ import annotations
+
+import json
+import signal
+import socket
+import time
+from pathlib import Path
+
+import httpx
+
+from tests.artifact_json import manifest, write_project
+from tests.e2e.test_cli import Server, wait_ready
+
+
+def project_with_a_big_lineage(tmp_path: Path) -> Path:
+    """A project whose /api/info is ~10 MB: more than the socket buffers hold."""
+    project = write_project(tmp_path)
+    models = {f"m{i:04d}": f"select {i} as id -- " + "x" * 3000 for i in range(1500)}
+    text = json.dumps(manifest(models))
+    (project / "target" / "manifest.json").write_text(text)
+    (project / "target-base" / "manifest.json").write_text(text)
+    return project
+
+
+def read_head(sock: socket.socket) -> tuple[bytes, bytes]:
+    data = b""
+    while b"\r\n\r\n" not in data:
+        chunk = sock.recv(4096)
+        assert chunk, data
+        data += chunk
+    head, _, rest = data.partition(b"\r\n\r\n")
+    return head, rest
+
+
+def test_sigterm_lets_a_slow_reader_finish_a_large_response(tmp_path: Path) -> None:
+    project = project_with_a_big_lineage(tmp_path)
+    server = Server(["server", "--port", "0", "--project-dir", str(project)])
+    assert wait_ready(server.url)["ready"] is True
+    host, port = server.url.removeprefix("http://").rsplit(":", 1)
+    with socket.socket() as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 16384)
+        sock.connect((host, int(port)))
+        # A keep-alive request: once answered, the connection is idle and may be closed.
+        sock.sendall(f"GET /api/info HTTP/1.1\r\nHost: {host}\r\n\r\n".encode())
+        head, body = read_head(sock)
+        assert head.startswith(b"HTTP/1.1 200")
+        length = next(
+            int(line.split(b":", 1)[1])
+            for line in head.split(b"\r\n")
+            if line.lower().startswith(b"content-length:")
+        )
+        assert length > 8_000_000
+        while len(body) < 256 * 1024:
+            body += sock.recv(16384)
+        server.proc.send_signal(signal.SIGTERM)
+        # Read on at about 4 MB/s: the rest takes seconds, within the 10 s graceful timeout.
+        while len(body) < length:
+            chunk = sock.recv(16384)
+            if not chunk:
+                break
+            body += chunk
+            time.sleep(0.004)
+    assert len(body) == length
+    assert "lineage" in json.loads(body)
+    assert server.proc.wait(timeout=30) == 0
+    server.stop()
+
+
+def test_a_failed_final_save_exits_1_after_health_showed_it(project: Path) -> None:
+    state_file = project / "recce_state.json"
+    server = Server(["server", str(state_file), "--port", "0", "--project-dir", str(project)])
+    assert wait_ready(server.url)["ready"] is True
+    with httpx.Client(base_url=server.url) as client:
+        client.post("/api/checks", json={"name": "kept", "type": "simple"})
+        deadline = time.monotonic() + 20
+        while not state_file.exists() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        state_file.chmod(0o444)
+        client.post("/api/checks", json={"name": "lost", "type": "simple"})
+        while client.get("/api/health").json()["save_error"] is None:
+            assert time.monotonic() < deadline, "the failed save never showed in health"
+            time.sleep(0.05)
+    assert server.stop() == 1
+    assert "could not be saved to the state file at shutdown" in server.output
+    assert [c["name"] for c in json.loads(state_file.read_bytes())["checks"]] == ["kept"]
