@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 
 import pytest
@@ -65,3 +66,24 @@ async def test_base_appearing_leaves_single_environment_mode(tmp_path: Path) -> 
                 await trio.sleep(0.02)
         _, info = await get_json(client, "/api/info")
     assert info["lineage"]["nodes"]["model.shop.orders"]["change_status"] == "modified"
+
+
+async def test_deleted_base_keeps_the_last_review_and_warns(
+    project: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    async with running(project) as (app, client):
+        await wait_until_ready(client)
+        state = app.extensions["recce"]
+        review = state.review
+        shutil.rmtree(project / "target-base")
+        with trio.fail_after(10):
+            while not any("is gone" in r.getMessage() for r in caplog.records):  # noqa: ASYNC110
+                await trio.sleep(0.02)
+        _, health = await get_json(client, "/api/health")
+        _, info = await get_json(client, "/api/info")
+    assert state.review is review
+    assert health["single_env"] is False
+    assert info["lineage"]["nodes"]["model.shop.orders"]["change_status"] == "modified"
+    warning = next(r for r in caplog.records if "is gone" in r.getMessage())
+    assert warning.levelname == "WARNING"
+    assert "keeping the last review" in warning.getMessage()
