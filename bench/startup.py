@@ -126,7 +126,7 @@ def one_run(project: Path, ready_path: str, loader: str) -> dict[str, object]:
         wire = {"identity": len(body)}
         for encoding in ENCODINGS:
             wire[encoding] = len(request(ready_conn, ready_path, encoding)[1])
-        _, perf_body = request(conn, "/api/startup-perf")
+        _, perf_body = request(ready_conn, "/api/startup-perf")  # conn idled out meanwhile
         perf = json.loads(perf_body)
         server_rss = peak_rss_kb(proc.pid)
     finally:
