@@ -12,6 +12,7 @@ import yaml
 from jinja2 import TemplateError as JinjaTemplateError
 from jinja2.sandbox import SandboxedEnvironment
 
+from recce_trio.core.runsql.template import flatten_vars
 from recce_trio.errors import ProfileError
 
 PROFILES_FILE = "profiles.yml"
@@ -36,11 +37,25 @@ class WarehouseTarget:
     settings: Mapping[str, Any] = field(repr=False)
     profiles_path: Path
     project_dir: Path | None = None
+    # dbt_project.yml's vars as the root project sees them (its own scoped block merged in).
     project_vars: Mapping[str, Any] = field(default_factory=dict, repr=False)
 
     def describe(self) -> str:
         """A description safe for logs and errors: no host, user or password."""
         return f"{self.type} (profile '{self.profile}', target '{self.target}')"
+
+    def template_target(self) -> dict[str, Any]:
+        """What ``{{ target }}`` shows in a sql_template: dbt's non-secret fields only."""
+        safe = {k: self.settings[k] for k in ("schema", "database", "dbname") if k in self.settings}
+        if "dbname" in safe:
+            safe.setdefault("database", safe.pop("dbname"))
+        return {
+            "name": self.target,
+            "profile_name": self.profile,
+            "type": self.type,
+            "threads": self.threads,
+            **safe,
+        }
 
 
 def find_profiles_dir(
@@ -124,6 +139,7 @@ def load_target(
         raise ProfileError(f"Key '{profile}.outputs.{target}.type' is missing in {path}.")
     threads = _as_int(settings.get("threads", 1), path, f"{profile}.outputs.{target}.threads")
     raw_vars = project_yml.get("vars")
+    project_name = project_yml.get("name")
     return WarehouseTarget(
         profile=profile,
         target=target,
@@ -132,7 +148,10 @@ def load_target(
         settings=settings,
         profiles_path=path,
         project_dir=project,
-        project_vars=raw_vars if isinstance(raw_vars, dict) else {},
+        project_vars=flatten_vars(
+            raw_vars if isinstance(raw_vars, dict) else {},
+            project_name if isinstance(project_name, str) else None,
+        ),
     )
 
 

@@ -125,3 +125,21 @@ def test_invalid_yaml_does_not_quote_the_file(tmp_path: Path) -> None:
     with pytest.raises(ProfileError, match="not valid YAML") as info:
         load_target(profiles_dir=tmp_path / "p", profile="shop", env={})
     assert "s3cret" not in str(info.value)
+
+
+def test_template_target_and_scoped_vars(tmp_path: Path) -> None:
+    project = tmp_path / "project"
+    write(project)
+    (project / "dbt_project.yml").write_text(
+        "name: shop\nprofile: shop\nvars:\n  a: 1\n  shop: {b: 2}\n  other_pkg: {c: 3}\n"
+    )
+    target = load_target(project_dir=project, target="pg", env={"PG_PASSWORD": "pw"})
+    assert target.project_vars == {"a": 1, "b": 2}
+    assert target.template_target() == {
+        "name": "pg",
+        "profile_name": "shop",
+        "type": "postgres",
+        "threads": 1,
+        "schema": "dev",
+        "database": "shop",
+    }

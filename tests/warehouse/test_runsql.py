@@ -133,3 +133,44 @@ def test_template_refusals() -> None:
         _render("{{ ref.__globals__ }}")
     with pytest.raises(TemplateError, match="'X' is required"):
         _render("{{ env_var('X') }}")
+
+
+def test_catalog_types_label_float_columns(duckdb_file) -> None:  # type: ignore[no-untyped-def]
+    from recce_trio.core.artifacts.records import Catalog, CatalogColumn, CatalogTable
+    from recce_trio.core.runsql.relations import catalog_column_types
+    from recce_trio.warehouse.connect import open_engine
+    from recce_trio.warehouse.context import RunContext
+    from recce_trio.warehouse.runner import execute_run
+    from tests.warehouse.conftest import duckdb_target
+
+    catalog = Catalog(
+        nodes={
+            "model.shop.orders": CatalogTable(
+                columns={
+                    "AMOUNT": CatalogColumn(name="AMOUNT", type="DOUBLE"),
+                    "order_id": CatalogColumn(name="order_id", type="INTEGER"),
+                }
+            )
+        }
+    )
+    current = data.manifest("dev")
+    assert catalog_column_types(current, catalog, "orders") == {
+        "AMOUNT": "DOUBLE",
+        "order_id": "INTEGER",
+    }
+    assert catalog_column_types(current, catalog, "customers") == {}
+    engine = open_engine(duckdb_target(duckdb_file))
+    try:
+        ctx = RunContext(
+            base=data.manifest("prod"),
+            current=current,
+            engine=engine,
+            catalog_types=lambda model: catalog_column_types(current, catalog, model),
+        )
+        result = execute_run(
+            "value_diff_detail", {"model": "orders", "primary_key": ["order_id", "line_no"]}, ctx
+        ).result
+    finally:
+        engine.close()
+    types = {c["name"]: c["type"] for c in result["columns"]}
+    assert types["amount"] == "float" and types["status"] == "text"

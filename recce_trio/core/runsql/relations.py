@@ -9,7 +9,7 @@ from recce_trio.core.runsql.dialect import SqlDialect
 from recce_trio.errors import TemplateError
 
 if TYPE_CHECKING:
-    from recce_trio.core.artifacts.records import Manifest, Node
+    from recce_trio.core.artifacts.records import Catalog, Manifest, Node
 
 REF_TYPES = ("model", "seed", "snapshot")
 
@@ -99,3 +99,14 @@ class RelationResolver:
             resource_type=node.resource_type,
             materialized=materialized,
         )
+
+
+def catalog_column_types(manifest: Manifest, catalog: Catalog, model: str) -> dict[str, str]:
+    """``{column: warehouse type}`` of a model in a catalog (empty if it is not there): what
+    ``RunContext.catalog_types`` wants, to label float columns as Recce does."""
+    resolver = RelationResolver(manifest, SqlDialect(""), env_name="current")
+    node = resolver.find_model(model)
+    table = catalog.nodes.get(node.unique_id) if node is not None else None
+    if table is None:
+        return {}
+    return {c.name or name: c.type or "" for name, c in table.columns.items()}
