@@ -18,6 +18,8 @@ if TYPE_CHECKING:
     from recce_trio.warehouse.profiles import WarehouseTarget
 
 _BLOCKED_MARKERS = ("disabled by configuration", "enable_external_access", "external access")
+# Profile settings recce-trio decides itself: read-only, and external access (an opt-in flag).
+_LOCKED_SETTINGS = frozenset({"access_mode", "enable_external_access", "allow_unsigned_extensions"})
 
 
 def open_duckdb(target: WarehouseTarget, *, external_access: bool = False) -> DuckDBEngine:
@@ -31,7 +33,15 @@ def open_duckdb(target: WarehouseTarget, *, external_access: bool = False) -> Du
     path = Path(raw).expanduser()
     if not path.is_absolute() and target.project_dir is not None:
         path = target.project_dir / path
-    return DuckDBEngine(path, threads=target.threads, external_access=external_access)
+    raw_settings = target.settings.get("settings")
+    settings = {
+        str(k): v
+        for k, v in (raw_settings.items() if isinstance(raw_settings, dict) else ())
+        if str(k).lower() not in _LOCKED_SETTINGS
+    }
+    return DuckDBEngine(
+        path, threads=target.threads, external_access=external_access, settings=settings
+    )
 
 
 class DuckDBEngine:
@@ -41,7 +51,14 @@ class DuckDBEngine:
 
     dialect = "duckdb"
 
-    def __init__(self, path: Path, *, threads: int = 1, external_access: bool = False) -> None:
+    def __init__(
+        self,
+        path: Path,
+        *,
+        threads: int = 1,
+        external_access: bool = False,
+        settings: dict[str, Any] | None = None,
+    ) -> None:
         try:
             import duckdb
         except ImportError:
@@ -54,8 +71,11 @@ class DuckDBEngine:
                 f"The DuckDB file '{self._name}' does not exist.",
                 hint="Build the project with dbt first, or fix 'path' in profiles.yml.",
             )
+        # The profile's DuckDB ``settings`` (memory_limit, threads, ...) as dbt-duckdb applies
+        # them; a big diff's hash tables live in this process, so memory_limit matters here.
         config: dict[str, str | bool | int | float | list[str]] = {
-            "enable_external_access": external_access
+            **(settings or {}),
+            "enable_external_access": external_access,
         }
         try:
             self._con = duckdb.connect(str(path), read_only=True, config=config)

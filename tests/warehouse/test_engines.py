@@ -172,3 +172,25 @@ def test_postgres_unknown_database(postgres_server) -> None:  # type: ignore[no-
     with pytest.raises(WarehouseConnectError) as info:
         open_engine(target)
     assert "no_such_db" not in str(info.value)
+
+
+def test_duckdb_profile_settings_apply_but_not_access(duckdb_file: Path) -> None:
+    target = duckdb_target(duckdb_file)
+    target = WarehouseTarget(
+        profile=target.profile,
+        target=target.target,
+        type="duckdb",
+        threads=1,
+        settings={
+            "path": str(duckdb_file),
+            "settings": {"memory_limit": "300MB", "enable_external_access": True},
+        },
+        profiles_path=target.profiles_path,
+    )
+    engine = open_engine(target)
+    try:
+        sql = "SELECT current_setting('memory_limit'), current_setting('enable_external_access')"
+        limit, external = engine.execute(sql).rows[0]
+        assert limit.startswith("286") and external is False  # 300 MB = 286.1 MiB
+    finally:
+        engine.close()
