@@ -174,3 +174,52 @@ def test_catalog_types_label_float_columns(duckdb_file) -> None:  # type: ignore
         engine.close()
     types = {c["name"]: c["type"] for c in result["columns"]}
     assert types["amount"] == "float" and types["status"] == "text"
+
+
+def test_versioned_and_package_refs() -> None:
+    import msgspec
+
+    from recce_trio.core.artifacts.records import Manifest, ManifestMetadata, Node
+
+    def model(name: str, version: int | None, package: str = "shop") -> Node:
+        alias = f"{name}_v{version}" if version else name
+        return Node(
+            unique_id=f"model.{package}.{alias}",
+            resource_type="model",
+            name=name,
+            package_name=package,
+            database="wh",
+            schema="dev",
+            alias=alias,
+            version=version,
+            latest_version=2 if version else None,
+        )
+
+    nodes = [model("dim", 1), model("dim", 2), model("util", None, "pkg"), model("util", None)]
+    manifest = Manifest(
+        metadata=ManifestMetadata(project_name="shop"), nodes={n.unique_id: n for n in nodes}
+    )
+    resolver = RelationResolver(manifest, SqlDialect("postgres"), env_name="current")
+
+    def render(template: str) -> str:
+        return render_sql(template, resolver=resolver)
+
+    assert render("{{ ref('dim') }}") == '"wh"."dev"."dim_v2"'  # the latest version
+    assert render("{{ ref('dim', v=1) }}") == '"wh"."dev"."dim_v1"'
+    assert render("{{ ref('dim', version='1') }}") == '"wh"."dev"."dim_v1"'
+    assert render("{{ ref('util') }}") == '"wh"."dev"."util"'  # the root project's own
+    with pytest.raises(TemplateError, match=r"'dim \(v3\)' not found"):
+        render("{{ ref('dim', v=3) }}")
+    assert msgspec.json.encode(render("{{ ref('pkg', 'util').identifier }}")) == b'"util"'
+
+
+def test_importing_the_layer_loads_no_driver() -> None:
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, recce_trio.warehouse.runner, recce_trio.warehouse.connect; "
+        "print(sorted(m for m in ('duckdb', 'psycopg', 'dbt') if m in sys.modules))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
