@@ -2,6 +2,7 @@
 // keys they draw; the actions below are the only writers. The URL mirrors the view (router.js).
 
 import { createActions } from "./actions.js";
+import { api } from "./api.js";
 import { renderChangedList, changedIds } from "./changed-list.js";
 import { checkPanel, renderChecklist } from "./checks.js";
 import { nodePanel } from "./details.js";
@@ -289,6 +290,11 @@ async function startReview(health) {
   setInterval(() => {
     if (document.visibilityState === "visible" && store.get().side === "runs") loadRuns();
   }, 3000);
+  // The first selection (the server's default packages, changed models) is asked for while the
+  // lineage loads; it is used if the lineage has changes and the URL asks for nothing else.
+  const early = queryToState(location.search, {}).selection
+    ? null
+    : api.select({ view_mode: "changed_models" }).catch(() => null);
   try {
     await loadInfo();
   } catch (err) {
@@ -307,7 +313,8 @@ async function startReview(health) {
   const wanted = queryToState(location.search, { packages });
   const first = wanted.selection ?? { packages, view_mode: hasDiff ? "changed_models" : "all" };
   // Like Recce: if the changed-models selection fails, fall back to the whole lineage.
-  if (!(await lineageView.apply(first)) && !wanted.selection && hasDiff) await lineageView.apply({ packages, view_mode: "all" });
+  const reuse = !wanted.selection && hasDiff ? early : null;
+  if (!(await lineageView.apply(first, reuse)) && !wanted.selection && hasDiff) await lineageView.apply({ packages, view_mode: "all" });
   await restore(location.search);
   bindUrl(store, (search) => restore(search));
   history.replaceState(null, "", `${location.pathname}${stateToQuery(store.get())}`);

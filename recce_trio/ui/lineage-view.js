@@ -41,7 +41,8 @@ export class LineageView {
   constructor(store, { openNode, pick }) {
     this.store = store;
     this.layoutCache = new Map();
-    this.worker = null;
+    // Started now, so that it has parsed dagre by the time the first layout is asked for.
+    this.worker = new Worker("/layout-worker.js");
     this.pending = null;
     this.drawSeq = 0;
     this.metrics = {};
@@ -63,11 +64,14 @@ export class LineageView {
     });
   }
 
-  /** Ask the server for a selection; on success it becomes the shown one. */
-  async apply(sel) {
+  /**
+   * Ask the server for a selection; on success it becomes the shown one. `pending` is the
+   * answer to the same request already on its way (the first view asks early), or null.
+   */
+  async apply(sel, pending = null) {
     let result;
     try {
-      result = await api.select(sel);
+      result = (pending && (await pending)) || (await api.select(sel));
     } catch (err) {
       this.store.set({ selectError: err.message });
       return false;
