@@ -132,7 +132,8 @@ class ArtifactNotFoundError(ArtifactError):
 
 
 class ArtifactReadError(ArtifactError):
-    """The path exists but cannot be read as a file (a directory, no permission, I/O error)."""
+    """The path exists but cannot be read as a file: not a regular file (a directory, a FIFO, a
+    device), no permission, an I/O error, or a decoder's memory cap reached."""
 
 
 class ArtifactDecodeError(ArtifactError):

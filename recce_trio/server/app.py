@@ -18,7 +18,7 @@ from recce_trio.server.http import (
     RecceRequest,
     handle_error,
 )
-from recce_trio.server.runtime import FAILED, READY, STOPPED, ServerState
+from recce_trio.server.runtime import FAILED, READY, STOPPED, ServerState, seconds
 
 log = logging.getLogger("recce_trio.server")
 
@@ -82,9 +82,8 @@ def create_app(config: ServerConfig, *, state: ServerState | None = None) -> Rec
             raise NotReadyError("Server is shutting down.")
         if server_state.phase == FAILED:
             raise NotReadyError("Server startup failed. Check server logs for details.")
-        raise NotReadyError(
-            f"Server startup did not complete within {config.startup_timeout_s:.0f}s."
-        )
+        timeout = seconds(config.startup_timeout_s)
+        raise NotReadyError(f"Server startup did not complete within {timeout}s.")
 
     # Every error, whatever raised it, is written by this one handler.
     app.register_error_handler(Exception, handle_error)

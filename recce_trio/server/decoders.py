@@ -12,14 +12,21 @@ Wire format on the child's stdout: frames of ``<u32 length><1 byte tag><msgpack 
   M  [(key, Macro), ...]
   T  (section, [(key, CatalogTable), ...])  catalog sections: nodes, sources
   E  {"class", "message", "hint"}    a RecceTrioError (or other failure) while decoding
-  Z  {"peak_rss_kb"}                  end of artifact, with the child's peak memory
+  Z  {"peak_rss_kb", "memory_limit_kb"} end of artifact, with the child's peak memory
+
+A decoder is kept on a short leash: it reads regular files only (``read_artifact_bytes``), its
+address space is capped in proportion to the file's size (``memory_limit``), and it dies with
+its parent: ``PR_SET_PDEATHSIG`` on Linux, and everywhere a watch on its stdin, a pipe whose
+other end only the parent holds, which reaches end-of-file when the parent goes.
 """
 
 from __future__ import annotations
 
+import ctypes
 import gc
 import os
 import resource
+import signal
 import struct
 import subprocess
 import sys
@@ -45,6 +52,23 @@ _BOOTSTRAP = (
     "from recce_trio.server.decoders import main; sys.exit(main(sys.argv[1:]))"
 )
 _HEAD = struct.Struct(">IB")
+
+# A decoder's address space is capped (RLIMIT_AS) at a floor plus a multiple of the file's
+# size. Measured on a generated 5,000-model project (bench/make_artifacts.py --models 5000),
+# the least address space in which the 103 MB manifest decodes is 143 MB when the parent reads
+# the frames as they come, and 247 MB when it reads nothing until the decode ends (every frame
+# then waits in the child); a 4 MB manifest needs 47 MB and a 13 MB catalog 79 MB. The cap
+# leaves about 3.7 times the worst of these: 924 MB for that manifest.
+MEMORY_FLOOR = 512 << 20
+MEMORY_PER_FILE_BYTE = 4
+# Exit status of a decoder whose parent has gone (nobody reads it; for the record).
+EXIT_ORPHANED = 3
+_PR_SET_PDEATHSIG = 1
+
+
+def memory_limit(size: int) -> int:
+    """The address-space cap, in bytes, of a decoder reading a file of ``size`` bytes."""
+    return MEMORY_FLOOR + MEMORY_PER_FILE_BYTE * max(size, 0)
 
 
 def _write(out: BinaryIO, tag: bytes, payload: bytes) -> None:
@@ -83,12 +107,27 @@ def _frames(kind: str, path: Path) -> Iterator[tuple[bytes, bytes]]:
         message = {"class": type(exc).__name__, "message": exc.message, "hint": exc.hint}
         yield b"E", enc.encode(message)
         return
+    except MemoryError:
+        limit_mb = resource.getrlimit(resource.RLIMIT_AS)[0] >> 20
+        message = {
+            "class": "ArtifactReadError",
+            "message": f"decoding {path} needed more than the {limit_mb} MB a decoder may use.",
+            "hint": (
+                f"A decoder may use {MEMORY_FLOOR >> 20} MB plus {MEMORY_PER_FILE_BYTE} times "
+                "the file's size, far more than a dbt artifact needs: check that the file is "
+                "the one dbt wrote."
+            ),
+        }
+        yield b"E", enc.encode(message)
+        return
     except Exception as exc:  # an unexpected decoder failure must still reach the parent
         message = {"class": "ArtifactDecodeError", "message": f"{path}: {exc}", "hint": ""}
         yield b"E", enc.encode(message)
         return
     peak_rss_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    yield b"Z", enc.encode({"peak_rss_kb": peak_rss_kb})
+    limit = resource.getrlimit(resource.RLIMIT_AS)[0]
+    limit_kb = -1 if limit == resource.RLIM_INFINITY else limit >> 10
+    yield b"Z", enc.encode({"peak_rss_kb": peak_rss_kb, "memory_limit_kb": limit_kb})
 
 
 def _stream(kind: str, path: Path, out: BinaryIO) -> None:
@@ -112,10 +151,52 @@ def _stream(kind: str, path: Path, out: BinaryIO) -> None:
     thread.join()
 
 
+def _die_with_parent(parent_pid: int) -> None:
+    """Exit as soon as the parent process has gone, however it went (``kill -9`` included)."""
+    if sys.platform.startswith("linux"):
+        try:
+            libc = ctypes.CDLL(None, use_errno=True)
+            libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+        except (OSError, AttributeError):  # no prctl here: the stdin watch below still works
+            pass
+    if os.getppid() != parent_pid:  # it went before the line above took effect
+        os._exit(EXIT_ORPHANED)
+
+    def watch() -> None:
+        # Only the parent holds the write end of our stdin, and it never writes to it.
+        try:
+            while os.read(0, 1):
+                pass
+        except OSError:
+            pass
+        os._exit(EXIT_ORPHANED)
+
+    threading.Thread(target=watch, name="parent watch", daemon=True).start()
+
+
+def _cap_memory(limit: int) -> None:
+    soft, hard = resource.getrlimit(resource.RLIMIT_AS)
+    if hard != resource.RLIM_INFINITY:
+        limit = min(limit, hard)
+    if soft == resource.RLIM_INFINITY or limit < soft:
+        resource.setrlimit(resource.RLIMIT_AS, (limit, hard))
+
+
 def main(argv: list[str]) -> int:
-    if len(argv) != 2 or argv[0] not in ("manifest", "catalog"):
-        print("usage: python -m recce_trio.server.decoders manifest|catalog PATH", file=sys.stderr)
+    """``manifest|catalog PATH PARENT_PID MEMORY_LIMIT_BYTES``: decode, write frames, exit."""
+    if (
+        len(argv) != 4
+        or argv[0] not in ("manifest", "catalog")
+        or not (argv[2].isdigit() and argv[3].isdigit())
+    ):
+        print(
+            "usage: python -m recce_trio.server.decoders manifest|catalog PATH PARENT_PID "
+            "MEMORY_LIMIT_BYTES",
+            file=sys.stderr,
+        )
         return 2
+    _die_with_parent(int(argv[2]))
+    _cap_memory(int(argv[3]))
     gc.disable()  # a short-lived process: collections would only cost time
     _stream(argv[0], Path(argv[1]), sys.stdout.buffer)
     # Skip the interpreter's teardown: freeing a hundred megabytes of objects one by one
@@ -151,13 +232,25 @@ class DecoderProcess:
     most of the decode behind them.
     """
 
-    def __init__(self, kind: str, path: Path) -> None:
+    def __init__(self, kind: str, path: Path, *, memory_limit_bytes: int | None = None) -> None:
+        """``memory_limit_bytes`` caps the child's address space; by default
+        ``memory_limit`` of the file's size.
+
+        On Linux the child dies when the *thread* that starts it ends (``PR_SET_PDEATHSIG``
+        follows threads): start it from a thread that outlives the decode, as the loaders do.
+        """
         self.kind = kind
         self.path = path
+        if memory_limit_bytes is None:
+            try:
+                memory_limit_bytes = memory_limit(path.stat().st_size)
+            except OSError:  # the child names the problem
+                memory_limit_bytes = memory_limit(0)
         self._stderr = tempfile.TemporaryFile()  # noqa: SIM115 - closed by close()
+        argv = [kind, str(path), str(os.getpid()), str(memory_limit_bytes)]
         self.process = subprocess.Popen(
-            [sys.executable, "-c", _BOOTSTRAP, kind, str(path)],
-            stdin=subprocess.DEVNULL,
+            [sys.executable, "-c", _BOOTSTRAP, *argv],
+            stdin=subprocess.PIPE,  # the child's lifeline: see _die_with_parent
             stdout=subprocess.PIPE,
             stderr=self._stderr,
         )
@@ -195,8 +288,9 @@ class DecoderProcess:
         if self.process.poll() is None:
             self.process.kill()
         self.process.wait()
-        if self.process.stdout is not None:
-            self.process.stdout.close()
+        for pipe in (self.process.stdin, self.process.stdout):
+            if pipe is not None:
+                pipe.close()
         self._stderr.close()
 
 
@@ -215,17 +309,6 @@ def start_decoders(paths: ArtifactPaths) -> dict[str, DecoderProcess]:
         if path.is_file():
             started[artifact_key(env, kind)] = DecoderProcess(kind, path)
     return started
-
-
-def decode_in_subprocess(
-    kind: str,
-    path: Path,
-    *,
-    between_frames: Callable[[], None] | None = None,
-    stats: dict[str, int] | None = None,
-) -> Manifest | Catalog:
-    """Decode ``path`` in a child process; return the same records as a direct decode."""
-    return DecoderProcess(kind, path).result(between_frames=between_frames, stats=stats)
 
 
 def _receive(

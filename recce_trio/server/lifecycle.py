@@ -23,7 +23,15 @@ from recce_trio.errors import RecceTrioError, StartupTimeoutError
 from recce_trio.server import gateway, loading
 from recce_trio.server.loading import Snapshot
 from recce_trio.server.perf import StartupPerfTracker
-from recce_trio.server.runtime import FAILED, READY, STOPPED, TIMED_OUT, Served, ServerState
+from recce_trio.server.runtime import (
+    FAILED,
+    READY,
+    STOPPED,
+    TIMED_OUT,
+    Served,
+    ServerState,
+    seconds,
+)
 from recce_trio.server.session import ReviewSession
 
 log = logging.getLogger("recce_trio.server")
@@ -111,7 +119,7 @@ async def run_startup(state: ServerState) -> None:
         elif scope.cancelled_caught:
             startup.phase = TIMED_OUT
             startup.error = StartupTimeoutError(
-                f"startup did not complete within {config.startup_timeout_s:.0f} s.",
+                f"startup did not complete within {seconds(config.startup_timeout_s)} s.",
                 hint="Raise --startup-timeout (RECCE_STARTUP_TIMEOUT) or give the server "
                 "more CPU; the load was stopped.",
             )

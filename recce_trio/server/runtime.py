@@ -31,6 +31,11 @@ def _signal_self() -> None:
     os.kill(os.getpid(), signal.SIGINT)
 
 
+def seconds(value: float) -> str:
+    """A duration as given, without a float's noise: 300.0 -> "300", 0.5 -> "0.5"."""
+    return f"{value:.3f}".rstrip("0").rstrip(".")
+
+
 @dataclass
 class Startup:
     """The first load. Written by the startup task (``lifecycle.run_startup``) only; the

@@ -32,7 +32,7 @@ export const STARTUP_ERRORS = {
   },
   ArtifactReadError: {
     title: "An artifact could not be read",
-    text: "An artifact path exists but could not be read: it may be a folder, lack read permission, or the disk reported an error. Fix the file's permissions or path and restart.",
+    text: "An artifact path exists but could not be read: it may be a folder or another special file (a FIFO, a device) rather than a regular file, lack read permission, or the disk reported an error. Fix the file's permissions or path and restart.",
   },
   StartupTimeoutError: {
     title: "Loading took too long",

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -16,7 +15,8 @@ from trio.testing import MockClock, wait_all_tasks_blocked
 
 from recce_trio.config import ServerConfig
 from recce_trio.server.app import create_app
-from tests.artifact_json import manifest, write_project
+from tests.artifact_json import write_project
+from tests.held import HeldFile
 
 GATED = "/api/flag"
 
@@ -48,21 +48,6 @@ async def wait_until_ready(client: Any) -> dict[str, Any]:
     return body
 
 
-def make_fifo(path: Path) -> Path:
-    """A manifest that cannot be read until the test writes it: a loader slow by construction."""
-    path.unlink()
-    os.mkfifo(path)
-    return path
-
-
-async def feed(fifo: Path, data: dict[str, Any]) -> None:
-    def write() -> None:
-        with fifo.open("w") as f:
-            json.dump(data, f)
-
-    await trio.to_thread.run_sync(write)
-
-
 @pytest.mark.parametrize("loader", ["thread", "process"])
 async def test_ready_after_load_and_api_opens(project: Path, loader: str) -> None:
     async with running(project, loader=loader) as (_, client):
@@ -83,66 +68,62 @@ async def test_ready_after_load_and_api_opens(project: Path, loader: str) -> Non
         assert body["single_env_onboarding"] is False
 
 
-async def test_health_answers_while_loading_and_gate_waits_then_passes(project: Path) -> None:
-    fifo = make_fifo(project / "target" / "manifest.json")
-    async with running(project, loader="process") as (_, client):
-        status, health = await get_json(client, "/api/health")
-        assert status == 200
-        assert health["ready"] is False
-        assert health["error"] is None
-        results: dict[str, Any] = {}
-
-        async def gated_request() -> None:
-            results["gated"] = await get_json(client, GATED)
-
-        async with trio.open_nursery() as nursery:
-            nursery.start_soon(gated_request)
-            # The page and health pass while the gated request is held.
-            page = await client.get("/")
-            assert page.status_code == 200
-            with trio.fail_after(10):
-                while await manifest_state(client) != "loading":  # noqa: ASYNC110 - polls HTTP
-                    await trio.sleep(0.01)
-            assert "gated" not in results
-            await feed(fifo, manifest())
-        assert results["gated"][0] == 200
-        _, health = await get_json(client, "/api/health")
-        assert health["ready"] is True
-
-
-async def test_timeout_gives_503_and_stops_the_load(
-    project: Path, caplog: pytest.LogCaptureFixture
+@pytest.mark.parametrize("loader", ["thread", "process"])
+async def test_health_answers_while_loading_and_gate_waits_then_passes(
+    project: Path, loader: str
 ) -> None:
-    make_fifo(project / "target" / "manifest.json")  # never written: the load cannot finish
-    async with running(project, loader="process", startup_timeout_s=0.5) as (_, client):
-        with trio.fail_after(10), caplog.at_level(logging.ERROR, logger="recce_trio"):
-            status, body = await get_json(client, GATED)
-        assert status == 503
-        assert body == {"error": "Server startup did not complete within 0s."} or body == {
-            "error": "Server startup did not complete within 1s."
-        }
-        _, health = await get_json(client, "/api/health")
-        assert health["ready"] is False
-        assert health["error"] == "StartupTimeoutError"
-        assert health["artifacts"]["curr_manifest"]["state"] == "failed"
-        # The artifact names the documented error, not the cancellation that stopped it.
-        assert health["artifacts"]["curr_manifest"]["error"] == "StartupTimeoutError"
-        (line,) = [
-            r.getMessage() for r in caplog.records if "StartupTimeoutError" in r.getMessage()
-        ]
-        assert " s. Raise --startup-timeout" in line  # two sentences, each with its stop
-        # Later requests are refused at once, not after another wait.
-        with trio.fail_after(1):
-            status, _ = await get_json(client, "/api/info")
-        assert status == 503
+    with HeldFile(project / "target" / "manifest.json") as held:
+        async with running(project, loader=loader) as (_, client):
+            status, health = await get_json(client, "/api/health")
+            assert status == 200
+            assert health["ready"] is False
+            assert health["error"] is None
+            results: dict[str, Any] = {}
+
+            async def gated_request() -> None:
+                results["gated"] = await get_json(client, GATED)
+
+            async with trio.open_nursery() as nursery:
+                nursery.start_soon(gated_request)
+                # The page and health pass while the gated request is held.
+                page = await client.get("/")
+                assert page.status_code == 200
+                with trio.fail_after(10):
+                    while await manifest_state(client) != "loading":  # noqa: ASYNC110 - HTTP
+                        await trio.sleep(0.01)
+                assert "gated" not in results
+                await trio.to_thread.run_sync(held.release)
+            assert results["gated"][0] == 200
+            _, health = await get_json(client, "/api/health")
+            assert health["ready"] is True
 
 
-async def test_timeout_message_uses_whole_seconds(project: Path) -> None:
-    make_fifo(project / "target" / "manifest.json")
-    async with running(project, loader="process", startup_timeout_s=1) as (_, client):
-        with trio.fail_after(10):
-            status, body = await get_json(client, GATED)
-        assert (status, body) == (503, {"error": "Server startup did not complete within 1s."})
+@pytest.mark.parametrize(("timeout_s", "said"), [(0.5, "0.5s"), (1, "1s")])
+async def test_timeout_gives_503_names_the_timeout_and_stops_the_load(
+    project: Path, timeout_s: float, said: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    with HeldFile(project / "target" / "manifest.json"):  # the load cannot finish
+        async with running(project, loader="process", startup_timeout_s=timeout_s) as (_, client):
+            with trio.fail_after(10), caplog.at_level(logging.ERROR, logger="recce_trio"):
+                status, body = await get_json(client, GATED)
+            assert (status, body) == (
+                503,
+                {"error": f"Server startup did not complete within {said}."},
+            )
+            _, health = await get_json(client, "/api/health")
+            assert health["ready"] is False
+            assert health["error"] == "StartupTimeoutError"
+            assert health["artifacts"]["curr_manifest"]["state"] == "failed"
+            # The artifact names the documented error, not the cancellation that stopped it.
+            assert health["artifacts"]["curr_manifest"]["error"] == "StartupTimeoutError"
+            (line,) = [
+                r.getMessage() for r in caplog.records if "StartupTimeoutError" in r.getMessage()
+            ]
+            assert f"within {said[:-1]} s. Raise --startup-timeout" in line  # two sentences
+            # Later requests are refused at once, not after another wait.
+            with trio.fail_after(1):
+                status, _ = await get_json(client, "/api/info")
+            assert status == 503
 
 
 def _break_missing(project: Path) -> str:
@@ -255,16 +236,16 @@ async def test_single_env_fallback_without_target_base(
 
 
 async def test_websocket_answers_ping_before_ready(project: Path) -> None:
-    fifo = make_fifo(project / "target" / "manifest.json")
-    async with running(project, loader="process") as (_, client):
-        async with client.websocket("/api/ws") as ws:
-            await ws.send("ping")
-            assert await ws.receive() == "pong"
-            await ws.send('{"type": "ping"}')
-            assert json.loads(await ws.receive()) == {"type": "pong"}
-        _, health = await get_json(client, "/api/health")
-        assert health["ready"] is False
-        await feed(fifo, manifest())
+    with HeldFile(project / "target" / "manifest.json") as held:
+        async with running(project, loader="process") as (_, client):
+            async with client.websocket("/api/ws") as ws:
+                await ws.send("ping")
+                assert await ws.receive() == "pong"
+                await ws.send('{"type": "ping"}')
+                assert json.loads(await ws.receive()) == {"type": "pong"}
+            _, health = await get_json(client, "/api/health")
+            assert health["ready"] is False
+            await trio.to_thread.run_sync(held.release)
 
 
 async def test_unknown_api_path_is_json_404_once_ready(project: Path) -> None:

@@ -5,9 +5,7 @@ Not a test: it writes the pictures that docs/ui.md shows. Needs /usr/bin/chromiu
 
 from __future__ import annotations
 
-import os
 import tempfile
-import threading
 from pathlib import Path
 
 from playwright.sync_api import Page, ViewportSize, sync_playwright
@@ -15,6 +13,7 @@ from playwright.sync_api import Page, ViewportSize, sync_playwright
 from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS, review_project
 from tests.conftest import load_bench_module
 from tests.e2e.test_cli import Server
+from tests.held import HeldFile
 
 OUT = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 VIEWPORT: ViewportSize = {"width": 1280, "height": 720}
@@ -84,17 +83,14 @@ def big(page: Page, root: Path) -> None:
 
 def loading(page: Page, root: Path) -> None:
     project = review_project(root / "slow")
-    fifo = project / "target" / "manifest.json"
-    content = fifo.read_bytes()
-    fifo.unlink()
-    os.mkfifo(fifo)
+    held = HeldFile(project / "target" / "manifest.json")
     server = Server(["server", "--port", "0", "--project-dir", str(project), "--no-watch"])
     try:
         page.goto(server.url)
         page.locator('tr[data-artifact="base_catalog"][data-state="loaded"]').wait_for()
         shoot(page, "loading")
     finally:
-        threading.Thread(target=fifo.write_bytes, args=(content,), daemon=True).start()
+        held.release()
         page.context.close()
         server.stop()
 

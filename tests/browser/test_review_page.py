@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-import contextlib
 import json
-import os
-import threading
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -16,6 +13,7 @@ import pytest
 from tests.artifact_json import manifest
 from tests.browser.conftest import NO_PLAYWRIGHT, read_json, review_project
 from tests.e2e.test_cli import Server
+from tests.held import HeldFile
 
 pytest.importorskip("playwright", reason=NO_PLAYWRIGHT)
 from playwright.sync_api import Page, expect
@@ -66,12 +64,9 @@ def open_node(page: Page, unique_id: str) -> None:
 
 def test_slow_start_shows_progress_then_the_changed_models(page: Page, tmp_path: Path) -> None:
     project = review_project(tmp_path / "project")
-    fifo = project / "target" / "manifest.json"
-    content = fifo.read_bytes()
-    fifo.unlink()
-    os.mkfifo(fifo)  # the load blocks on it until the test writes, after seeing the progress
+    # The load waits for the current manifest until the test lets go, after seeing the progress.
+    held = HeldFile(project / "target" / "manifest.json")
     server = Server(["server", "--port", "0", "--project-dir", str(project), "--no-watch"])
-    writer = threading.Thread(target=fifo.write_bytes, args=(content,), daemon=True)
     try:
         page.goto(server.url)
         expect(page.locator("#loading")).to_be_visible()
@@ -84,7 +79,7 @@ def test_slow_start_shows_progress_then_the_changed_models(page: Page, tmp_path:
             "data-state", "loaded"
         )
 
-        writer.start()
+        held.release()
         expect(page.locator("#review")).to_be_visible()
         wait_for_review(page)
         shown = page.evaluate("window.recce.shownIds()")
@@ -95,8 +90,7 @@ def test_slow_start_shows_progress_then_the_changed_models(page: Page, tmp_path:
         expect(page.locator("#summary")).to_contain_text("1 modified")
         assert page.evaluate("location.pathname") == "/"  # switched without a reload
     finally:
-        if writer.ident is None:
-            writer.start()  # failed before writing: unblock the loader so the server can stop
+        held.release()  # if the test failed before: unblock the loader so the server can stop
         stop(server, page)
 
 
@@ -324,9 +318,8 @@ def test_missing_manifest_is_explained(page: Page, tmp_path: Path) -> None:
 
 def test_startup_timeout_is_explained(page: Page, tmp_path: Path) -> None:
     project = review_project(tmp_path / "project")
-    fifo = project / "target" / "manifest.json"
-    fifo.unlink()
-    os.mkfifo(fifo)  # never written: the load of the current manifest never finishes
+    # Held until the test ends: the load of the current manifest cannot finish.
+    held = HeldFile(project / "target" / "manifest.json")
     server = Server(
         [
             "server",
@@ -353,9 +346,7 @@ def test_startup_timeout_is_explained(page: Page, tmp_path: Path) -> None:
         expect(page.locator("#review")).to_be_hidden()
     finally:
         stop(server, page)
-        # A loader still blocked on the FIFO reads EOF; ENXIO if nobody reads it any more.
-        with contextlib.suppress(OSError):
-            os.close(os.open(fifo, os.O_WRONLY | os.O_NONBLOCK))
+        held.release()
 
 
 def write_unsupported_manifest(project: Path) -> None:

@@ -17,13 +17,20 @@ from pathlib import Path
 import httpx
 import pytest
 
+from tests.held import HeldFile
+
 URL = re.compile(r"serving on (http://\S+)")
 
 
+RECCE_TRIO = [sys.executable, "-m", "recce_trio"]
+
+
 class Server:
-    def __init__(self, args: list[str], env: dict[str, str] | None = None) -> None:
+    def __init__(
+        self, args: list[str], env: dict[str, str] | None = None, *, command: list[str] = RECCE_TRIO
+    ) -> None:
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "recce_trio", *args],
+            [*command, *args],
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
             text=True,
@@ -98,20 +105,18 @@ def test_sigint_is_graceful_too(served: Server) -> None:
 
 
 def test_sigterm_answers_a_request_held_at_the_gate(project: Path) -> None:
-    fifo = project / "target" / "manifest.json"
-    fifo.unlink()
-    os.mkfifo(fifo)
-    server = Server(["server", "--port", "0", "--project-dir", str(project)])
-    host, port = server.url.removeprefix("http://").rsplit(":", 1)
-    with socket.create_connection((host, int(port))) as held:
-        held.sendall(b"GET /api/flag HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
-        # Answered on a later connection: the server has accepted the held one by now (no
-        # sleep, which a loaded machine can outrun).
-        assert httpx.get(f"{server.url}/api/health").json()["ready"] is False
-        assert server.stop() == 0
-        reply = b""
-        while chunk := held.recv(65536):
-            reply += chunk
+    with HeldFile(project / "target" / "manifest.json"):  # the load cannot finish
+        server = Server(["server", "--port", "0", "--project-dir", str(project)])
+        host, port = server.url.removeprefix("http://").rsplit(":", 1)
+        with socket.create_connection((host, int(port))) as held:
+            held.sendall(b"GET /api/flag HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+            # Answered on a later connection: the server has accepted the held one by now (no
+            # sleep, which a loaded machine can outrun).
+            assert httpx.get(f"{server.url}/api/health").json()["ready"] is False
+            assert server.stop() == 0
+            reply = b""
+            while chunk := held.recv(65536):
+                reply += chunk
     assert reply.startswith(b"HTTP/1.1 503")
     assert json.loads(reply.partition(b"\r\n\r\n")[2]) == {"error": "Server is shutting down."}
 

@@ -3,7 +3,9 @@ errors turned into ones a person can act on: shared by the manifest and catalog 
 
 from __future__ import annotations
 
+import os
 import re
+import stat
 from pathlib import Path
 from typing import NamedTuple
 
@@ -59,19 +61,30 @@ class ArtifactId(NamedTuple):
 
 
 def read_artifact_bytes(path: Path, *, kind: str) -> bytes:
-    """Read a whole artifact file; OS errors become ArtifactNotFoundError/ArtifactReadError."""
+    """Read a whole artifact file; OS errors become ArtifactNotFoundError/ArtifactReadError.
+
+    Only a regular file (or a symbolic link to one) is read: a FIFO would block the reader
+    until something writes to it, and a device such as ``/dev/zero`` never ends.
+    """
     path = Path(path)
     name = _FILE_NAMES.get(kind, kind)
     try:
-        return path.read_bytes()
+        refuse_unless_regular(path, os.stat(path).st_mode, name=name)
+        # O_NONBLOCK: should the path become a FIFO after the check above, opening it must
+        # not wait for a writer; fstat then refuses it.
+        try:
+            fd = os.open(path, os.O_RDONLY | _O_NONBLOCK | _O_CLOEXEC)
+        except BlockingIOError:
+            # A regular file leased by another process (a file server, say): wait for the
+            # lease to be released or broken, as any reader would.
+            fd = os.open(path, os.O_RDONLY | _O_CLOEXEC)
+        with open(fd, "rb") as file:
+            refuse_unless_regular(path, os.fstat(fd).st_mode, name=name)
+            if _O_NONBLOCK:
+                os.set_blocking(fd, True)
+            return file.read()
     except FileNotFoundError:
         raise missing_artifact_error(path, kind) from None
-    except IsADirectoryError:
-        raise ArtifactReadError(
-            f"{path} is a directory, not a {name} file.",
-            path=path,
-            hint=f"Point at the target folder that contains {name}, or at the file itself.",
-        ) from None
     except PermissionError:
         raise ArtifactReadError(
             f"no permission to read {path}.",
@@ -82,6 +95,39 @@ def read_artifact_bytes(path: Path, *, kind: str) -> bytes:
         raise ArtifactReadError(
             f"could not read {path}: {exc.strerror or exc}.", path=path
         ) from None
+
+
+_O_NONBLOCK = getattr(os, "O_NONBLOCK", 0)
+_O_CLOEXEC = getattr(os, "O_CLOEXEC", 0)
+_FILE_TYPES = (
+    (stat.S_ISFIFO, "a FIFO (named pipe)"),
+    (stat.S_ISCHR, "a character device"),
+    (stat.S_ISBLK, "a block device"),
+    (stat.S_ISSOCK, "a socket"),
+)
+
+
+def refuse_unless_regular(path: Path, mode: int, *, name: str) -> None:
+    """Raise ArtifactReadError, naming what ``path`` is, unless ``mode`` is a regular file's."""
+    if stat.S_ISREG(mode):
+        return
+    if stat.S_ISDIR(mode):
+        raise ArtifactReadError(
+            f"{path} is a directory, not a {name} file.",
+            path=path,
+            hint=f"Point at the target folder that contains {name}, or at the file itself.",
+        )
+    what = next((label for test, label in _FILE_TYPES if test(mode)), "a special file")
+    if path.is_symlink():
+        what = f"a symbolic link to {os.path.realpath(path)}, which is {what}"
+    raise ArtifactReadError(
+        f"{path} is {what}, not a regular {name} file.",
+        path=path,
+        hint=(
+            f"recce-trio reads artifacts from regular files only (a symbolic link to one is "
+            f"fine): point it at the {name} that dbt wrote, or copy the artifact to a file."
+        ),
+    )
 
 
 def missing_artifact_error(
