@@ -31,8 +31,8 @@ RUN_TYPES = (
 )
 # What recce-trio computes itself, from the artifacts.
 SERVER_RUN_TYPES = frozenset({"lineage_diff", "schema_diff"})
-# What needs SQL against the warehouse.
-WAREHOUSE_RUN_TYPES = frozenset(RUN_TYPES) - SERVER_RUN_TYPES - {"simple"}
+# What needs SQL against the warehouse (in RUN_TYPES order: /api/info lists them so).
+WAREHOUSE_RUN_TYPES = tuple(t for t in RUN_TYPES if t not in SERVER_RUN_TYPES and t != "simple")
 
 RUNNING, FINISHED, FAILED, CANCELLED = "Running", "Finished", "Failed", "Cancelled"
 RUN_STATUSES = (RUNNING, FINISHED, FAILED, CANCELLED)

@@ -53,7 +53,7 @@ class LineageDiff:
         packages: list[str] | None = None,
         view_mode: str | None = None,
     ) -> set[str]:
-        """Same as ``recce_trio.core.selector.select_nodes`` on these manifests, but warm."""
+        """``SelectionGraph.select`` on the graph built once with the lineages."""
         return self.graph.select(
             select=select, exclude=exclude, packages=packages, view_mode=view_mode
         )

@@ -22,16 +22,6 @@ _FLAG_TESTS = {"not_null": "not_null", "unique": "unique"}
 _BUILTIN_NAMESPACES = (None, "dbt")
 
 
-def lineage_node_ids(manifest: Manifest) -> set[str]:
-    """The unique_ids that the lineage shows for ``manifest``."""
-    ids = {uid for uid, node in manifest.nodes.items() if node.resource_type in LINEAGE_NODE_TYPES}
-    ids.update(manifest.sources)
-    ids.update(manifest.exposures)
-    ids.update(manifest.metrics)
-    ids.update(manifest.semantic_models)
-    return ids
-
-
 class LineageNodes(Mapping[str, dict[str, Any]]):
     """The lineage's nodes, each built when it is read.
 

@@ -186,23 +186,6 @@ class StateComparison:
         return set()
 
 
-def modified_nodes(base: Manifest, current: Manifest, *, sub: str | None = None) -> set[str]:
-    """What ``dbt ls --select state:modified[.<sub>] --state <base>`` would list (before
-    indirect test selection): current unique_ids only, as dbt never selects deleted nodes."""
-    check = "modified" if sub is None else f"modified.{sub}"
-    return set(StateComparison(base, current).select(check))
-
-
-def new_nodes(base: Manifest, current: Manifest) -> set[str]:
-    """What ``state:new`` selects: current unique_ids absent from base."""
-    return set(StateComparison(base, current).select("new"))
-
-
-def removed_nodes(base: Manifest, current: Manifest) -> set[str]:
-    """Base unique_ids absent from current (any resource type)."""
-    return set(StateComparison(base, current).removed)
-
-
 def _macros_reaching_changes(
     base: Mapping[str, Macro], current: Mapping[str, Macro]
 ) -> frozenset[str]:

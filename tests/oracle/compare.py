@@ -2,7 +2,7 @@
 
 ``compare(case_dir)`` reads a recorded case (``target-base/manifest.json.gz``,
 ``target/manifest.json.gz`` and ``expected.json``), asks
-``recce_trio.core.selector.select_nodes(base, current, select=..., exclude=..., packages=None)``
+``SelectionGraph(base, current).select(select=..., exclude=..., packages=None)``
 every recorded selector, and returns one line per disagreement (an empty list when all agree).
 It needs no dbt: the committed fixtures are enough.
 
@@ -71,25 +71,19 @@ def load_manifests(case_dir: Path) -> tuple[Any, Any]:
 def _selectors(base: Any, current: Any) -> list[tuple[str, Callable[..., set[str]]]]:
     """The selector functions to check against dbt for this pair of manifests.
 
-    ``select_nodes`` is Recce's selection: its graph also holds the base-only (removed) nodes,
+    ``SelectionGraph`` is Recce's selection: its graph also holds the base-only (removed) nodes,
     which ``dbt ls --state`` cannot see. Where nothing was removed both graphs are the same,
-    and ``select_nodes`` itself must agree with dbt. Where something was removed, the plain
+    and it must agree with dbt. Where something was removed, the plain
     dbt graph (``SelectionGraph(..., merge_removed=False)``) is compared instead.
     """
-    from recce_trio.core import selector
+    from recce_trio.core.selector import SelectionGraph
 
-    def recce(**kw: Any) -> set[str]:
-        return selector.select_nodes(base, current, **kw)
-
-    base_ids = _graph_ids(base)
-    removed = base_ids - _graph_ids(current)
+    removed = _graph_ids(base) - _graph_ids(current)
     if not removed:
-        return [("select_nodes", recce)]
-    graph_cls = getattr(selector, "SelectionGraph", None)
-    if graph_cls is None:
-        return [("select_nodes", recce)]
-    graph = graph_cls(base, current, merge_removed=False)
-    return [("SelectionGraph(merge_removed=False)", lambda **kw: set(graph.select(**kw)))]
+        graph = SelectionGraph(base, current)
+        return [("SelectionGraph", lambda **kw: set(graph.select(**kw)))]
+    plain = SelectionGraph(base, current, merge_removed=False)
+    return [("SelectionGraph(merge_removed=False)", lambda **kw: set(plain.select(**kw)))]
 
 
 def _graph_ids(manifest: Any) -> set[str]:

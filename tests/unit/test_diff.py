@@ -6,7 +6,7 @@ import pytest
 
 from recce_trio.core.artifacts.records import Checksum
 from recce_trio.core.diff import build_lineage_diff, column_changes
-from recce_trio.core.state_rules import StateComparison, modified_nodes, new_nodes, removed_nodes
+from recce_trio.core.state_rules import StateComparison
 from tests.unit.factories import (
     catalog,
     column,
@@ -26,6 +26,14 @@ from tests.unit.factories import (
 )
 
 SUBS = ("body", "configs", "relation", "persisted_descriptions", "contract", "macros")
+
+
+def modified_nodes(base, current, *, sub=None):
+    """What ``dbt ls --select state:modified[.<sub>] --state <base>`` lists: current
+    unique_ids only, as dbt never selects deleted nodes."""
+    check = "modified" if sub is None else f"modified.{sub}"
+    return set(StateComparison(base, current).select(check))
+
 
 ORDERS = model(
     "orders", "select * from {{ ref('stg') }}", unrendered_config={"materialized": "view"}
@@ -202,7 +210,10 @@ def test_new_nodes_are_new_and_modified_but_new_sources_are_only_new():
     new_model, new_source = model("fresh"), source("raw", "events")
     base = manifest(ORDERS)
     current = manifest(ORDERS, new_model, new_source)
-    assert new_nodes(base, current) == {new_model.unique_id, new_source.unique_id}
+    assert set(StateComparison(base, current).select("new")) == {
+        new_model.unique_id,
+        new_source.unique_id,
+    }
     assert modified_nodes(base, current) == {new_model.unique_id}
     # every sub-selector with a same_* method selects new nodes; sources lack same_body
     assert modified_nodes(base, current, sub="body") == {new_model.unique_id}
@@ -228,7 +239,7 @@ def test_removed_nodes_are_not_selected_by_dbt():
     gone = model("gone")
     base, current = manifest(ORDERS, gone), manifest(ORDERS)
     assert modified_nodes(base, current) == set()
-    assert removed_nodes(base, current) == {gone.unique_id}
+    assert set(StateComparison(base, current).removed) == {gone.unique_id}
     # recce-trio (like Recce's merged manifest) selects them
     assert gone.unique_id in StateComparison(base, current).select("modified", include_removed=True)
 

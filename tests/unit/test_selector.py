@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from recce_trio.core.selector import SelectionGraph, SelectorError, parse_criterion, select_nodes
+from recce_trio.core.selector import SelectionGraph, SelectorError, parse_criterion
 from recce_trio.errors import RecceTrioError
 from tests.unit.factories import (
     column,
@@ -69,7 +69,7 @@ GRAPH = SelectionGraph(BASE, CURRENT)
 
 def sel(select=None, **kwargs):
     result = GRAPH.select(select=select, **kwargs)
-    assert result == select_nodes(BASE, CURRENT, select=select, **kwargs)
+    assert result == SelectionGraph(BASE, CURRENT).select(select=select, **kwargs)  # cache: same
     return result
 
 
@@ -215,7 +215,8 @@ def test_columns_field_is_not_needed_for_selection():
     # description-only change on a persisted-docs model is state:modified
     base = manifest(STG)
     current = manifest(replace(STG, description="new", columns={"id": column("id")}))
-    assert select_nodes(base, current, select="state:modified.persisted_descriptions") == ids(STG)
+    selected = SelectionGraph(base, current).select(select="state:modified.persisted_descriptions")
+    assert selected == ids(STG)
 
 
 @pytest.mark.parametrize(

@@ -2,7 +2,7 @@
 graph Recce builds from the current manifest plus the nodes only the base manifest has."""
 
 from recce_trio.core.selector.grammar import Criterion, SelectorError, parse_criterion, parse_union
-from recce_trio.core.selector.graph import SelectionGraph, select_nodes
+from recce_trio.core.selector.graph import SelectionGraph
 
 __all__ = [
     "Criterion",
@@ -10,5 +10,4 @@ __all__ = [
     "SelectorError",
     "parse_criterion",
     "parse_union",
-    "select_nodes",
 ]

@@ -19,25 +19,6 @@ from recce_trio.core.selector.methods import INDEX_BUILDERS, SEARCH
 from recce_trio.core.state_rules import StateComparison
 
 
-def select_nodes(
-    base: Manifest,
-    current: Manifest,
-    *,
-    select: str | None = None,
-    exclude: str | None = None,
-    packages: list[str] | None = None,
-    view_mode: str | None = None,
-) -> set[str]:
-    """The unique_ids Recce's ``DbtAdapter.select_nodes`` returns (tests included).
-
-    ``packages=None`` applies no package restriction; ``view_mode="changed_models"``
-    intersects with ``1+state:modified+``. Raises ``SelectorError`` for a bad expression.
-    """
-    return SelectionGraph(base, current).select(
-        select=select, exclude=exclude, packages=packages, view_mode=view_mode
-    )
-
-
 class SelectionGraph:
     """The merged graph (current nodes, then base-only ones, as Recce merges them) with what
     each selector method reads, so that evaluating a selector only walks sets."""
@@ -108,7 +89,12 @@ class SelectionGraph:
         packages: list[str] | None = None,
         view_mode: str | None = None,
     ) -> set[str]:
-        """See ``select_nodes``."""
+        """The unique_ids Recce's ``DbtAdapter.select_nodes`` returns (tests included).
+
+        ``packages=None`` applies no package restriction; ``view_mode="changed_models"``
+        intersects with ``1+state:modified+``. Raises ``SelectorError`` for a bad expression.
+        Results are cached per arguments.
+        """
         key = (select, exclude, None if packages is None else tuple(packages), view_mode)
         cached = self._results.get(key)
         if cached is None:

@@ -12,6 +12,7 @@ import trio
 from quart import Quart, Response, current_app, request
 from quart_trio import QuartTrio
 
+from recce_trio.core.checks import WAREHOUSE_RUN_TYPES
 from recce_trio.core.review import Review
 from recce_trio.core.state import RECCE_VERSION, SCHEMA_VERSION
 from recce_trio.errors import RequestError
@@ -21,21 +22,6 @@ from recce_trio.server.compress import Representation
 from recce_trio.server.http import json_response
 
 log = logging.getLogger("recce_trio.server")
-
-# Run types that need a warehouse; recce-trio reads artifacts only, so the UI greys them out.
-WAREHOUSE_RUN_TYPES = (
-    "query",
-    "query_base",
-    "query_diff",
-    "value_diff",
-    "value_diff_detail",
-    "profile",
-    "profile_diff",
-    "row_count",
-    "row_count_diff",
-    "top_k_diff",
-    "histogram_diff",
-)
 
 
 _encoder = msgspec.json.Encoder()
