@@ -187,6 +187,7 @@ while True:
     i += 1
     body = ("x" * 200_000)
     write_atomic(path, ('{"generation": %d, "pad": "%s"}' % (i, body)).encode())
+    print("wrote", i, flush=True)
 """
 
 
@@ -195,21 +196,25 @@ def test_killed_writer_always_leaves_a_whole_file(tmp_path: Path) -> None:
     path.write_text('{"generation": 0, "pad": ""}')
     rng = random.Random(7)
     repo = Path(__file__).resolve().parents[2]
-    for _ in range(30):
+    for attempt in range(30):
         proc = subprocess.Popen(
             [sys.executable, "-c", WRITER, str(path)], stdout=subprocess.PIPE, text=True,
             cwd=repo,
         )  # fmt: skip
         assert proc.stdout is not None
         assert proc.stdout.readline().strip() == "started"
-        time.sleep(rng.uniform(0.0, 0.05))
+        if attempt == 0:
+            assert proc.stdout.readline().strip() == "wrote 1"  # kill after a whole save
+        else:
+            time.sleep(rng.uniform(0.0, 0.05))  # kill anywhere, often mid-write
         proc.send_signal(signal.SIGKILL)
         proc.wait()
         proc.stdout.close()
         data = json.loads(path.read_bytes())  # always parses: the old or the new state
         assert set(data) == {"generation", "pad"}
-        assert data["generation"] == 0 or len(data["pad"]) == 200_000
-        assert data["generation"] == 0 or data["generation"] >= 1
+        # The last whole save survives every later kill, mid-write or not: never a part of
+        # one, never the state from before it.
+        assert data["generation"] >= 1 and data["pad"] == "x" * 200_000, data["generation"]
         for leftover in tmp_path.glob(".recce_state.json.*.tmp"):
             os.unlink(leftover)  # a killed writer's temp file; never the state itself
 
