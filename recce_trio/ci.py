@@ -35,6 +35,7 @@ from recce_trio.core.checks import (
     preset_checks,
     read_preset_checks,
 )
+from recce_trio.core.diff import LineageDiff
 from recce_trio.core.state import write_atomic
 from recce_trio.errors import ArtifactNotFoundError, RecceTrioError
 
@@ -72,7 +73,7 @@ def run_checks(
     return report
 
 
-def _run_one(check: Check, history: list[Run], lineage_diff: runs.LineageDiffLike) -> str:
+def _run_one(check: Check, history: list[Run], lineage_diff: LineageDiff) -> str:
     label = f"{check.name} ({check.type})"
     if check.type not in SERVER_RUN_TYPES:
         reason = "a manual check" if check.type == "simple" else "needs a warehouse connection"

@@ -19,8 +19,8 @@ class LineageDiff:
     """Recce's ``LineageDiff`` plus what ``/api/select`` needs, built once per artifact set.
 
     ``base``/``current`` are the two lineages, ``diff`` maps unique_id to
-    ``{"change_status", "change"}``; ``select(...)`` evaluates dbt selectors on the merged graph
-    (``graph``, built on first use: the diff itself does not need it).
+    ``{"change_status", "change"}``; ``graph.select(...)`` evaluates dbt selectors on the
+    merged graph (``graph`` is built on first use: the diff itself does not need it).
     """
 
     def __init__(
@@ -44,19 +44,6 @@ class LineageDiff:
             if self._graph is None:
                 self._graph = SelectionGraph(self.state.base, self.state.current, state=self.state)
             return self._graph
-
-    def select(
-        self,
-        *,
-        select: str | None = None,
-        exclude: str | None = None,
-        packages: list[str] | None = None,
-        view_mode: str | None = None,
-    ) -> set[str]:
-        """``SelectionGraph.select`` on the graph built once with the lineages."""
-        return self.graph.select(
-            select=select, exclude=exclude, packages=packages, view_mode=view_mode
-        )
 
     def to_builtins(self) -> dict[str, Any]:
         """The JSON shape of ``/api/info``'s ``lineage``."""

@@ -77,18 +77,10 @@ class LineageNodes(Mapping[str, dict[str, Any]]):
 
     def package_name(self, uid: str) -> str:
         """The node's package, without building the node."""
-        manifest = self._manifest
-        for part in (
-            manifest.nodes,
-            manifest.sources,
-            manifest.exposures,
-            manifest.metrics,
-            manifest.semantic_models,
-        ):
-            node = part.get(uid)
-            if node is not None:
-                return node.package_name
-        raise KeyError(uid)
+        record = self._manifest.lineage_record(uid)
+        if record is None:
+            raise KeyError(uid)
+        return record.package_name
 
     def __contains__(self, uid: object) -> bool:
         return uid in self._id_set
@@ -227,13 +219,7 @@ def _checksum(node: Node) -> dict[str, str] | None:
 def _parent_map(manifest: Manifest, nodes: Mapping[str, Any]) -> dict[str, list[str]]:
     """dbt's parent_map (sorted depends_on.nodes; seeds have no parents) restricted to ``nodes``."""
     parent_map: dict[str, list[str]] = {}
-    for part in (
-        manifest.nodes,
-        manifest.sources,
-        manifest.exposures,
-        manifest.metrics,
-        manifest.semantic_models,
-    ):
+    for part in manifest.lineage_sections():
         for uid, node in part.items():
             if uid not in nodes:
                 continue

@@ -54,8 +54,8 @@ def merged_lineage(
     checked: list[str] = []
     unchecked: list[str] = []
     for uid in sorted(set(base_ids) | set(current_ids)):
-        base = _record(base_manifest, uid) if uid in base_ids else None
-        current = _record(current_manifest, uid) if uid in current_ids else None
+        base = base_manifest.lineage_record(uid) if uid in base_ids else None
+        current = current_manifest.lineage_record(uid) if uid in current_ids else None
         record = current if current is not None else base
         if record is None:  # pragma: no cover - the ids come from these manifests
             continue
@@ -114,17 +114,6 @@ def merged_lineage(
         },
         "schema_coverage": schema_coverage(checked, unchecked, one_sided),
     }
-
-
-def _record(manifest: Manifest, uid: str) -> Node | None:
-    record = manifest.nodes.get(uid)
-    if record is not None:
-        return record
-    for part in (manifest.sources, manifest.exposures, manifest.metrics, manifest.semantic_models):
-        record = part.get(uid)
-        if record is not None:
-            return record
-    return None
 
 
 def _default_type(uid: str) -> str:

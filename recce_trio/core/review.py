@@ -12,7 +12,7 @@ from typing import Any
 
 import msgspec
 
-from recce_trio.core.artifacts.records import Manifest, Node
+from recce_trio.core.artifacts.records import Node
 from recce_trio.core.artifactset import LoadedArtifacts
 from recce_trio.core.diff import LineageDiff, build_lineage_diff
 from recce_trio.core.merged import merged_lineage
@@ -62,7 +62,7 @@ class Review:
             side: dict[str, Any] = {"columns": node.get("columns") or {}}
             if node.get("primary_key") is not None:
                 side["primary_key"] = node["primary_key"]
-            record = _record(manifests[env], unique_id)
+            record = manifests[env].lineage_record(unique_id)
             if record is not None:
                 side.update(_code_and_config(record))
             sides[env] = side
@@ -75,14 +75,6 @@ class Review:
 
     def knows(self, unique_id: str) -> bool:
         return unique_id in self.diff.base["nodes"] or unique_id in self.diff.current["nodes"]
-
-
-def _record(manifest: Manifest, unique_id: str) -> Node | None:
-    for part in (manifest.nodes, manifest.sources, manifest.exposures, manifest.metrics):
-        record = part.get(unique_id)
-        if record is not None:
-            return record
-    return manifest.semantic_models.get(unique_id)
 
 
 def _code_and_config(record: Node) -> dict[str, Any]:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections.abc import Callable, Iterable
-from typing import Any, Protocol
+from typing import Any
 
 from recce_trio.core.checks import (
     SERVER_RUN_TYPES,
@@ -15,28 +15,11 @@ from recce_trio.core.checks import (
     Run,
     to_builtins,
 )
-from recce_trio.core.diff import compare_columns
+from recce_trio.core.diff import LineageDiff, compare_columns
 
 
 class RunRequestError(ChecklistError):
     """A run that cannot be submitted (HTTP 400)."""
-
-
-class LineageDiffLike(Protocol):
-    """What runs need from ``recce_trio.core.diff.LineageDiff``."""
-
-    base: dict[str, Any]
-    current: dict[str, Any]
-    diff: dict[str, dict[str, Any]]
-
-    def select(
-        self,
-        *,
-        select: str | None = None,
-        exclude: str | None = None,
-        packages: list[str] | None = None,
-        view_mode: str | None = None,
-    ) -> set[str]: ...
 
 
 def check_run_type(run_type: Any) -> str:
@@ -76,7 +59,7 @@ def _strings(value: Any) -> bool:
     return isinstance(value, list) and all(isinstance(item, str) for item in value)
 
 
-def execute(run_type: str, params: dict[str, Any], lineage_diff: LineageDiffLike) -> Any:
+def execute(run_type: str, params: dict[str, Any], lineage_diff: LineageDiff) -> Any:
     """Compute a server-side run's result. Pure and synchronous: call it in a worker thread."""
     check_params(run_type, params)
     if run_type == "lineage_diff":
@@ -86,7 +69,7 @@ def execute(run_type: str, params: dict[str, Any], lineage_diff: LineageDiffLike
     raise RunRequestError(f"Run type '{run_type}' not supported")
 
 
-def selected_nodes(lineage_diff: LineageDiffLike, params: dict[str, Any]) -> list[str]:
+def selected_nodes(lineage_diff: LineageDiff, params: dict[str, Any]) -> list[str]:
     """The lineage nodes a lineage or schema diff covers: ``node_id`` (one or a list), or else
     Recce's selector params (``select``, ``exclude``, ``packages``, ``view_mode``)."""
     known = lineage_diff.base["nodes"].keys() | lineage_diff.current["nodes"].keys()
@@ -97,7 +80,7 @@ def selected_nodes(lineage_diff: LineageDiffLike, params: dict[str, Any]) -> lis
         if missing:
             raise RunRequestError(f"node_id '{missing[0]}' not found in dbt manifest")
         return ids
-    chosen = lineage_diff.select(
+    chosen = lineage_diff.graph.select(
         select=params.get("select"),
         exclude=params.get("exclude"),
         packages=params.get("packages"),
@@ -106,7 +89,7 @@ def selected_nodes(lineage_diff: LineageDiffLike, params: dict[str, Any]) -> lis
     return sorted(uid for uid in chosen if uid in known and not uid.startswith("test."))
 
 
-def lineage_diff_result(lineage_diff: LineageDiffLike, params: dict[str, Any]) -> dict[str, Any]:
+def lineage_diff_result(lineage_diff: LineageDiff, params: dict[str, Any]) -> dict[str, Any]:
     """``{"nodes": [unique_id...], "diff": {unique_id: {change_status, change}}}`` for the
     selected nodes (the diff holds only the changed ones)."""
     nodes = selected_nodes(lineage_diff, params)
@@ -122,7 +105,7 @@ def _columns(node: dict[str, Any] | None) -> dict[str, str | None] | None:
     return {name: col.get("type") for name, col in node["columns"].items()}
 
 
-def schema_diff_result(lineage_diff: LineageDiffLike, params: dict[str, Any]) -> dict[str, Any]:
+def schema_diff_result(lineage_diff: LineageDiff, params: dict[str, Any]) -> dict[str, Any]:
     """Per selected node: base and current columns (name -> type; None where the catalog has
     no entry) and which were added, removed or changed type."""
     base_nodes, current_nodes = lineage_diff.base["nodes"], lineage_diff.current["nodes"]

@@ -105,10 +105,10 @@ def test_lineage_diff(folder: Path) -> None:
     assert code_changed <= {uid for uid, s in statuses.items() if s == "modified"}
 
     # Selectors run over the merged graph; ids come from one of the two manifests.
-    everything = result.select()
+    everything = result.graph.select()
     known = base.all_nodes().keys() | current.all_nodes().keys()
     assert everything <= known
-    downstream = result.select(select="state:modified+")
+    downstream = result.graph.select(select="state:modified+")
     assert {uid for uid in result.diff} <= downstream | set(added)
 
 

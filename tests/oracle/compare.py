@@ -78,30 +78,12 @@ def _selectors(base: Any, current: Any) -> list[tuple[str, Callable[..., set[str
     """
     from recce_trio.core.selector import SelectionGraph
 
-    removed = _graph_ids(base) - _graph_ids(current)
+    removed = base.all_nodes().keys() - current.all_nodes().keys()
     if not removed:
         graph = SelectionGraph(base, current)
         return [("SelectionGraph", lambda **kw: set(graph.select(**kw)))]
     plain = SelectionGraph(base, current, merge_removed=False)
     return [("SelectionGraph(merge_removed=False)", lambda **kw: set(plain.select(**kw)))]
-
-
-def _graph_ids(manifest: Any) -> set[str]:
-    ids: set[str] = set()
-    for attr in (
-        "nodes",
-        "sources",
-        "exposures",
-        "metrics",
-        "semantic_models",
-        "saved_queries",
-        "unit_tests",
-        "functions",
-    ):
-        table = getattr(manifest, attr, None)
-        if isinstance(table, dict):
-            ids.update(table)
-    return ids
 
 
 def compare(case_dir: Path | str) -> list[str]:

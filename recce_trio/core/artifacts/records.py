@@ -199,6 +199,18 @@ class Manifest(msgspec.Struct, gc=False):
     macros: dict[str, Macro] = {}
     schema_version: int = 0
 
+    def lineage_sections(self) -> tuple[dict[str, Node], ...]:
+        """The sections whose members the lineage shows, in the order an id is looked up."""
+        return (self.nodes, self.sources, self.exposures, self.metrics, self.semantic_models)
+
+    def lineage_record(self, unique_id: str) -> Node | None:
+        """The record of a node, source, exposure, metric or semantic model; None if none."""
+        for section in self.lineage_sections():
+            record = section.get(unique_id)
+            if record is not None:
+                return record
+        return None
+
     def all_nodes(self) -> dict[str, Node]:
         """Every graph member keyed by unique_id (nodes, sources, exposures, metrics, ...)."""
         merged: dict[str, Node] = {}

@@ -157,7 +157,7 @@ async def select() -> Response:
     # project (its lookup tables are built on first use), and the event loop answers health
     # probes meanwhile. One at a time: the selector caches are shared.
     evaluate = partial(
-        review.diff.select,
+        review.diff.graph.select,
         select=body.select,
         exclude=body.exclude,
         packages=packages,
