@@ -54,11 +54,11 @@ _BOOTSTRAP = (
 _HEAD = struct.Struct(">IB")
 
 # A decoder's address space is capped (RLIMIT_AS) at a floor plus a multiple of the file's
-# size. Measured on a generated 5,000-model project (bench/make_artifacts.py --models 5000),
-# the least address space in which the 103 MB manifest decodes is 143 MB when the parent reads
-# the frames as they come, and 247 MB when it reads nothing until the decode ends (every frame
-# then waits in the child); a 4 MB manifest needs 47 MB and a 13 MB catalog 79 MB. The cap
-# leaves about 3.7 times the worst of these: 924 MB for that manifest.
+# size. Measured with bench/decoder_memory.py on a generated 5,000-model project
+# (bench/make_artifacts.py --models 5000): the 98 MiB manifest decodes in no less than
+# 155 MiB (peak RSS 132 MiB), its 12.5 MiB catalog in 84 MiB, a 3.9 MiB manifest in 56 MiB,
+# whether the parent reads the frames at once or only after 4 s. The cap leaves 5.8 times
+# that for the big manifest (904 MiB), more for smaller files.
 MEMORY_FLOOR = 512 << 20
 MEMORY_PER_FILE_BYTE = 4
 # Exit status of a decoder whose parent has gone (nobody reads it; for the record).
@@ -253,6 +253,9 @@ class DecoderProcess:
             stdin=subprocess.PIPE,  # the child's lifeline: see _die_with_parent
             stdout=subprocess.PIPE,
             stderr=self._stderr,
+            # One malloc arena: glibc otherwise reserves 64 MB of address space for each
+            # thread that allocates (the decoder has three), which the cap would count.
+            env={**os.environ, "MALLOC_ARENA_MAX": "1"},
         )
 
     def result(
