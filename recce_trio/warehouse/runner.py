@@ -5,7 +5,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any, NamedTuple
 
-from recce_trio.core.runsql.params import WAREHOUSE_RUN_TYPES, normalise_params
+from recce_trio.core.checks import WAREHOUSE_RUN_TYPES
+from recce_trio.core.runsql.params import normalise_params
 from recce_trio.errors import RunParamsError
 from recce_trio.warehouse.context import RunContext
 from recce_trio.warehouse.run_diffs import (

@@ -7,19 +7,6 @@ from typing import Any
 from recce_trio.core.runsql.histogram import check_column_type
 from recce_trio.errors import RunParamsError
 
-WAREHOUSE_RUN_TYPES = (
-    "query",
-    "query_base",
-    "query_diff",
-    "row_count",
-    "row_count_diff",
-    "profile",
-    "profile_diff",
-    "value_diff",
-    "value_diff_detail",
-    "top_k_diff",
-    "histogram_diff",
-)
 _VIEW_MODES = (None, "all", "changed_models")
 
 
