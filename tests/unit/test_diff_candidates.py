@@ -10,7 +10,7 @@ import pytest
 
 from recce_trio.core.artifacts import read_manifest
 from recce_trio.core.diff import modified_lineage_nodes
-from recce_trio.core.lineage import lineage_node_ids
+from recce_trio.core.lineage import LineageNodes
 from recce_trio.core.selector import SelectionGraph
 from recce_trio.core.state_rules import StateComparison
 from tests.conftest import CORPUS
@@ -20,7 +20,7 @@ from tests.unit import factories as f
 def agree(base_path: Path, current_path: Path) -> set[str]:
     base, current = read_manifest(base_path), read_manifest(current_path)
     project = current.metadata.project_name or base.metadata.project_name
-    ids = lineage_node_ids(base) | lineage_node_ids(current)
+    ids = set(LineageNodes(base, None)) | set(LineageNodes(current, None))
     state = StateComparison(base, current)
     fast = modified_lineage_nodes(state, ids, project)
     graph = SelectionGraph(base, current)
@@ -52,7 +52,7 @@ def test_disabled_empty_and_foreign_package_nodes_are_left_out() -> None:
     )
     current = f.manifest(changed, disabled, empty, foreign)
     state = StateComparison(base, current)
-    ids = lineage_node_ids(base) | lineage_node_ids(current)
+    ids = set(LineageNodes(base, None)) | set(LineageNodes(current, None))
     assert modified_lineage_nodes(state, ids, "shop") == {changed.unique_id}
     assert modified_lineage_nodes(state, ids, "sh*") == {changed.unique_id}
 
