@@ -146,7 +146,9 @@ SHALLOW_VALUES = (
 PATH_VALUES = st.one_of(
     st.uuids().map(str),
     st.text(min_size=1, max_size=24),
-    st.sampled_from(["model.shop.orders", "source.shop.raw.orders", ".env", "..", "%"]),
+    st.sampled_from(
+        ["model.shop.orders", "source.shop.raw.orders", ".env", "..", "%", "\x00", "a\x00.js"]
+    ),
 )
 WRONG_TYPED_BODIES = st.fixed_dictionaries(
     {},

@@ -86,12 +86,22 @@ async def test_ui_dir_refuses_dotfiles_and_symlinks_out_of_the_folder(
                 "/leak.txt",
                 "/leakdir/outside.txt",
                 "/alias.txt",
+                "/%00",
+                "/x%00.js",
             )
         }
-    for path in ("/.env", "/.git/config", "/.hidden/", "/leak.txt", "/leakdir/outside.txt"):
+    for path in (
+        "/.env",
+        "/.git/config",
+        "/.hidden/",
+        "/leak.txt",
+        "/leakdir/outside.txt",
+        "/x%00.js",
+    ):
         assert answers[path].status_code == 404, path
         assert await answers[path].get_json() == {"detail": "Not Found"}
     assert await answers["/alias.txt"].get_data() == b"inside"
+    assert await answers["/%00"].get_data() == b"<html>shell</html>"  # a client route
 
 
 async def test_favicon_is_served_by_the_builtin_page_and_under_ui_dir(

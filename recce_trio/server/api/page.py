@@ -80,7 +80,7 @@ async def servable(root: Path, path: str) -> Path | None:
     """The file at ``path`` under ``root``, if it may be served: a regular file, no part of
     the path hidden (``.env``, ``.git/``), and really inside ``root`` once symlinks are
     followed (a link out of the folder is refused)."""
-    if _hidden(path):
+    if _hidden(path) or "\x00" in path:  # a NUL is in no file name, and breaks os calls
         return None
     joined = safe_join(str(root), path)
     if joined is None:
