@@ -299,3 +299,19 @@ def test_cross_database_macros_render_without_dbt() -> None:
         compiled=False,
     )
     assert list(star) == ["id", "customer_id", "amount", "status"]
+
+
+def test_ephemeral_parent_named_but_not_injected() -> None:
+    # dbt before 0.19 wrote compiled_sql that names __dbt__CTE__<model> without defining it.
+    from recce_trio.core.cll.api import CllProject
+    from tests.unit import factories as f
+
+    eph = f.model("eph", "select 1", config={"materialized": "ephemeral"})
+    eph = f.replace(eph, compiled_code="select 1 as id, 'x' as label")
+    m = f.model("m", "select 1", parents=[eph.unique_id])
+    m = f.replace(m, compiled_code="select label from __dbt__CTE__eph")
+    manifest = f.manifest(eph, m)
+    project = CllProject(manifest, None, manifest, None, changes={})
+    entry = project.node(m.unique_id)
+    assert entry is not None
+    assert entry.columns["label"].parents == ((eph.unique_id, "label"),)

@@ -92,6 +92,9 @@ def prepare(
         if not table.db and name.lower() in ctes:
             continue
         uid = refs.get(name.lower()) if not table.db else None
+        if uid is None and not table.db:
+            # An ephemeral model that dbt did not inject as a CTE (older dbt's compiled_sql).
+            uid = index.ephemeral(name, parents)
         if uid is None:
             uid = index.resolve(name, table.db or None, table.catalog or None, parents)
         if uid is None:
