@@ -223,3 +223,15 @@ def test_importing_the_layer_loads_no_driver() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+def test_every_package_of_the_layer_is_a_regular_package() -> None:
+    # setuptools' find_packages skips folders without __init__.py: an installed wheel would
+    # lack them although the tests, importing from the checkout, pass.
+    from pathlib import Path
+
+    import recce_trio
+
+    root = Path(recce_trio.__file__).parent
+    folders = {p.parent for p in root.rglob("*.py") if "__pycache__" not in p.parts}
+    assert sorted(str(f) for f in folders if not (f / "__init__.py").is_file()) == []
