@@ -13,6 +13,9 @@ import { bindUrl, queryToState, stateToQuery } from "./router.js";
 import { renderRunList, runPanel } from "./runs.js";
 import { showView, waitForServer } from "./startup.js";
 import { createStore } from "./store.js";
+import { createQueryView } from "./query-view.js";
+import "./result-views/data.js";
+import "./result-views/charts.js";
 
 export { STARTUP_ERRORS } from "./startup.js";
 
@@ -84,8 +87,20 @@ const projectName = () => {
 const resultContext = {
   nodeName: (id) => store.get().lineage?.nodes[id]?.name ?? id,
   openNode: (id) => actions.openNode(id, { center: true }),
+  nodeId: (name) => nameToId().get(name) ?? null,
   showLineage: (params) => actions.showLineage(params),
 };
+
+const nameToId = () => {
+  const lineage = store.get().lineage;
+  if (nameToId.for !== lineage) {
+    nameToId.for = lineage;
+    nameToId.map = new Map();
+    for (const id of lineage?.ids ?? []) if (!id.startsWith("test.")) nameToId.map.set(lineage.nodes[id].name, id);
+  }
+  return nameToId.map;
+};
+const queryView = createQueryView({ store, actions, resultContext, toast, onEnd: () => loadRuns() });
 
 // ---- views ----
 
@@ -105,10 +120,12 @@ function renderPanel(state) {
     content = runPanel(state.openRun, { durations: state.durations, resultContext }, actions);
   } else if (kind === "run") {
     content = h("p", { class: "muted" }, "Loading the run…");
+  } else if (kind === "query") {
+    content = queryView.render();
   }
   panel.hidden = !content;
   document.body.classList.toggle("with-panel", !!content);
-  if (content) panel.replaceChildren(content);
+  if (content && panel.firstChild !== content) panel.replaceChildren(content);
   else panel.replaceChildren();
 }
 
@@ -274,6 +291,7 @@ function wire() {
   $("list-search").addEventListener("input", (e) => store.set({ listQuery: e.target.value }));
   $("list-sort").addEventListener("change", (e) => store.set({ listSort: e.target.value }));
   for (const side of ["changed", "checks", "runs"]) $(`tab-${side}`).addEventListener("click", () => store.set({ side }));
+  $("open-query").addEventListener("click", () => { store.set({ panel: { kind: "query", id: "sql" } }); queryView.focus(); });
   $("zoom-in").addEventListener("click", () => lineageView.graph.zoomBy(1.3));
   $("zoom-out").addEventListener("click", () => lineageView.graph.zoomBy(1 / 1.3));
   $("zoom-fit").addEventListener("click", () => lineageView.graph.fit());

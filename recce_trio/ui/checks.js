@@ -120,7 +120,7 @@ export function checkPanel(check, { runs, resultContext }, actions) {
         : null,
     ),
     last ? h("p", { class: "muted small last-run" }, `Last run ${ago(last.run_at)} · ${last.status ?? ""}`) : null,
-    check.type === "simple" ? h("p", { class: "muted small" }, "A note: nothing to run.") : renderRunResult(last, resultContext),
+    check.type === "simple" ? h("p", { class: "muted small" }, "A note: nothing to run.") : renderRunResult(last, { ...resultContext, viewOptions: check.view_options ?? null }),
     earlier.length
       ? h("details", { class: "earlier-runs" },
           h("summary", {}, `Earlier runs (${earlier.length})`),

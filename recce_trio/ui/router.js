@@ -1,5 +1,5 @@
 // The URL holds the view, so a link restores it: ?mode=&select=&exclude=&packages= (the
-// lineage selection), node= / check= / run= (the open panel), tab=, diff=, code= (the node
+// lineage selection), node= / check= / run= / query= (the open panel), tab=, diff=, code= (the node
 // panel's tab and diff view), pick= (the multi-node selection), side= (the left column).
 // Opening, closing and selecting push a history entry; view tweaks replace the current one.
 
@@ -41,7 +41,7 @@ export function queryToState(search, defaults) {
     out.selection = sel;
   }
   out.panel = null;
-  for (const kind of ["node", "check", "run"]) if (q.get(kind)) out.panel = { kind, id: q.get(kind) };
+  for (const kind of ["node", "check", "run", "query"]) if (q.get(kind)) out.panel = { kind, id: q.get(kind) };
   out.nodeTab = ["code", "config"].includes(q.get("tab")) ? q.get("tab") : "schema";
   out.codeView = q.get("diff") === "split" ? "split" : "unified";
   out.codeSide = q.get("code") === "compiled" ? "compiled" : "raw";
