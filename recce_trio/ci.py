@@ -64,11 +64,14 @@ def run_checks(
     write_atomic(output, offline.encode())
     report.append(f"The state file is stored at '{output}'")
     if summary_path is not None:
-        from recce_trio.core.summary import build_summary
+        from recce_trio.core.summary import build_summary, summary_cll
 
         if summary_path.parent != Path(""):
             summary_path.parent.mkdir(parents=True, exist_ok=True)
-        summary_path.write_text(build_summary(lineage_diff, checklist.checks, checklist.runs))
+        cll = summary_cll(a, lineage_diff)
+        summary_path.write_text(
+            build_summary(lineage_diff, checklist.checks, checklist.runs, cll=cll)
+        )
         report.append(f"The summary is stored at '{summary_path}'")
     return report
 

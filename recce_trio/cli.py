@@ -242,7 +242,7 @@ def summary(state_file: Path | None, **given: Any) -> None:
     """
     from recce_trio.ci import load_offline
     from recce_trio.core.diff import build_lineage_diff
-    from recce_trio.core.summary import build_summary
+    from recce_trio.core.summary import build_summary, summary_cll
     from recce_trio.errors import RecceTrioError
 
     config = load_settings("summary", given, from_state_file=state_file is not None)
@@ -259,7 +259,9 @@ def summary(state_file: Path | None, **given: Any) -> None:
             a.base_manifest, a.base_catalog, a.current_manifest, a.current_catalog
         )
     checklist = offline.checklist
-    click.echo(build_summary(lineage_diff, checklist.checks, checklist.runs), nl=False)
+    with _step("analysing the changes (column-level lineage)"):
+        cll = summary_cll(a, lineage_diff)
+    click.echo(build_summary(lineage_diff, checklist.checks, checklist.runs, cll=cll), nl=False)
 
 
 @cli.command(name="run")

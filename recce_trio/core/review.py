@@ -14,6 +14,8 @@ import msgspec
 
 from recce_trio.core.artifacts.records import Node
 from recce_trio.core.artifactset import LoadedArtifacts
+from recce_trio.core.cll.api import CllProject
+from recce_trio.core.cll.cache import CllCache
 from recce_trio.core.diff import LineageDiff, build_lineage_diff
 from recce_trio.core.merged import merged_lineage
 
@@ -28,6 +30,9 @@ class Review:
     lineage_json: bytearray
     # When this review was built (UTC, to the second): the state_metadata of /api/info.
     built_at: str = ""
+    # Column lineage and change analysis of this artifact pair, computed per node on demand
+    # (its cache may be shared with the next review: keys are content digests).
+    cll: CllProject | None = field(default=None, repr=False)
     _full_json: bytearray | None = field(default=None, repr=False)
     _full_lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
@@ -92,7 +97,7 @@ def _code_and_config(record: Node) -> dict[str, Any]:
     return out
 
 
-def build_review(artifacts: LoadedArtifacts) -> Review:
+def build_review(artifacts: LoadedArtifacts, *, cll_cache: CllCache | None = None) -> Review:
     diff = build_lineage_diff(
         artifacts.base_manifest,
         artifacts.base_catalog,
@@ -115,6 +120,14 @@ def build_review(artifacts: LoadedArtifacts) -> Review:
         diff=diff,
         lineage_json=encode_in_pieces(merged),
         built_at=dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        cll=CllProject(
+            artifacts.base_manifest,
+            artifacts.base_catalog,
+            artifacts.current_manifest,
+            artifacts.current_catalog,
+            changes={uid: entry["change_status"] for uid, entry in diff.diff.items()},
+            cache=cll_cache,
+        ),
     )
 
 

@@ -131,8 +131,12 @@ def check_status(check: Check, last_run: Run | None) -> str:
     return "⏳ Pending review"
 
 
-def build_summary(lineage_diff: Any, checks: list[Check], runs: list[Run]) -> str:
-    """The whole markdown summary."""
+def build_summary(
+    lineage_diff: Any, checks: list[Check], runs: list[Run], *, cll: Any = None
+) -> str:
+    """The whole markdown summary. With ``cll`` (a ``core.cll.api.CllProject`` of the same
+    artifacts), a "Change Analysis" section gives each modified model's category and what it
+    impacts downstream."""
     out = ["# Recce Summary", "", "## Manifest Information", ""]
     out += ["| | Manifest | Catalog |", "|---|---|---|"]
     for label, lineage in (("Base", lineage_diff.base), ("Current", lineage_diff.current)):
@@ -156,6 +160,10 @@ def build_summary(lineage_diff: Any, checks: list[Check], runs: list[Run]) -> st
             )
         if len(changed) > MAX_TABLE_ROWS:
             out.append(f"\n_…and {len(changed) - MAX_TABLE_ROWS} more changed nodes._")
+    if cll is not None:
+        from recce_trio.core.change_summary import change_analysis_section
+
+        out += change_analysis_section(cll)
 
     tail: list[str] = ["", f"## Checks ({len(checks)})", ""]
     if not checks:
@@ -192,3 +200,16 @@ def build_summary(lineage_diff: Any, checks: list[Check], runs: list[Run]) -> st
 
 def _length(lines: list[str]) -> int:
     return sum(len(line) + 1 for line in lines)
+
+
+def summary_cll(artifacts: Any, lineage_diff: Any) -> Any:
+    """The column-lineage project ``build_summary`` reads for its "Change Analysis"."""
+    from recce_trio.core.cll.api import CllProject
+
+    return CllProject(
+        artifacts.base_manifest,
+        artifacts.base_catalog,
+        artifacts.current_manifest,
+        artifacts.current_catalog,
+        changes={uid: entry["change_status"] for uid, entry in lineage_diff.diff.items()},
+    )

@@ -9,6 +9,7 @@ import logging
 import trio
 
 from recce_trio.server.api.lineage import prepare_info
+from recce_trio.server.cll_work import run_cll_map
 from recce_trio.server.lifecycle import run_startup
 from recce_trio.server.runtime import ServerState
 from recce_trio.server.watch import watch_artifacts
@@ -31,6 +32,7 @@ async def run_background(state: ServerState) -> None:
     with state.activity.background_scope:
         async with trio.open_nursery() as nursery:
             arm_timers(state, nursery)
+            nursery.start_soon(run_cll_map, state)  # the whole project's column lineage
             if not state.config.review and state.config.watch:
                 nursery.start_soon(watch_artifacts, state)
 

@@ -62,7 +62,12 @@ ENCODING = Pool("encoding", 2, abandon_on_cancel=False)
 # Small look-ups: stat, is_dir, a git HEAD, a static file of the page, a decoder's exit.
 FILES = Pool("files", 4, abandon_on_cancel=False)
 
-POOLS = (ARTIFACTS, REVIEW, STATE_FILE, SELECTORS, RUNS, ENCODING, FILES)
+# Column-level lineage: /api/cll requests (parsing SQL on a cache miss, walking the lineage,
+# encoding the answer), and the background whole-project map, one batch at a time.
+CLL = Pool("cll", 2, abandon_on_cancel=True)
+CLL_MAP = Pool("cll-map", 1, abandon_on_cancel=True)
+
+POOLS = (ARTIFACTS, REVIEW, STATE_FILE, SELECTORS, RUNS, ENCODING, FILES, CLL, CLL_MAP)
 
 
 def warehouse_limiter(threads: int) -> trio.CapacityLimiter:

@@ -18,9 +18,11 @@ from dataclasses import dataclass
 import trio
 
 from recce_trio.core.artifactset import LoadedArtifacts
+from recce_trio.core.cll.cache import CllCache
 from recce_trio.core.review import Review, build_review
 from recce_trio.errors import RecceTrioError, StartupTimeoutError
 from recce_trio.server import gateway, loading
+from recce_trio.server.cll_review import analyse_if_small
 from recce_trio.server.loading import Snapshot
 from recce_trio.server.perf import StartupPerfTracker
 from recce_trio.server.runtime import (
@@ -84,10 +86,13 @@ async def refresh(
     ticket = state.take_ticket()
     with collector.paused():
         candidate = await obtain()
-        review = await gateway.run(gateway.REVIEW, _build, candidate.artifacts, tracker)
+        review = await gateway.run(
+            gateway.REVIEW, _build, candidate.artifacts, tracker, state.cll_cache
+        )
     if not state.swap(Served(review=review, ticket=ticket, snapshot=candidate.snapshot)):
         log.info("a newer load was served while this one ran: dropped")
         return False
+    state.review_swapped.set()  # the column lineage map starts again (server.cll_work)
     await candidate.adopt(state.session)
     gc.freeze()  # what is served lives until the next swap: keep it out of collections
     if announce is not None:
@@ -95,11 +100,15 @@ async def refresh(
     return True
 
 
-def _build(artifacts: LoadedArtifacts, tracker: StartupPerfTracker | None) -> Review:
+def _build(
+    artifacts: LoadedArtifacts, tracker: StartupPerfTracker | None, cll_cache: CllCache
+) -> Review:
     if tracker is None:
-        return build_review(artifacts)
+        return analyse_if_small(build_review(artifacts, cll_cache=cll_cache))
     with tracker.timing("lineage_diff"):
-        return build_review(artifacts)
+        review = build_review(artifacts, cll_cache=cll_cache)
+    with tracker.timing("change_analysis"):
+        return analyse_if_small(review)
 
 
 # ---- startup ----

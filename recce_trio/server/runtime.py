@@ -16,6 +16,7 @@ import trio
 from recce_trio.config import ServerConfig
 from recce_trio.core.artifacts.files import display_names
 from recce_trio.core.artifactset import LoadedArtifacts, LoadProgress
+from recce_trio.core.cll.cache import CllCache
 from recce_trio.core.review import Review
 from recce_trio.server.decoders import DecoderProcess
 from recce_trio.server.loading import Snapshot
@@ -138,6 +139,12 @@ class ServerState:
         self.ws = Websockets()
         self._served: Served | None = None
         self._tickets = 0
+        # Column lineage: per-node results keyed by content, so they survive a reload
+        # (core.cll.cache); set on each swap, so the background map starts again
+        # (server.cll_work); the map's progress.
+        self.cll_cache = CllCache()
+        self.review_swapped = trio.Event()
+        self.cll_map: Any = None
 
     # -- the review being served (lifecycle.refresh is the one writer) --
 

@@ -5,6 +5,7 @@ import { createActions } from "./actions.js";
 import { api } from "./api.js";
 import { renderChangedList, changedIds } from "./changed-list.js";
 import { checkPanel, renderChecklist } from "./checks.js";
+import { CllView } from "./cll-view.js";
 import { nodePanel } from "./details.js";
 import { $, h } from "./dom.js";
 import { LineageView, readFilters } from "./lineage-view.js";
@@ -42,6 +43,7 @@ const store = createStore({
 
 const timings = { start: performance.now() };
 let lineageView = null;
+let cllView = null;
 const { actions, loadDetails, loadChecks, loadRuns } = createActions(store, { lineageView: () => lineageView, toast });
 
 // ---- data ----
@@ -113,6 +115,7 @@ function renderPanel(state) {
       tab: state.nodeTab, codeView: state.codeView, codeSide: state.codeSide,
       picked: state.picked.includes(id), impact: state.lineage.impact[id],
     }, actions);
+    content.append(cllView.columnsSection(id));
   } else if (kind === "check") {
     const check = state.checks.find((c) => c.check_id === id);
     if (check) content = checkPanel(check, { runs: state.runs, resultContext }, actions);
@@ -267,6 +270,12 @@ async function restore(search) {
 
 function wire() {
   lineageView = new LineageView(store, { openNode: (id) => actions.openNode(id), pick: (id) => { actions.pick(id); actions.openNode(id); } });
+  cllView = new CllView({
+    graph: () => lineageView.graph,
+    nodeName: (id) => store.get().lineage?.nodes[id]?.name ?? id,
+    openNode: (id) => actions.openNode(id, { center: true }),
+  });
+  store.subscribe(["lineage"], () => cllView.reset());
   store.subscribe(["info", "lineage"], (state) => state.lineage && renderHeader(state));
   store.subscribe(["panel", "nodeTab", "codeView", "codeSide", "picked", "details", "checks", "runs", "openRun", "durations", "lineage"], renderPanel);
   store.subscribe(["lineage", "listQuery", "listSort", "panel"], renderList);

@@ -1,6 +1,7 @@
 // The changed-models list next to the graph: searchable, sortable by downstream impact, change
 // kind or name; arrow keys move through it and open each node.
 
+import { categoryBadge } from "./cll-view.js";
 import { h } from "./dom.js";
 
 const KIND_ORDER = { removed: 0, added: 1, modified: 2 };
@@ -43,7 +44,7 @@ export function renderChangedList(listEl, { lineage, ids, activeId }, actions) {
         onclick: () => actions.openNode(id, { center: true }),
       },
       h("span", { class: `badge ${node.change_status}` }, node.change_status),
-      h("span", { class: "changed-name" }, node.name),
+      h("span", { class: "changed-name" }, node.name, " ", categoryBadge(node.category)),
       h("span", { class: "changed-type muted small" }, node.resource_type),
       h("span", { class: "impact muted small", title: `${impact} downstream node${impact === 1 ? "" : "s"}` }, `↓${impact}`),
     ));

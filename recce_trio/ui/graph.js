@@ -32,6 +32,7 @@ export class GraphView {
     this.onSelect = onSelect ?? (() => {});
     this.onPick = onPick ?? (() => {}); // shift-click: add to / remove from the multi-node selection
     this.picked = new Set(); // ids marked with a tick
+    this.highlight = new Set(); // ids ringed in violet (column lineage, impact radius: cll-view.js)
     this.nodes = []; // {id, name, resourceType, status, x, y} with x, y the centre
     this.edges = []; // [sourceIndex, targetIndex]
     this.index = new Map();
@@ -63,6 +64,13 @@ export class GraphView {
     this.fit();
     const focus = keep ?? start;
     if (this.k < LEGIBLE_ZOOM && focus !== null && this.index.has(focus)) this.centerOn(focus, LEGIBLE_ZOOM + 0.25);
+  }
+
+  /** Ring these node ids (an empty list clears the rings). */
+  setHighlight(ids) {
+    this.highlight = new Set(ids);
+    this.canvas.dataset.highlighted = [...this.highlight].sort().join(" "); // for tests and tools
+    this.redraw();
   }
 
   /** Whether node names are drawn at a size a person can read. */
@@ -254,6 +262,15 @@ export class GraphView {
       ctx.lineWidth = status === "unchanged" ? Math.min(1.5, 1 / k) : Math.max(2.5, 3 / k);
       ctx.stroke();
     }
+    if (this.highlight.size) {
+      ctx.beginPath();
+      for (let i = 0; i < nodes.length; i++) {
+        if (visible[i] && this.highlight.has(nodes[i].id)) ctx.roundRect(nodes[i].x - NODE_W / 2 - 3, nodes[i].y - NODE_H / 2 - 3, NODE_W + 6, NODE_H + 6, 8);
+      }
+      ctx.strokeStyle = "#8a3ffc";
+      ctx.lineWidth = Math.max(3, 3 / k);
+      ctx.stroke();
+    }
     if (sel >= 0 && visible[sel]) {
       const n = nodes[sel];
       ctx.beginPath();
@@ -302,7 +319,8 @@ export class GraphView {
         if (k > 0.55) {
           ctx.font = "11px system-ui, sans-serif";
           ctx.fillStyle = "#6a737d";
-          const tag = n.status === "unchanged" ? n.resourceType : `${n.resourceType} · ${n.status}`;
+          let tag = n.status === "unchanged" ? n.resourceType : `${n.resourceType} · ${n.status}`;
+          if (n.category && n.category !== "unknown") tag += ` · ${n.category.replace("_", " ")}`;
           ctx.fillText(tag, x, n.y + 10, NODE_W - 20);
         }
       }

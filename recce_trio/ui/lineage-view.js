@@ -140,7 +140,7 @@ export class LineageView {
     const { xy, ms, cached } = result;
     const nodes = ids.map((id, i) => {
       const node = lineage.nodes[id];
-      return { id, label: node.name, resourceType: node.resource_type, status: node.change_status ?? "unchanged", x: xy[2 * i], y: xy[2 * i + 1] };
+      return { id, label: node.name, resourceType: node.resource_type, status: node.change_status ?? "unchanged", category: node.category, x: xy[2 * i], y: xy[2 * i + 1] };
     });
     // Begin from what changed: the open node, else the shown change with the most downstream.
     const current = this.store.get();

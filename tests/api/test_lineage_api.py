@@ -7,7 +7,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import trio
 
+from recce_trio.server.cll_work import progress_of
 from tests.api.test_startup import get_json, running, wait_until_ready
 from tests.conftest import CORPUS
 
@@ -20,9 +22,16 @@ async def post_json(client: Any, path: str, body: dict[str, Any]) -> tuple[int, 
 MERGED_KEYS = {"nodes", "edges", "metadata", "artifact_health", "schema_coverage"}
 
 
+async def analysed(client: Any) -> None:
+    """Wait until the change analysis (after ready, in the background) is in /api/info."""
+    with trio.fail_after(30):
+        await progress_of(client.app.extensions["recce"]).finished.wait()
+
+
 async def test_info_has_recce_shape_and_the_merged_lineage(project: Path) -> None:
     async with running(project) as (_, client):
         await wait_until_ready(client)
+        await analysed(client)
         status, info = await get_json(client, "/api/info")
     assert status == 200
     assert info["adapter_type"] == "dbt"
@@ -31,7 +40,9 @@ async def test_info_has_recce_shape_and_the_merged_lineage(project: Path) -> Non
     assert set(info["lineage"]) == MERGED_KEYS
     orders = info["lineage"]["nodes"]["model.shop.orders"]
     assert orders["change_status"] == "modified"
-    assert orders["change"] == {"category": "unknown", "columns": {}}
+    # select 2 -> select 3: one output column replaced by another (change analysis, after ready)
+    assert orders["change"]["category"] == "partial_breaking"
+    assert set(orders["change"]["columns"]) <= {"2", "3"}
     assert orders["resource_type"] == "model"
     assert "columns" not in orders and "raw_code" not in orders
     assert orders["base_catalog_status"] == orders["current_catalog_status"] == "covered"
@@ -48,17 +59,16 @@ async def test_info_has_recce_shape_and_the_merged_lineage(project: Path) -> Non
 async def test_info_full_form_on_request(project: Path) -> None:
     async with running(project) as (_, client):
         await wait_until_ready(client)
+        await analysed(client)
         status, info = await get_json(client, "/api/info?lineage=full")
         bad, error = await get_json(client, "/api/info?lineage=everything")
     assert status == 200
     # The older form (Recce before 2026) with the merged graph beside it.
     assert set(info["lineage"]) == {"base", "current", "diff"} | MERGED_KEYS
-    assert info["lineage"]["diff"] == {
-        "model.shop.orders": {
-            "change_status": "modified",
-            "change": {"category": "unknown", "columns": {}},
-        }
-    }
+    assert list(info["lineage"]["diff"]) == ["model.shop.orders"]
+    entry = info["lineage"]["diff"]["model.shop.orders"]
+    assert entry["change_status"] == "modified"
+    assert entry["change"]["category"] == "partial_breaking"
     current = info["lineage"]["current"]
     assert current["manifest_metadata"]["project_name"] == "shop"
     orders = current["nodes"]["model.shop.orders"]

@@ -61,7 +61,7 @@ def _info_head(state: Any, review: Review) -> dict[str, Any]:
         "cloud_mode": False,
         "file_mode": state_file is not None,
         "filename": state_file.name if state_file is not None else None,
-        "support_tasks": {**dict.fromkeys(WAREHOUSE_RUN_TYPES, False), "change_analysis": False},
+        "support_tasks": {**dict.fromkeys(WAREHOUSE_RUN_TYPES, False), "change_analysis": True},
     }
 
 

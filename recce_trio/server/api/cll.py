@@ -1,0 +1,54 @@
+"""``POST /api/cll``: Recce's column-level lineage answer, ``{"current": CllData}``.
+
+The work (SQL parsing on a cache miss, the walk over the lineage) runs in a worker thread;
+the handler only reads the body and sends the answer.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import msgspec
+from quart import Quart, Response, request
+
+from recce_trio.core.cll.api import CllRequestError, cll_data
+from recce_trio.errors import RequestError
+from recce_trio.server.api._http import field, json_body, server_state
+from recce_trio.server.cll_work import run_cll
+
+_encoder = msgspec.json.Encoder()
+FLAGS = ("change_analysis", "no_cll", "no_upstream", "no_downstream")
+
+
+async def cll() -> Response:
+    body = await json_body(required=False)
+    node_id = field(body, "node_id", str)
+    column = field(body, "column", str)
+    flags = {name: bool(field(body, name, bool)) for name in FLAGS}
+    if field(body, "full_map", bool):
+        raise RequestError(
+            "full_map is not supported: ask for a node (node_id) or for the changed nodes "
+            "(no node_id); the whole map is computed in the background and serves those.",
+        )
+    vocabulary = "v2" if request.headers.get("Accept-Vocabulary", "").strip() == "v2" else "v1"
+    state = server_state()
+    project = state.review.cll
+
+    def work() -> bytes:
+        return _answer(project, node_id=node_id, column=column, vocabulary=vocabulary, **flags)
+
+    try:
+        answer = await run_cll(state, work)
+    except CllRequestError as exc:
+        raise RequestError(str(exc)) from None
+    return Response(answer, mimetype="application/json")
+
+
+def _answer(project: Any, **params: Any) -> bytes:
+    # Encoded in the worker thread too: the answer for a node deep in a big project is
+    # megabytes, and one encode call holds the interpreter.
+    return _encoder.encode({"current": cll_data(project, **params)})
+
+
+def register(app: Quart) -> None:
+    app.add_url_rule("/api/cll", view_func=cll, methods=["POST"])

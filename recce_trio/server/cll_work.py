@@ -1,0 +1,173 @@
+"""Column-level lineage off the event loop: per-request work and the whole-project map.
+
+``run_cll`` is the one place where CLL work enters a worker thread (until the server's
+blocking-work gateway takes it over). ``run_cll_map`` is the background task that computes
+every node's column lineage once the server is ready (what Recce's ``--enable-cll-cache``
+does), so that later ``/api/cll`` answers find the cache warm. It works in small batches, each
+in a worker thread, so that it is cancelled within one batch when the artifacts are reloaded
+or the server stops, and so that the event loop (health probes) gets the interpreter between
+and during batches.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
+
+import trio
+
+from recce_trio.server import gateway
+from recce_trio.server.cll_review import is_analysed, mark_analysed
+from recce_trio.server.runtime import Served
+
+log = logging.getLogger("recce_trio.server.cll")
+
+T = TypeVar("T")
+# Nodes per worker-thread call of the background map: small enough that a cancel (reload,
+# shutdown) is honoured within a fraction of a second, large enough to amortise the hop.
+MAP_BATCH = 8
+# After each batch the map rests for this share of the batch's time, so the event loop (and
+# requests' threads) get the interpreter to themselves part of the time.
+MAP_REST = 0.5
+# While the map runs, a thread waiting for the interpreter gets it after at most this long
+# (Python's default is 5 ms; the event loop waits that long at each of its many releases).
+MAP_SWITCH_INTERVAL_S = 0.0005
+
+
+@dataclass
+class CllMapProgress:
+    """The background map of the review being served (read by /api/cll and the log)."""
+
+    state: str = "idle"  # idle | running | done | failed | cancelled
+    done: int = 0
+    total: int = 0
+    elapsed_s: float = 0.0
+    review: Any = None
+    # Set when the map of the review being served has ended (done, failed or nothing to do).
+    finished: trio.Event = field(default_factory=trio.Event)
+
+    def snapshot(self) -> dict[str, Any]:
+        return {
+            "state": self.state,
+            "done": self.done,
+            "total": self.total,
+            "elapsed_s": round(self.elapsed_s, 3),
+        }
+
+
+def progress_of(state: Any) -> CllMapProgress:
+    """The server's CLL map progress, created on first use."""
+    progress: CllMapProgress | None = getattr(state, "cll_map", None)
+    if progress is None:
+        progress = CllMapProgress()
+        state.cll_map = progress
+    return progress
+
+
+async def run_cll(state: Any, work: Callable[[], T]) -> T:
+    """Run one request's CLL work in a worker thread (the gateway's ``cll`` pool)."""
+    return await gateway.run(gateway.CLL, work, thread_name="recce-trio cll request")
+
+
+async def run_cll_map(state: Any) -> None:
+    """Compute the whole project's column lineage for each review in turn; runs until
+    cancelled (shutdown). A reload cancels the map in progress and starts one for the new
+    review. Never raises but for cancellation."""
+    progress = progress_of(state)
+    default_interval = sys.getswitchinterval()
+    while True:
+        state.review_swapped = swapped = trio.Event()
+        with trio.CancelScope() as scope:
+            async with trio.open_nursery() as nursery:
+                nursery.start_soon(_cancel_when_set, swapped, scope)
+                sys.setswitchinterval(min(default_interval, MAP_SWITCH_INTERVAL_S))
+                try:
+                    await _with_change_analysis(state)
+                    await _build_map(progress, state.review)
+                finally:
+                    sys.setswitchinterval(default_interval)
+                progress.finished.set()
+                await swapped.wait()  # done: wait for the next review
+        if scope.cancelled_caught and progress.state == "running":
+            progress.state = "cancelled"
+            log.info("column lineage map cancelled: the artifacts were reloaded")
+        progress.finished = trio.Event()
+
+
+async def _cancel_when_set(event: trio.Event, scope: trio.CancelScope) -> None:
+    await event.wait()
+    scope.cancel()
+
+
+async def _with_change_analysis(state: Any) -> None:
+    """Swap in the review with each modified node's change category, then tell the pages to
+    fetch /api/info again. Skipped (the categories stay ``unknown``) if it fails."""
+    from recce_trio.core.review_changes import with_change_analysis
+
+    review = state.review
+    if review is None or review.cll is None or is_analysed(review):
+        return
+    try:
+        analysed = await gateway.run(gateway.CLL_MAP, with_change_analysis, review)
+    except Exception:
+        log.exception("change analysis failed: /api/info keeps category 'unknown'")
+        return
+    served = state.served
+    if analysed is review or served is None or served.review is not review:
+        return  # nothing modified, or a reload swapped another review in meanwhile
+    mark_analysed(analysed)
+    state.swap(Served(review=analysed, ticket=served.ticket, snapshot=served.snapshot))
+    log.info("change analysis of the modified nodes is in /api/info")
+    await state.ws.broadcast({"command": "refresh", "event": {"eventType": "modified"}})
+
+
+async def _build_map(progress: CllMapProgress, review: Any) -> None:
+    project = review.cll if review is not None else None
+    progress.review = review
+    if project is None:
+        progress.state = "idle"
+        return
+    progress.state, progress.done, progress.total = "running", 0, 0
+    started = time.perf_counter()
+    try:
+        ids = await gateway.run(gateway.CLL_MAP, _lineage_ids, project)
+        progress.total = len(ids)
+        for start in range(0, len(ids), MAP_BATCH):
+            batch = ids[start : start + MAP_BATCH]
+            t = time.perf_counter()
+            await gateway.run(gateway.CLL_MAP, _compute, project, batch)
+            progress.done += len(batch)
+            progress.elapsed_s = time.perf_counter() - started
+            await trio.sleep((time.perf_counter() - t) * MAP_REST)
+    except Exception:
+        progress.state = "failed"
+        log.exception("the column lineage map failed; /api/cll computes per node instead")
+        return
+    progress.state = "done"
+    progress.elapsed_s = time.perf_counter() - started
+    log.info(
+        "column lineage map: %d nodes in %.1f s (cache %d entries)",
+        progress.total,
+        progress.elapsed_s,
+        len(project.cache),
+    )
+
+
+def _lineage_ids(project: Any) -> list[str]:
+    # Changed nodes first: they are what the page asks about.
+    changed = [uid for uid, status in project.changes.items() if status != "removed"]
+    parents = project.graph()[0]
+    first = [uid for uid in changed if uid in parents]
+    seen = set(first)
+    return first + [uid for uid in parents if uid not in seen]
+
+
+def _compute(project: Any, batch: list[str]) -> None:
+    for uid in batch:
+        project.node(uid)
+        if project.changes.get(uid) == "modified":
+            project.change(uid)
