@@ -7,7 +7,8 @@ Starts ``recce-trio server`` (a subprocess, 127.0.0.1), waits for ready, then at
 - probes ``/api/health`` every 20 ms until the background map is done (from the server log);
 - asks ``/api/cll`` for ``--sample`` models, one at a time ("cold": the map is still running,
   so a node may or may not be computed yet, and the request shares the CPU with it).
-After the map: the same requests again ("warm"), and the server's RSS before and after.
+After the map: health for 10 s on the idle server (the machine's own noise, for comparison),
+the same requests again ("warm"), and the server's RSS before and after.
 Times are wall-clock on a shared machine; compare figures within one run.
 """
 
@@ -108,6 +109,14 @@ def main() -> None:
         print(f"whole map done {time.perf_counter() - ready_at:.1f} s after ready")
         print(f"server RSS {rss_ready:.0f} -> {rss_mb(proc.pid):.0f} MB after the map")
         print(f"health while the map ran       {pct(health)}")
+        idle: list[float] = []  # the same probe on the idle server: the machine's own noise
+        end = time.perf_counter() + 10
+        while time.perf_counter() < end:
+            t = time.perf_counter()
+            client.get("/api/health")
+            idle.append(time.perf_counter() - t)
+            time.sleep(0.02)
+        print(f"health after it (idle server)  {pct(idle)}")
         print(f"/api/cll node, cold (map runs) {pct(cold)}  [{cold_done - ready_at:.1f} s]")
         warm: list[float] = []
         for uid in sample:
