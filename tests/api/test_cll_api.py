@@ -3,7 +3,9 @@ no_upstream / no_downstream / no_cll options, Recce's v2 vocabulary, and client 
 
 from __future__ import annotations
 
+import json
 from collections.abc import AsyncIterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -169,3 +171,24 @@ async def test_a_big_change_set_is_analysed_after_ready(monkeypatch: pytest.Monk
             await progress_of(state).finished.wait()
         _, info = await call(client, "get", "/api/info")
     assert info["lineage"]["nodes"][ORDERS]["change"]["category"] == "partial_breaking"
+
+
+async def test_a_reload_starts_the_map_again_for_the_new_review(tmp_path: Path) -> None:
+    from tests.artifact_json import manifest, write_project
+
+    project = write_project(tmp_path)
+    async with ready_app(project) as (app, client):
+        state = app.extensions["recce"]
+        progress = progress_of(state)
+        with trio.fail_after(30):
+            await progress.finished.wait()
+        first_total, first_event = progress.total, progress.finished
+        models = {"stg_orders": "select 1", "orders": "select 3", "new_model": "select 4"}
+        (project / "target" / "manifest.json").write_text(json.dumps(manifest(models)))
+        with trio.fail_after(30):
+            while progress.finished is first_event or not progress.finished.is_set():  # noqa: ASYNC110
+                await trio.sleep(0.05)
+        assert progress.state == "done"
+        assert progress.total == first_total + 1
+        data = await cll(client, {"node_id": "model.shop.new_model"})
+    assert "model.shop.new_model" in data["nodes"]
