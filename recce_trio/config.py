@@ -33,6 +33,7 @@ SERVE = frozenset({"server", "asgi"})
 SERVER_CLI = frozenset({"server"})
 OFFLINE = frozenset({"run", "summary"})
 ARTIFACT_DIRS = SERVE | OFFLINE
+WAREHOUSE = SERVE | frozenset({"run"})  # the commands that run queries in the warehouse
 
 _T = TypeVar("_T")
 Rule = Callable[[Any], str | None]  # the broken rule ("must be ..."), or None when it holds
@@ -274,6 +275,43 @@ class ServerConfig:
         commands=SERVE,
         help="Decode artifacts in child processes (keeps the server responsive) or in "
         "threads (see docs/startup.md).",
+    )
+    profiles_dir: Path | None = setting(
+        None,
+        flag="--profiles-dir",
+        env=("RECCE_PROFILES_DIR", "DBT_PROFILES_DIR"),
+        metavar="DIR",
+        shown_default="the project dir if it has profiles.yml, else ~/.dbt",
+        exists="dir",
+        commands=WAREHOUSE,
+        help="The folder holding dbt's profiles.yml, for the data diffs (query, row count, "
+        "profile, value, top-k, histogram). Without a profiles.yml, those runs are off.",
+    )
+    profile: str | None = setting(
+        None,
+        flag="--profile",
+        env=("RECCE_PROFILE", "DBT_PROFILE"),
+        metavar="NAME",
+        shown_default="profile: in dbt_project.yml",
+        commands=WAREHOUSE,
+        help="The profile of profiles.yml to connect with.",
+    )
+    target: str | None = setting(
+        None,
+        flag="--target",
+        env=("RECCE_TARGET", "DBT_TARGET"),
+        metavar="NAME",
+        shown_default="the profile's target:",
+        commands=WAREHOUSE,
+        help="The profile's output (target) to connect with.",
+    )
+    duckdb_external_access: bool = setting(
+        False,
+        flag="--duckdb-external-access",
+        env=("RECCE_DUCKDB_EXTERNAL_ACCESS",),
+        commands=WAREHOUSE,
+        help="Let DuckDB queries read files, URLs and extensions (off: the database is opened "
+        "read-only and sealed).",
     )
     # Not settings: where each value came from ("--port", "RECCE_LIFETIME"; absent = default),
     # and whether a --review state file can only be read (found by ``load``).
