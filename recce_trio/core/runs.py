@@ -22,15 +22,21 @@ class RunRequestError(ChecklistError):
     """A run that cannot be submitted (HTTP 400)."""
 
 
-def check_run_type(run_type: Any) -> str:
-    """The run type if recce-trio can execute it; else ``RunRequestError`` saying why not."""
-    if run_type in SERVER_RUN_TYPES:
+NOT_CONFIGURED = (
+    "needs a warehouse connection, and none is configured. Point recce-trio at your dbt "
+    "profiles.yml with --profiles-dir (or DBT_PROFILES_DIR, or a profiles.yml in the project "
+    "folder or ~/.dbt), with --profile and --target if needed, and start it again. "
+    "`recce-trio server --demo` shows every data diff on a bundled DuckDB."
+)
+
+
+def check_run_type(run_type: Any, *, warehouse: bool = False) -> str:
+    """The run type if recce-trio can execute it (the warehouse types only when a warehouse is
+    configured); else ``RunRequestError`` saying why not."""
+    if run_type in SERVER_RUN_TYPES or (warehouse and run_type in WAREHOUSE_RUN_TYPES):
         return str(run_type)
     if run_type in WAREHOUSE_RUN_TYPES:
-        raise RunRequestError(
-            f"Run type '{run_type}' needs a warehouse connection, which recce-trio does not "
-            "have yet"
-        )
+        raise RunRequestError(f"Run type '{run_type}' {NOT_CONFIGURED}")
     raise RunRequestError(f"Run type '{run_type}' not supported")
 
 

@@ -65,6 +65,9 @@ def create_app(config: ServerConfig, *, state: ServerState | None = None) -> Rec
     @app.after_serving
     async def stop_background() -> None:
         server_state.activity.background_scope.cancel()
+        for task in list(server_state.session.running.values()):
+            task.cancel()  # the runs' statements are interrupted on the connection
+        await server_state.warehouse.close()
 
     @app.before_request
     async def readiness_gate() -> None:

@@ -23,6 +23,7 @@ async def run_beside_serving(state: ServerState) -> None:
     if state.ready:
         async with trio.open_nursery() as nursery:
             nursery.start_soon(prepare_info, state)  # compress /api/info once, off the loop
+            nursery.start_soon(state.warehouse.connect)  # after readiness, never before
             nursery.start_soon(run_background, state)
 
 

@@ -22,6 +22,7 @@ from recce_trio.server.decoders import DecoderProcess
 from recce_trio.server.loading import Snapshot
 from recce_trio.server.perf import StartupPerfTracker
 from recce_trio.server.session import ReviewSession
+from recce_trio.server.warehouse import WarehouseService
 
 STARTING, READY, FAILED, TIMED_OUT, STOPPED = "starting", "ready", "failed", "timed_out", "stopped"
 
@@ -137,6 +138,7 @@ class ServerState:
         self.session = session or ReviewSession(config)
         self.activity = Activity()
         self.ws = Websockets()
+        self.warehouse = WarehouseService(config)
         self._served: Served | None = None
         self._tickets = 0
         # Column lineage: per-node results keyed by content, so they survive a reload
@@ -238,4 +240,5 @@ class ServerState:
             "single_env": self.single_env,
             "save_error": self.session.save_error,
             "artifacts": artifacts,
+            "warehouse": self.warehouse.health(),
         }

@@ -43,6 +43,7 @@ from recce_trio.core.checks import (
     read_preset_checks,
 )
 from recce_trio.server import gateway
+from recce_trio.warehouse.engine import CancelToken
 
 log = logging.getLogger("recce_trio.core.state")
 
@@ -53,6 +54,13 @@ class RunningTask:
 
     done: trio.Event = field(default_factory=trio.Event)
     scope: trio.CancelScope = field(default_factory=trio.CancelScope)
+    # A warehouse run's token: cancelling it interrupts the statement on the connection.
+    token: CancelToken | None = None
+
+    def cancel(self) -> None:
+        self.scope.cancel()
+        if self.token is not None:
+            self.token.cancel()
 
 
 def _file_id(path: Path) -> tuple[int, int, int] | None:

@@ -61,7 +61,10 @@ def _info_head(state: Any, review: Review) -> dict[str, Any]:
         "cloud_mode": False,
         "file_mode": state_file is not None,
         "filename": state_file.name if state_file is not None else None,
-        "support_tasks": {**dict.fromkeys(WAREHOUSE_RUN_TYPES, False), "change_analysis": True},
+        "support_tasks": {
+            **dict.fromkeys(sorted(WAREHOUSE_RUN_TYPES), state.warehouse.enabled),
+            "change_analysis": True,
+        },
     }
 
 

@@ -1,7 +1,9 @@
 """The run endpoints: submit, list, wait, cancel, search, aggregate (Recce's run_api).
 
-recce-trio executes the run types it can compute from the artifacts (lineage_diff,
-schema_diff) in worker threads; the warehouse types are refused with 400.
+recce-trio computes lineage_diff and schema_diff from the artifacts, and the warehouse types
+(query, row counts, profiles, value, top-k and histogram diffs) in the warehouse of the dbt
+profile (``server/warehouse_runs.py``); without a profile those are refused with 400. Each run
+is a task in the server's nursery with its own cancel scope.
 """
 
 from __future__ import annotations
@@ -14,8 +16,23 @@ from quart import Quart, Response, current_app, request
 from quart_trio import QuartTrio
 
 from recce_trio.core import runs
-from recce_trio.core.checks import CANCELLED, FAILED, FINISHED, RUNNING, Run, to_builtins
-from recce_trio.errors import InvalidRequestError, NotFoundError, RecceTrioError, RequestError
+from recce_trio.core.checks import (
+    CANCELLED,
+    FAILED,
+    FINISHED,
+    RUNNING,
+    WAREHOUSE_RUN_TYPES,
+    Run,
+    to_builtins,
+)
+from recce_trio.core.runsql.params import normalise_params
+from recce_trio.errors import (
+    InvalidRequestError,
+    NotFoundError,
+    RecceTrioError,
+    RequestError,
+    RunCancelledError,
+)
 from recce_trio.server import gateway
 from recce_trio.server.api._http import (
     field,
@@ -25,7 +42,11 @@ from recce_trio.server.api._http import (
     session,
 )
 from recce_trio.server.http import json_response
+from recce_trio.server.runtime import ServerState
 from recce_trio.server.session import ReviewSession, RunningTask
+from recce_trio.server.warehouse import NONE
+from recce_trio.server.warehouse_runs import execute_warehouse_run
+from recce_trio.warehouse.engine import CancelToken
 
 log = logging.getLogger("recce_trio.core.runs")
 
@@ -38,30 +59,44 @@ async def submit(
     run_type: Any, params: dict[str, Any], check_id: str | None
 ) -> tuple[Run, RunningTask]:
     """Start a run: it is listed at once as Running and computed in a worker thread."""
-    kind = runs.check_run_type(run_type)  # RunRequestError: 400
-    runs.check_params(kind, params)
     state = server_state()
+    warehouse = False
+    if run_type in WAREHOUSE_RUN_TYPES:
+        await state.warehouse.resolved.wait()  # reading profiles.yml: a moment at most
+        warehouse = state.warehouse.state != NONE
+    kind = runs.check_run_type(run_type, warehouse=warehouse)  # RunRequestError: 400
+    runs.check_params(kind, params)
+    if warehouse:
+        normalise_params(kind, params)  # RunParamsError: 400 before anything runs
     review = session()
     lineage_diff = state.review.diff
     run = Run(type=kind, params=params, check_id=check_id, status=RUNNING, triggered_by="user")
     run.name = runs.run_name(run, review.node_name)
     review.checklist.runs.append(run)
-    task = RunningTask()
+    task = RunningTask(token=CancelToken() if warehouse else None)
     review.running[run.run_id] = task
-    cast(QuartTrio, current_app).nursery.start_soon(_execute, review, run, task, lineage_diff)
+    nursery = cast(QuartTrio, current_app).nursery
+    nursery.start_soon(_execute, state, review, run, task, lineage_diff)
     return run, task
 
 
-async def _execute(review: ReviewSession, run: Run, task: RunningTask, lineage_diff: Any) -> None:
+async def _execute(
+    state: ServerState, review: ReviewSession, run: Run, task: RunningTask, lineage_diff: Any
+) -> None:
     try:
         with task.scope:
-            result = await gateway.run(
-                gateway.RUNS, runs.execute, run.type, run.params or {}, lineage_diff
-            )
-            run.result = result
+            if task.token is not None:
+                output = await execute_warehouse_run(state, run, task.token)
+                run.result, run.params = output.result, output.params
+            else:
+                run.result = await gateway.run(
+                    gateway.RUNS, runs.execute, run.type, run.params or {}, lineage_diff
+                )
             run.status = FINISHED
         if task.scope.cancelled_caught:
             run.error = "Cancelled"
+    except RunCancelledError:
+        run.status, run.error = CANCELLED, "Cancelled"
     except Exception as exc:
         if not isinstance(exc, RecceTrioError):
             log.exception("run %s (%s) failed", run.run_id, run.type)
@@ -131,7 +166,7 @@ async def cancel_run(run_id: str) -> Response:
     task = review.running.get(run.run_id)
     if task is not None and run.status == RUNNING:
         run.status = CANCELLED  # at once, whatever the computation is doing
-        task.scope.cancel()
+        task.cancel()  # the scope, and a warehouse statement on the connection
     return json_response(None)
 
 

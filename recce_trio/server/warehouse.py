@@ -1,0 +1,175 @@
+"""The server's warehouse connection: found from dbt's profiles.yml and opened in the background
+once the review is ready (never in the startup path), through the gateway; closed on shutdown.
+
+States, as ``/api/health`` shows them: ``none`` (no profile configured: warehouse runs are
+refused with 400 saying how to configure one), ``connecting``, ``ready``, ``failed`` (the
+profile or the connection failed: runs end ``Failed`` with a clear error, the lineage API works
+on). Nothing here writes a credential, a host or a path to health, an error or the log.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import trio
+
+from recce_trio.config import DEMO_DIR, ServerConfig
+from recce_trio.errors import RecceTrioError, WarehouseConnectError
+from recce_trio.server import gateway
+from recce_trio.warehouse.engine import Engine
+from recce_trio.warehouse.profiles import (
+    PROFILES_FILE,
+    PROJECT_FILE,
+    WarehouseTarget,
+    find_profiles_dir,
+    load_target,
+)
+
+log = logging.getLogger("recce_trio.warehouse")
+
+NONE, CONNECTING, READY, FAILED = "none", "connecting", "ready", "failed"
+DEMO_PROFILE = "recce_trio_demo"
+DEMO_DB_VAR = "RECCE_TRIO_DEMO_DB"
+
+
+def resolve_target(
+    config: ServerConfig, environ: Mapping[str, str] | None = None
+) -> WarehouseTarget | None:
+    """The profile target the settings ask for, or None when no profile is configured (no
+    profiles.yml where dbt would look, or no profile named anywhere). Blocks (reads files)."""
+    environ = os.environ if environ is None else environ
+    if config.demo:
+        from recce_trio.demo.build_db import ensure_demo_db
+
+        path = ensure_demo_db()
+        return load_target(
+            profiles_dir=DEMO_DIR,
+            profile=DEMO_PROFILE,
+            target=config.target,
+            env={**environ, DEMO_DB_VAR: str(path)},
+        )
+    project = None if config.review else config.project_dir
+    explicit = config.profiles_dir is not None or bool(environ.get("DBT_PROFILES_DIR"))
+    folder = find_profiles_dir(config.profiles_dir, project_dir=project, env=environ)
+    if not explicit and not (folder / PROFILES_FILE).is_file():
+        return None
+    named = config.profile is not None or (
+        project is not None and (project / PROJECT_FILE).is_file()
+    )
+    if not named and not explicit:
+        return None
+    return load_target(
+        profiles_dir=config.profiles_dir,
+        project_dir=project,
+        profile=config.profile,
+        target=config.target,
+        env=environ,
+    )
+
+
+def _open(target: WarehouseTarget, external_access: bool) -> Engine:
+    from recce_trio.warehouse.connect import open_engine
+
+    return open_engine(target, duckdb_external_access=external_access)
+
+
+def safe_message(exc: BaseException, paths: tuple[Path | None, ...]) -> str:
+    """The error's text with folders (the home, the profiles and project folders) cut to their
+    last part: fit for a log line or a run's error."""
+    text = str(exc) or type(exc).__name__
+    for path in sorted({str(p) for p in paths if p is not None}, key=len, reverse=True):
+        if len(path) > 1:
+            text = text.replace(path, Path(path).name or "~")
+    return text
+
+
+class WarehouseService:
+    """One warehouse connection per server, shared by every run (Recce's single adapter)."""
+
+    def __init__(self, config: ServerConfig) -> None:
+        self.config = config
+        self.state = NONE
+        self.error: BaseException | None = None
+        self.error_text = ""
+        self.target: WarehouseTarget | None = None
+        self.engine: Engine | None = None
+        self.limiter: trio.CapacityLimiter | None = None
+        self.resolved = trio.Event()  # set once it is known whether a profile is configured
+        self.settled = trio.Event()  # set once the state is none, ready or failed
+        self.started = False
+
+    def health(self) -> dict[str, Any]:
+        return {
+            "state": self.state,
+            "error": None if self.error is None else type(self.error).__name__,
+        }
+
+    @property
+    def enabled(self) -> bool:
+        """Whether warehouse runs can work (for support_tasks and /api/flag)."""
+        return self.state in (CONNECTING, READY)
+
+    async def connect(self) -> None:
+        """Find the profile and open the connection (in worker threads). Never raises but for
+        cancellation; always settles."""
+        self.started = True
+        self.state = CONNECTING
+        home = Path.home()
+        try:
+            target = await gateway.run(gateway.FILES, resolve_target, self.config)
+            if target is None:
+                self.state = NONE
+                self.resolved.set()
+                log.info("no dbt profile configured: the data diffs are off")
+                return
+            self.target = target
+            self.resolved.set()
+            limiter = gateway.warehouse_limiter(target.threads)
+            engine = await gateway.run_limited(
+                limiter,
+                _open,
+                target,
+                self.config.duckdb_external_access,
+                abandon_on_cancel=True,
+                thread_name="recce-trio warehouse connect",
+            )
+            self.engine, self.limiter = engine, limiter
+            self.state = READY
+            log.info("warehouse ready: %s, %d threads", target.describe(), target.threads)
+        except Exception as exc:
+            self.state = FAILED
+            self.error = exc
+            paths = (home, self.config.profiles_dir, self.config.project_dir, DEMO_DIR)
+            self.error_text = safe_message(exc, paths)
+            if isinstance(exc, RecceTrioError):
+                log.error("warehouse unavailable: %s", self.error_text)
+            else:  # an unexpected failure: no traceback (a driver's may quote the DSN)
+                log.error("warehouse unavailable (%s): %s", type(exc).__name__, self.error_text)
+        finally:
+            self.resolved.set()
+            self.settled.set()
+
+    async def ready_engine(self) -> tuple[Engine, trio.CapacityLimiter]:
+        """The engine once connected; ``WarehouseConnectError`` with the reason if it failed."""
+        await self.settled.wait()
+        if self.engine is None or self.limiter is None:
+            raise WarehouseConnectError(
+                "The warehouse connection failed "
+                f"({type(self.error).__name__ if self.error else 'no profile'}): "
+                f"{self.error_text or 'not configured'}"
+            )
+        return self.engine, self.limiter
+
+    async def close(self) -> None:
+        """Close the engine (shutdown): interrupt what runs, then close, off the loop."""
+        engine, self.engine = self.engine, None
+        if engine is None:
+            return
+        engine.interrupt()
+        with trio.CancelScope(shield=True):
+            await gateway.run(gateway.FILES, engine.close)
+        log.info("warehouse connection closed")

@@ -1,0 +1,86 @@
+"""One warehouse run, executed: ``execute_run`` in a worker thread of the gateway, under the
+warehouse's limiter (sized by the profile's ``threads``), with a cancel token that interrupts
+the statement on the connection, and progress handed back to the event loop."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+from collections.abc import Mapping
+from typing import Any
+
+import trio
+
+from recce_trio.core import runs
+from recce_trio.core.checks import Run
+from recce_trio.core.runsql.relations import catalog_column_types
+from recce_trio.server import gateway
+from recce_trio.server.runtime import ServerState
+from recce_trio.warehouse.context import RunContext
+from recce_trio.warehouse.engine import CancelToken
+from recce_trio.warehouse.runner import RunOutput, execute_run
+
+
+def progress_setter(run: Run) -> Any:
+    """A progress callback for worker threads: each report is handed to the event loop
+    (``run_sync_soon``: thread-safe, never blocks the worker), which sets ``run.progress``."""
+    token = trio.lowlevel.current_trio_token()
+
+    def apply(message: str, percentage: float | None) -> None:
+        if run.status == "Running":
+            run.progress = {"message": message, "percentage": percentage}
+
+    def report(message: str, percentage: float | None) -> None:
+        with contextlib.suppress(trio.RunFinishedError):
+            token.run_sync_soon(apply, message, percentage)
+
+    return report
+
+
+async def execute_warehouse_run(state: ServerState, run: Run, token: CancelToken) -> RunOutput:
+    """Run ``run`` in the warehouse; raises what ``execute_run`` raises, or
+    ``WarehouseConnectError`` when the connection failed. A cancellation (the run's scope or
+    shutdown) cancels ``token`` too, so the statement is interrupted, not left running."""
+    engine, limiter = await state.warehouse.ready_engine()
+    review = state.review
+    artifacts = review.artifacts
+    lineage_diff = review.diff
+    target = state.warehouse.target
+    catalog = artifacts.current_catalog
+
+    def catalog_types(model: str) -> Mapping[str, str]:
+        if catalog is None:
+            return {}
+        return catalog_column_types(artifacts.current_manifest, catalog, model)
+
+    def select_nodes(params: Mapping[str, Any]) -> list[str]:
+        return runs.selected_nodes(lineage_diff, dict(params))
+
+    ctx = RunContext(
+        base=artifacts.base_manifest,
+        current=artifacts.current_manifest,
+        engine=engine,
+        progress=progress_setter(run),
+        cancel=token,
+        project_vars=target.project_vars if target is not None else {},
+        env=dict(os.environ),
+        target=target.template_target() if target is not None else {},
+        catalog_types=catalog_types,
+        select_nodes=select_nodes,
+    )
+    done = False
+    try:
+        output = await gateway.run_limited(
+            limiter,
+            execute_run,
+            run.type,
+            dict(run.params or {}),
+            ctx,
+            abandon_on_cancel=True,
+            thread_name=f"recce-trio run {run.type}",
+        )
+        done = True
+        return output
+    finally:
+        if not done:
+            token.cancel()  # a cancellation or an error: nothing keeps running in the warehouse
