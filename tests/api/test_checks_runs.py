@@ -11,6 +11,7 @@ import pytest
 import trio
 
 from recce_trio.core import runs as runs_module
+from recce_trio.core.runs import NOT_CONFIGURED
 from tests.api.helpers import call, ready_app
 
 ORDERS = "model.shop.orders"
@@ -115,15 +116,18 @@ async def test_check_from_a_run(project: Path) -> None:
 @pytest.mark.parametrize(
     ("run_type", "detail"),
     [
-        ("query_diff", "Run type 'query_diff' needs a warehouse connection, which recce-trio "
-                       "does not have yet"),
-        ("row_count_diff", "Run type 'row_count_diff' needs a warehouse connection, which "
-                           "recce-trio does not have yet"),
+        ("query_diff", f"Run type 'query_diff' {NOT_CONFIGURED}"),
+        ("row_count_diff", f"Run type 'row_count_diff' {NOT_CONFIGURED}"),
         ("simple", "Run type 'simple' not supported"),
         ("bogus", "Run type 'bogus' not supported"),
     ],
 )  # fmt: skip
-async def test_runs_that_cannot_run(project: Path, run_type: str, detail: str) -> None:
+async def test_runs_that_cannot_run(
+    project: Path, run_type: str, detail: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    # No profile anywhere: not in the project, not in ~/.dbt, not in DBT_PROFILES_DIR.
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    monkeypatch.delenv("DBT_PROFILES_DIR", raising=False)
     async with ready_app(project) as (_, client):
         assert await call(client, "post", "/api/runs", {"type": run_type, "params": {}}) == (
             400, {"detail": detail})  # fmt: skip
