@@ -100,7 +100,6 @@ class WarehouseService:
         self.limiter: trio.CapacityLimiter | None = None
         self.resolved = trio.Event()  # set once it is known whether a profile is configured
         self.settled = trio.Event()  # set once the state is none, ready or failed
-        self.started = False
 
     def health(self) -> dict[str, Any]:
         return {
@@ -116,8 +115,6 @@ class WarehouseService:
     async def connect(self) -> None:
         """Find the profile and open the connection (in worker threads). Never raises but for
         cancellation; always settles."""
-        self.started = True
-        self.state = CONNECTING
         home = Path.home()
         try:
             target = await gateway.run(gateway.FILES, resolve_target, self.config)
@@ -127,6 +124,7 @@ class WarehouseService:
                 log.info("no dbt profile configured: the data diffs are off")
                 return
             self.target = target
+            self.state = CONNECTING  # only now: support_tasks never flips on and off
             self.resolved.set()
             limiter = gateway.warehouse_limiter(target.threads)
             engine = await gateway.run_limited(
