@@ -157,13 +157,18 @@ def cache_dir() -> Path:
     return Path(base) / "recce-trio"
 
 
+def demo_db_path(cache: Path | None = None) -> Path:
+    """Where the demo database of this script and this DuckDB is (built or not)."""
+    from importlib.metadata import version
+
+    digest = hashlib.sha256(Path(__file__).read_bytes() + version("duckdb").encode())
+    return (cache or cache_dir()) / f"demo-{digest.hexdigest()[:12]}" / DB_NAME
+
+
 def ensure_demo_db(cache: Path | None = None) -> Path:
     """The demo database, built on first use (atomically: a half-built one is never used)."""
-    import duckdb
-
-    digest = hashlib.sha256(Path(__file__).read_bytes() + duckdb.__version__.encode())
-    folder = (cache or cache_dir()) / f"demo-{digest.hexdigest()[:12]}"
-    path = folder / DB_NAME
+    path = demo_db_path(cache)
+    folder = path.parent
     if path.is_file():
         return path
     folder.parent.mkdir(parents=True, exist_ok=True)

@@ -43,9 +43,9 @@ def resolve_target(
     profiles.yml where dbt would look, or no profile named anywhere). Blocks (reads files)."""
     environ = os.environ if environ is None else environ
     if config.demo:
-        from recce_trio.demo.build_db import ensure_demo_db
+        from recce_trio.demo.build_db import demo_db_path
 
-        path = ensure_demo_db()
+        path = demo_db_path()  # built, if need be, when the connection is opened
         return load_target(
             profiles_dir=DEMO_DIR,
             profile=DEMO_PROFILE,
@@ -71,9 +71,13 @@ def resolve_target(
     )
 
 
-def _open(target: WarehouseTarget, external_access: bool) -> Engine:
+def _open(target: WarehouseTarget, external_access: bool, demo: bool) -> Engine:
     from recce_trio.warehouse.connect import open_engine
 
+    if demo:
+        from recce_trio.demo.build_db import ensure_demo_db
+
+        ensure_demo_db()
     return open_engine(target, duckdb_external_access=external_access)
 
 
@@ -132,6 +136,7 @@ class WarehouseService:
                 _open,
                 target,
                 self.config.duckdb_external_access,
+                self.config.demo,
                 abandon_on_cancel=True,
                 thread_name="recce-trio warehouse connect",
             )

@@ -79,6 +79,9 @@ class _InfoCache:
         self.prepared: Review | None = None  # the review prepare_info last ran for
 
     async def get(self, state: Any, form: str) -> Representation:
+        # support_tasks says whether a profile is configured: known a moment after readiness
+        # (profiles.yml is read then), and never guessed, so the body does not flip.
+        await state.warehouse.resolved.wait()
         review = state.review
         head = _encoder.encode(_info_head(state, review))
         entry = self.entries.get(form)
