@@ -22,6 +22,7 @@ import msgspec
 
 from recce_trio import __version__
 from recce_trio.core.checks import RUN_TYPES, Check, Run, parse_time, to_builtins, utc_now
+from recce_trio.core.runresults import upgrade_run_result
 from recce_trio.errors import RecceTrioError
 
 SCHEMA_VERSION = "v0"
@@ -143,6 +144,9 @@ def decode_state(data: bytes, *, path: Path | str) -> RecceState:
                     path=path,
                     hint=_NOT_OURS_HINT,
                 )
+    for run in runs:  # older Recce wrote DataFrame columns without "key": as Recce, upgrade
+        if run.result is not None:
+            run.result = upgrade_run_result(run.type, run.result)
     artifacts: dict[tuple[str, str], bytes | None] = {}
     if isinstance(doc.artifacts, _Artifacts):
         for env in ENVS:

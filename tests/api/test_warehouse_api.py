@@ -10,6 +10,7 @@ import pytest
 import trio
 
 from tests.api.helpers import call, ready_app
+from tests.conftest import STATE_CORPUS
 
 DEMO_ARTIFACTS = Path(__file__).resolve().parents[2] / "recce_trio" / "demo"
 
@@ -187,3 +188,26 @@ async def test_a_profile_that_points_nowhere_fails_clearly(tmp_path: Path) -> No
         assert run["status"] == "Failed"
         assert "warehouse connection failed" in run["error"]
         assert str(tmp_path) not in run["error"]
+
+
+async def test_an_old_state_files_query_diff_results_render(tmp_path: Path) -> None:
+    # The real dbt-ci-cd state file (its query_diff columns lack "key"), copied: never written
+    # where it lies.
+    source = STATE_CORPUS / "doriwilson__dbt-ci-cd"
+    if not (source / "recce_state.json").is_file():
+        pytest.skip("the shared corpus is not here")
+    state_file = tmp_path / "recce_state.json"
+    state_file.write_bytes((source / "recce_state.json").read_bytes())
+    async with ready_app(tmp_path, state_file=state_file, review=True, watch=False) as (
+        _,
+        client,
+    ):
+        _, listed = await call(client, "get", "/api/runs")
+        query_diffs = [r for r in listed if r["type"] == "query_diff"]
+        assert len(query_diffs) == 6
+        for entry in query_diffs:
+            _, run = await call(client, "get", f"/api/runs/{entry['run_id']}/wait")
+            assert run["status"] == "Finished"
+            for side in ("base", "current"):
+                columns = run["result"][side]["columns"]
+                assert columns and all(c["key"] == c["name"] for c in columns)
