@@ -11,6 +11,7 @@ from pathlib import Path
 from playwright.sync_api import Page, ViewportSize, sync_playwright
 
 from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS, review_project
+from tests.browser.recce_results import built_state
 from tests.conftest import load_bench_module
 from tests.e2e.test_cli import Server
 from tests.held import HeldFile
@@ -108,6 +109,31 @@ def failed(page: Page, root: Path) -> None:
         server.stop()
 
 
+def data_results(page: Page, root: Path) -> None:
+    """The warehouse result views and the Query view, on a real Recce state file's copy."""
+    state, ids = built_state(root)
+    server = Server(["server", str(state), "--review", "--port", "0", "--no-watch"])
+    try:
+        for run_type, name in [
+            ("query_diff", "result-query-diff"),
+            ("profile_diff", "result-profile-diff"),
+            ("histogram_diff", "result-histogram-diff"),
+            ("top_k_diff", "result-top-k-diff"),
+        ]:
+            page.goto(f"{server.url}/?check={ids[run_type]}")
+            page.locator(f'.run-result[data-type="{run_type}"]').wait_for()
+            shoot(page, name)
+        page.click("#open-query")
+        page.locator("textarea.query-sql").press_sequentially(
+            "select customer_tier, count(*) as n\nfrom {{ ref('dim_c"
+        )
+        page.locator(".ref-suggestions li").first.wait_for()
+        shoot(page, "query-view")
+    finally:
+        page.context.close()
+        server.stop()
+
+
 def main() -> None:
     OUT.mkdir(parents=True, exist_ok=True)
     with sync_playwright() as p, tempfile.TemporaryDirectory() as tmp:
@@ -116,6 +142,7 @@ def main() -> None:
         review(browser.new_context(viewport=VIEWPORT).new_page())
         loading(browser.new_context(viewport=VIEWPORT).new_page(), root)
         failed(browser.new_context(viewport=VIEWPORT).new_page(), root)
+        data_results(browser.new_context(viewport=VIEWPORT).new_page(), root)
         big(browser.new_context(viewport=VIEWPORT).new_page(), root)
         browser.close()
 
