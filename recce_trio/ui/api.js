@@ -55,6 +55,7 @@ export const runsApi = {
   list: () => request("GET", "/api/runs"),
   get: (id, timeout = 0) => request("GET", `/api/runs/${encodeURIComponent(id)}/wait?timeout=${timeout}`),
   submit: (type, params) => request("POST", "/api/runs", { type, params, nowait: true }),
+  aggregate: () => request("POST", "/api/runs/aggregate", {}),
   cancel: (id) => request("POST", `/api/runs/${encodeURIComponent(id)}/cancel`),
   runCheck: (checkId) => request("POST", `/api/checks/${encodeURIComponent(checkId)}/run`, { nowait: true }),
   model: (id) => request("GET", `/api/models/${encodeURIComponent(id)}`),

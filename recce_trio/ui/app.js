@@ -15,6 +15,7 @@ import { renderRunList, runPanel } from "./runs.js";
 import { showView, waitForServer } from "./startup.js";
 import { createStore } from "./store.js";
 import { createQueryView } from "./query-view.js";
+import { watchRowCounts } from "./row-counts.js";
 import "./result-views/data.js";
 import "./result-views/charts.js";
 
@@ -335,6 +336,7 @@ async function startReview(health) {
   renderSide(store.get());
   loadChecks();
   loadRuns();
+  watchRowCounts(store, () => lineageView.graph);
   const project = projectName();
   const packages = project ? [project] : undefined;
   const wanted = queryToState(location.search, { packages });

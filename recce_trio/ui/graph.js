@@ -147,6 +147,12 @@ export class GraphView {
     return { x: rect.left + n.x * this.k + this.tx, y: rect.top + n.y * this.k + this.ty };
   }
 
+  /** Short texts drawn after a node's type, by node id (e.g. its row counts). */
+  setNotes(notes) {
+    this.notes = notes;
+    this.redraw();
+  }
+
   redraw() {
     if (this.dirty) return;
     this.dirty = true;
@@ -321,6 +327,8 @@ export class GraphView {
           ctx.fillStyle = "#6a737d";
           let tag = n.status === "unchanged" ? n.resourceType : `${n.resourceType} · ${n.status}`;
           if (n.category && n.category !== "unknown") tag += ` · ${n.category.replace("_", " ")}`;
+          const note = this.notes?.get(n.id);
+          if (note) tag += ` · ${note}`;
           ctx.fillText(tag, x, n.y + 10, NODE_W - 20);
         }
       }

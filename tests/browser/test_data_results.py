@@ -212,3 +212,22 @@ def test_query_view_completes_ref_and_submits_runs_as_recce_does(page: Page, rea
         panel.get_by_role("button", name="Run on base").click()
     assert sent.value.post_data_json["type"] == "query_base"
     assert "primary_keys" not in sent.value.post_data_json["params"]
+
+
+@needs_corpus
+def test_row_counts_show_beside_the_nodes(page: Page, built: tuple[Server, dict[str, str]]) -> None:
+    server, _ = built
+    page.goto(server.url)
+    wait_for_review(page)
+    # The latest row count diff per node (POST /api/runs/aggregate) is drawn after its type.
+    page.wait_for_function("window.recce.graph.notes?.size > 0")
+    notes = page.evaluate("Object.fromEntries(window.recce.graph.notes)")
+    ids = {
+        name: uid
+        for uid, name in page.evaluate(
+            "Object.entries(window.recce.app.lineage.nodes).map(([id, n]) => [id, n.name])"
+        )
+    }
+    assert notes[ids["dim_customers"]] == "500 → 393 rows"  # the built run, newer than Recce's
+    assert notes[ids["stg_order_items"]] == "14 rows"  # from the real state file's run
+    assert ids["raw_products"] not in notes  # a seed: both counts null
