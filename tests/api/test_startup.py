@@ -15,6 +15,7 @@ from trio.testing import MockClock, wait_all_tasks_blocked
 
 from recce_trio.config import ServerConfig
 from recce_trio.server.app import create_app
+from tests.api.helpers import use_drained_client
 from tests.artifact_json import write_project
 from tests.held import HeldFile
 
@@ -24,7 +25,7 @@ GATED = "/api/flag"
 @asynccontextmanager
 async def running(project: Path, **settings: Any) -> AsyncIterator[Any]:
     settings.setdefault("loader", "thread")
-    app = create_app(ServerConfig(project_dir=project, **settings))
+    app = use_drained_client(create_app(ServerConfig(project_dir=project, **settings)))
     async with app.test_app() as test_app:
         yield app, test_app.test_client()
 
