@@ -1,5 +1,6 @@
 """The running server's state, in groups that each have one owner: the startup load, the review
-being served, the review session, the requests and timers, and the open websockets."""
+being served (with its /api/info bodies), the review session, the requests and timers, and the
+open websockets."""
 
 from __future__ import annotations
 
@@ -19,6 +20,7 @@ from recce_trio.core.artifactset import LoadedArtifacts, LoadProgress
 from recce_trio.core.cll.cache import CllCache
 from recce_trio.core.review import Review
 from recce_trio.server.decoders import DecoderProcess
+from recce_trio.server.infocache import InfoCache
 from recce_trio.server.loading import Snapshot
 from recce_trio.server.perf import StartupPerfTracker
 from recce_trio.server.session import ReviewSession
@@ -139,6 +141,7 @@ class ServerState:
         self.activity = Activity()
         self.ws = Websockets()
         self.warehouse = WarehouseService(config)
+        self.info = InfoCache()  # the /api/info bodies; owned by server/api/lineage.py
         self._served: Served | None = None
         self._tickets = 0
         # Column lineage: per-node results keyed by content, so they survive a reload

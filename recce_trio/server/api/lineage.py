@@ -20,6 +20,7 @@ from recce_trio.server import gateway
 from recce_trio.server.api._http import json_body, server_state
 from recce_trio.server.compress import Representation
 from recce_trio.server.http import json_response
+from recce_trio.server.runtime import ServerState
 
 log = logging.getLogger("recce_trio.server")
 
@@ -28,7 +29,6 @@ _encoder = msgspec.json.Encoder()
 # The lineage forms of /api/info: the merged graph Recce's UI reads (default), or both of
 # Recce's forms with every node's columns and code (``?lineage=full``; tens of megabytes).
 LINEAGE_FORMS = ("merged", "full")
-_INFO_CACHE = "_recce_trio_info_cache"
 
 
 class SelectRequest(msgspec.Struct, forbid_unknown_fields=False):
@@ -43,7 +43,7 @@ def _review() -> Review:
     return review
 
 
-def _info_head(state: Any, review: Review) -> dict[str, Any]:
+def _info_head(state: ServerState, review: Review) -> dict[str, Any]:
     session = state.session
     state_file = session.state_file
     return {
@@ -68,62 +68,24 @@ def _info_head(state: Any, review: Review) -> dict[str, Any]:
     }
 
 
-class _InfoCache:
-    """The /api/info bodies of the current review, each a ``Representation`` (compressed once
-    per coding). Rebuilt when the review or the head (state file name, git, pull request)
-    changes."""
-
-    def __init__(self) -> None:
-        self.lock = trio.Lock()
-        self.entries: dict[str, tuple[Review, bytes, Representation]] = {}
-        self.prepared: Review | None = None  # the review prepare_info last ran for
-
-    async def get(self, state: Any, form: str) -> Representation:
-        # support_tasks says whether a profile is configured: known a moment after readiness
-        # (profiles.yml is read then), and never guessed, so the body does not flip.
-        await state.warehouse.resolved.wait()
-        review = state.review
-        head = _encoder.encode(_info_head(state, review))
-        entry = self.entries.get(form)
-        if entry is not None and entry[0] is review and entry[1] == head:
-            return entry[2]
-        async with self.lock:
-            entry = self.entries.get(form)
-            if entry is not None and entry[0] is review and entry[1] == head:
-                return entry[2]
-
-            def build() -> Representation:
-                lineage = review.lineage_json if form == "merged" else review.full_lineage_json()
-                body = bytearray(head)
-                body[-1:] = b',"lineage":'
-                body += lineage
-                body += b"}"
-                return Representation(body, media_type="application/json")
-
-            # Joining and hashing megabytes: off the event loop.
-            representation = await gateway.run(gateway.ENCODING, build)
-            self.entries[form] = (review, head, representation)
-            return representation
+async def _info_body(state: ServerState, form: str) -> Representation:
+    # support_tasks says whether a profile is configured: known a moment after readiness
+    # (profiles.yml is read then), and never guessed, so the body does not flip.
+    await state.warehouse.resolved.wait()
+    review = state.review
+    return await state.info.get(review, _encoder.encode(_info_head(state, review)), form)
 
 
-def _info_cache(state: Any) -> _InfoCache:
-    cache: _InfoCache | None = getattr(state, _INFO_CACHE, None)
-    if cache is None:
-        cache = _InfoCache()
-        setattr(state, _INFO_CACHE, cache)
-    return cache
-
-
-async def prepare_info(state: Any) -> None:
+async def prepare_info(state: ServerState) -> None:
     """Encode and compress the default /api/info body in every coding, and evaluate the
     page-load selections, in worker threads. Started once the review is built, so requests
     find them ready. Never raises: a failure here only means a request does the work."""
-    cache = _info_cache(state)
+    cache = state.info
     if cache.prepared is state.review:
         return
     cache.prepared = state.review
     try:
-        representation = await cache.get(state, "merged")
+        representation = await _info_body(state, "merged")
         async with trio.open_nursery() as nursery:
             nursery.start_soon(representation.prepare)
             # The selections the lineage page asks for next (selector caches: one at a time).
@@ -141,8 +103,8 @@ async def info() -> Response:
     if form not in LINEAGE_FORMS:
         raise RequestError(f"lineage must be one of {', '.join(LINEAGE_FORMS)}; got {form!r}")
     state = server_state()
-    representation = await _info_cache(state).get(state, form)
-    if _info_cache(state).prepared is not state.review:
+    representation = await _info_body(state, form)
+    if state.info.prepared is not state.review:
         # A new review (the artifacts were reloaded): compress the other codings meanwhile.
         cast(QuartTrio, current_app).nursery.start_soon(prepare_info, state)
     return await representation.respond(cache_control=_revalidate)
