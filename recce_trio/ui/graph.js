@@ -1,33 +1,26 @@
 // The lineage drawn on a canvas: pan, zoom, click. Only what is on screen is drawn, and
 // labels only when they are legible, so thousands of nodes stay smooth. Semantic zoom: when
 // zoomed out too far for node labels, the changed nodes keep screen-size labels where they
-// fit. A minimap shows the whole graph and the part in view; click or drag it to move.
+// fit. The minimap (minimap.js) shows the whole graph and the part in view; the node
+// decorations and far-out labels are drawn by graph-paint.js.
 
-export const NODE_W = 220;
-export const NODE_H = 44;
+import { drawChangedLabels, drawPicked, edgePath, NODE_H, NODE_W, STATUS_COLORS } from "./graph-paint.js";
+import { Minimap } from "./minimap.js";
 
-// In drawing order: changed nodes last, so they stay visible when zoomed far out.
-export const STATUS_COLORS = {
-  unchanged: { fill: "#ffffff", stroke: "#a9b1bb", text: "#2b3137" },
-  modified: { fill: "#fff3e0", stroke: "#e8830c", text: "#7a4300" },
-  added: { fill: "#e6f6ea", stroke: "#1f9d47", text: "#0d5a26" },
-  removed: { fill: "#fdeaea", stroke: "#d93025", text: "#8a1b14" },
-};
+export { NODE_H, NODE_W, STATUS_COLORS };
 
 const MIN_ZOOM = 0.003;
 const MAX_ZOOM = 3;
 export const LEGIBLE_ZOOM = 0.55; // node names and types drawn at 13/11 px: readable
 const LABEL_ZOOM = 0.3; // below this, only the changed nodes' screen-size labels
-const MINIMAP_W = 180, MINIMAP_H = 120;
 const EDGE_BUDGET = 1200; // edges drawn per frame at most
 const MOVING_EDGE_BUDGET = 300; // while panning or zooming; the full frame follows when it stops
 const SETTLE_MS = 160;
-const MAX_FAR_LABELS = 150; // screen-size labels of changed nodes when zoomed far out
 
 export class GraphView {
   constructor(canvas, { onSelect, onPick, minimap = null } = {}) {
     this.canvas = canvas;
-    this.minimap = minimap;
+    this.minimap = minimap ? new Minimap(minimap, this) : null;
     this.ctx = canvas.getContext("2d");
     this.onSelect = onSelect ?? (() => {});
     this.onPick = onPick ?? (() => {}); // shift-click: add to / remove from the multi-node selection
@@ -44,7 +37,6 @@ export class GraphView {
     this.lastFrameMs = 0;
     this.movedAt = 0; // last pan or zoom: frames right after it are drawn lighter
     this._bindEvents();
-    if (minimap) this._bindMinimap();
     new ResizeObserver(() => this._resize()).observe(canvas.parentElement);
     this._resize();
   }
@@ -60,7 +52,7 @@ export class GraphView {
     const keep = this.selected >= 0 ? this.selectedId : null;
     this.selected = keep !== null && this.index.has(keep) ? this.index.get(keep) : -1;
     this.bounds = this._bounds();
-    this._minimapImage = null;
+    this.minimap?.reset();
     this.fit();
     const focus = keep ?? start;
     if (this.k < LEGIBLE_ZOOM && focus !== null && this.index.has(focus)) this.centerOn(focus, LEGIBLE_ZOOM + 0.25);
@@ -179,13 +171,7 @@ export class GraphView {
     const { ctx, k, dpr } = this;
     ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
     ctx.clearRect(0, 0, this.width, this.height);
-    if (this.minimap) {
-      // Only when part of the graph is out of view.
-      const b = this.bounds;
-      const inView = b && b.x0 * this.k + this.tx >= -1 && b.y0 * this.k + this.ty >= -1
-        && b.x1 * this.k + this.tx <= this.width + 1 && b.y1 * this.k + this.ty <= this.height + 1;
-      this.minimap.hidden = !this.nodes.length || inView;
-    }
+    this.minimap?.update();
     if (!this.nodes.length) return;
     ctx.setTransform(dpr * k, 0, 0, dpr * k, dpr * this.tx, dpr * this.ty);
     // The visible world rectangle, with a node's margin so edges entering the view are kept.
@@ -238,14 +224,14 @@ export class GraphView {
     }
     // Curves cost about twice as much to rasterize as lines: only for a few hundred edges.
     const curved = curves && drawn.length <= 400;
-    for (const [s, t] of drawn) this._edgePath(nodes[s].x + NODE_W / 2, nodes[s].y, nodes[t].x - NODE_W / 2, nodes[t].y, curved);
+    for (const [s, t] of drawn) edgePath(ctx, nodes[s].x + NODE_W / 2, nodes[s].y, nodes[t].x - NODE_W / 2, nodes[t].y, curved);
     ctx.stroke();
     if (highlighted.length) {
       ctx.strokeStyle = "#3b6fd8";
       ctx.lineWidth = Math.max(2, 2 / k);
       ctx.beginPath();
       for (const [s, t] of highlighted) {
-        this._edgePath(nodes[s].x + NODE_W / 2, nodes[s].y, nodes[t].x - NODE_W / 2, nodes[t].y, curves);
+        edgePath(ctx, nodes[s].x + NODE_W / 2, nodes[s].y, nodes[t].x - NODE_W / 2, nodes[t].y, curves);
       }
       ctx.stroke();
     }
@@ -285,32 +271,7 @@ export class GraphView {
       ctx.lineWidth = Math.max(3, 3 / k);
       ctx.stroke();
     }
-    // Picked nodes: a dashed outline and a tick in the top-right corner.
-    for (const id of this.picked) {
-      const i = this.index.get(id);
-      if (i === undefined || !visible[i]) continue;
-      const n = nodes[i];
-      const r = Math.max(9, 5 / k);
-      ctx.beginPath();
-      ctx.roundRect(n.x - NODE_W / 2 - 4, n.y - NODE_H / 2 - 4, NODE_W + 8, NODE_H + 8, 9);
-      ctx.setLineDash([6 / Math.min(1, k), 4 / Math.min(1, k)]);
-      ctx.strokeStyle = "#3b6fd8";
-      ctx.lineWidth = Math.max(2, 2 / k);
-      ctx.stroke();
-      ctx.setLineDash([]);
-      const cx = n.x + NODE_W / 2, cy = n.y - NODE_H / 2;
-      ctx.beginPath();
-      ctx.arc(cx, cy, r, 0, 2 * Math.PI);
-      ctx.fillStyle = "#3b6fd8";
-      ctx.fill();
-      ctx.beginPath();
-      ctx.moveTo(cx - r * 0.45, cy);
-      ctx.lineTo(cx - r * 0.1, cy + r * 0.35);
-      ctx.lineTo(cx + r * 0.5, cy - r * 0.35);
-      ctx.strokeStyle = "#fff";
-      ctx.lineWidth = Math.max(1.5, r * 0.22);
-      ctx.stroke();
-    }
+    drawPicked(this, visible);
 
     if (detailed) {
       ctx.textBaseline = "middle";
@@ -333,115 +294,9 @@ export class GraphView {
         }
       }
     }
-    if (!detailed && !moving) this._changedLabels(visible);
-    if (this.minimap && !this.minimap.hidden) this._drawMinimap();
+    if (!detailed && !moving) drawChangedLabels(this, visible);
+    if (this.minimap && !this.minimap.hidden) this.minimap.draw();
     this.lastFrameMs = performance.now() - started;
-  }
-
-  /** Zoomed far out: screen-size labels for changed nodes, skipped where they would overlap. */
-  _changedLabels(visible) {
-    const { ctx, k, dpr, nodes } = this;
-    ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
-    ctx.font = "600 12px system-ui, sans-serif";
-    ctx.textBaseline = "middle";
-    const taken = new Set();
-    const CW = 150, CH = 18;
-    let drawn = 0;
-    for (let i = 0; i < nodes.length && drawn < MAX_FAR_LABELS; i++) {
-      const n = nodes[i];
-      if (!visible[i] || n.status === "unchanged") continue;
-      const sx = n.x * k + this.tx, sy = n.y * k + this.ty;
-      if (sx < -CW || sx > this.width || sy < 0 || sy > this.height) continue;
-      const cx = Math.floor(sx / CW), cy = Math.floor(sy / CH);
-      if (taken.has(`${cx},${cy}`) || taken.has(`${cx + 1},${cy}`) || taken.has(`${cx - 1},${cy}`)) continue;
-      taken.add(`${cx},${cy}`);
-      const x = sx - (NODE_W * k) / 2 + 2;
-      // A plain backdrop: stroking text for a halo costs as much again as the text.
-      ctx.fillStyle = "rgba(255,255,255,0.85)";
-      ctx.fillRect(x - 2, sy - 8, Math.min(CW - 4, ctx.measureText(n.label).width + 4), 16);
-      ctx.fillStyle = STATUS_COLORS[n.status].text;
-      ctx.fillText(n.label, x, sy, CW - 6);
-      drawn++;
-    }
-  }
-
-  _minimapScale() {
-    const { x0, y0, x1, y1 } = this.bounds;
-    const s = Math.min((MINIMAP_W - 8) / (x1 - x0), (MINIMAP_H - 8) / (y1 - y0));
-    return { s, ox: (MINIMAP_W - (x1 - x0) * s) / 2 - x0 * s, oy: (MINIMAP_H - (y1 - y0) * s) / 2 - y0 * s };
-  }
-
-  _drawMinimap() {
-    const mm = this.minimap;
-    const dpr = this.dpr;
-    if (mm.width !== MINIMAP_W * dpr) {
-      mm.width = MINIMAP_W * dpr;
-      mm.height = MINIMAP_H * dpr;
-      mm.style.width = `${MINIMAP_W}px`;
-      mm.style.height = `${MINIMAP_H}px`;
-      this._minimapImage = null;
-    }
-    const ctx = mm.getContext("2d");
-    const { s, ox, oy } = this._minimapScale();
-    if (!this._minimapImage) {
-      // The nodes are drawn once per graph, then copied each frame.
-      const img = new OffscreenCanvas(mm.width, mm.height);
-      const ictx = img.getContext("2d");
-      ictx.setTransform(dpr, 0, 0, dpr, 0, 0);
-      ictx.fillStyle = "#fff";
-      ictx.fillRect(0, 0, MINIMAP_W, MINIMAP_H);
-      for (const [status, colors] of Object.entries(STATUS_COLORS)) {
-        ictx.fillStyle = status === "unchanged" ? "#c3cad3" : colors.stroke;
-        const size = status === "unchanged" ? 1.5 : 2.5;
-        for (const n of this.nodes) {
-          if (n.status !== status) continue;
-          ictx.fillRect(n.x * s + ox - size / 2, n.y * s + oy - size / 2, size, size);
-        }
-      }
-      this._minimapImage = img;
-    }
-    ctx.setTransform(1, 0, 0, 1, 0, 0);
-    ctx.clearRect(0, 0, mm.width, mm.height);
-    ctx.drawImage(this._minimapImage, 0, 0);
-    ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
-    // The part of the graph in view.
-    const vx = (-this.tx / this.k) * s + ox, vy = (-this.ty / this.k) * s + oy;
-    const vw = (this.width / this.k) * s, vh = (this.height / this.k) * s;
-    ctx.strokeStyle = "#3b6fd8";
-    ctx.lineWidth = 1.5;
-    ctx.strokeRect(Math.max(0.5, vx), Math.max(0.5, vy), Math.min(vw, MINIMAP_W - 1), Math.min(vh, MINIMAP_H - 1));
-  }
-
-  _bindMinimap() {
-    const mm = this.minimap;
-    const moveTo = (e) => {
-      if (!this.nodes.length) return;
-      const rect = mm.getBoundingClientRect();
-      const { s, ox, oy } = this._minimapScale();
-      const wx = (e.clientX - rect.left - ox) / s, wy = (e.clientY - rect.top - oy) / s;
-      this.tx = this.width / 2 - wx * this.k;
-      this.ty = this.height / 2 - wy * this.k;
-      this.redraw();
-    };
-    let dragging = false;
-    mm.addEventListener("pointerdown", (e) => {
-      dragging = true;
-      mm.setPointerCapture(e.pointerId);
-      moveTo(e);
-    });
-    mm.addEventListener("pointermove", (e) => dragging && moveTo(e));
-    mm.addEventListener("pointerup", () => (dragging = false));
-  }
-
-  _edgePath(ax, ay, bx, by, curves) {
-    const ctx = this.ctx;
-    ctx.moveTo(ax, ay);
-    if (curves) {
-      const dx = Math.max(30, (bx - ax) / 2);
-      ctx.bezierCurveTo(ax + dx, ay, bx - dx, by, bx, by);
-    } else {
-      ctx.lineTo(bx, by);
-    }
   }
 
   _hit(sx, sy) {

@@ -168,6 +168,23 @@ def test_no_module_is_over_400_lines(name: str) -> None:
     assert lines <= MAX_MODULE_LINES, f"{MODULES[name].name} has {lines} lines"
 
 
+# The page's own ES modules (the vendored libraries are not ours to split).
+UI = PACKAGE / "ui"
+UI_MODULES = sorted(
+    str(p.relative_to(UI)) for p in UI.rglob("*.js") if "vendor" not in p.relative_to(UI).parts
+)
+
+
+def test_the_ui_modules_are_found() -> None:
+    assert {"app.js", "graph.js"} <= set(UI_MODULES)
+
+
+@pytest.mark.parametrize("name", UI_MODULES)
+def test_no_ui_module_is_over_400_lines(name: str) -> None:
+    lines = len((UI / name).read_text().splitlines())
+    assert lines <= MAX_MODULE_LINES, f"ui/{name} has {lines} lines"
+
+
 def test_only_the_gateway_leaves_the_event_loop() -> None:
     # Blocking work has one way out (recce_trio/server/gateway.py), with named limiters.
     callers = sorted(
