@@ -1,5 +1,6 @@
-"""The commands without a server: load like the server does, run the checks that need no
-warehouse (`recce-trio run`), write the state file; `recce-trio summary` loads the same way."""
+"""The commands without a server: load like the server does, run the checks (`recce-trio
+run`; the warehouse ones in the dbt profile's warehouse, when one is configured), write the
+state file; `recce-trio summary` loads the same way."""
 
 from __future__ import annotations
 
@@ -29,6 +30,7 @@ from recce_trio.core.checks import (
     FAILED,
     FINISHED,
     SERVER_RUN_TYPES,
+    WAREHOUSE_RUN_TYPES,
     Check,
     Checklist,
     Run,
@@ -59,8 +61,12 @@ def run_checks(
         presets = read_preset_checks(config.project_dir / CONFIG_FILE)
         checklist.checks.extend(preset_checks(presets))
     report = [f"Changed nodes: {len(lineage_diff.diff)}"]
-    for check in checklist.checks:
-        report.append(_run_one(check, checklist.runs, lineage_diff))
+    warehouse = _Warehouse(config, offline)
+    try:
+        for check in checklist.checks:
+            report.append(_run_one(check, checklist.runs, lineage_diff, warehouse))
+    finally:
+        warehouse.close()
     write_atomic(output, offline.encode())
     report.append(f"The state file is stored at '{output}'")
     if summary_path is not None:
@@ -76,15 +82,68 @@ def run_checks(
     return report
 
 
-def _run_one(check: Check, history: list[Run], lineage_diff: LineageDiff) -> str:
+class _Warehouse:
+    """The profile's warehouse for the checks that need one: opened on the first such check,
+    closed at the end. ``skip`` says why there is none (no profile configured)."""
+
+    def __init__(self, config: ServerConfig, offline: OfflineReview) -> None:
+        self.config = config
+        self.offline = offline
+        self.engine: Any = None
+        self.target: Any = None
+        self.problem: RecceTrioError | None = None
+        self.skip: str | None = None
+        self.opened = False
+
+    def context(self, lineage_diff: LineageDiff) -> Any:
+        """A RunContext, or None (``skip`` or ``problem`` says why)."""
+        from recce_trio.warehouse.configured import open_configured, resolve_target, run_context
+
+        if not self.opened:
+            self.opened = True
+            try:
+                self.target = resolve_target(self.config)
+                if self.target is None:
+                    self.skip = "needs a warehouse connection, and no dbt profile is configured"
+                else:
+                    self.engine = open_configured(
+                        self.target, self.config.duckdb_external_access, self.config.demo
+                    )
+            except RecceTrioError as exc:
+                self.problem = exc
+        if self.engine is None:
+            return None
+        return run_context(self.offline.artifacts, lineage_diff, self.engine, self.target)
+
+    def close(self) -> None:
+        if self.engine is not None:
+            self.engine.close()
+
+
+def _run_one(
+    check: Check, history: list[Run], lineage_diff: LineageDiff, warehouse: _Warehouse
+) -> str:
     label = f"{check.name} ({check.type})"
-    if check.type not in SERVER_RUN_TYPES:
-        reason = "a manual check" if check.type == "simple" else "needs a warehouse connection"
-        return f"[Skipped] {label}: {reason}"
+    if check.type not in SERVER_RUN_TYPES and check.type not in WAREHOUSE_RUN_TYPES:
+        return f"[Skipped] {label}: a manual check"
+    ctx = None
+    if check.type in WAREHOUSE_RUN_TYPES:
+        ctx = warehouse.context(lineage_diff)
+        if ctx is None and warehouse.skip is not None:
+            return f"[Skipped] {label}: {warehouse.skip}"
     run = Run(type=check.type, params=check.params or {}, check_id=check.check_id)
     run.name = check.name
     try:
-        run.result = runs.execute(check.type, run.params or {}, lineage_diff)
+        if check.type in WAREHOUSE_RUN_TYPES:
+            if ctx is None:
+                assert warehouse.problem is not None
+                raise warehouse.problem
+            from recce_trio.warehouse.runner import execute_run
+
+            output = execute_run(check.type, dict(run.params or {}), ctx)
+            run.result, run.params = output.result, output.params
+        else:
+            run.result = runs.execute(check.type, run.params or {}, lineage_diff)
         run.status = FINISHED
     except RecceTrioError as exc:
         run.error, run.status = str(exc), FAILED

@@ -290,12 +290,14 @@ def summary(state_file: Path | None, **given: Any) -> None:
 def run_command(
     output: Path, state_file: Path | None, summary_path: Path | None, **given: Any
 ) -> None:
-    """Run the checks that need no warehouse and write the state file (for CI).
+    """Run the checks and write the state file (for CI).
 
     Runs the preset checks of recce.yml (or the checks of --state-file): schema and lineage
-    diffs are computed, checks that need a warehouse are kept but skipped. Exits 0 even when
-    checks fail or are skipped; 1 when the artifacts, the state file or recce.yml cannot be
-    read, or when target-base/ is missing (unless --single-env).
+    diffs are computed from the artifacts; checks that need a warehouse run in the warehouse
+    of the dbt profile (--profiles-dir, --profile, --target), and are kept but skipped when
+    no profile is configured. Exits 0 even when checks fail or are skipped; 1 when the
+    artifacts, the state file or recce.yml cannot be read, or when target-base/ is missing
+    (unless --single-env).
     """
     from recce_trio.ci import run_checks
     from recce_trio.errors import RecceTrioError

@@ -126,9 +126,58 @@ def _arrow(child_status: str | None) -> str:
 def check_status(check: Check, last_run: Run | None) -> str:
     if last_run is not None and last_run.error:
         return f"❌ Failed: {_cell(last_run.error)[:120]}"
-    if check.is_checked:
-        return "✅ Approved"
-    return "⏳ Pending review"
+    status = "✅ Approved" if check.is_checked else "⏳ Pending review"
+    outcome = run_outcome(last_run) if last_run is not None else ""
+    return f"{status} · {_cell(outcome)}" if outcome else status
+
+
+def _frame_rows(frame: Any) -> int:
+    return len(frame.get("data") or []) if isinstance(frame, dict) else 0
+
+
+def run_outcome(run: Run) -> str:
+    """What a warehouse run found, in a few words ("" for other types or no result)."""
+    result = run.result
+    if not isinstance(result, dict):
+        return ""
+    if run.type in ("row_count_diff", "row_count"):
+        changed = [
+            f"{name}: {_count(v.get('base'))} → {_count(v.get('curr'))} rows"
+            for name, v in result.items()
+            if isinstance(v, dict) and v.get("base") != v.get("curr")
+        ]
+        if not changed:
+            return f"row counts unchanged ({len(result)} models)"
+        more = f", and {len(changed) - 3} more" if len(changed) > 3 else ""
+        return "; ".join(changed[:3]) + more
+    if run.type == "query_diff":
+        if result.get("diff") is not None:
+            rows = _frame_rows(result["diff"])
+            return "no rows differ" if rows == 0 else f"{rows} rows differ"
+        base, current = result.get("base") or {}, result.get("current") or {}
+        same = base.get("data") == current.get("data")
+        return "results identical" if same else "results differ"
+    if run.type == "value_diff":
+        summary = result.get("summary") or {}
+        columns = (result.get("data") or {}).get("data") or []
+        differing = [str(row[0]) for row in columns if row and len(row) > 2 and _fraction(row[2])]
+        text = f"{summary.get('added', 0)} added, {summary.get('removed', 0)} removed rows"
+        return text + (f"; columns differing: {', '.join(differing)}" if differing else "")
+    if run.type in ("query", "query_base", "value_diff_detail"):
+        return f"{_frame_rows(result)} rows"
+    return ""
+
+
+def _count(value: Any) -> str:
+    return "N/A" if value is None else str(value)
+
+
+def _fraction(value: Any) -> bool:
+    """Whether a matched proportion is below 1 (some values differ)."""
+    try:
+        return float(value) < 1
+    except (TypeError, ValueError):
+        return False
 
 
 def build_summary(

@@ -10,8 +10,6 @@ on). Nothing here writes a credential, a host or a path to health, an error or t
 from __future__ import annotations
 
 import logging
-import os
-from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -20,75 +18,13 @@ import trio
 from recce_trio.config import DEMO_DIR, ServerConfig
 from recce_trio.errors import RecceTrioError, WarehouseConnectError
 from recce_trio.server import gateway
+from recce_trio.warehouse.configured import open_configured, resolve_target, safe_message
 from recce_trio.warehouse.engine import Engine
-from recce_trio.warehouse.profiles import (
-    PROFILES_FILE,
-    PROJECT_FILE,
-    WarehouseTarget,
-    find_profiles_dir,
-    load_target,
-)
+from recce_trio.warehouse.profiles import WarehouseTarget
 
 log = logging.getLogger("recce_trio.warehouse")
 
 NONE, CONNECTING, READY, FAILED = "none", "connecting", "ready", "failed"
-DEMO_PROFILE = "recce_trio_demo"
-DEMO_DB_VAR = "RECCE_TRIO_DEMO_DB"
-
-
-def resolve_target(
-    config: ServerConfig, environ: Mapping[str, str] | None = None
-) -> WarehouseTarget | None:
-    """The profile target the settings ask for, or None when no profile is configured (no
-    profiles.yml where dbt would look, or no profile named anywhere). Blocks (reads files)."""
-    environ = os.environ if environ is None else environ
-    if config.demo:
-        from recce_trio.demo.build_db import demo_db_path
-
-        path = demo_db_path()  # built, if need be, when the connection is opened
-        return load_target(
-            profiles_dir=DEMO_DIR,
-            profile=DEMO_PROFILE,
-            target=config.target,
-            env={**environ, DEMO_DB_VAR: str(path)},
-        )
-    project = None if config.review else config.project_dir
-    explicit = config.profiles_dir is not None or bool(environ.get("DBT_PROFILES_DIR"))
-    folder = find_profiles_dir(config.profiles_dir, project_dir=project, env=environ)
-    if not explicit and not (folder / PROFILES_FILE).is_file():
-        return None
-    named = config.profile is not None or (
-        project is not None and (project / PROJECT_FILE).is_file()
-    )
-    if not named and not explicit:
-        return None
-    return load_target(
-        profiles_dir=config.profiles_dir,
-        project_dir=project,
-        profile=config.profile,
-        target=config.target,
-        env=environ,
-    )
-
-
-def _open(target: WarehouseTarget, external_access: bool, demo: bool) -> Engine:
-    from recce_trio.warehouse.connect import open_engine
-
-    if demo:
-        from recce_trio.demo.build_db import ensure_demo_db
-
-        ensure_demo_db()
-    return open_engine(target, duckdb_external_access=external_access)
-
-
-def safe_message(exc: BaseException, paths: tuple[Path | None, ...]) -> str:
-    """The error's text with folders (the home, the profiles and project folders) cut to their
-    last part: fit for a log line or a run's error."""
-    text = str(exc) or type(exc).__name__
-    for path in sorted({str(p) for p in paths if p is not None}, key=len, reverse=True):
-        if len(path) > 1:
-            text = text.replace(path, Path(path).name or "~")
-    return text
 
 
 class WarehouseService:
@@ -133,7 +69,7 @@ class WarehouseService:
             limiter = gateway.warehouse_limiter(target.threads)
             engine = await gateway.run_limited(
                 limiter,
-                _open,
+                open_configured,
                 target,
                 self.config.duckdb_external_access,
                 self.config.demo,

@@ -5,18 +5,14 @@ the statement on the connection, and progress handed back to the event loop."""
 from __future__ import annotations
 
 import contextlib
-import os
-from collections.abc import Mapping
 from typing import Any
 
 import trio
 
-from recce_trio.core import runs
 from recce_trio.core.checks import Run
-from recce_trio.core.runsql.relations import catalog_column_types
 from recce_trio.server import gateway
 from recce_trio.server.runtime import ServerState
-from recce_trio.warehouse.context import RunContext
+from recce_trio.warehouse.configured import run_context
 from recce_trio.warehouse.engine import CancelToken
 from recce_trio.warehouse.runner import RunOutput, execute_run
 
@@ -43,30 +39,13 @@ async def execute_warehouse_run(state: ServerState, run: Run, token: CancelToken
     shutdown) cancels ``token`` too, so the statement is interrupted, not left running."""
     engine, limiter = await state.warehouse.ready_engine()
     review = state.review
-    artifacts = review.artifacts
-    lineage_diff = review.diff
-    target = state.warehouse.target
-    catalog = artifacts.current_catalog
-
-    def catalog_types(model: str) -> Mapping[str, str]:
-        if catalog is None:
-            return {}
-        return catalog_column_types(artifacts.current_manifest, catalog, model)
-
-    def select_nodes(params: Mapping[str, Any]) -> list[str]:
-        return runs.selected_nodes(lineage_diff, dict(params))
-
-    ctx = RunContext(
-        base=artifacts.base_manifest,
-        current=artifacts.current_manifest,
-        engine=engine,
-        progress=progress_setter(run),
+    ctx = run_context(
+        review.artifacts,
+        review.diff,
+        engine,
+        state.warehouse.target,
         cancel=token,
-        project_vars=target.project_vars if target is not None else {},
-        env=dict(os.environ),
-        target=target.template_target() if target is not None else {},
-        catalog_types=catalog_types,
-        select_nodes=select_nodes,
+        progress=progress_setter(run),
     )
     done = False
     try:

@@ -211,3 +211,16 @@ async def test_an_old_state_files_query_diff_results_render(tmp_path: Path) -> N
             for side in ("base", "current"):
                 columns = run["result"][side]["columns"]
                 assert columns and all(c["key"] == c["name"] for c in columns)
+
+
+async def test_a_warehouse_check_reruns() -> None:
+    async with ready_app(Path("."), demo=True, watch=False) as (app, client):
+        await _settled(app)
+        run = await _run(client, "row_count_diff", node_names=["orders"])
+        status, check = await call(client, "post", "/api/checks", {"run_id": run["run_id"]})
+        assert status == 201 and check["type"] == "row_count_diff"
+        status, rerun = await call(client, "post", f"/api/checks/{check['check_id']}/run", {})
+        assert status == 201
+        assert rerun["status"] == "Finished" and rerun["run_id"] != run["run_id"]
+        assert rerun["check_id"] == check["check_id"]
+        assert rerun["result"]["orders"]["curr"] == 7
