@@ -1,0 +1,158 @@
+"""Warehouse runs through a real `recce-trio server`: wall time, server RSS growth and
+/api/health p99 while each run goes, and how long a cancel takes.
+
+    python bench/make_warehouse.py --out /tmp/recce_whbench      # once
+    python bench/runs.py --project /tmp/recce_whbench [--models 200]
+
+The server is a child process (`python -m recce_trio server`, the project's profiles.yml). For
+each run: POST /api/runs (nowait), then GET /api/runs/{id}/wait until it ends, while another
+thread asks /api/health every 20 ms on its own connection. RSS growth is the server's VmHWM
+(peak resident) during the run minus its VmRSS before it. The machine is shared: compare
+figures within one invocation.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import http.client
+import json
+import os
+import re
+import socket
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def call(port: int, method: str, path: str, body: Any = None) -> Any:
+    con = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
+    data = None if body is None else json.dumps(body)
+    con.request(method, path, body=data, headers={"Content-Type": "application/json"})
+    response = con.getresponse()
+    text = response.read()
+    con.close()
+    return json.loads(text) if text else None
+
+
+def status_kb(pid: int, field: str) -> int:
+    text = Path(f"/proc/{pid}/status").read_text()
+    match = re.search(rf"^{field}:\s+(\d+) kB", text, re.M)
+    return int(match.group(1)) if match else 0
+
+
+def reset_peak(pid: int) -> None:
+    # Linux >= 4.0: writing 5 to clear_refs resets VmHWM to the current RSS.
+    with contextlib.suppress(OSError):
+        Path(f"/proc/{pid}/clear_refs").write_text("5")
+
+
+class HealthProbe(threading.Thread):
+    def __init__(self, port: int) -> None:
+        super().__init__(daemon=True)
+        self.port = port
+        self.samples: list[float] = []
+        self.stop = threading.Event()
+
+    def run(self) -> None:
+        con = http.client.HTTPConnection("127.0.0.1", self.port, timeout=30)
+        while not self.stop.is_set():
+            started = time.perf_counter()
+            con.request("GET", "/api/health")
+            con.getresponse().read()
+            self.samples.append(time.perf_counter() - started)
+            time.sleep(0.02)
+        con.close()
+
+    def p99_ms(self) -> float:
+        if not self.samples:
+            return float("nan")
+        ordered = sorted(self.samples)
+        return ordered[min(len(ordered) - 1, int(len(ordered) * 0.99))] * 1000
+
+
+def submit(port: int, run_type: str, params: dict[str, Any]) -> str:
+    body = call(port, "POST", "/api/runs", {"type": run_type, "params": params, "nowait": True})
+    return str(body["run_id"])
+
+
+def wait(port: int, run_id: str) -> dict[str, Any]:
+    while True:
+        run = call(port, "GET", f"/api/runs/{run_id}/wait?timeout=30")
+        if run["status"] != "Running":
+            return dict(run)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--project", type=Path, default=Path("/tmp/recce_whbench"))
+    parser.add_argument("--models", type=int, default=200)
+    args = parser.parse_args()
+    port = free_port()
+    env = {**os.environ, "DBT_PROFILES_DIR": str(args.project)}
+    server = subprocess.Popen(
+        [sys.executable, "-m", "recce_trio", "server", "--port", str(port), "--no-watch",
+         "--project-dir", str(args.project), "--log-level", "warning"],
+        env=env,
+    )  # fmt: skip
+    try:
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline:
+            try:
+                health = call(port, "GET", "/api/health")
+                if health["ready"] and health["warehouse"]["state"] in ("ready", "failed"):
+                    break
+            except OSError:
+                pass
+            time.sleep(0.2)
+        print(f"warehouse: {health['warehouse']}")
+        key_sql = "select * from {{ ref('big') }}"
+        runs: list[tuple[str, str, dict[str, Any]]] = [
+            (f"row_count_diff, {args.models} models", "row_count_diff",
+             {"node_names": [f"m{m}" for m in range(args.models)]}),
+            ("query_diff keyed, big", "query_diff",
+             {"sql_template": key_sql, "primary_keys": ["id"]}),
+            ("value_diff, big x 20 columns", "value_diff", {"model": "big", "primary_key": "id"}),
+            ("profile_diff, 50 columns", "profile_diff", {"model": "wide"}),
+            ("top_k_diff", "top_k_diff", {"model": "big", "column_name": "label"}),
+            ("histogram_diff", "histogram_diff",
+             {"model": "big", "column_name": "amount", "column_type": "DOUBLE"}),
+        ]  # fmt: skip
+        print(f"{'run':36} {'status':9} {'wall s':>7} {'RSS +MB':>8} {'health p99 ms':>14}")
+        for label, run_type, params in runs:
+            reset_peak(server.pid)
+            before = status_kb(server.pid, "VmRSS")
+            probe = HealthProbe(port)
+            probe.start()
+            started = time.perf_counter()
+            run = wait(port, submit(port, run_type, params))
+            wall = time.perf_counter() - started
+            probe.stop.set()
+            probe.join()
+            growth = (status_kb(server.pid, "VmHWM") - before) / 1024
+            print(f"{label:36} {run['status']:9} {wall:7.2f} {growth:8.1f} {probe.p99_ms():14.1f}")
+        endless = "select count(*) from range(1000000000) a, range(1000) b where a.range <> b.range"
+        run_id = submit(port, "query", {"sql_template": endless})
+        time.sleep(0.5)
+        started = time.perf_counter()
+        call(port, "POST", f"/api/runs/{run_id}/cancel")
+        run = wait(port, run_id)
+        cancel_ms = (time.perf_counter() - started) * 1000
+        after = wait(port, submit(port, "query", {"sql_template": "select 1 as one"}))
+        print(f"cancel: {run['status']} in {cancel_ms:.0f} ms; next run {after['status']}")
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+
+
+if __name__ == "__main__":
+    main()
