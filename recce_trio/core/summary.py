@@ -138,7 +138,7 @@ def _frame_rows(frame: Any) -> int:
 def run_outcome(run: Run) -> str:
     """What a warehouse run found, in a few words ("" for other types or no result)."""
     result = run.result
-    if not isinstance(result, dict):
+    if not isinstance(result, dict) or not result:
         return ""
     if run.type in ("row_count_diff", "row_count"):
         changed = [
