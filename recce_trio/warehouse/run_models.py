@@ -40,22 +40,20 @@ PROFILE_COLUMNS = (
 
 def node_names(ctx: RunContext, params: dict[str, Any]) -> list[str]:
     """The model names a row count covers: the given ids and names, or dbt's selection."""
-    names: list[str] = []
+    given: list[str] = []
     if params.get("node_ids") or params.get("node_names"):
-        for uid in params.get("node_ids") or []:
-            node = ctx.current.nodes.get(uid) or ctx.base.nodes.get(uid)
-            if node is not None:
-                names.append(node.name)
-        names.extend(params.get("node_names") or [])
+        ids = params.get("node_ids") or []
+        given = params.get("node_names") or []
     else:
         if ctx.select_nodes is None:
             raise RunParamsError("A row count needs node_names or node_ids here.")
-        chosen = sorted(u for u in ctx.select_nodes(params) if u.startswith(_SELECTABLE_PREFIXES))
-        for uid in chosen:
-            node = ctx.current.nodes.get(uid) or ctx.base.nodes.get(uid)
-            if node is not None:
-                names.append(node.name)
-    return list(dict.fromkeys(names))
+        ids = sorted(u for u in ctx.select_nodes(params) if u.startswith(_SELECTABLE_PREFIXES))
+    names: list[str] = []
+    for uid in ids:
+        node = ctx.current.nodes.get(uid) or ctx.base.nodes.get(uid)
+        if node is not None:
+            names.append(node.name)
+    return list(dict.fromkeys([*names, *given]))
 
 
 def _count(ctx: RunContext, name: str, env_name: str) -> tuple[int | None, dict[str, Any]]:
