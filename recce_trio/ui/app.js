@@ -129,8 +129,8 @@ function renderPanel(state) {
   }
   panel.hidden = !content;
   document.body.classList.toggle("with-panel", !!content);
-  if (content && panel.firstChild !== content) panel.replaceChildren(content);
-  else panel.replaceChildren();
+  if (!content) panel.replaceChildren();
+  else if (panel.firstChild !== content) panel.replaceChildren(content); // the Query view stays as it is
 }
 
 let listIds = [];

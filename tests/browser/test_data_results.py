@@ -10,6 +10,7 @@ import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
+import httpx
 import pytest
 
 from tests.browser.conftest import NO_PLAYWRIGHT
@@ -231,3 +232,61 @@ def test_row_counts_show_beside_the_nodes(page: Page, built: tuple[Server, dict[
     assert notes[ids["dim_customers"]] == "500 → 393 rows"  # the built run, newer than Recce's
     assert notes[ids["stg_order_items"]] == "14 rows"  # from the real state file's run
     assert ids["raw_products"] not in notes  # a seed: both counts null
+
+
+def test_query_diff_from_the_query_view_on_the_demo_warehouse(page: Page) -> None:
+    server = Server(["server", "--demo", "--port", "0", "--no-watch"])
+    try:
+        page.goto(server.url)
+        wait_for_review(page)
+        page.wait_for_function("document.body.dataset.ready === 'true'")  # the URL is applied
+        page.click("#open-query")
+        panel = page.locator(".query-panel")
+        panel.locator("textarea.query-sql").fill(
+            "select customer_id, first_name, lifetime_value from {{ ref('customers') }}"
+        )
+        panel.locator("input.query-keys").fill("customer_id")
+        panel.get_by_role("button", name="Run diff").click()
+        result = panel.locator('.query-result .run-result[data-type="query_diff"]')
+        expect(result).to_be_visible()
+        run_id = panel.locator(".run-line").get_attribute("data-run-id")
+        run = httpx.get(f"{server.url}/api/runs/{run_id}/wait?timeout=0").json()
+        # The page's counts agree with the warehouse's joined rows (in_a/in_b per key).
+        sides: dict[int, set[str]] = {}
+        for row in run["result"]["diff"]["data"]:
+            sides.setdefault(row[0], set()).add("a" if row[-2] else "b")
+        expected = {"added": 0, "removed": 0, "modified": 0}
+        for found in sides.values():
+            expected[
+                "modified" if found == {"a", "b"} else "removed" if found == {"a"} else "added"
+            ] += 1
+        for status, count in expected.items():
+            expect(result.locator(f'[data-count="{status}"]')).to_have_text(f"{count} {status}")
+        expect(result.locator("tbody tr")).to_have_count(len(sides))
+
+        # A long query shows its progress and Cancel; cancelling ends it as Cancelled.
+        panel.locator("textarea.query-sql").fill(
+            "select count(*) from range(100000000000) a, range(100000000000) b"
+        )
+        panel.get_by_role("button", name="Run", exact=True).click()
+        panel.locator(".run-progress").get_by_role("button", name="Cancel").click()
+        expect(panel.locator(".run-line")).to_have_attribute("data-status", "cancelled")
+        expect(panel.locator(".query-result .run-error")).to_contain_text("Cancelled")
+        expect(panel.get_by_role("button", name="Run diff")).to_be_enabled()
+
+        # The diff again, added to the checklist, then rerun from the check.
+        panel.locator("textarea.query-sql").fill(
+            "select customer_id, first_name, lifetime_value from {{ ref('customers') }}"
+        )
+        panel.get_by_role("button", name="Run diff").click()
+        expect(panel.locator(".run-line")).to_have_attribute("data-status", "finished")
+        panel.get_by_role("button", name="Add to checklist").click()
+        check = page.locator(".check-panel")
+        expect(check.locator('.run-result[data-type="query_diff"]')).to_be_visible()
+        check.locator("button.rerun").click()
+        expect(check.locator(".earlier-runs summary")).to_have_text("Earlier runs (1)")
+        expect(check.locator('.run-result[data-type="query_diff"] tbody tr')).to_have_count(
+            len(sides)
+        )
+    finally:
+        stop(server, page)
