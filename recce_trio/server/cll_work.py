@@ -1,12 +1,11 @@
 """Column-level lineage off the event loop: per-request work and the whole-project map.
 
-``run_cll`` is the one place where CLL work enters a worker thread (until the server's
-blocking-work gateway takes it over). ``run_cll_map`` is the background task that computes
-every node's column lineage once the server is ready (what Recce's ``--enable-cll-cache``
-does), so that later ``/api/cll`` answers find the cache warm. It works in small batches, each
-in a worker thread, so that it is cancelled within one batch when the artifacts are reloaded
-or the server stops, and so that the event loop (health probes) gets the interpreter between
-and during batches.
+``run_cll`` is where CLL request work enters a worker thread (the gateway's ``cll`` pool).
+``run_cll_map`` is the background task that computes every node's column lineage once the
+server is ready (what Recce's ``--enable-cll-cache`` does), so that later ``/api/cll`` answers
+find the cache warm. It works in small batches, each in a worker thread, so that it is
+cancelled within one batch when the artifacts are reloaded or the server stops, and so that
+the event loop (health probes) gets the interpreter between and during batches.
 """
 
 from __future__ import annotations
@@ -15,14 +14,13 @@ import logging
 import sys
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 import trio
 
 from recce_trio.server import gateway
 from recce_trio.server.cll_review import is_analysed, mark_analysed
-from recce_trio.server.runtime import Served
+from recce_trio.server.runtime import CllMapProgress, Served, ServerState
 
 log = logging.getLogger("recce_trio.server.cll")
 
@@ -38,34 +36,9 @@ MAP_REST = 0.5
 MAP_SWITCH_INTERVAL_S = 0.0005
 
 
-@dataclass
-class CllMapProgress:
-    """The background map of the review being served (read by /api/cll and the log)."""
-
-    state: str = "idle"  # idle | running | done | failed | cancelled
-    done: int = 0
-    total: int = 0
-    elapsed_s: float = 0.0
-    review: Any = None
-    # Set when the map of the review being served has ended (done, failed or nothing to do).
-    finished: trio.Event = field(default_factory=trio.Event)
-
-    def snapshot(self) -> dict[str, Any]:
-        return {
-            "state": self.state,
-            "done": self.done,
-            "total": self.total,
-            "elapsed_s": round(self.elapsed_s, 3),
-        }
-
-
-def progress_of(state: Any) -> CllMapProgress:
-    """The server's CLL map progress, created on first use."""
-    progress: CllMapProgress | None = getattr(state, "cll_map", None)
-    if progress is None:
-        progress = CllMapProgress()
-        state.cll_map = progress
-    return progress
+def progress_of(state: ServerState) -> CllMapProgress:
+    """The progress of the server's background CLL map."""
+    return state.cll_map
 
 
 async def run_cll(state: Any, work: Callable[[], T]) -> T:
@@ -73,7 +46,7 @@ async def run_cll(state: Any, work: Callable[[], T]) -> T:
     return await gateway.run(gateway.CLL, work, thread_name="recce-trio cll request")
 
 
-async def run_cll_map(state: Any) -> None:
+async def run_cll_map(state: ServerState) -> None:
     """Compute the whole project's column lineage for each review in turn; runs until
     cancelled (shutdown). A reload cancels the map in progress and starts one for the new
     review. Never raises but for cancellation."""

@@ -125,6 +125,27 @@ class Websockets:
             scope.cancel()
 
 
+@dataclass
+class CllMapProgress:
+    """The background map of the review being served (read by /api/cll and the log)."""
+
+    state: str = "idle"  # idle | running | done | failed | cancelled
+    done: int = 0
+    total: int = 0
+    elapsed_s: float = 0.0
+    review: Review | None = None
+    # Set when the map of the review being served has ended (done, failed or nothing to do).
+    finished: trio.Event = field(default_factory=trio.Event)
+
+    def snapshot(self) -> dict[str, Any]:
+        return {
+            "state": self.state,
+            "done": self.done,
+            "total": self.total,
+            "elapsed_s": round(self.elapsed_s, 3),
+        }
+
+
 class ServerState:
     """Shared by the startup task, the readiness gate and the handlers, all on the trio thread."""
 
@@ -149,7 +170,7 @@ class ServerState:
         # (server.cll_work); the map's progress.
         self.cll_cache = CllCache()
         self.review_swapped = trio.Event()
-        self.cll_map: Any = None
+        self.cll_map = CllMapProgress()
 
     # -- the review being served (lifecycle.refresh is the one writer) --
 
