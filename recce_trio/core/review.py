@@ -8,16 +8,19 @@ import itertools
 import threading
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import msgspec
 
 from recce_trio.core.artifacts.records import Node
 from recce_trio.core.artifactset import LoadedArtifacts
-from recce_trio.core.cll.api import CllProject
 from recce_trio.core.cll.cache import CllCache
 from recce_trio.core.diff import LineageDiff, build_lineage_diff
 from recce_trio.core.merged import merged_lineage
+
+if TYPE_CHECKING:
+    # sqlglot (~150 ms to import) stays off the startup path: build_review imports it.
+    from recce_trio.core.cll.api import CllProject
 
 
 @dataclass
@@ -98,6 +101,8 @@ def _code_and_config(record: Node) -> dict[str, Any]:
 
 
 def build_review(artifacts: LoadedArtifacts, *, cll_cache: CllCache | None = None) -> Review:
+    from recce_trio.core.cll.api import CllProject
+
     diff = build_lineage_diff(
         artifacts.base_manifest,
         artifacts.base_catalog,

@@ -11,7 +11,6 @@ from typing import Any
 import msgspec
 from quart import Quart, Response, request
 
-from recce_trio.core.cll.api import CllRequestError, cll_data
 from recce_trio.errors import RequestError
 from recce_trio.server.api._http import field, json_body, server_state
 from recce_trio.server.cll_work import run_cll
@@ -37,17 +36,20 @@ async def cll() -> Response:
     def work() -> bytes:
         return _answer(project, node_id=node_id, column=column, vocabulary=vocabulary, **flags)
 
-    try:
-        answer = await run_cll(state, work)
-    except CllRequestError as exc:
-        raise RequestError(str(exc)) from None
+    answer = await run_cll(state, work)
     return Response(answer, mimetype="application/json")
 
 
 def _answer(project: Any, **params: Any) -> bytes:
     # Encoded in the worker thread too: the answer for a node deep in a big project is
     # megabytes, and one encode call holds the interpreter.
-    return _encoder.encode({"current": cll_data(project, **params)})
+    # Imported here, in the worker thread: sqlglot costs ~150 ms, kept off the startup path.
+    from recce_trio.core.cll.api import CllRequestError, cll_data
+
+    try:
+        return _encoder.encode({"current": cll_data(project, **params)})
+    except CllRequestError as exc:
+        raise RequestError(str(exc)) from None
 
 
 def register(app: Quart) -> None:
