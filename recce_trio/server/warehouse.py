@@ -11,20 +11,30 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
-from typing import Any
+from types import ModuleType
+from typing import TYPE_CHECKING, Any
 
 import trio
 
 from recce_trio.config import DEMO_DIR, ServerConfig
 from recce_trio.errors import RecceTrioError, WarehouseConnectError
 from recce_trio.server import gateway
-from recce_trio.warehouse.configured import open_configured, resolve_target, safe_message
-from recce_trio.warehouse.engine import Engine
-from recce_trio.warehouse.profiles import WarehouseTarget
+
+if TYPE_CHECKING:
+    from recce_trio.warehouse.engine import Engine
+    from recce_trio.warehouse.profiles import WarehouseTarget
 
 log = logging.getLogger("recce_trio.warehouse")
 
 NONE, CONNECTING, READY, FAILED = "none", "connecting", "ready", "failed"
+
+
+def warehouse_layer() -> ModuleType:
+    """The warehouse layer, imported on first use in a worker thread: it brings sqlglot
+    (about 100 ms), which stays off the startup path and off the event loop."""
+    from recce_trio.warehouse import configured
+
+    return configured
 
 
 class WarehouseService:
@@ -56,8 +66,10 @@ class WarehouseService:
         """Find the profile and open the connection (in worker threads). Never raises but for
         cancellation; always settles."""
         home = Path.home()
+        configured: ModuleType | None = None
         try:
-            target = await gateway.run(gateway.FILES, resolve_target, self.config)
+            configured = await gateway.run(gateway.FILES, warehouse_layer)
+            target = await gateway.run(gateway.FILES, configured.resolve_target, self.config)
             if target is None:
                 self.state = NONE
                 self.resolved.set()
@@ -69,7 +81,7 @@ class WarehouseService:
             limiter = gateway.warehouse_limiter(target.threads)
             engine = await gateway.run_limited(
                 limiter,
-                open_configured,
+                configured.open_configured,
                 target,
                 self.config.duckdb_external_access,
                 self.config.demo,
@@ -83,7 +95,11 @@ class WarehouseService:
             self.state = FAILED
             self.error = exc
             paths = (home, self.config.profiles_dir, self.config.project_dir, DEMO_DIR)
-            self.error_text = safe_message(exc, paths)
+            self.error_text = (
+                configured.safe_message(exc, paths)
+                if configured is not None
+                else type(exc).__name__
+            )
             if isinstance(exc, RecceTrioError):
                 log.error("warehouse unavailable: %s", self.error_text)
             else:  # an unexpected failure: no traceback (a driver's may quote the DSN)

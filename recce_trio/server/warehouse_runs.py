@@ -5,16 +5,18 @@ the statement on the connection, and progress handed back to the event loop."""
 from __future__ import annotations
 
 import contextlib
-from typing import Any
+from types import ModuleType
+from typing import TYPE_CHECKING, Any
 
 import trio
 
 from recce_trio.core.checks import Run
 from recce_trio.server import gateway
 from recce_trio.server.runtime import ServerState
-from recce_trio.warehouse.configured import run_context
 from recce_trio.warehouse.engine import CancelToken
-from recce_trio.warehouse.runner import RunOutput, execute_run
+
+if TYPE_CHECKING:
+    from recce_trio.warehouse.runner import RunOutput
 
 
 def progress_setter(run: Run) -> Any:
@@ -33,13 +35,21 @@ def progress_setter(run: Run) -> Any:
     return report
 
 
+def _run_layer() -> tuple[ModuleType, ModuleType]:
+    """The run layer, imported on the first run in a worker thread (sqlglot, off startup)."""
+    from recce_trio.warehouse import configured, runner
+
+    return configured, runner
+
+
 async def execute_warehouse_run(state: ServerState, run: Run, token: CancelToken) -> RunOutput:
     """Run ``run`` in the warehouse; raises what ``execute_run`` raises, or
     ``WarehouseConnectError`` when the connection failed. A cancellation (the run's scope or
     shutdown) cancels ``token`` too, so the statement is interrupted, not left running."""
+    configured, runner = await gateway.run(gateway.FILES, _run_layer)
     engine, limiter = await state.warehouse.ready_engine()
     review = state.review
-    ctx = run_context(
+    ctx = configured.run_context(
         review.artifacts,
         review.diff,
         engine,
@@ -49,9 +59,9 @@ async def execute_warehouse_run(state: ServerState, run: Run, token: CancelToken
     )
     done = False
     try:
-        output = await gateway.run_limited(
+        output: RunOutput = await gateway.run_limited(
             limiter,
-            execute_run,
+            runner.execute_run,
             run.type,
             dict(run.params or {}),
             ctx,
