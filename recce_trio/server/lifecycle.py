@@ -89,12 +89,17 @@ async def refresh(
         review = await gateway.run(
             gateway.REVIEW, _build, candidate.artifacts, tracker, state.cll_cache
         )
-    if not state.swap(Served(review=review, ticket=ticket, snapshot=candidate.snapshot)):
+        swapped = state.swap(Served(review=review, ticket=ticket, snapshot=candidate.snapshot))
+        if swapped:
+            # What is served lives until the next swap: keep its millions of objects out of
+            # collections, and do it before the collector runs again (a full collection over
+            # them holds the interpreter for ~100 ms, which health probes would feel).
+            gc.freeze()
+    if not swapped:
         log.info("a newer load was served while this one ran: dropped")
         return False
     state.review_swapped.set()  # the column lineage map starts again (server.cll_work)
     await candidate.adopt(state.session)
-    gc.freeze()  # what is served lives until the next swap: keep it out of collections
     if announce is not None:
         await state.ws.broadcast({"command": "refresh", "event": {"eventType": announce}})
     return True
