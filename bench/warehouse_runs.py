@@ -18,45 +18,19 @@ import time
 from pathlib import Path
 from typing import Any
 
+# The same database as bench/make_warehouse.py (bench/ is on sys.path when a script here runs).
+from make_warehouse import build_db
+
 from recce_trio.core.artifacts.records import Manifest, ManifestMetadata, Node
 from recce_trio.warehouse.connect import open_engine
 from recce_trio.warehouse.context import RunContext
 from recce_trio.warehouse.profiles import WarehouseTarget
 from recce_trio.warehouse.runner import execute_run
 
-COLUMNS = [f"c{i}" for i in range(1, 19)]
-
 
 def rss_mb() -> float:
     with open("/proc/self/statm") as f:
         return int(f.read().split()[1]) * 4096 / 1e6
-
-
-def build(path: Path, rows: int, models: int) -> None:
-    import duckdb
-
-    con = duckdb.connect(str(path))
-    cols = ", ".join(f"(range * {7 + i}) % {1000 + i} AS c{i}" for i in range(1, 19))
-    con.execute("CREATE SCHEMA prod; CREATE SCHEMA dev")
-    con.execute(
-        f"CREATE TABLE prod.big AS SELECT range AS id, {cols}, "
-        f"'label ' || (range % 97) AS label, range / 3.0 AS amount FROM range({rows})"
-    )
-    changed = ", ".join(
-        "CASE WHEN id % 33 = 0 THEN c1 + 1 ELSE c1 END AS c1" if c == "c1" else c for c in COLUMNS
-    )
-    con.execute(
-        f"CREATE TABLE dev.big AS SELECT id, {changed}, label, amount FROM prod.big "
-        f"WHERE id % 100 <> 7 UNION ALL SELECT range + {rows} AS id, "
-        f"{cols.replace('range', '(range + 1)')}, 'new', 0.5 FROM range({rows // 100})"
-    )
-    wide = ", ".join(f"(range * {i + 3}) % {50 + i} AS w{i}" for i in range(50))
-    for schema in ("prod", "dev"):
-        con.execute(f"CREATE TABLE {schema}.wide AS SELECT {wide} FROM range({rows // 10})")
-        for m in range(models):
-            n = 100 + m + (1 if schema == "dev" and m % 10 == 0 else 0)
-            con.execute(f"CREATE TABLE {schema}.m{m} AS SELECT range AS id FROM range({n})")
-    con.close()
 
 
 def manifest(schema: str, models: int, database: str) -> Manifest:
@@ -86,7 +60,7 @@ def main() -> None:
     if args.db.exists():
         args.db.unlink()
     started = time.perf_counter()
-    build(args.db, args.rows, args.models)
+    build_db(args.db, args.rows, args.models)
     print(f"built {args.db} ({args.rows:,} rows) in {time.perf_counter() - started:.1f} s")
     target = WarehouseTarget(
         profile="bench",
