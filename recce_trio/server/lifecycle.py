@@ -79,22 +79,35 @@ async def refresh(
     *,
     tracker: StartupPerfTracker | None = None,
     announce: str | None = None,
+    derived: bool = False,
 ) -> bool:
     """Load (``obtain``), build the review, and swap it in. True if it is now served; False if
     a newer load was served meanwhile. Errors propagate: the previous review stays served.
-    ``announce`` names the websocket refresh event that tells open pages."""
-    ticket = state.take_ticket()
-    with collector.paused():
-        candidate = await obtain()
-        review = await gateway.run(
-            gateway.REVIEW, _build, candidate.artifacts, tracker, state.cll_cache
-        )
-        swapped = state.swap(Served(review=review, ticket=ticket, snapshot=candidate.snapshot))
-        if swapped:
-            # What is served lives until the next swap: keep its millions of objects out of
-            # collections, and do it before the collector runs again (a full collection over
-            # them holds the interpreter for ~100 ms, which health probes would feel).
-            gc.freeze()
+    ``announce`` names the websocket refresh event that tells open pages.
+
+    ``derived``: ``obtain`` builds on the review being served (an import adds the state file's
+    newer artifacts to it). Such a load first waits for loads in progress to be served, so
+    that it builds on their result rather than on what they replace: otherwise an import
+    during a reload would serve the artifacts from before the files changed."""
+    if derived:
+        await state.loads_settled()
+    ticket = state.take_ticket()  # no checkpoint since the wait: nothing began in between
+    state.load_began()
+    try:
+        with collector.paused():
+            candidate = await obtain()
+            review = await gateway.run(
+                gateway.REVIEW, _build, candidate.artifacts, tracker, state.cll_cache
+            )
+            served = Served(review=review, ticket=ticket, snapshot=candidate.snapshot)
+            swapped = state.swap(served)
+            if swapped:
+                # What is served lives until the next swap: keep its millions of objects out
+                # of collections, and do it before the collector runs again (a full collection
+                # over them holds the interpreter for ~100 ms, which health probes would feel).
+                gc.freeze()
+    finally:
+        state.load_ended()
     if not swapped:
         log.info("a newer load was served while this one ran: dropped")
         return False

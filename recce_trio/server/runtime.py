@@ -165,6 +165,8 @@ class ServerState:
         self.info = InfoCache()  # the /api/info bodies; owned by server/api/lineage.py
         self._served: Served | None = None
         self._tickets = 0
+        self._loading = 0  # loads begun and not yet finished (lifecycle.refresh)
+        self._loads_done = trio.Event()
         # Column lineage: per-node results keyed by content, so they survive a reload
         # (core.cll.cache); set on each swap, so the background map starts again
         # (server.cll_work); the map's progress.
@@ -178,6 +180,21 @@ class ServerState:
         """Called when a load begins: a later ticket means a newer load."""
         self._tickets += 1
         return self._tickets
+
+    def load_began(self) -> None:
+        if self._loading == 0:
+            self._loads_done = trio.Event()
+        self._loading += 1
+
+    def load_ended(self) -> None:
+        self._loading -= 1
+        if self._loading == 0:
+            self._loads_done.set()
+
+    async def loads_settled(self) -> None:
+        """Return once no load is in progress (at once if none is)."""
+        while self._loading:
+            await self._loads_done.wait()
 
     def swap(self, served: Served) -> bool:
         """Serve ``served`` unless a load that began later is already served."""

@@ -164,7 +164,7 @@ async def adopt_newer_artifacts(imported: statefile.RecceState, name: str) -> No
         return Candidate(merged, served.snapshot, adopt)
 
     try:
-        await refresh(state, obtain, announce="imported")
+        await refresh(state, obtain, announce="imported", derived=True)
     except _NothingNewer:
         pass
     except Exception:
