@@ -107,13 +107,22 @@ class _Warehouse:
                     self.skip = "needs a warehouse connection, and no dbt profile is configured"
                 else:
                     self.engine = open_configured(
-                        self.target, self.config.duckdb_external_access, self.config.demo
+                        self.target,
+                        self.config.duckdb_external_access,
+                        self.config.demo,
+                        self.config.dbt_adapter,
                     )
             except RecceTrioError as exc:
                 self.problem = exc
         if self.engine is None:
             return None
-        return run_context(self.offline.artifacts, lineage_diff, self.engine, self.target)
+        return run_context(
+            self.offline.artifacts,
+            lineage_diff,
+            self.engine,
+            self.target,
+            sources=self.offline.sources,
+        )
 
     def close(self) -> None:
         if self.engine is not None:

@@ -7,8 +7,7 @@ precedence order), help text and rule. From this one table come the click option
 docs equal to it).
 
 A new setting is one more ``setting(...)`` field naming the commands that take it; the CLI,
-the environment reading, the checks and the docs test pick it up. Warehouse settings
-(``--profiles-dir``, ``--profile``, ``--target``, ...) go here the same way.
+the environment reading, the checks and the docs test pick it up.
 """
 
 from __future__ import annotations
@@ -26,6 +25,7 @@ from recce_trio.errors import ConfigError
 DEMO_DIR = Path(__file__).resolve().parent / "demo"
 LOADERS = ("process", "thread")
 LOG_LEVELS = ("debug", "info", "warning", "error")
+_TRUE, _FALSE = frozenset({"1", "true", "yes", "on"}), frozenset({"0", "false", "no", "off"})
 
 # The entry points that read settings; "asgi" is `recce_trio.asgi:app` under the Hypercorn CLI.
 COMMANDS = ("server", "run", "summary", "asgi")
@@ -313,8 +313,14 @@ class ServerConfig:
         help="Let DuckDB queries read files, URLs and extensions (off: the database is opened "
         "read-only and sealed).",
     )
-    # Not settings: where each value came from ("--port", "RECCE_LIFETIME"; absent = default),
-    # and whether a --review state file can only be read (found by ``load``).
+    dbt_adapter: bool = setting(
+        False,
+        flag="--dbt-adapter",
+        env=("RECCE_DBT_ADAPTER",),
+        commands=WAREHOUSE,
+        help="Open DuckDB and PostgreSQL through dbt too (the dbt extra), for macros in templates.",
+    )
+    # Not settings: where each value came from ("--port"...), whether a --review file is read-only.
     sources: Mapping[str, str] = field(default_factory=dict, compare=False)
     state_file_read_only: bool = field(default=False, compare=False)
 
@@ -374,21 +380,15 @@ def _convert(kind: type, raw: Any) -> Any:
         return Path(raw) if kind is Path and not isinstance(raw, Path) else raw
     if kind is bool:
         lowered = raw.strip().lower()
-        if lowered in {"1", "true", "yes", "on"}:
-            return True
-        if lowered in {"0", "false", "no", "off"}:
-            return False
-        raise ValueError("must be true or false")
-    if kind is float:
+        if lowered not in _TRUE | _FALSE:
+            raise ValueError("must be true or false")
+        return lowered in _TRUE
+    if kind in (float, int):
         try:
-            return float(raw)
+            return kind(raw)
         except ValueError:
-            raise ValueError("must be a number of seconds") from None
-    if kind is int:
-        try:
-            return int(raw)
-        except ValueError:
-            raise ValueError("must be a whole number") from None
+            expected = "a number of seconds" if kind is float else "a whole number"
+            raise ValueError(f"must be {expected}") from None
     return Path(raw) if kind is Path else raw
 
 

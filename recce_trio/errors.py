@@ -174,11 +174,24 @@ class TemplateError(RecceTrioError):
 class MacroNotAvailableError(TemplateError):
     """The template calls a project or package macro, which needs the dbt extra."""
 
-    def __init__(self, macro: str) -> None:
+    def __init__(self, macro: str, *, hint: str = "") -> None:
         super().__init__(
             f"The SQL template calls the macro '{macro}', which recce-trio cannot run by itself.",
-            hint="Macros run through the dbt extra (pip install 'recce-trio[dbt]'); "
+            hint=hint
+            or "Macros run through the dbt extra (pip install 'recce-trio[dbt]'); "
             "or write the SQL the macro would produce.",
+        )
+        self.macro = macro
+
+
+class MacroNotFoundError(TemplateError):
+    """The template calls a macro that the environment's manifest does not have (dbt extra)."""
+
+    def __init__(self, macro: str, env_name: str) -> None:
+        super().__init__(
+            f"The SQL template calls the macro '{macro}', which is not in the {env_name} manifest.",
+            hint="Check the name and the package (pkg.macro); a new macro needs that "
+            "environment's manifest.json rebuilt (dbt parse).",
         )
         self.macro = macro
 

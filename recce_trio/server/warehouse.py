@@ -85,6 +85,7 @@ class WarehouseService:
                 target,
                 self.config.duckdb_external_access,
                 self.config.demo,
+                self.config.dbt_adapter,
                 abandon_on_cancel=True,
                 thread_name="recce-trio warehouse connect",
             )

@@ -56,6 +56,7 @@ async def execute_warehouse_run(state: ServerState, run: Run, token: CancelToken
         state.warehouse.target,
         cancel=token,
         progress=progress_setter(run),
+        sources=state.session.sources,
     )
     done = False
     try:

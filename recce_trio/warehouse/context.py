@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 from recce_trio.core.runsql.dialect import SqlDialect
 from recce_trio.core.runsql.relations import Relation, RelationResolver
 from recce_trio.core.runsql.template import MacroProvider, render_sql
-from recce_trio.errors import ModelNotFoundError, WarehouseError
+from recce_trio.errors import MacroNotAvailableError, ModelNotFoundError, WarehouseError
 from recce_trio.warehouse.engine import CancelToken, Engine, QueryResult
 
 if TYPE_CHECKING:
@@ -30,7 +30,8 @@ class RunContext:
     - ``cancel``: cancel it from another thread to stop the run and its statement.
     - ``project_vars`` / ``env`` / ``target``: what ``var()``, ``env_var()`` and ``target``
       see in templates (``target`` must hold no credentials).
-    - ``macros``: project and package macros (the dbt extra), else macro calls are refused.
+    - ``macros``: project and package macros (the dbt extra), else macro calls are refused,
+      with ``macro_hint`` (if given) saying how to get them.
     - ``catalog_types(model_name)``: the current catalog's ``{column: type}``, to label float
       columns as Recce does.
     - ``select_nodes(params)``: unique_ids chosen by dbt selector params (``select``,
@@ -46,6 +47,7 @@ class RunContext:
     env: Mapping[str, str] = field(default_factory=dict)
     target: Mapping[str, Any] = field(default_factory=dict)
     macros: MacroProvider | None = None
+    macro_hint: str = ""
     catalog_types: Callable[[str], Mapping[str, str]] | None = None
     select_nodes: Callable[[Mapping[str, Any]], Iterable[str]] | None = None
 
@@ -62,14 +64,19 @@ class RunContext:
     def render(self, template: str, env_name: str) -> str:
         """A template rendered against that environment's manifest."""
         self.cancel.check()
-        return render_sql(
-            template,
-            resolver=self.resolver(env_name),
-            project_vars=self.project_vars,
-            env=self.env,
-            target=self.target,
-            macros=self.macros,
-        )
+        try:
+            return render_sql(
+                template,
+                resolver=self.resolver(env_name),
+                project_vars=self.project_vars,
+                env=self.env,
+                target=self.target,
+                macros=self.macros,
+            )
+        except MacroNotAvailableError as e:
+            if not self.macro_hint:
+                raise
+            raise MacroNotAvailableError(e.macro, hint=self.macro_hint) from None
 
     def model(self, name: str, env_name: str, *, message: str | None = None) -> Relation:
         """The relation of a model in one environment; ``ModelNotFoundError`` if absent."""

@@ -1,7 +1,8 @@
 """Any other warehouse, through the dbt adapter the user has installed (the ``dbt`` extra).
 
-dbt-core is imported here only, when the engine is opened (in a worker thread, on the first
-warehouse run): never at startup. Statements go through the adapter's own connections.
+dbt-core is imported here (and by ``dbt_macros``, for templates that call macros) only, when
+the engine is opened (in a worker thread, on the first warehouse run): never at startup.
+Statements go through the adapter's own connections.
 """
 
 from __future__ import annotations
@@ -9,12 +10,19 @@ from __future__ import annotations
 import argparse
 import os
 import threading
+from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
-from recce_trio.errors import RunCancelledError, WarehouseConnectError, WarehouseError
+from recce_trio.errors import (
+    RecceTrioError,
+    RunCancelledError,
+    WarehouseConnectError,
+    WarehouseError,
+)
 from recce_trio.warehouse.engine import CancelToken, QueryResult, missing_driver, unique_names
 
 if TYPE_CHECKING:
+    from recce_trio.warehouse.dbt_macros import DbtMacroLibrary, DbtMacroProvider, ManifestSource
     from recce_trio.warehouse.profiles import WarehouseTarget
 
 # sqlglot dialects of adapter types whose names differ (the rest are the same).
@@ -76,6 +84,7 @@ class DbtAdapterEngine:
         self._threads = max(1, target.threads)
         self._lock = threading.Lock()
         self._running: set[CancelToken] = set()
+        self._macros: DbtMacroLibrary | None = None
 
     @property
     def dialect(self) -> str:
@@ -88,7 +97,9 @@ class DbtAdapterEngine:
     def describe(self) -> str:
         return f"{self._label} via dbt"
 
-    def _run(self, token: CancelToken, work: Any) -> Any:
+    def _run(self, token: CancelToken, work: Any, *, wrap: bool = True) -> Any:
+        """``work(adapter, conn)`` on this thread's named connection, interrupted by
+        ``token``; its errors become ``WarehouseError`` (with ``wrap``) or pass through."""
         adapter = self._adapter
         with self._lock:
             self._running.add(token)
@@ -101,15 +112,37 @@ class DbtAdapterEngine:
                 token.attach(lambda: adapter.connections.cancel(conn))
                 try:
                     return work(adapter, conn)
+                except RecceTrioError:
+                    raise
                 except Exception as e:
                     if token.cancelled:
                         raise RunCancelledError() from None
+                    if not wrap:
+                        raise
                     raise WarehouseError(_dbt_message(e)) from None
                 finally:
                     token.detach()
         finally:
             with self._lock:
                 self._running.discard(token)
+
+    def on_connection(self, cancel: CancelToken, work: Callable[[], Any]) -> Any:
+        """``work()`` with a connection of this thread open (macros that call adapter methods
+        run statements on it), interrupted by ``cancel``; its errors pass through."""
+        return self._run(cancel, lambda adapter, conn: work(), wrap=False)
+
+    def macro_provider(
+        self, sources: Mapping[str, ManifestSource], cancel: CancelToken
+    ) -> DbtMacroProvider:
+        """Project and package macros for one run's templates, from each environment's
+        manifest.json (``sources``: ``{"base": ..., "current": ...}``)."""
+        from recce_trio.warehouse.dbt_macros import DbtMacroLibrary, DbtMacroProvider
+
+        with self._lock:
+            if self._macros is None:
+                self._macros = DbtMacroLibrary(self._adapter)
+            library = self._macros
+        return DbtMacroProvider(self, library, sources, cancel)
 
     def execute(
         self, sql: str, *, limit: int | None = None, cancel: CancelToken | None = None

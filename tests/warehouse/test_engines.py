@@ -194,3 +194,36 @@ def test_duckdb_profile_settings_apply_but_not_access(duckdb_file: Path) -> None
         assert limit.startswith("286") and external is False  # 300 MB = 286.1 MiB
     finally:
         engine.close()
+
+
+def test_a_native_engine_refuses_macros_and_says_how_to_get_them(duckdb_file: Path) -> None:
+    """The run context of the server and `run`: on native DuckDB a macro call is refused,
+    naming it; with the dbt extra installed, the hint is --dbt-adapter, else installing it."""
+    import importlib.metadata
+
+    from recce_trio.core.artifactset import LoadedArtifacts
+    from recce_trio.core.diff import build_lineage_diff
+    from recce_trio.errors import MacroNotAvailableError
+    from recce_trio.warehouse.configured import run_context
+
+    base, current = data.manifest("prod"), data.manifest("dev")
+    artifacts = LoadedArtifacts(base, current, None, None, single_env=False)
+    engine = open_engine(duckdb_target(duckdb_file))
+    try:
+        ctx = run_context(
+            artifacts, build_lineage_diff(base, None, current, None), engine, None, sources={}
+        )
+        with pytest.raises(MacroNotAvailableError) as info:
+            execute_run(
+                "query", {"sql_template": "select {{ dbt_utils.star(ref('orders')) }}"}, ctx
+            )
+    finally:
+        engine.close()
+    assert info.value.macro == "dbt_utils.star"
+    assert info.value.status == 400
+    try:
+        importlib.metadata.version("dbt-core")
+    except importlib.metadata.PackageNotFoundError:
+        assert "pip install 'recce-trio[dbt]'" in info.value.hint
+    else:
+        assert "--dbt-adapter" in info.value.hint and "duckdb engine" in info.value.hint

@@ -3,8 +3,9 @@
 Supported, as dbt defines them: ``ref('m')``, ``ref('pkg', 'm')``, ``ref('m', v=2)``,
 ``source('s', 't')``, ``var('x', default)``, ``env_var('X', default)``, ``config(...)``,
 ``is_incremental()``, ``target`` and ``adapter.quote()``. Project and package macros are not
-available here: a ``MacroProvider`` (the dbt extra) can supply them; without one, calling a
-macro raises ``MacroNotAvailableError`` naming it.
+available here: a ``MacroProvider`` (the dbt extra) supplies them; without one, calling a
+macro raises ``MacroNotAvailableError`` naming it; with one, a macro it lacks raises
+``MacroNotFoundError`` naming it.
 """
 
 from __future__ import annotations
@@ -17,7 +18,12 @@ from jinja2 import TemplateError as JinjaTemplateError
 from jinja2.sandbox import SandboxedEnvironment
 
 from recce_trio.core.runsql.relations import Relation, RelationResolver
-from recce_trio.errors import MacroNotAvailableError, RecceTrioError, TemplateError
+from recce_trio.errors import (
+    MacroNotAvailableError,
+    MacroNotFoundError,
+    RecceTrioError,
+    TemplateError,
+)
 
 _MISSING = object()
 
@@ -25,11 +31,16 @@ _MISSING = object()
 class MacroProvider(Protocol):
     """Supplies project and package macros (e.g. ``dbt_utils``) to a template.
 
-    ``context(env_name)`` returns extra globals for that environment ("base" or "current"):
-    callables and namespaces. The dbt extra implements it with dbt's own macro context.
+    ``render(resolver, render)`` calls ``render(globals)`` with the extra globals for
+    ``resolver``'s environment (callables and namespaces; they override the built-in ones,
+    ``ref`` and ``source`` included) and returns its text; the provider may hold whatever
+    the macros need meanwhile (a connection). The dbt extra implements it with dbt's own macro
+    context (recce_trio/warehouse/dbt_macros.py).
     """
 
-    def context(self, env_name: str) -> Mapping[str, Any]: ...
+    def render(
+        self, resolver: RelationResolver, render: Callable[[Mapping[str, Any]], str]
+    ) -> str: ...
 
 
 class _MacroUndefined(StrictUndefined):
@@ -46,6 +57,21 @@ class _MacroUndefined(StrictUndefined):
         raise MacroNotAvailableError(str(self._undefined_name))
 
 
+class _UnknownMacroUndefined(_MacroUndefined):
+    """With a macro provider: a name it does not know is a macro the manifest lacks."""
+
+    __slots__ = ()
+    env_name = "current"
+
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith("_") or name in ("unsafe_callable", "alters_data"):
+            raise AttributeError(name)
+        return type(self)(name=f"{self._undefined_name}.{name}")
+
+    def __call__(self, *args: Any, **kwargs: Any) -> NoReturn:
+        raise MacroNotFoundError(str(self._undefined_name), self.env_name)
+
+
 class _Adapter:
     """The small part of dbt's ``adapter`` object that needs no dbt."""
 
@@ -53,11 +79,22 @@ class _Adapter:
         self.quote = quote
 
 
-def _make_env() -> SandboxedEnvironment:
-    return SandboxedEnvironment(undefined=_MacroUndefined, autoescape=False)
+def _make_env(undefined: type[StrictUndefined]) -> SandboxedEnvironment:
+    return SandboxedEnvironment(undefined=undefined, autoescape=False)
 
 
-_ENV = _make_env()
+_ENV = _make_env(_MacroUndefined)
+
+
+class _UnknownInBase(_UnknownMacroUndefined):
+    __slots__ = ()
+    env_name = "base"
+
+
+_ENVS_WITH_MACROS = {
+    "base": _make_env(_UnknownInBase),
+    "current": _make_env(_UnknownMacroUndefined),
+}
 
 
 def render_sql(
@@ -115,12 +152,24 @@ def render_sql(
         "target": dict(target or {}),
         "adapter": _Adapter(resolver.dialect.quote),
     }
-    if macros is not None:
-        context.update(macros.context(resolver.env_name))
+    if macros is None:
+        return _render(_ENV, template, context, extra)
+    jinja = _ENVS_WITH_MACROS.get(resolver.env_name, _ENVS_WITH_MACROS["current"])
+    return macros.render(
+        resolver, lambda more: _render(jinja, template, {**context, **more}, extra)
+    )
+
+
+def _render(
+    jinja: SandboxedEnvironment,
+    template: str,
+    context: dict[str, Any],
+    extra: Mapping[str, Any] | None,
+) -> str:
     if extra:
         context.update(extra)
     try:
-        return _ENV.from_string(template).render(context)
+        return jinja.from_string(template).render(context)
     except RecceTrioError:
         raise
     except TemplateSyntaxError as e:
