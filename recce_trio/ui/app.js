@@ -8,6 +8,7 @@ import { checkPanel, renderChecklist } from "./checks.js";
 import { CllView } from "./cll-view.js";
 import { nodePanel } from "./details.js";
 import { $, h } from "./dom.js";
+import { askEarly, changedModels, loadLineage, projectOf } from "./lineage-data.js";
 import { LineageView, readFilters } from "./lineage-view.js";
 import { registerResultView } from "./results.js";
 import { bindUrl, queryToState, stateToQuery } from "./router.js";
@@ -49,28 +50,23 @@ const { actions, loadDetails, loadChecks, loadRuns } = createActions(store, { li
 
 // ---- data ----
 
-function loadLineage() {
-  return new Promise((resolve, reject) => {
-    const worker = new Worker("/info-worker.js");
-    worker.onmessage = (event) => {
-      worker.terminate();
-      if (event.data.error) reject(new Error(event.data.error));
-      else resolve(event.data);
-    };
-    worker.onerror = (event) => {
-      worker.terminate();
-      reject(new Error(event.message || "the page's data worker failed"));
-    };
-    worker.postMessage("load");
-  });
-}
+const early = askEarly(timings);
 
-async function loadInfo() {
-  const { info, lineage, ms, bytes } = await loadLineage();
-  timings.info = { ms, bytes };
+/** Load the lineage (`pending`: already asked for) into the store, with `more(lineage)`'s patch. */
+async function loadInfo(pending = null, more = () => ({})) {
+  const { info, lineage, ms, bytes, at } = await (pending ?? loadLineage(timings));
+  // The worker's marks, on this page's clock.
+  const marks = Object.fromEntries(Object.entries(at ?? {}).map(([k, v]) => [k, v - performance.timeOrigin]));
+  timings.info = { ms, bytes, ...marks };
   lineageView?.clearLayouts();
   const picked = store.get().picked.filter((id) => id in lineage.nodes);
-  store.set({ info, lineage, picked, details: {} });
+  store.set({ info, lineage, picked, details: {}, ...more(lineage) });
+}
+
+// The first view: the changed models, laid out before the list is rendered.
+function firstView(lineage) {
+  const first = changedModels(lineage);
+  return first ? lineageView.provisionally(lineage, first.sel, first.ids) : {};
 }
 
 function renderHeader({ info, lineage }) {
@@ -82,10 +78,7 @@ function renderHeader({ info, lineage }) {
   $("summary").replaceChildren(...Object.entries(counts).map(([s, n]) => h("span", { class: `badge ${s}` }, `${n} ${s}`)));
 }
 
-const projectName = () => {
-  const m = store.get().lineage?.metadata;
-  return m?.current?.manifest_metadata?.project_name ?? m?.base?.manifest_metadata?.project_name ?? null;
-};
+const projectName = () => projectOf(store.get().lineage);
 
 const resultContext = {
   nodeName: (id) => store.get().lineage?.nodes[id]?.name ?? id,
@@ -270,7 +263,11 @@ async function restore(search) {
 }
 
 function wire() {
-  lineageView = new LineageView(store, { openNode: (id) => actions.openNode(id), pick: (id) => { actions.pick(id); actions.openNode(id); } });
+  lineageView = new LineageView(store, {
+    openNode: (id) => actions.openNode(id),
+    pick: (id) => { actions.pick(id); actions.openNode(id); },
+    worker: early.layoutWorker,
+  });
   cllView = new CllView({
     graph: () => lineageView.graph,
     nodeName: (id) => store.get().lineage?.nodes[id]?.name ?? id,
@@ -311,6 +308,7 @@ function wire() {
 async function startReview(health) {
   showView("review");
   $("single-env").hidden = !health.single_env;
+  if (health.single_env === undefined) api.health().then((h) => ($("single-env").hidden = !h.single_env), () => {});
   wire();
   connectWs();
   // While the Runs tab is shown, keep its list current (runs started elsewhere, e.g. the CLI
@@ -318,13 +316,8 @@ async function startReview(health) {
   setInterval(() => {
     if (document.visibilityState === "visible" && store.get().side === "runs") loadRuns();
   }, 3000);
-  // The first selection (the server's default packages, changed models) is asked for while the
-  // lineage loads; it is used if the lineage has changes and the URL asks for nothing else.
-  const early = queryToState(location.search, {}).selection
-    ? null
-    : api.select({ view_mode: "changed_models" }).catch(() => null);
   try {
-    await loadInfo();
+    await loadInfo(early.lineage, firstView);
   } catch (err) {
     $("graph-status").textContent = `Could not load the lineage: ${err.message}`;
     $("graph-status").hidden = false;
@@ -342,7 +335,7 @@ async function startReview(health) {
   const wanted = queryToState(location.search, { packages });
   const first = wanted.selection ?? { packages, view_mode: hasDiff ? "changed_models" : "all" };
   // Like Recce: if the changed-models selection fails, fall back to the whole lineage.
-  const reuse = !wanted.selection && hasDiff ? early : null;
+  const reuse = !wanted.selection && hasDiff ? early.select : null;
   if (!(await lineageView.apply(first, reuse)) && !wanted.selection && hasDiff) await lineageView.apply({ packages, view_mode: "all" });
   await restore(location.search);
   bindUrl(store, (search) => restore(search));
@@ -355,7 +348,8 @@ async function main() {
     registerResultView,
     app: {
       get metrics() {
-        return { ...(lineageView?.metrics ?? {}), ...timings, legible: lineageView?.graph.legible ?? false };
+        const graph = lineageView?.graph;
+        return { ...(lineageView?.metrics ?? {}), ...timings, legible: graph?.legible ?? false, paintedAt: graph?.firstLegibleAt ?? null };
       },
       get lineage() {
         return store.get().lineage;
@@ -368,7 +362,7 @@ async function main() {
     screenPosition: (id) => lineageView?.graph.screenPosition(id) ?? null,
     shownIds: () => [...(store.get().shown?.ids ?? [])],
   };
-  const health = await waitForServer();
+  const health = await waitForServer(early.lineage);
   timings.readyAt = performance.now();
   if (health) await startReview(health);
   document.body.dataset.ready = "true";

@@ -24,7 +24,11 @@ export function changedIds(lineage, query, sort) {
   return ids;
 }
 
+const FIRST_ROWS = 60; // rendered at once (more than a screenful); the rest in later tasks
+const CHUNK_ROWS = 110;
+
 export function renderChangedList(listEl, { lineage, ids, activeId }, actions) {
+  const seq = (listEl.renderSeq = (listEl.renderSeq ?? 0) + 1); // a newer render stops this one
   listEl.replaceChildren();
   const total = Object.keys(lineage.impact).length;
   document.getElementById("changed-count").textContent = total ? `${total}` : "";
@@ -32,10 +36,10 @@ export function renderChangedList(listEl, { lineage, ids, activeId }, actions) {
     listEl.append(h("li", { class: "empty muted" }, total ? "No changed node matches." : "Nothing changed."));
     return;
   }
-  for (const id of ids.slice(0, MAX_ROWS)) {
+  const row = (id) => {
     const node = lineage.nodes[id];
     const impact = lineage.impact[id];
-    listEl.append(h("li", {
+    return h("li", {
         class: `changed-item${id === activeId ? " active" : ""}`,
         role: "option",
         "aria-selected": id === activeId ? "true" : "false",
@@ -47,7 +51,21 @@ export function renderChangedList(listEl, { lineage, ids, activeId }, actions) {
       h("span", { class: "changed-name" }, node.name, " ", categoryBadge(node.category)),
       h("span", { class: "changed-type muted small" }, node.resource_type),
       h("span", { class: "impact muted small", title: `${impact} downstream node${impact === 1 ? "" : "s"}` }, `↓${impact}`),
-    ));
-  }
-  if (ids.length > MAX_ROWS) listEl.append(h("li", { class: "more muted small" }, `${ids.length - MAX_ROWS} more: narrow the search`));
+    );
+  };
+  const shown = ids.slice(0, MAX_ROWS);
+  const more = ids.length > MAX_ROWS ? h("li", { class: "more muted small" }, `${ids.length - MAX_ROWS} more: narrow the search`) : null;
+  // The first screenful now (and the active row, wherever it is); the rest in chunks, so that
+  // the first view of a big project is not held up by rows below the fold.
+  const at = Math.max(FIRST_ROWS, shown.indexOf(activeId) + 1);
+  listEl.append(...shown.slice(0, at).map(row));
+  const next = (from) => {
+    if (listEl.renderSeq !== seq) return;
+    const to = Math.min(shown.length, from + CHUNK_ROWS);
+    listEl.append(...shown.slice(from, to).map(row));
+    if (to < shown.length) setTimeout(() => next(to));
+    else if (more) listEl.append(more);
+  };
+  if (at < shown.length) setTimeout(() => next(at));
+  else if (more) listEl.append(more);
 }

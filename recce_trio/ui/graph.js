@@ -297,6 +297,11 @@ export class GraphView {
     if (!detailed && !moving) drawChangedLabels(this, visible);
     if (this.minimap && !this.minimap.hidden) this.minimap.draw();
     this.lastFrameMs = performance.now() - started;
+    // The first frame with legible names is on screen by the next animation frame.
+    if (this.firstLegibleAt === undefined && this.legible) {
+      this.firstLegibleAt = null;
+      requestAnimationFrame(() => (this.firstLegibleAt = performance.now()));
+    }
   }
 
   _hit(sx, sy) {

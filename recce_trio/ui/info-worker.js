@@ -3,11 +3,17 @@
 // `metadata`) in compact form, plus each changed node's downstream impact (descendants).
 // Node details (columns, code) are fetched per node from /api/models/{id}.
 
+// Times are sent as epoch milliseconds (a worker's performance.now() has its own origin).
+const now = () => performance.timeOrigin + performance.now();
+
 self.onmessage = async () => {
   const started = performance.now();
+  const at = { asked: now() };
   try {
     const response = await fetch("/api/info");
+    at.answered = now();
     const text = await response.text();
+    at.received = now();
     if (!response.ok) {
       let message = `GET /api/info failed with HTTP ${response.status}`;
       try {
@@ -18,8 +24,12 @@ self.onmessage = async () => {
       return;
     }
     const info = JSON.parse(text);
-    const fetchedMs = performance.now() - started;
-    self.postMessage({ ...slim(info), fetchedMs, ms: performance.now() - started, bytes: text.length });
+    at.parsed = now();
+    const slimmed = slim(info);
+    at.slimmed = now();
+    const { edges, changedView } = slimmed.lineage;
+    const transfer = [edges.buffer, ...(changedView ? [changedView.buffer] : [])];
+    self.postMessage({ ...slimmed, at, ms: performance.now() - started, bytes: text.length }, transfer);
   } catch (err) {
     self.postMessage({ error: `Could not load the lineage (${err.message}).`, status: 0 });
   }
@@ -43,18 +53,18 @@ function slim(info) {
       change_status: n.change_status ?? null,
       columns_changed: n.change?.columns ?? null,
       category: n.change?.category ?? null,
-      tags: n.tags ?? [],
     };
   }
-  // Edges as [source index, target index, change status or null].
-  const edges = [];
+  // Edges flat, [source index, target index, ...]: transferred to the page, not copied.
+  const pairs = [];
   const children = ids.map(() => []);
   for (const e of lineage.edges) {
     const s = index.get(e.source), t = index.get(e.target);
     if (s === undefined || t === undefined || s === t) continue;
-    edges.push([s, t, e.change_status ?? null]);
+    pairs.push(s, t);
     children[s].push(t);
   }
+  const edges = Int32Array.from(pairs);
   // Downstream impact of each changed node: how many nodes depend on it, transitively.
   const impact = {};
   const seen = new Int32Array(ids.length).fill(-1);
@@ -75,9 +85,44 @@ function slim(info) {
     }
     impact[id] = count;
   });
+  const metadata = lineage.metadata ?? {};
   const { lineage: _dropped, ...rest } = info;
   return {
     info: rest,
-    lineage: { ids, nodes, edges, metadata: lineage.metadata ?? {}, impact },
+    lineage: { ids, nodes, edges, metadata, impact, changedView: changedView(ids, nodes, edges, children, metadata) },
   };
+}
+
+/**
+ * The ids of Recce's "changed models" view as the lineage tells it: the root project's changed
+ * nodes (the server's `state:modified`), their direct parents and all their descendants
+ * (`1+state:modified+`; no package filter when the manifests name no project, as the server).
+ * The page draws it while /api/select is on its way, then keeps it if the server's answer is
+ * the same set, else shows the server's. As indexes into `ids`, so sorted as /api/select answers.
+ */
+function changedView(ids, nodes, edges, children, metadata) {
+  const project = metadata.current?.manifest_metadata?.project_name ?? metadata.base?.manifest_metadata?.project_name;
+  const parents = ids.map(() => []);
+  for (let e = 0; e < edges.length; e += 2) parents[edges[e + 1]].push(edges[e]);
+  const inView = new Uint8Array(ids.length);
+  const walked = new Uint8Array(ids.length); // descendants already followed from here
+  const stack = [];
+  ids.forEach((id, i) => {
+    if (!nodes[id].change_status) return;
+    inView[i] = walked[i] = 1;
+    stack.push(i);
+    for (const p of parents[i]) inView[p] = 1;
+  });
+  while (stack.length) {
+    for (const c of children[stack.pop()]) {
+      inView[c] = 1;
+      if (!walked[c]) {
+        walked[c] = 1;
+        stack.push(c);
+      }
+    }
+  }
+  const view = [];
+  ids.forEach((id, i) => inView[i] && (!project || nodes[id].package_name === project) && view.push(i));
+  return Int32Array.from(view);
 }

@@ -1,5 +1,5 @@
 // Lays out the shown part of the lineage off the main thread.
-// In: {nodes: [[unique_id, width, height]], edges: [[sourceIndex, targetIndex]]}
+// In: {ids: [unique_id], width, height (of every node), edges: Int32Array [s0, t0, s1, t1, ...]}
 // Out: {xy: Float64Array [x0, y0, x1, y1, ...] (node centres), ms, engine}
 // Up to LARGE nodes: dagre (crossing reduction, tidy edges). Above: a layered layout of our
 // own in linear time (dagre needs 5 to 20 s for 3,500 nodes, which leaves a reviewer of a big
@@ -11,22 +11,22 @@ const LARGE = 1500;
 const RANK_SEP = 70, NODE_SEP = 14;
 
 self.onmessage = (event) => {
-  const { nodes, edges } = event.data;
+  const { ids, width, height, edges } = event.data;
   const started = performance.now();
-  const large = nodes.length > LARGE;
-  const xy = large ? layered(nodes, edges) : withDagre(nodes, edges);
+  const large = ids.length > LARGE;
+  const xy = large ? layered(ids.length, width, height, edges) : withDagre(ids, width, height, edges);
   self.postMessage({ xy, ms: performance.now() - started, engine: large ? "layered" : "dagre" }, [xy.buffer]);
 };
 
-function withDagre(nodes, edges) {
+function withDagre(ids, width, height, edges) {
   const g = new dagre.graphlib.Graph({ multigraph: false });
   g.setGraph({ rankdir: "LR", nodesep: NODE_SEP, ranksep: RANK_SEP, marginx: 20, marginy: 20 });
   g.setDefaultEdgeLabel(() => ({}));
-  for (const [uid, width, height] of nodes) g.setNode(uid, { width, height });
-  for (const [s, t] of edges) g.setEdge(nodes[s][0], nodes[t][0]);
+  for (const uid of ids) g.setNode(uid, { width, height });
+  for (let e = 0; e < edges.length; e += 2) g.setEdge(ids[edges[e]], ids[edges[e + 1]]);
   dagre.layout(g);
-  const xy = new Float64Array(nodes.length * 2);
-  nodes.forEach(([uid], i) => {
+  const xy = new Float64Array(ids.length * 2);
+  ids.forEach((uid, i) => {
     const n = g.node(uid);
     xy[2 * i] = n.x;
     xy[2 * i + 1] = n.y;
@@ -39,13 +39,12 @@ function withDagre(nodes, edges) {
  * column, nodes ordered by the mean position of their parents (one sweep), so that a node
  * sits near what it reads from; each column centred on the same line.
  */
-function layered(nodes, edges) {
-  const n = nodes.length;
-  const [, width, height] = nodes[0];
+function layered(n, width, height, edges) {
   const children = Array.from({ length: n }, () => []);
   const parents = Array.from({ length: n }, () => []);
   const indegree = new Int32Array(n);
-  for (const [s, t] of edges) {
+  for (let e = 0; e < edges.length; e += 2) {
+    const s = edges[e], t = edges[e + 1];
     children[s].push(t);
     parents[t].push(s);
     indegree[t]++;

@@ -25,24 +25,30 @@ function writeFilters(sel) {
   $("mode-all").checked = sel.view_mode !== "changed_models";
 }
 
-/** Edges among `ids`, as index pairs into `ids`. */
+const indexes = new WeakMap(); // lineage -> Map(unique_id -> its index in lineage.ids)
+
+/** Edges among `ids`, as index pairs into `ids`. `lineage.edges` is flat: [s0, t0, s1, t1, ...]. */
 function edgesAmong(lineage, ids) {
-  const local = new Map(ids.map((id, i) => [id, i]));
-  const global = lineage.ids;
+  let index = indexes.get(lineage);
+  if (!index) indexes.set(lineage, (index = new Map(lineage.ids.map((id, i) => [id, i]))));
+  const local = new Int32Array(lineage.ids.length).fill(-1);
+  ids.forEach((id, i) => (local[index.get(id)] = i));
+  const all = lineage.edges;
   const edges = [];
-  for (const [s, t] of lineage.edges) {
-    const a = local.get(global[s]), b = local.get(global[t]);
-    if (a !== undefined && b !== undefined) edges.push([a, b]);
+  for (let e = 0; e < all.length; e += 2) {
+    const a = local[all[e]], b = local[all[e + 1]];
+    if (a >= 0 && b >= 0) edges.push([a, b]);
   }
   return edges;
 }
 
 export class LineageView {
-  constructor(store, { openNode, pick }) {
+  /** `worker`: a layout worker started earlier (it parses dagre meanwhile), or none. */
+  constructor(store, { openNode, pick, worker = null }) {
     this.store = store;
     this.layoutCache = new Map();
-    // Started now, so that it has parsed dagre by the time the first layout is asked for.
-    this.worker = new Worker("/layout-worker.js");
+    // Started now at the latest, so that it has parsed dagre when the first layout is asked for.
+    this.worker = worker ?? new Worker("/layout-worker.js");
     this.pending = null;
     this.drawSeq = 0;
     this.metrics = {};
@@ -76,10 +82,29 @@ export class LineageView {
       this.store.set({ selectError: err.message });
       return false;
     }
+    this.metrics.selectAt ??= performance.now();
     const { lineage } = this.store.get();
     const ids = (result.nodes ?? []).filter((id) => id in lineage.nodes);
+    const drawn = this.provisional;
+    this.provisional = null;
+    if (drawn && drawn.size === ids.length && ids.every((id) => drawn.has(id))) {
+      this.metrics.provisional = "kept"; // the server's answer is what is drawn: no redraw
+      this.store.set({ selection: sel, selectError: null });
+      return true;
+    }
+    if (drawn) this.metrics.provisional = "replaced";
     this.store.set({ selection: sel, selectError: null, shown: { ids, edges: edgesAmong(lineage, ids) } });
     return true;
+  }
+
+  /**
+   * The store patch that shows `ids` (the lineage's own reading of `sel`) at once, before the
+   * server has answered `sel`; the next `apply` keeps it if the server's set is the same.
+   */
+  provisionally(lineage, sel, ids) {
+    this.provisional = new Set(ids);
+    this.metrics.provisional = "drawn"; // then "kept" or "replaced" when the server answers
+    return { selection: sel, selectError: null, shown: { ids, edges: edgesAmong(lineage, ids) } };
   }
 
   clearLayouts() {
@@ -108,7 +133,8 @@ export class LineageView {
         this.pending = null;
         resolve({ error: event.message || "the layout worker failed" });
       };
-      this.worker.postMessage({ nodes: ids.map((uid) => [uid, NODE_W, NODE_H]), edges });
+      const flat = Int32Array.from(edges.flat());
+      this.worker.postMessage({ ids, width: NODE_W, height: NODE_H, edges: flat }, [flat.buffer]);
     });
   }
 
@@ -155,7 +181,7 @@ export class LineageView {
     this.graph.setGraph(nodes, edges, { start });
     if (current.panel?.kind === "node") this.graph.select(current.panel.id);
     status.hidden = true;
-    this.metrics = { nodes: ids.length, edges: edges.length, layoutMs: ms, totalMs: performance.now() - started, cached, drawnAt: performance.now() };
+    this.metrics = { ...this.metrics, nodes: ids.length, edges: edges.length, layoutMs: ms, layoutStart: started, totalMs: performance.now() - started, cached, drawnAt: performance.now() };
     $("graph-count").textContent = `${ids.length.toLocaleString()} nodes · ${edges.length.toLocaleString()} edges`;
   }
 

@@ -106,19 +106,30 @@ function renderFailed(health) {
   }
 }
 
-/** Poll health until ready (returns it) or failed (shows why, returns null). */
-export async function waitForServer() {
+/**
+ * Poll health until ready (returns it) or failed (shows why, returns null). `arrived`, if
+ * given, is the review's data asked for early (the server answers it the moment it is ready):
+ * when it resolves first, the wait ends then rather than at the next poll, and the last health
+ * seen is returned with `ready: true`.
+ */
+export async function waitForServer(arrived = null) {
   const started = performance.now();
+  let here = false;
+  const wake = new Promise((resolve) => arrived?.then(() => { here = true; resolve(); }, () => {}));
+  const pause = (ms) => Promise.race([sleep(ms), wake]);
+  let last = null;
   for (;;) {
+    if (here) return { ...last, ready: true };
     let health;
     try {
       health = await api.health();
       $("loading-offline").hidden = true;
     } catch {
       $("loading-offline").hidden = false;
-      await sleep(1000);
+      await pause(1000);
       continue;
     }
+    last = health;
     if (health.ready) return health;
     if (health.error || (health.phase && !["starting", "ready"].includes(health.phase))) {
       renderFailed(health);
@@ -126,6 +137,6 @@ export async function waitForServer() {
     }
     showView("loading");
     renderProgress(health, (performance.now() - started) / 1000);
-    await sleep(250);
+    await pause(250);
   }
 }

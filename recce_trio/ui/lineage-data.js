@@ -1,0 +1,55 @@
+// Getting the lineage: /api/info is fetched, parsed and slimmed in a worker (info-worker.js),
+// and asked for as soon as the page runs, not once health says ready: the server holds /api/*
+// until the artifacts are loaded and answers the moment they are, so the review waits neither
+// for the next health poll nor for the workers to start.
+
+import { api } from "./api.js";
+import { queryToState } from "./router.js";
+
+/** The slimmed lineage ({info, lineage, ms, bytes, at}); `timings.infoReceivedAt` is set. */
+export function loadLineage(timings) {
+  return new Promise((resolve, reject) => {
+    const worker = new Worker("/info-worker.js");
+    worker.onmessage = (event) => {
+      timings.infoReceivedAt = performance.now();
+      worker.terminate();
+      if (event.data.error) reject(new Error(event.data.error));
+      else resolve(event.data);
+    };
+    worker.onerror = (event) => {
+      worker.terminate();
+      reject(new Error(event.message || "the page's data worker failed"));
+    };
+    worker.postMessage("load");
+  });
+}
+
+/** What the review needs first, asked for now: the lineage, the first selection, a layout worker. */
+export function askEarly(timings) {
+  const early = {
+    lineage: loadLineage(timings),
+    // The server's default packages, changed models: used if the lineage has changes and the
+    // URL asks for nothing else.
+    select: urlSelects() ? null : api.select({ view_mode: "changed_models" }).catch(() => null),
+    layoutWorker: new Worker("/layout-worker.js"), // parses dagre meanwhile
+  };
+  early.lineage.catch(() => {}); // reported when the review awaits it
+  return early;
+}
+
+const urlSelects = () => !!queryToState(location.search, {}).selection;
+
+export const projectOf = (lineage) =>
+  lineage?.metadata?.current?.manifest_metadata?.project_name ?? lineage?.metadata?.base?.manifest_metadata?.project_name ?? null;
+
+/**
+ * The first view when the URL asks for none: Recce's changed models as the lineage tells
+ * them ({sel, ids}), drawn before /api/select answers; null when there is nothing changed.
+ */
+export function changedModels(lineage) {
+  const view = lineage.changedView;
+  if (urlSelects() || !view?.length) return null;
+  const project = projectOf(lineage);
+  const sel = { packages: project ? [project] : undefined, view_mode: "changed_models" };
+  return { sel, ids: Array.from(view, (i) => lineage.ids[i]) };
+}
