@@ -80,6 +80,8 @@ def merged_lineage(
             node["tags"] = list(record.tags)
         if record.source_name is not None:
             node["source_name"] = record.source_name
+        if record.original_file_path:  # recce-trio's: the own page groups nodes by folder
+            node["original_file_path"] = record.original_file_path
         change = diff.get(uid)
         if change:
             node["change_status"] = change["change_status"]

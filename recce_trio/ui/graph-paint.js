@@ -26,6 +26,23 @@ export function edgePath(ctx, ax, ay, bx, by, curves) {
   }
 }
 
+/** The card behind each visible group node, offset up and right, so a group reads as a stack. */
+export function drawGroupBacks(view, visible) {
+  const { ctx, k, nodes } = view;
+  for (const [status, colors] of Object.entries(STATUS_COLORS)) {
+    ctx.beginPath();
+    for (let i = 0; i < nodes.length; i++) {
+      const n = nodes[i];
+      if (visible[i] && n.group && n.status === status) ctx.rect(n.x - NODE_W / 2 + 6, n.y - NODE_H / 2 - 6, NODE_W, NODE_H);
+    }
+    ctx.fillStyle = colors.fill;
+    ctx.fill();
+    ctx.strokeStyle = colors.stroke;
+    ctx.lineWidth = Math.max(1, 1.2 / k);
+    ctx.stroke();
+  }
+}
+
 /** Picked nodes (in world coordinates): a dashed outline and a tick in the top-right corner. */
 export function drawPicked(view, visible) {
   const { ctx, k, nodes } = view;

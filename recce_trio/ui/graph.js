@@ -4,7 +4,7 @@
 // fit. The minimap (minimap.js) shows the whole graph and the part in view; the node
 // decorations and far-out labels are drawn by graph-paint.js.
 
-import { drawChangedLabels, drawPicked, edgePath, NODE_H, NODE_W, STATUS_COLORS } from "./graph-paint.js";
+import { drawChangedLabels, drawGroupBacks, drawPicked, edgePath, NODE_H, NODE_W, STATUS_COLORS } from "./graph-paint.js";
 import { Minimap } from "./minimap.js";
 
 export { NODE_H, NODE_W, STATUS_COLORS };
@@ -45,17 +45,19 @@ export class GraphView {
    * Show a graph. The first view is readable: the whole graph if it fits at a legible zoom,
    * else a legible zoom centred on `start` (the node to begin the review from).
    */
-  setGraph(nodes, edges, { start = null } = {}) {
+  setGraph(nodes, edges, { start = null, center = false } = {}) {
+    const keep = this.selectedId; // the selected node of the graph shown until now
     this.nodes = nodes;
     this.edges = edges;
     this.index = new Map(nodes.map((n, i) => [n.id, i]));
-    const keep = this.selected >= 0 ? this.selectedId : null;
     this.selected = keep !== null && this.index.has(keep) ? this.index.get(keep) : -1;
     this.bounds = this._bounds();
     this.minimap?.reset();
     this.fit();
-    const focus = keep ?? start;
-    if (this.k < LEGIBLE_ZOOM && focus !== null && this.index.has(focus)) this.centerOn(focus, LEGIBLE_ZOOM + 0.25);
+    // `center`: always centre on `start` (e.g. a folder just expanded), not only when the
+    // whole graph is not legible.
+    const focus = center ? start : [keep, start].find((id) => id !== null && this.index.has(id));
+    if ((center || this.k < LEGIBLE_ZOOM) && focus != null && this.index.has(focus)) this.centerOn(focus, Math.max(this.k, LEGIBLE_ZOOM + 0.25));
   }
 
   /** Ring these node ids (an empty list clears the rings). */
@@ -236,8 +238,9 @@ export class GraphView {
       ctx.stroke();
     }
 
-    // Nodes, batched by colour.
+    // Nodes, batched by colour; a group (a folder's nodes: groups.js) as a stack of two cards.
     const detailed = k > LABEL_ZOOM;
+    drawGroupBacks(this, visible);
     for (const [status, colors] of Object.entries(STATUS_COLORS)) {
       ctx.beginPath();
       for (let i = 0; i < nodes.length; i++) {
@@ -286,7 +289,7 @@ export class GraphView {
         if (k > 0.55) {
           ctx.font = "11px system-ui, sans-serif";
           ctx.fillStyle = "#6a737d";
-          let tag = n.status === "unchanged" ? n.resourceType : `${n.resourceType} · ${n.status}`;
+          let tag = n.tag ?? (n.status === "unchanged" ? n.resourceType : `${n.resourceType} · ${n.status}`);
           if (n.category && n.category !== "unknown") tag += ` · ${n.category.replace("_", " ")}`;
           const note = this.notes?.get(n.id);
           if (note) tag += ` · ${note}`;

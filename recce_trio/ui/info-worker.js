@@ -42,6 +42,8 @@ function slim(info) {
   }
   const ids = Object.keys(lineage.nodes).sort();
   const index = new Map(ids.map((id, i) => [id, i]));
+  const metadata = lineage.metadata ?? {};
+  const project = metadata.current?.manifest_metadata?.project_name ?? metadata.base?.manifest_metadata?.project_name;
   const nodes = {};
   for (const id of ids) {
     const n = lineage.nodes[id];
@@ -49,6 +51,7 @@ function slim(info) {
       name: n.name,
       resource_type: n.resource_type,
       package_name: n.package_name ?? "",
+      folder: folderOf(n.original_file_path, n.package_name, project, n.resource_type),
       materialized: n.materialized ?? null,
       change_status: n.change_status ?? null,
       columns_changed: n.change?.columns ?? null,
@@ -85,12 +88,21 @@ function slim(info) {
     }
     impact[id] = count;
   });
-  const metadata = lineage.metadata ?? {};
   const { lineage: _dropped, ...rest } = info;
   return {
     info: rest,
-    lineage: { ids, nodes, edges, metadata, impact, changedView: changedView(ids, nodes, edges, children, metadata) },
+    lineage: { ids, nodes, edges, metadata, impact, changedView: changedView(ids, nodes, edges, children, project) },
   };
+}
+
+/**
+ * The folder a node is grouped in (groups.js): its file's folder, e.g. "models/marts/ops",
+ * after the package's name for another package's nodes.
+ */
+function folderOf(path, packageName, project, resourceType) {
+  const cut = path ? path.lastIndexOf("/") : -1;
+  const folder = cut > 0 ? path.slice(0, cut) : path ? "(top folder)" : `(${resourceType}s without a file)`;
+  return packageName && packageName !== project ? `${packageName} · ${folder}` : folder;
 }
 
 /**
@@ -100,8 +112,7 @@ function slim(info) {
  * The page draws it while /api/select is on its way, then keeps it if the server's answer is
  * the same set, else shows the server's. As indexes into `ids`, so sorted as /api/select answers.
  */
-function changedView(ids, nodes, edges, children, metadata) {
-  const project = metadata.current?.manifest_metadata?.project_name ?? metadata.base?.manifest_metadata?.project_name;
+function changedView(ids, nodes, edges, children, project) {
   const parents = ids.map(() => []);
   for (let e = 0; e < edges.length; e += 2) parents[edges[e + 1]].push(edges[e]);
   const inView = new Uint8Array(ids.length);

@@ -1,5 +1,6 @@
 // Lays out the shown part of the lineage off the main thread.
-// In: {ids: [unique_id], width, height (of every node), edges: Int32Array [s0, t0, s1, t1, ...]}
+// In: {ids: [unique_id], width, height (of every node), edges: Int32Array [s0, t0, s1, t1, ...],
+//      ranks: Int32Array (each node's column) or null}
 // Out: {xy: Float64Array [x0, y0, x1, y1, ...] (node centres), ms, engine}
 // Up to LARGE nodes: dagre (crossing reduction, tidy edges). Above: a layered layout of our
 // own in linear time (dagre needs 5 to 20 s for 3,500 nodes, which leaves a reviewer of a big
@@ -11,10 +12,11 @@ const LARGE = 1500;
 const RANK_SEP = 70, NODE_SEP = 14;
 
 self.onmessage = (event) => {
-  const { ids, width, height, edges } = event.data;
+  const { ids, width, height, edges, ranks } = event.data;
   const started = performance.now();
-  const large = ids.length > LARGE;
-  const xy = large ? layered(ids.length, width, height, edges) : withDagre(ids, width, height, edges);
+  // Given columns (a graph of folders, which may have cycles: groups.js) are kept as given.
+  const large = ids.length > LARGE || !!ranks;
+  const xy = large ? layered(ids.length, width, height, edges, ranks) : withDagre(ids, width, height, edges);
   self.postMessage({ xy, ms: performance.now() - started, engine: large ? "layered" : "dagre" }, [xy.buffer]);
 };
 
@@ -39,7 +41,7 @@ function withDagre(ids, width, height, edges) {
  * column, nodes ordered by the mean position of their parents (one sweep), so that a node
  * sits near what it reads from; each column centred on the same line.
  */
-function layered(n, width, height, edges) {
+function layered(n, width, height, edges, given = null) {
   const children = Array.from({ length: n }, () => []);
   const parents = Array.from({ length: n }, () => []);
   const indegree = new Int32Array(n);
@@ -49,22 +51,25 @@ function layered(n, width, height, edges) {
     parents[t].push(s);
     indegree[t]++;
   }
-  const rank = new Int32Array(n);
-  const queue = [];
-  for (let i = 0; i < n; i++) if (!indegree[i]) queue.push(i);
-  const done = new Uint8Array(n);
-  for (let head = 0; head < queue.length; head++) {
-    const i = queue[head];
-    done[i] = 1;
-    for (const c of children[i]) {
-      if (rank[c] < rank[i] + 1) rank[c] = rank[i] + 1;
-      if (--indegree[c] === 0) queue.push(c);
+  const rank = given ?? new Int32Array(n);
+  const order = [];
+  if (given) {
+    for (let i = 0; i < n; i++) order.push(i);
+  } else {
+    const done = new Uint8Array(n);
+    for (let i = 0; i < n; i++) if (!indegree[i]) order.push(i);
+    for (let head = 0; head < order.length; head++) {
+      const i = order[head];
+      done[i] = 1;
+      for (const c of children[i]) {
+        if (rank[c] < rank[i] + 1) rank[c] = rank[i] + 1;
+        if (--indegree[c] === 0) order.push(c);
+      }
     }
+    // A cycle (not in a valid dbt project) leaves nodes unvisited: they keep the rank reached.
+    for (let i = 0; i < n; i++) if (!done[i]) order.push(i);
   }
-  // A cycle (not in a valid dbt project) leaves nodes unvisited: they keep the rank reached.
   const columns = [];
-  const order = [...queue];
-  for (let i = 0; i < n; i++) if (!done[i]) order.push(i);
   for (const i of order) (columns[rank[i]] ??= []).push(i);
   const pos = new Float64Array(n);
   const xy = new Float64Array(n * 2);

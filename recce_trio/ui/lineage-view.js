@@ -5,6 +5,7 @@
 import { api } from "./api.js";
 import { $, h } from "./dom.js";
 import { GraphView, NODE_H, NODE_W } from "./graph.js";
+import { folderOfGroup, groupByFolder, groupId, groupTag, isGroup } from "./groups.js";
 
 export function readFilters() {
   const select = $("f-select").value.trim();
@@ -52,12 +53,24 @@ export class LineageView {
     this.pending = null;
     this.drawSeq = 0;
     this.metrics = {};
+    this.expanded = new Set(); // folders shown node by node while grouped
     this.graph = new GraphView($("graph"), {
       minimap: $("minimap"),
-      onSelect: (id) => openNode(id),
-      onPick: (id) => pick(id),
+      onSelect: (id) => (isGroup(id) ? this.expand(folderOfGroup(id)) : openNode(id)),
+      onPick: (id) => isGroup(id) || pick(id),
     });
-    store.subscribe(["shown"], (state) => this.draw(state));
+    store.subscribe(["shown", "group"], (state, previous, changed) => {
+      if (changed.has("group")) this.expanded.clear();
+      this.draw(state);
+    });
+    store.subscribe(["group"], (state) => {
+      $("group-folders").setAttribute("aria-pressed", state.group === "folder" ? "true" : "false");
+    });
+    $("group-folders").addEventListener("click", () => store.set({ group: store.get().group === "folder" ? null : "folder" }));
+    $("group-collapse").addEventListener("click", () => {
+      this.expanded.clear();
+      this.draw(store.get());
+    });
     store.subscribe(["selection"], (state) => state.selection && writeFilters(state.selection));
     store.subscribe(["selectError"], (state) => {
       $("select-error").textContent = state.selectError ?? "";
@@ -66,8 +79,19 @@ export class LineageView {
     store.subscribe(["picked", "lineage"], (state) => this.renderPicked(state));
     store.subscribe(["panel"], (state) => {
       const id = state.panel?.kind === "node" ? state.panel.id : null;
-      if (id !== this.graph.selectedId) this.graph.select(id);
+      // A node opened (from the list, a link, the search) inside a folder drawn as a group:
+      // show that folder's nodes.
+      const folder = id && state.group === "folder" && state.shown?.ids.includes(id) ? state.lineage?.nodes[id]?.folder : undefined;
+      if (folder !== undefined && !this.graph.index.has(id)) this.expand(folder, id);
+      else if (id !== this.graph.selectedId) this.graph.select(id);
     });
+  }
+
+  /** Show a grouped folder's nodes, centred on `focus` (else its change with the most downstream). */
+  expand(folder, focus = null) {
+    this.expanded.add(folder);
+    this.focusNext = { folder, id: focus };
+    this.draw(this.store.get());
   }
 
   /**
@@ -111,8 +135,9 @@ export class LineageView {
     this.layoutCache.clear();
   }
 
-  layout(ids, edges) {
-    const key = `${ids.length}:${ids.join("|")}`;
+  /** Positions of `ids` from the layout worker; `ranks`: the columns to keep, if given. */
+  layout(ids, edges, ranks = null) {
+    const key = `${ids.length}:${ids.join("|")}${ranks ? `:${ranks.join(",")}` : ""}`;
     const cached = this.layoutCache.get(key);
     if (cached) return Promise.resolve({ xy: cached, ms: 0, cached: true });
     if (this.pending) {
@@ -134,7 +159,7 @@ export class LineageView {
         resolve({ error: event.message || "the layout worker failed" });
       };
       const flat = Int32Array.from(edges.flat());
-      this.worker.postMessage({ ids, width: NODE_W, height: NODE_H, edges: flat }, [flat.buffer]);
+      this.worker.postMessage({ ids, width: NODE_W, height: NODE_H, edges: flat, ranks }, [flat.buffer]);
     });
   }
 
@@ -154,9 +179,11 @@ export class LineageView {
     }
     const seq = ++this.drawSeq;
     const started = performance.now();
-    status.textContent = `Laying out ${ids.length.toLocaleString()} nodes…`;
-    status.hidden = ids.length < 300 && this.graph.nodes.length > 0;
-    const result = await this.layout(ids, edges);
+    const grouped = state.group === "folder" ? groupByFolder(lineage, ids, edges, this.expanded) : null;
+    const drawIds = grouped?.ids ?? ids, drawEdges = grouped?.edges ?? edges;
+    status.textContent = `Laying out ${drawIds.length.toLocaleString()} nodes…`;
+    status.hidden = drawIds.length < 300 && this.graph.nodes.length > 0;
+    const result = await this.layout(drawIds, drawEdges, grouped?.ranks);
     if (result === null || seq !== this.drawSeq) return; // a newer selection superseded this one
     if (result.error) {
       status.textContent = `Could not lay out the graph: ${result.error}`;
@@ -164,25 +191,40 @@ export class LineageView {
       return;
     }
     const { xy, ms, cached } = result;
-    const nodes = ids.map((id, i) => {
+    const nodes = drawIds.map((id, i) => {
+      const group = grouped?.groups.get(id);
+      if (group) return { id, label: group.folder, resourceType: "folder", status: group.status, tag: groupTag(group.count, group.counts), group: true, x: xy[2 * i], y: xy[2 * i + 1] };
       const node = lineage.nodes[id];
       return { id, label: node.name, resourceType: node.resource_type, status: node.change_status ?? "unchanged", category: node.category, x: xy[2 * i], y: xy[2 * i + 1] };
     });
-    // Begin from what changed: the open node, else the shown change with the most downstream.
+    // Begin from what changed: the node or folder just expanded, the open node, else the
+    // shown change with the most downstream (or its folder).
     const current = this.store.get();
-    let start = current.panel?.kind === "node" ? current.panel.id : null;
-    if (!start) {
-      let best = -1;
-      for (const id of ids) {
-        const impact = lineage.impact[id];
-        if (impact !== undefined && impact > best) [best, start] = [impact, id];
+    const focus = this.focusNext;
+    this.focusNext = null;
+    const mostImpact = (among) => {
+      let best = -1, id = null;
+      for (const each of among) {
+        const impact = lineage.impact[each];
+        if (impact !== undefined && impact > best) [best, id] = [impact, each];
       }
+      return id;
+    };
+    let start = focus?.id ?? null;
+    if (focus && !start) {
+      const members = ids.filter((id) => lineage.nodes[id].folder === focus.folder);
+      start = mostImpact(members) ?? members[0] ?? null;
     }
-    this.graph.setGraph(nodes, edges, { start });
+    start ??= current.panel?.kind === "node" ? current.panel.id : null;
+    start ??= mostImpact(ids);
+    if (start && grouped && !drawIds.includes(start)) start = groupId(lineage.nodes[start].folder);
+    this.graph.setGraph(nodes, drawEdges, { start, center: !!focus });
     if (current.panel?.kind === "node") this.graph.select(current.panel.id);
     status.hidden = true;
-    this.metrics = { ...this.metrics, nodes: ids.length, edges: edges.length, layoutMs: ms, layoutStart: started, totalMs: performance.now() - started, cached, drawnAt: performance.now() };
-    $("graph-count").textContent = `${ids.length.toLocaleString()} nodes · ${edges.length.toLocaleString()} edges`;
+    this.metrics = { ...this.metrics, nodes: drawIds.length, edges: drawEdges.length, layoutMs: ms, layoutStart: started, totalMs: performance.now() - started, cached, drawnAt: performance.now() };
+    const counts = `${ids.length.toLocaleString()} nodes · ${drawEdges.length.toLocaleString()} edges`;
+    $("graph-count").textContent = grouped ? `${grouped.groups.size.toLocaleString()} folders · ${counts}` : counts;
+    $("group-collapse").hidden = !grouped || this.expanded.size === 0;
   }
 
   renderPicked(state) {

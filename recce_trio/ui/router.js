@@ -1,10 +1,11 @@
 // The URL holds the view, so a link restores it: ?mode=&select=&exclude=&packages= (the
 // lineage selection), node= / check= / run= / query= (the open panel), tab=, diff=, code= (the node
-// panel's tab and diff view), pick= (the multi-node selection), side= (the left column).
+// panel's tab and diff view), pick= (the multi-node selection), side= (the left column),
+// group=folder (the lineage grouped by folder).
 // Opening, closing and selecting push a history entry; view tweaks replace the current one.
 
 const NAV_KEYS = ["selection", "panel", "picked"];
-const URL_KEYS = [...NAV_KEYS, "nodeTab", "codeView", "codeSide", "side"];
+const URL_KEYS = [...NAV_KEYS, "nodeTab", "codeView", "codeSide", "side", "group"];
 
 export function stateToQuery(state) {
   const q = new URLSearchParams();
@@ -23,6 +24,7 @@ export function stateToQuery(state) {
   }
   if (state.picked.length) q.set("pick", state.picked.join(","));
   if (state.side) q.set("side", state.side);
+  if (state.group) q.set("group", state.group);
   const text = q.toString();
   return text ? `?${text}` : "";
 }
@@ -47,6 +49,7 @@ export function queryToState(search, defaults) {
   out.codeSide = q.get("code") === "compiled" ? "compiled" : "raw";
   out.picked = (q.get("pick") ?? "").split(",").filter(Boolean);
   if (["changed", "checks", "runs"].includes(q.get("side"))) out.side = q.get("side");
+  out.group = q.get("group") === "folder" ? "folder" : null;
   return out;
 }
 

@@ -4,6 +4,7 @@ edges left out of a frame."""
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -14,7 +15,7 @@ from tests.browser.test_review_page import stop, wait_for_review
 from tests.e2e.test_cli import Server
 
 pytest.importorskip("playwright", reason=NO_PLAYWRIGHT)
-from playwright.sync_api import Page
+from playwright.sync_api import Page, expect
 
 pytestmark = pytest.mark.browser
 
@@ -63,5 +64,108 @@ def test_the_servers_selection_wins_where_the_lineage_reads_it_otherwise(
         assert page.evaluate("window.recce.app.metrics.provisional") == "replaced"
         assert sorted(shown) == server_selection(server.url)
         assert "model.shop.blank" not in shown
+    finally:
+        stop(server, page)
+
+
+# ---- grouped by folder ----
+
+
+def drawn(page: Page) -> dict[str, str | None]:
+    """What the canvas draws: each drawn node's id and, for a folder, its counts line."""
+    nodes: dict[str, str | None] = page.evaluate(
+        "Object.fromEntries(window.recce.graph.nodes.map((n) => [n.id, n.tag ?? null]))"
+    )
+    return nodes
+
+
+def click_drawn(page: Page, node_id: str) -> None:
+    position = page.evaluate("(id) => window.recce.screenPosition(id)", node_id)
+    assert position is not None, f"{node_id} is not drawn"
+    page.mouse.click(position["x"], position["y"])
+
+
+def in_view(page: Page, node_id: str) -> bool:
+    position = page.evaluate("(id) => window.recce.screenPosition(id)", node_id)
+    box = page.locator("#graph").bounding_box()
+    assert box is not None
+    return (
+        position is not None
+        and box["x"] < position["x"] < box["x"] + box["width"]
+        and box["y"] < position["y"] < box["y"] + box["height"]
+    )
+
+
+def test_group_by_folder_expand_a_folder_and_open_a_node_inside_one(
+    page: Page, generated: tuple[Path, dict[str, Any]]
+) -> None:
+    root, _ = generated
+    server = Server(["server", "--port", "0", "--project-dir", str(root), "--no-watch"])
+    try:
+        page.goto(server.url)
+        shown = shown_when_settled(page)
+        folder_of: dict[str, str] = page.evaluate(
+            "(ids) => Object.fromEntries(ids.map((id) => "
+            "[id, window.recce.app.lineage.nodes[id].folder]))",
+            shown,
+        )
+        status_of: dict[str, str | None] = page.evaluate(
+            "(ids) => Object.fromEntries(ids.map((id) => "
+            "[id, window.recce.app.lineage.nodes[id].change_status]))",
+            shown,
+        )
+        folders = sorted(set(folder_of.values()))
+        # Folders as the project has them (the generator's models/staging/<source>, ...).
+        assert len(folders) > 2 and any(f.startswith("models/staging/") for f in folders)
+
+        page.click("#group-folders")
+        expect(page.locator("#group-folders")).to_have_attribute("aria-pressed", "true")
+        expect(page.locator("#graph-count")).to_contain_text(f"{len(folders)} folders")
+        groups = drawn(page)
+        assert sorted(groups) == [f"folder:{f}" for f in folders]
+        # Each folder says how many of the shown nodes it holds and how many changed.
+        for folder in folders:
+            members = [uid for uid, f in folder_of.items() if f == folder]
+            modified = sum(status_of[uid] == "modified" for uid in members)
+            tag = groups[f"folder:{folder}"] or ""
+            assert tag.startswith(f"{len(members)} node")
+            assert (f"{modified} modified" in tag) == (modified > 0)
+        assert "group=folder" in page.url
+
+        # Clicking a folder draws its nodes, centred on its top change; the rest stay folders.
+        changed_folder = next(
+            f for f in folders if any(status_of[u] and folder_of[u] == f for u in shown)
+        )
+        page.click("#zoom-fit")
+        click_drawn(page, f"folder:{changed_folder}")
+        members = {uid for uid, f in folder_of.items() if f == changed_folder}
+        page.wait_for_function(
+            "(id) => window.recce.screenPosition(id) !== null", arg=next(iter(members))
+        )
+        after = drawn(page)
+        assert members <= set(after) and f"folder:{changed_folder}" not in after
+        assert {f"folder:{f}" for f in folders if f != changed_folder} <= set(after)
+        top = max(
+            (u for u in members if status_of[u]),
+            key=lambda u: page.evaluate("(id) => window.recce.app.lineage.impact[id]", u),
+        )
+        assert in_view(page, top)
+        page.click("#group-collapse")
+        expect(page.locator("#group-collapse")).to_be_hidden()
+        page.wait_for_function("() => window.recce.graph.nodes.every((n) => n.group)")
+
+        # The link keeps the grouping; opening a node from the changed list opens its folder.
+        page.reload()
+        wait_for_review(page)
+        expect(page.locator("#group-folders")).to_have_attribute("aria-pressed", "true")
+        page.wait_for_function("() => window.recce.graph.nodes.every((n) => n.group)")
+        first = page.locator("#changed-list .changed-item").first
+        opened = first.get_attribute("data-node-id")
+        assert opened is not None
+        first.click()
+        expect(page.locator(f'.node-panel[data-node-id="{opened}"]')).to_be_visible()
+        page.wait_for_function("(id) => window.recce.graph.selectedId === id", arg=opened)
+        assert in_view(page, opened)
+        assert f"folder:{folder_of[opened]}" not in drawn(page)
     finally:
         stop(server, page)

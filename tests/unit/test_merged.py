@@ -57,6 +57,13 @@ def test_removed_and_added_nodes_and_edges_carry_their_change(
     assert node["materialized"] in ("view", "table", "incremental", "ephemeral")
     unchanged = next(uid for uid in merged["nodes"] if uid not in diff.diff)
     assert "change_status" not in merged["nodes"][unchanged]
+    # Where each node is defined (the own page groups by folder); a removed node's is base's.
+    current = read_manifest(root / "target/manifest.json").all_nodes()
+    assert node["original_file_path"] == current[modified].original_file_path
+    assert node["original_file_path"].startswith("models/")
+    base = read_manifest(root / "target-base/manifest.json").all_nodes()
+    gone = summary["removed"][0]
+    assert merged["nodes"][gone]["original_file_path"] == base[gone].original_file_path
     # The generator builds base and current in different schemas (prod vs CI).
     assert "base_schema" in node and node["base_schema"] != node["schema"]
     assert set(merged["metadata"]) == {"base", "current"}
