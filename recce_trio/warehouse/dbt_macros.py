@@ -16,7 +16,7 @@ stays in recce-trio's Jinja sandbox; the manifest's macros run in dbt's own envi
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -115,6 +115,7 @@ class DbtMacroLibrary:
         manifest = _macro_manifest(macros)
         with self._lock:
             self._built[env_name] = (key, manifest)
+            _declare_packages(self.adapter.config, manifest.get_macros_by_package())
             if env_name == "current":
                 # Adapter methods that run macros themselves (get_columns_in_relation...) use
                 # one manifest: the current one, as dbt would in the current project.
@@ -123,6 +124,22 @@ class DbtMacroLibrary:
                 self.adapter.set_macro_context_generator(generate_runtime_macro_context)
                 self.adapter.set_macro_resolver(manifest)
         return manifest
+
+
+def _declare_packages(config: Any, packages: Iterable[str]) -> None:
+    """Make every package of a manifest one the project depends on, for ``adapter.dispatch``
+    (which searches a package's macros only if it is a dependency): the manifest has them
+    even where the project folder has not (``dbt deps`` not run there, or a package only the
+    base branch uses)."""
+    from dbt_common.exceptions import DbtRuntimeError
+
+    try:
+        dependencies = dict(config.load_dependencies())
+    except DbtRuntimeError:  # packages.yml names packages that are not installed
+        dependencies = {config.project_name: config}
+    for name in packages:
+        dependencies.setdefault(name, config)
+    config.dependencies = dependencies
 
 
 def _macro_manifest(macros: Mapping[str, _MacroJson]) -> Any:
