@@ -9,6 +9,7 @@ data.py (schema prod = base, dev = current), opened through dbt-duckdb.
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
@@ -217,6 +218,35 @@ def test_a_macro_that_raises_gives_dbts_message(ctx: RunContext) -> None:
 def test_a_star_of_something_else_fails_with_the_macros_own_error(ctx: RunContext) -> None:
     with pytest.raises(TemplateError, match="star expected a Relation"):
         ctx.render("{{ shoputils.star('orders') }}", "current")
+
+
+def test_recce_trio_run_renders_checks_with_macros(project: Path, tmp_path: Path) -> None:
+    """`recce-trio run --dbt-adapter` in a process of its own: recce.yml's query_diff check,
+    each side with its manifest's shop_status() and the package's times_two()."""
+    (project / "recce.yml").write_text(
+        "checks:\n"
+        "  - name: Orders of the status\n"
+        "    type: query_diff\n"
+        "    params:\n"
+        "      sql_template: >-\n"
+        "        select order_id, {{ shoputils.times_two('line_no') }} as twice\n"
+        "        from {{ ref('orders') }} where status = {{ shop_status() }} order by 1, 2\n"
+    )
+    out = tmp_path / "state.json"
+    env = {**os.environ, "HOME": str(tmp_path / "home"), "DBT_PROFILES_DIR": ""}
+    command = ["run", "--project-dir", str(project), "--dbt-adapter", "-o", str(out)]
+    done = subprocess.run(
+        [sys.executable, "-m", "recce_trio", *command],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env=env,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "[Success] Orders of the status (query_diff)" in done.stdout
+    run = next(r for r in json.loads(out.read_text())["runs"] if r["type"] == "query_diff")
+    assert run["result"]["base"]["data"] == [[1, 2], [1, 4]]  # prod's 'placed' lines 1 and 2
+    assert run["result"]["current"]["data"] == [[2, 2]]  # dev's 'completed' order
 
 
 # Last in this module: the server opens dbt's adapter again (dbt keeps one per process).
