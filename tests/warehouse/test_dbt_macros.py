@@ -249,6 +249,26 @@ def test_recce_trio_run_renders_checks_with_macros(project: Path, tmp_path: Path
     assert run["result"]["current"]["data"] == [[2, 2]]  # dev's 'completed' order
 
 
+@pytest.mark.corpus
+def test_the_real_dbt_utils_star_from_a_real_manifest(project: Path, dbt_engine: Any) -> None:
+    """dbt_utils (its real macros, as a real duckdb project's manifest.json holds them)."""
+    from tests.conftest import CORPUS
+
+    manifest = CORPUS / "doriwilson__recce-super-demo" / "manifest.json"
+    if not manifest.is_file():
+        pytest.skip(f"the shared corpus is not here ({CORPUS})")
+    ctx = _context(project, dbt_engine)
+    ctx.macros = dbt_engine.macro_provider({"base": manifest, "current": manifest}, ctx.cancel)
+    template = (
+        "select {{ dbt_utils.star(from=ref('orders'), except=['amount', 'status']) }}"
+        " from {{ ref('orders') }} where order_id is not null order by 1, 2"
+    )
+    rendered = ctx.render(template, "base")
+    assert rendered.split(" from ")[0].split() == ["select", '"order_id",', '"line_no"']
+    result = execute_run("query", {"sql_template": template}, ctx).result
+    assert result["data"] == [[1, 1], [1, 2], [2, 1], [4, 1]]  # dev's orders with an id
+
+
 # Last in this module: the server opens dbt's adapter again (dbt keeps one per process).
 async def test_the_server_runs_macros_with_dbt_adapter(
     project: Path, monkeypatch: pytest.MonkeyPatch
@@ -278,23 +298,3 @@ async def test_the_server_runs_macros_with_dbt_adapter(
         )
         assert status == 201 and run["status"] == "Failed"
         assert "Orders need a status column" in run["error"]
-
-
-@pytest.mark.corpus
-def test_the_real_dbt_utils_star_from_a_real_manifest(project: Path, dbt_engine: Any) -> None:
-    """dbt_utils (its real macros, as a real duckdb project's manifest.json holds them)."""
-    from tests.conftest import CORPUS
-
-    manifest = CORPUS / "doriwilson__recce-super-demo" / "manifest.json"
-    if not manifest.is_file():
-        pytest.skip(f"the shared corpus is not here ({CORPUS})")
-    ctx = _context(project, dbt_engine)
-    ctx.macros = dbt_engine.macro_provider({"base": manifest, "current": manifest}, ctx.cancel)
-    template = (
-        "select {{ dbt_utils.star(from=ref('orders'), except=['amount', 'status']) }}"
-        " from {{ ref('orders') }} where order_id is not null order by 1, 2"
-    )
-    rendered = ctx.render(template, "base")
-    assert rendered.split(" from ")[0].split() == ["select", '"order_id",', '"line_no"']
-    result = execute_run("query", {"sql_template": template}, ctx).result
-    assert result["data"] == [[1, 1], [1, 2], [2, 1], [4, 1]]  # dev's orders with an id
