@@ -3,19 +3,25 @@
     python bench/make_artifacts.py --models 5000 --out /tmp/gen5000
     python bench/cll_server.py --project-dir /tmp/gen5000 [--sample 40]
 
-Starts ``recce-trio server`` (a subprocess, 127.0.0.1), waits for ready, then at once:
-- probes ``/api/health`` every 20 ms until the background map is done (from the server log);
-- asks ``/api/cll`` for ``--sample`` models, one at a time ("cold": the map is still running,
-  so a node may or may not be computed yet, and the request shares the CPU with it).
-After the map: health for 10 s on the idle server (the machine's own noise, for comparison),
-the same requests again ("warm"), and the server's RSS before and after.
-Times are wall-clock on a shared machine; compare figures within one run.
+Two runs of ``recce-trio server`` (subprocesses, 127.0.0.1):
+1. The map alone: from ready, ``/api/health`` is probed every 20 ms until the background map
+   is done (from the server log), with no other request. Reported: the map's wall time, the
+   CPU seconds it took in the server process and in its child process(es) (from
+   /proc/PID/stat: the server's utime+stime, and the reaped children's cutime+cstime), the
+   server's RSS growth, health during the map and then for 10 s on the idle server (the
+   machine's own noise, for comparison). Then ``/api/cll {node_id}`` for ``--sample`` models,
+   one at a time ("warm").
+2. Cold: a fresh server; right after ready, the same requests while the map runs (a node
+   may or may not be in the cache yet), with health probed meanwhile.
+Times are wall-clock on a shared machine; the CPU figures and the idle-server line put them in
+proportion. Compare figures within one run.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import random
 import re
 import statistics
@@ -27,8 +33,12 @@ from pathlib import Path
 
 import httpx
 
+TICK = os.sysconf("SC_CLK_TCK")
+
 
 def pct(samples: list[float]) -> str:
+    if not samples:
+        return "(no samples)"
     s = sorted(samples)
     p99 = s[min(len(s) - 1, int(len(s) * 0.99))]
     return (
@@ -44,6 +54,70 @@ def rss_mb(pid: int) -> float:
     return 0.0
 
 
+def cpu_s(pid: int) -> tuple[float, float]:
+    """(the process's own CPU seconds, its reaped children's CPU seconds)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+    utime, stime, cutime, cstime = (int(x) for x in fields[11:15])
+    return (utime + stime) / TICK, (cutime + cstime) / TICK
+
+
+class Server:
+    def __init__(self, project_dir: Path) -> None:
+        cmd = [sys.executable, "-m", "recce_trio", "server", "--port", "0", "--no-watch"]
+        cmd += ["--project-dir", str(project_dir), "--startup-timeout", "600"]
+        self.proc = subprocess.Popen(
+            cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+        )
+        self.url: list[str] = []
+        self.map_done = threading.Event()
+        self.map_line: list[str] = []
+        threading.Thread(target=self._read_log, daemon=True).start()
+        while not self.url:
+            time.sleep(0.05)
+            if self.proc.poll() is not None:
+                sys.exit("the server exited")
+        self.client = httpx.Client(base_url=self.url[0], timeout=600)
+        while not self.client.get("/api/health").json()["ready"]:
+            time.sleep(0.05)
+        self.ready_at = time.perf_counter()
+
+    def _read_log(self) -> None:
+        assert self.proc.stdout is not None
+        for line in self.proc.stdout:
+            found = re.search(r"http://127\.0\.0\.1:\d+", line)
+            if found and not self.url:
+                self.url.append(found.group(0))
+            if "column lineage map:" in line or "column lineage map failed" in line:
+                self.map_line.append(line.strip())
+                self.map_done.set()
+
+    def probe_until(self, done: threading.Event, out: list[float]) -> threading.Thread:
+        def probe() -> None:
+            client = httpx.Client(base_url=self.url[0], timeout=60)
+            while not done.is_set():
+                t = time.perf_counter()
+                client.get("/api/health")
+                out.append(time.perf_counter() - t)
+                time.sleep(0.02)
+
+        thread = threading.Thread(target=probe)
+        thread.start()
+        return thread
+
+    def ask(self, sample: list[str]) -> list[float]:
+        times = []
+        for uid in sample:
+            t = time.perf_counter()
+            response = self.client.post("/api/cll", json={"node_id": uid})
+            times.append(time.perf_counter() - t)
+            assert response.status_code == 200, response.text
+        return times
+
+    def stop(self) -> None:
+        self.proc.terminate()
+        self.proc.wait(30)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--project-dir", type=Path, required=True)
@@ -51,81 +125,35 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args()
 
-    cmd = [sys.executable, "-m", "recce_trio", "server", "--port", "0", "--no-watch"]
-    cmd += ["--project-dir", str(args.project_dir), "--startup-timeout", "600"]
-    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    url: list[str] = []
-    map_done = threading.Event()
-    map_line: list[str] = []
-
-    def read_log() -> None:
-        assert proc.stdout is not None
-        for line in proc.stdout:
-            found = re.search(r"http://127\.0\.0\.1:\d+", line)
-            if found and not url:
-                url.append(found.group(0))
-            if "column lineage map:" in line or "column lineage map failed" in line:
-                map_line.append(line.strip())
-                map_done.set()
-
-    threading.Thread(target=read_log, daemon=True).start()
+    server = Server(args.project_dir)
     try:
-        while not url:
-            time.sleep(0.1)
-            if proc.poll() is not None:
-                sys.exit("the server exited")
-        client = httpx.Client(base_url=url[0], timeout=600)
-        started = time.perf_counter()
-        while not client.get("/api/health").json()["ready"]:
-            time.sleep(0.1)
-        ready_at = time.perf_counter()
-        print(f"ready after {ready_at - started:.1f} s; server RSS {rss_mb(proc.pid):.0f} MB")
-        rss_ready = rss_mb(proc.pid)
-
+        pid = server.proc.pid
+        rss_ready = rss_mb(pid)
+        own0, children0 = cpu_s(pid)
+        print(f"run 1: ready; server RSS {rss_ready:.0f} MB")
         health: list[float] = []
-
-        def probe() -> None:
-            probe_client = httpx.Client(base_url=url[0], timeout=60)
-            while not map_done.is_set():
-                t = time.perf_counter()
-                probe_client.get("/api/health")
-                health.append(time.perf_counter() - t)
-                time.sleep(0.02)
-
-        prober = threading.Thread(target=probe)
-        prober.start()
-        models = client.post("/api/select", json={"select": "resource_type:model"}).json()["nodes"]
-        sample = random.Random(args.seed).sample(models, min(args.sample, len(models)))
-        cold: list[float] = []
-        for uid in sample:
-            t = time.perf_counter()
-            response = client.post("/api/cll", json={"node_id": uid})
-            cold.append(time.perf_counter() - t)
-            assert response.status_code == 200, response.text
-        cold_done = time.perf_counter()
-        map_done.wait()
-        prober.join()
-        print(map_line[0] if map_line else "(no map line in the log)")
-        print(f"whole map done {time.perf_counter() - ready_at:.1f} s after ready")
-        print(f"server RSS {rss_ready:.0f} -> {rss_mb(proc.pid):.0f} MB after the map")
+        server.probe_until(server.map_done, health).join()
+        wall = time.perf_counter() - server.ready_at
+        own1, children1 = cpu_s(pid)
+        print(server.map_line[0] if server.map_line else "(no map line in the log)")
+        print(
+            f"whole map: {wall:.1f} s wall after ready; CPU: server {own1 - own0:.1f} s "
+            f"(health probes included), child processes {children1 - children0:.1f} s"
+        )
+        print(f"server RSS {rss_ready:.0f} -> {rss_mb(pid):.0f} MB after the map")
         print(f"health while the map ran       {pct(health)}")
-        idle: list[float] = []  # the same probe on the idle server: the machine's own noise
-        end = time.perf_counter() + 10
-        while time.perf_counter() < end:
-            t = time.perf_counter()
-            client.get("/api/health")
-            idle.append(time.perf_counter() - t)
-            time.sleep(0.02)
+        idle: list[float] = []
+        end = threading.Event()
+        threading.Timer(10, end.set).start()
+        server.probe_until(end, idle).join()
         print(f"health after it (idle server)  {pct(idle)}")
-        print(f"/api/cll node, cold (map runs) {pct(cold)}  [{cold_done - ready_at:.1f} s]")
-        warm: list[float] = []
-        for uid in sample:
-            t = time.perf_counter()
-            client.post("/api/cll", json={"node_id": uid})
-            warm.append(time.perf_counter() - t)
-        print(f"/api/cll node, warm            {pct(warm)}")
+        models = server.client.post("/api/select", json={"select": "resource_type:model"}).json()[
+            "nodes"
+        ]
+        sample = random.Random(args.seed).sample(models, min(args.sample, len(models)))
+        print(f"/api/cll node, warm            {pct(server.ask(sample))}")
         t = time.perf_counter()
-        body = client.post("/api/cll", json={"change_analysis": True, "no_upstream": True})
+        body = server.client.post("/api/cll", json={"change_analysis": True, "no_upstream": True})
         data = body.json()["current"]
         print(
             f"/api/cll impact (change_analysis, no_upstream), warm: "
@@ -133,8 +161,20 @@ def main() -> None:
             f"{len(json.dumps(data)) / 1e6:.1f} MB"
         )
     finally:
-        proc.terminate()
-        proc.wait(30)
+        server.stop()
+
+    server = Server(args.project_dir)
+    try:
+        health = []
+        asked = threading.Event()
+        prober = server.probe_until(asked, health)
+        cold = server.ask(sample)
+        asked.set()
+        prober.join()
+        print(f"run 2: /api/cll node, cold     {pct(cold)}  (while the map runs)")
+        print(f"health meanwhile               {pct(health)}")
+    finally:
+        server.stop()
 
 
 if __name__ == "__main__":

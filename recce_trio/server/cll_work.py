@@ -3,9 +3,15 @@
 ``run_cll`` is where CLL request work enters a worker thread (the gateway's ``cll`` pool).
 ``run_cll_map`` is the background task that computes every node's column lineage once the
 server is ready (what Recce's ``--enable-cll-cache`` does), so that later ``/api/cll`` answers
-find the cache warm. It works in small batches, each in a worker thread, so that it is
-cancelled within one batch when the artifacts are reloaded or the server stops, and so that
-the event loop (health probes) gets the interpreter between and during batches.
+find the cache warm and walk a project-wide edge index.
+
+When the review's artifacts came from the files, the map is computed in a child process
+(``server.cll_child``: it reads the files itself, so the SQL parsing never competes with the
+event loop for the interpreter); the server installs what it streams back into its cache and
+builds the edges in short worker-thread calls. Otherwise (a state file's artifacts, or the
+child failed) the map runs here, in small batches in worker threads with rests. Either way
+it is cancelled within one batch when the artifacts are reloaded or the server stops (the
+child is killed).
 """
 
 from __future__ import annotations
@@ -18,7 +24,9 @@ from typing import Any, TypeVar
 
 import trio
 
+from recce_trio.core.artifacts.files import ArtifactPaths
 from recce_trio.server import gateway
+from recce_trio.server.cll_child import CllMapProcess, fingerprint
 from recce_trio.server.cll_review import is_analysed, mark_analysed
 from recce_trio.server.runtime import CllMapProgress, Served, ServerState
 
@@ -34,6 +42,11 @@ MAP_REST = 0.5
 # While the map runs, a thread waiting for the interpreter gets it after at most this long
 # (Python's default is 5 ms; the event loop waits that long at each of its many releases).
 MAP_SWITCH_INTERVAL_S = 0.0005
+# Processes that compute the map side by side in the child (each takes every n-th node).
+MAP_WORKERS = 2
+# Below this many lineage nodes the map is computed here: a second or two of work, less than
+# starting a child process and reading the artifacts again costs.
+MAP_IN_CHILD_MIN_NODES = 400
 
 
 def progress_of(state: ServerState) -> CllMapProgress:
@@ -59,8 +72,9 @@ async def run_cll_map(state: ServerState) -> None:
                 nursery.start_soon(_cancel_when_set, swapped, scope)
                 sys.setswitchinterval(min(default_interval, MAP_SWITCH_INTERVAL_S))
                 try:
-                    await _with_change_analysis(state)
-                    await _build_map(progress, state.review)
+                    if not await _map_in_child(state, progress):
+                        await _with_change_analysis(state)
+                        await _build_map(progress, state.review)
                 finally:
                     sys.setswitchinterval(default_interval)
                 progress.finished.set()
@@ -69,6 +83,114 @@ async def run_cll_map(state: ServerState) -> None:
             progress.state = "cancelled"
             log.info("column lineage map cancelled: the artifacts were reloaded")
         progress.finished = trio.Event()
+
+
+def _artifact_paths(state: ServerState) -> dict[str, str | None] | None:
+    """The files the served review was read from, or None when it did not come from them
+    (a state file's artifacts) and the child could not read the same."""
+    served = state.served
+    if served is None or served.snapshot is None or state.config.review:
+        return None
+    paths = ArtifactPaths.from_dirs(state.config.target_dir, state.config.target_base_dir)
+    if paths.single_env != served.snapshot[0]:
+        return None  # the folders changed since: a reload is on its way
+    return {
+        f"{env}_{kind}": str(paths.path(env, kind))
+        for env in ("base", "current")
+        for kind in ("manifest", "catalog")
+    }
+
+
+async def _map_in_child(state: ServerState, progress: CllMapProgress) -> bool:
+    """The map computed by a child process. False if it could not be (the caller computes it
+    here instead; what the child sent is in the cache already)."""
+    review = state.review
+    project = review.cll if review is not None else None
+    if project is None:
+        return False
+    ids, modified = await gateway.run(gateway.CLL_MAP, _lineage_ids_and_modified, project)
+    if len(ids) < MAP_IN_CHILD_MIN_NODES:
+        return False
+    if is_analysed(review):
+        modified = []  # analysed in the review build: those results are in the cache
+    paths = await gateway.run(gateway.FILES, _artifact_paths, state)
+    if paths is None:
+        return False
+    progress.review = review
+    progress.state, progress.done, progress.total = "running", 0, len(ids)
+    started = time.perf_counter()
+    cpu = time.process_time()
+
+    def start() -> CllMapProcess:
+        return CllMapProcess(
+            paths, changes=project.changes, ids=ids, modified=modified, workers=MAP_WORKERS
+        )
+
+    child = await gateway.run(gateway.CLL_MAP, start, thread_name="recce-trio cll child")
+    progress.child_pid = child.process.pid
+    stats: dict[str, Any] = {}
+    try:
+        while True:
+            tag, value = await gateway.run(gateway.CLL_MAP, _receive, child, project)
+            if tag == "E":
+                progress.done += value
+                progress.elapsed_s = time.perf_counter() - started
+            elif tag == "C":
+                await _with_change_analysis(state)
+            elif tag == "Z":
+                stats = value
+                break
+            elif tag != "H":
+                log.warning("the column lineage child failed (%s): computing it here", value)
+                progress.state = "running"
+                return False
+        await _with_change_analysis(state)  # a project without modified nodes sends no C
+        await gateway.run(gateway.CLL_MAP, project.build_index)
+    except Exception:
+        log.exception("the column lineage map failed; computing it here instead")
+        return False
+    finally:
+        with trio.CancelScope(shield=True):
+            await gateway.run(gateway.FILES, child.close)
+        progress.child_pid = None
+    progress.state = "done"
+    progress.elapsed_s = time.perf_counter() - started
+    log.info(
+        "column lineage map: %d nodes in %.1f s (cache %d entries; in a child process with "
+        "%d workers, artifacts read in %.1f s; the server process's CPU meanwhile %.1f s)",
+        progress.total,
+        progress.elapsed_s,
+        len(project.cache),
+        stats.get("workers", 0),
+        stats.get("read_s", 0.0),
+        time.process_time() - cpu,
+    )
+    return True
+
+
+def _receive(child: CllMapProcess, project: Any) -> tuple[str, Any]:
+    """In a worker thread: the child's next frame. An ``E`` frame is installed and comes back
+    as its number of nodes; an ``H`` frame that does not match the served artifacts, as an
+    ``X`` (failure)."""
+    frame = child.next_frame()
+    if frame is None:
+        tail = child.stderr_tail()
+        return "X", "it ended early" + (f": {tail.splitlines()[-1]}" if tail else "")
+    tag, value = frame
+    if tag == "H":
+        mine = fingerprint(
+            project.base.manifest,
+            project.base.catalog,
+            project.current.manifest,
+            project.current.catalog,
+        )
+        if value != mine:
+            return "X", "the artifact files are not the ones being served"
+    elif tag == "E":
+        entries, edges = value
+        project.install(entries, edges)
+        return tag, len(edges)
+    return tag, value
 
 
 async def _cancel_when_set(event: trio.Event, scope: trio.CancelScope) -> None:
@@ -116,6 +238,7 @@ async def _build_map(progress: CllMapProgress, review: Any) -> None:
             progress.done += len(batch)
             progress.elapsed_s = time.perf_counter() - started
             await trio.sleep((time.perf_counter() - t) * MAP_REST)
+        await gateway.run(gateway.CLL_MAP, project.build_index)
     except Exception:
         progress.state = "failed"
         log.exception("the column lineage map failed; /api/cll computes per node instead")
@@ -139,8 +262,13 @@ def _lineage_ids(project: Any) -> list[str]:
     return first + [uid for uid in parents if uid not in seen]
 
 
+def _lineage_ids_and_modified(project: Any) -> tuple[list[str], list[str]]:
+    ids = _lineage_ids(project)
+    return ids, [uid for uid in ids if project.changes.get(uid) == "modified"]
+
+
 def _compute(project: Any, batch: list[str]) -> None:
     for uid in batch:
-        project.node(uid)
+        project.edges(uid)  # the node's lineage, and its edges for the index
         if project.changes.get(uid) == "modified":
             project.change(uid)

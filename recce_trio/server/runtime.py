@@ -134,6 +134,8 @@ class CllMapProgress:
     total: int = 0
     elapsed_s: float = 0.0
     review: Review | None = None
+    # The child process computing it (server.cll_child), while one runs.
+    child_pid: int | None = None
     # Set when the map of the review being served has ended (done, failed or nothing to do).
     finished: trio.Event = field(default_factory=trio.Event)
 

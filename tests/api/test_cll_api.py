@@ -141,8 +141,13 @@ async def test_the_whole_map_is_computed_after_ready(client: Any) -> None:
     assert progress.done == progress.total == len(state.review.cll.graph()[0])
     # the map filled the cache: a node's lineage is now a hit
     hits = state.cll_cache.hits
-    await cll(client, {"node_id": ORDERS})
+    state.review.cll.node(ORDERS)
     assert state.cll_cache.hits > hits
+    # and built the project-wide edge index: a request computes nothing more
+    assert state.review.cll.index is not None
+    misses = state.cll_cache.misses
+    await cll(client, {"node_id": ORDERS})
+    assert state.cll_cache.misses == misses
 
 
 async def test_info_gets_the_categories_after_ready(client: Any) -> None:

@@ -48,3 +48,16 @@ class CllCache:
 
     def __len__(self) -> int:
         return len(self._data)
+
+
+class RecordingCache(CllCache):
+    """A cache that also appends each stored ``(key, value)`` to ``outbox`` (the whole-project
+    map's child process sends them to the server, which stores them in its own cache)."""
+
+    def __init__(self, outbox: list[Any], max_entries: int = DEFAULT_MAX_ENTRIES) -> None:
+        super().__init__(max_entries)
+        self.outbox = outbox
+
+    def put(self, key: tuple[str, ...], value: Any) -> None:
+        super().put(key, value)
+        self.outbox.append((key, value))

@@ -119,6 +119,26 @@ class CllProject:
             self._index = self.edge_index(out)
         return out
 
+    def install(
+        self,
+        entries: Iterable[tuple[tuple[str, ...], Any]],
+        edges: Iterable[tuple[str, NodeEdges]] = (),
+    ) -> None:
+        """Store what was computed elsewhere over the same artifacts (the whole-project map's
+        child process): cache entries (keyed by content digests, so an entry for other
+        content is never hit) and nodes' edges."""
+        for key, value in entries:
+            self.cache.put(key, value)
+        for uid, found in edges:
+            self._edges.setdefault(uid, found)
+
+    def build_index(self) -> None:
+        """Build the project-wide edge index (what ``full_map`` ends with), after which
+        ``/api/cll`` answers walk only what they return."""
+        index = self.edge_index(self.graph()[0])
+        with self._lock:
+            self._index = index
+
     def edges(self, uid: str) -> NodeEdges | None:
         """``uid``'s edges (memoised); None outside the current lineage."""
         found = self._edges.get(uid)

@@ -1,0 +1,366 @@
+"""The whole-project column lineage map, computed in a child process.
+
+Why a process: parsing and qualifying SQL is pure Python work that holds the interpreter; in a
+thread of the server it competes with the event loop for the GIL (health probes waited up to
+half a second behind it). The child reads the four artifact files itself, computes every
+node's lineage (and the modified nodes' change analysis first) on its own interpreter, and
+streams what it put into its cache back in small frames; the server installs those entries
+into its ``CllCache`` (keys are content digests, so an entry the server's artifacts do not
+match is simply never hit) and builds its per-node edges from them in worker threads.
+
+The child forks ``workers`` processes after reading the artifacts (copy-on-write: the
+artifacts are read once); worker k takes every k-th node. Each worker writes frames to a
+pipe of its own; the child relays whole frames to its stdout.
+
+Wire format on the child's stdout: frames of ``<u32 length><1 byte tag><payload>``.
+  H  pickle of the artifacts' fingerprint (``fingerprint``): the server checks that the
+     child read the artifacts it serves, else it kills the child and computes in-process
+  E  pickle of ``(entries, edges)``: cache entries ``[(key, value), ...]`` and the edges
+     ``[(uid, NodeEdges), ...]`` of the nodes done (none while the change analysis runs)
+  C  (empty) every worker has finished the modified nodes' change analysis
+  X  utf-8 text: the child failed (the server logs it and computes in-process)
+  Z  pickle of ``{"peak_rss_kb", "read_s", "workers"}``: the end
+The payloads are pickles because both ends run this same code on the same interpreter (the
+values are the core's frozen dataclasses); the child is the server's own, never another
+program.
+
+Leash: the child's address space is capped (RLIMIT_AS), it runs at a lower priority, and it
+exits when its stdin (a pipe whose write end only the server holds) reaches end-of-file,
+which happens however the server ends, ``kill -9`` included. (``PR_SET_PDEATHSIG`` is not
+used for the child: it fires when the *thread* that started it ends, and the gateway's worker
+threads come and go.) Workers die with the child (``PR_SET_PDEATHSIG``, set from the child's
+main thread, which lives until the child exits).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import ctypes
+import gc
+import os
+import pickle
+import resource
+import selectors
+import signal
+import struct
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import IO, Any, BinaryIO
+
+import msgspec
+
+_HEAD = struct.Struct(">IB")
+_BOOTSTRAP = (
+    "import os, sys; os.nice(10); "
+    "from recce_trio.server.cll_child import main; sys.exit(main(sys.argv[1:]))"
+)
+# Nodes per frame: small enough that the server installs a frame in a few milliseconds.
+NODES_PER_FRAME = 16
+# Address-space cap: the artifacts take about four times their files' size in memory, and the
+# analysis of one model a few megabytes more; the floor covers the interpreter and sqlglot.
+MEMORY_FLOOR = 768 << 20
+MEMORY_PER_FILE_BYTE = 8
+EXIT_ORPHANED = 3
+_PR_SET_PDEATHSIG = 1
+ENVS_KINDS = (
+    ("base", "manifest"),
+    ("base", "catalog"),
+    ("current", "manifest"),
+    ("current", "catalog"),
+)
+
+
+def memory_limit(total_size: int) -> int:
+    """The child's address-space cap, in bytes, for artifacts of ``total_size`` bytes."""
+    return MEMORY_FLOOR + MEMORY_PER_FILE_BYTE * max(total_size, 0)
+
+
+# ---- the child ----
+
+
+def _write(out: BinaryIO, tag: bytes, payload: bytes = b"") -> None:
+    out.write(_HEAD.pack(len(payload), tag[0]) + payload)
+    out.flush()
+
+
+def _read_frame(stream: IO[bytes]) -> tuple[str, bytes] | None:
+    head = stream.read(_HEAD.size)
+    if len(head) < _HEAD.size:
+        return None
+    size, tag = _HEAD.unpack(head)
+    payload = stream.read(size) if size else b""
+    if len(payload) < size:
+        return None
+    return chr(tag), payload
+
+
+def _watch_stdin() -> None:
+    def watch() -> None:
+        try:
+            while os.read(0, 65536):
+                pass
+        except OSError:
+            pass
+        os._exit(EXIT_ORPHANED)
+
+    threading.Thread(target=watch, name="parent watch", daemon=True).start()
+
+
+def _die_with_parent() -> None:
+    if sys.platform.startswith("linux"):
+        try:
+            libc = ctypes.CDLL(None, use_errno=True)
+            libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+        except (OSError, AttributeError):
+            pass
+
+
+def _read_artifacts(paths: dict[str, str | None]) -> tuple[Any, Any, Any, Any]:
+    from recce_trio.core.artifacts import read_catalog, read_manifest
+
+    read: dict[str, Any] = {}
+    out: list[Any] = []
+    for env, kind in ENVS_KINDS:
+        path = paths.get(f"{env}_{kind}")
+        if path is None:
+            out.append(None)
+            continue
+        if path not in read:
+            if kind == "manifest":
+                read[path] = read_manifest(Path(path))
+            else:
+                read[path] = read_catalog(Path(path)) if Path(path).is_file() else None
+        out.append(read[path])
+    return out[0], out[1], out[2], out[3]
+
+
+def fingerprint(*artifacts: Any) -> tuple[Any, ...]:
+    """What tells two reads of the four artifacts apart (dbt stamps each file it writes)."""
+    out: list[Any] = []
+    for artifact in artifacts:
+        if artifact is None:
+            out.append(None)
+            continue
+        meta = artifact.metadata
+        out.append((meta.generated_at, meta.invocation_id, len(artifact.nodes)))
+    return tuple(out)
+
+
+def _worker(project: Any, outbox: list[Any], spec: dict[str, Any], k: int, out: BinaryIO) -> None:
+    workers = spec["workers"]
+    modified: list[str] = spec["modified"][k::workers]
+    for start in range(0, len(modified), NODES_PER_FRAME):
+        for uid in modified[start : start + NODES_PER_FRAME]:
+            project.change(uid)
+        _send(out, [], outbox)
+    _write(out, b"C")
+    ids: list[str] = spec["ids"][k::workers]
+    for start in range(0, len(ids), NODES_PER_FRAME):
+        edges = []
+        for uid in ids[start : start + NODES_PER_FRAME]:
+            found = project.edges(uid)
+            if found is not None:
+                edges.append((uid, found))
+        _send(out, edges, outbox)
+
+
+def _send(out: BinaryIO, edges: list[Any], outbox: list[Any]) -> None:
+    entries = outbox[:]
+    outbox.clear()
+    _write(out, b"E", pickle.dumps((entries, edges), protocol=pickle.HIGHEST_PROTOCOL))
+
+
+def _relay(pipes: dict[int, int], out: BinaryIO) -> None:
+    """Copy whole frames from the workers' pipes to ``out``; one ``C`` once all sent theirs."""
+    sel = selectors.DefaultSelector()
+    buffers: dict[int, bytearray] = {}
+    for fd in pipes:
+        sel.register(fd, selectors.EVENT_READ)
+        buffers[fd] = bytearray()
+    waiting_c = len(pipes)
+    while buffers:
+        for key, _ in sel.select():
+            fd = int(key.fd)
+            chunk = os.read(fd, 1 << 20)
+            if not chunk:
+                sel.unregister(fd)
+                os.close(fd)
+                del buffers[fd]
+                continue
+            buf = buffers[fd]
+            buf += chunk
+            while len(buf) >= _HEAD.size:
+                size, tag = _HEAD.unpack_from(buf)
+                end = _HEAD.size + size
+                if len(buf) < end:
+                    break
+                if tag == ord("C"):
+                    waiting_c -= 1
+                    if waiting_c == 0:
+                        out.write(bytes(buf[:end]))
+                else:
+                    out.write(bytes(buf[:end]))
+                del buf[:end]
+            out.flush()
+
+
+def _run(spec: dict[str, Any], out: BinaryIO) -> None:
+    from recce_trio.core.cll.api import CllProject
+    from recce_trio.core.cll.cache import RecordingCache
+
+    started = time.perf_counter()
+    base_m, base_c, cur_m, cur_c = _read_artifacts(spec["paths"])
+    read_s = time.perf_counter() - started
+    _write(out, b"H", pickle.dumps(fingerprint(base_m, base_c, cur_m, cur_c)))
+    outbox: list[Any] = []
+    project = CllProject(
+        base_m, base_c, cur_m, cur_c, changes=spec["changes"], cache=RecordingCache(outbox)
+    )
+    project.graph()
+    project.current.index  # noqa: B018 - built once, before the fork, shared by the workers
+    project.base.index  # noqa: B018
+    gc.collect()
+    gc.freeze()  # the artifacts: out of every later collection, and of copy-on-write faults
+    pipes: dict[int, int] = {}
+    workers = max(1, int(spec["workers"]))
+    child = os.getpid()
+    for k in range(workers):
+        r, w = os.pipe()
+        pid = os.fork()
+        if pid == 0:  # the worker
+            os.close(r)
+            for fd in pipes:
+                os.close(fd)
+            _die_with_parent()
+            if os.getppid() != child:  # the child went before the line above took effect
+                os._exit(EXIT_ORPHANED)
+            code = 0
+            try:
+                with os.fdopen(w, "wb", buffering=1 << 16) as stream:
+                    _worker(project, outbox, spec, k, stream)
+            except BrokenPipeError:
+                code = EXIT_ORPHANED
+            except BaseException as exc:  # the parent logs it and computes in-process
+                try:
+                    os.write(2, f"column lineage worker failed: {exc!r}\n".encode())
+                finally:
+                    code = 1
+            os._exit(code)
+        os.close(w)
+        pipes[r] = pid
+    _relay(pipes, out)
+    failed = 0
+    for pid in pipes.values():
+        _, status = os.waitpid(pid, 0)
+        failed += status != 0
+    if failed:
+        _write(out, b"X", f"{failed} of {workers} lineage workers failed".encode())
+        return
+    stats = {
+        "peak_rss_kb": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss,
+        "read_s": read_s,
+        "workers": workers,
+    }
+    _write(out, b"Z", pickle.dumps(stats))
+
+
+def main(argv: list[str]) -> int:
+    """``MEMORY_LIMIT_BYTES``; reads a length-prefixed msgpack spec from stdin
+    (``{paths, changes, ids, modified, workers}``), then watches stdin for end-of-file."""
+    if len(argv) != 1 or not argv[0].isdigit():
+        print("usage: python -m recce_trio.server.cll_child MEMORY_LIMIT_BYTES", file=sys.stderr)
+        return 2
+    stdin = sys.stdin.buffer
+    head = stdin.read(4)
+    if len(head) < 4:
+        return EXIT_ORPHANED
+    spec = msgspec.msgpack.decode(stdin.read(struct.unpack(">I", head)[0]))
+    _watch_stdin()
+    soft, hard = resource.getrlimit(resource.RLIMIT_AS)
+    limit = int(argv[0]) if hard == resource.RLIM_INFINITY else min(int(argv[0]), hard)
+    if soft == resource.RLIM_INFINITY or limit < soft:
+        resource.setrlimit(resource.RLIMIT_AS, (limit, hard))
+    out = sys.stdout.buffer
+    try:
+        _run(spec, out)
+    except BrokenPipeError:
+        os._exit(EXIT_ORPHANED)
+    except BaseException as exc:
+        _write(out, b"X", f"{type(exc).__name__}: {exc}"[:400].encode())
+    os._exit(0)  # skip tearing down hundreds of megabytes of objects one by one
+
+
+# ---- the server's side ----
+
+
+class CllMapProcess:
+    """The child computing one review's map. Start it in a worker thread; read its frames
+    with ``next_frame`` (blocking); ``close`` kills it if it still runs."""
+
+    def __init__(
+        self,
+        paths: dict[str, str | None],
+        *,
+        changes: dict[str, str],
+        ids: Sequence[str],
+        modified: Sequence[str],
+        workers: int,
+    ) -> None:
+        total = 0
+        for path in {p for p in paths.values() if p is not None}:
+            with contextlib.suppress(OSError):
+                total += os.stat(path).st_size
+        spec = {
+            "paths": paths,
+            "changes": changes,
+            "ids": list(ids),
+            "modified": list(modified),
+            "workers": workers,
+        }
+        payload = msgspec.msgpack.encode(spec)
+        self._stderr = tempfile.TemporaryFile()  # noqa: SIM115 - closed by close()
+        self.process = subprocess.Popen(
+            [sys.executable, "-c", _BOOTSTRAP, str(memory_limit(total))],
+            stdin=subprocess.PIPE,  # the spec, then the child's lifeline
+            stdout=subprocess.PIPE,
+            stderr=self._stderr,
+            env={**os.environ, "MALLOC_ARENA_MAX": "2"},
+        )
+        assert self.process.stdin is not None
+        # The child reads the spec first thing; if it died before, next_frame says so.
+        try:
+            self.process.stdin.write(struct.pack(">I", len(payload)) + payload)
+            self.process.stdin.flush()
+        except BrokenPipeError:
+            pass
+
+    def next_frame(self) -> tuple[str, Any] | None:
+        """The next frame as (tag, value), or None if the child ended without a ``Z``."""
+        assert self.process.stdout is not None
+        frame = _read_frame(self.process.stdout)
+        if frame is None:
+            return None
+        tag, payload = frame
+        if tag in ("E", "H", "Z"):
+            return tag, pickle.loads(payload)  # our own child's frames
+        return tag, payload.decode(errors="replace")
+
+    def stderr_tail(self) -> str:
+        self._stderr.seek(0)
+        return self._stderr.read()[-2000:].decode(errors="replace").strip()
+
+    def close(self) -> None:
+        """Stop the child (its workers die with it) and release its pipes."""
+        if self.process.poll() is None:
+            self.process.kill()
+        self.process.wait()
+        for pipe in (self.process.stdin, self.process.stdout):
+            if pipe is not None:
+                with contextlib.suppress(OSError):
+                    pipe.close()
+        self._stderr.close()
