@@ -73,17 +73,16 @@ def read_macros(source: Path | bytes) -> dict[str, _MacroJson]:
         raise TemplateError(f"The manifest's macros cannot be read: {e}") from None
 
 
-def _source_key(source: ManifestSource) -> tuple[Any, ...] | None:
-    """What identifies one version of a source: a file's path, size and mtime; bytes' id."""
-    if source is None:
-        return None
+def _source_key(source: Path | bytes) -> tuple[Any, ...]:
+    """What identifies one version of a source: a file's path, size and mtime; bytes (from a
+    state file) themselves (compared by identity first, so cheaply)."""
     if isinstance(source, Path):
         try:
             st = source.stat()
         except OSError:
             return (str(source), None)
         return (str(source), st.st_size, st.st_mtime_ns)
-    return ("bytes", id(source), len(source))
+    return ("bytes", source)
 
 
 class DbtMacroLibrary:
@@ -98,12 +97,12 @@ class DbtMacroLibrary:
 
     def manifest(self, env_name: str, source: ManifestSource) -> Any:
         """The env's ``MacroManifest``; ``TemplateError`` if its manifest is not at hand."""
-        key = _source_key(source)
-        if key is None or source is None:
+        if source is None:
             raise TemplateError(
                 f"The {env_name} manifest's macros are not available (no manifest.json).",
                 hint="Build that environment's artifacts with `dbt parse` or `dbt docs generate`.",
             )
+        key = _source_key(source)
         with self._lock:
             built = self._built.get(env_name)
             if built is not None and built[0] == key:

@@ -220,6 +220,22 @@ def test_a_star_of_something_else_fails_with_the_macros_own_error(ctx: RunContex
         ctx.render("{{ shoputils.star('orders') }}", "current")
 
 
+def test_macros_come_from_state_file_bytes_and_follow_a_rewritten_manifest(
+    project: Path, dbt_engine: Any, tmp_path: Path
+) -> None:
+    """Review mode keeps the artifacts as bytes; a watched manifest.json may be rewritten."""
+    ctx = _context(project, dbt_engine)
+    base_bytes = (project / "target-base" / "manifest.json").read_bytes()
+    ctx.macros = dbt_engine.macro_provider({"base": base_bytes, "current": base_bytes}, ctx.cancel)
+    assert ctx.render("{{ shop_status() }}", "current") == "'placed'"
+    moving = tmp_path / "manifest.json"
+    moving.write_bytes(base_bytes)
+    ctx.macros = dbt_engine.macro_provider({"base": moving, "current": moving}, ctx.cancel)
+    assert ctx.render("{{ shop_status() }}", "current") == "'placed'"
+    moving.write_bytes((project / "target" / "manifest.json").read_bytes())
+    assert ctx.render("{{ shop_status() }}", "current") == "'completed'"
+
+
 def test_recce_trio_run_renders_checks_with_macros(project: Path, tmp_path: Path) -> None:
     """`recce-trio run --dbt-adapter` in a process of its own: recce.yml's query_diff check,
     each side with its manifest's shop_status() and the package's times_two()."""
