@@ -13,17 +13,21 @@ const MIN_ZOOM = 0.003;
 const MAX_ZOOM = 3;
 export const LEGIBLE_ZOOM = 0.55; // node names and types drawn at 13/11 px: readable
 const LABEL_ZOOM = 0.3; // below this, only the changed nodes' screen-size labels
-const EDGE_BUDGET = 1200; // edges drawn per frame at most
+export const EDGE_BUDGET = 1200; // edges drawn per still frame at most, unless all are asked for
 const MOVING_EDGE_BUDGET = 300; // while panning or zooming; the full frame follows when it stops
 const SETTLE_MS = 160;
 
 export class GraphView {
-  constructor(canvas, { onSelect, onPick, minimap = null } = {}) {
+  constructor(canvas, { onSelect, onPick, onEdges, minimap = null } = {}) {
     this.canvas = canvas;
     this.minimap = minimap ? new Minimap(minimap, this) : null;
     this.ctx = canvas.getContext("2d");
     this.onSelect = onSelect ?? (() => {});
     this.onPick = onPick ?? (() => {}); // shift-click: add to / remove from the multi-node selection
+    this.onEdges = onEdges ?? (() => {}); // (hidden, inView): the long edges a full frame left out
+    this.allEdges = false; // draw every edge in view when still (slower on a big graph)
+    this.edgesHidden = 0;
+    this.edgesInView = 0;
     this.picked = new Set(); // ids marked with a tick
     this.highlight = new Set(); // ids ringed in violet (column lineage, impact radius: cll-view.js)
     this.nodes = []; // {id, name, resourceType, status, x, y} with x, y the centre
@@ -91,6 +95,12 @@ export class GraphView {
       if (n.y + NODE_H / 2 > y1) y1 = n.y + NODE_H / 2;
     }
     return { x0, y0, x1, y1 };
+  }
+
+  /** Draw every edge in view once the view is still (true), or the shortest 1,200 (false). */
+  showAllEdges(on) {
+    this.allEdges = on;
+    this.redraw();
   }
 
   /** Mark these node ids as picked (the multi-node selection). */
@@ -174,7 +184,10 @@ export class GraphView {
     ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
     ctx.clearRect(0, 0, this.width, this.height);
     this.minimap?.update();
-    if (!this.nodes.length) return;
+    if (!this.nodes.length) {
+      if (this.edgesInView) this.onEdges((this.edgesHidden = 0), (this.edgesInView = 0));
+      return;
+    }
     ctx.setTransform(dpr * k, 0, 0, dpr * k, dpr * this.tx, dpr * this.ty);
     // The visible world rectangle, with a node's margin so edges entering the view are kept.
     const vx0 = -this.tx / k - NODE_W, vy0 = -this.ty / k - NODE_H;
@@ -213,9 +226,14 @@ export class GraphView {
     // all costs hundreds of milliseconds a frame, and together they are noise: keep the
     // shortest EDGE_BUDGET (the selected node's edges are always drawn, highlighted).
     const moving = performance.now() - this.movedAt < SETTLE_MS;
-    const budget = moving ? MOVING_EDGE_BUDGET : EDGE_BUDGET;
-    this.edgesHidden = Math.max(0, drawn.length - budget);
-    if (this.edgesHidden) {
+    const budget = moving ? MOVING_EDGE_BUDGET : this.allEdges ? Infinity : EDGE_BUDGET;
+    const hidden = Math.max(0, drawn.length - budget);
+    if (!moving && (hidden !== this.edgesHidden || drawn.length !== this.edgesInView)) {
+      this.edgesHidden = hidden;
+      this.edgesInView = drawn.length;
+      this.onEdges(hidden, drawn.length); // what a settled frame left out, for the page to say
+    }
+    if (hidden) {
       const length = ([s, t]) => Math.abs(nodes[t].x - nodes[s].x) + Math.abs(nodes[t].y - nodes[s].y);
       drawn.sort((e, f) => length(e) - length(f));
       drawn.length = budget;

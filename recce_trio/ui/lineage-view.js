@@ -4,7 +4,7 @@
 
 import { api } from "./api.js";
 import { $, h } from "./dom.js";
-import { GraphView, NODE_H, NODE_W } from "./graph.js";
+import { EDGE_BUDGET, GraphView, NODE_H, NODE_W } from "./graph.js";
 import { folderOfGroup, groupByFolder, groupId, groupTag, isGroup } from "./groups.js";
 
 export function readFilters() {
@@ -58,7 +58,9 @@ export class LineageView {
       minimap: $("minimap"),
       onSelect: (id) => (isGroup(id) ? this.expand(folderOfGroup(id)) : openNode(id)),
       onPick: (id) => isGroup(id) || pick(id),
+      onEdges: (hidden, inView) => this.renderEdgeNote(hidden, inView),
     });
+    $("edges-toggle").addEventListener("click", () => this.graph.showAllEdges(!this.graph.allEdges));
     store.subscribe(["shown", "group"], (state, previous, changed) => {
       if (changed.has("group")) this.expanded.clear();
       this.draw(state);
@@ -225,6 +227,19 @@ export class LineageView {
     const counts = `${ids.length.toLocaleString()} nodes · ${drawEdges.length.toLocaleString()} edges`;
     $("graph-count").textContent = grouped ? `${grouped.groups.size.toLocaleString()} folders · ${counts}` : counts;
     $("group-collapse").hidden = !grouped || this.expanded.size === 0;
+  }
+
+  /** Say when a frame leaves long edges out (graph.js draws the shortest 1,200 in view). */
+  renderEdgeNote(hidden, inView) {
+    const all = this.graph.allEdges;
+    $("edges-note").hidden = !hidden && !(all && inView > EDGE_BUDGET);
+    $("edges-text").textContent = all
+      ? `All ${inView.toLocaleString()} edges in view drawn`
+      : `${hidden.toLocaleString()} of ${inView.toLocaleString()} edges in view hidden (the longest)`;
+    $("edges-toggle").textContent = all ? "Draw fewer" : "Show all";
+    $("edges-toggle").title = all
+      ? "Draw only the shortest 1,200 edges in view (faster)"
+      : "Draw every edge in view once the view is still (slower on a big graph)";
   }
 
   renderPicked(state) {

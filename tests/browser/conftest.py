@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 from tests.artifact_json import catalog, manifest, write_project
+from tests.conftest import load_bench_module
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -50,6 +51,14 @@ def page(browser: Browser) -> Iterator[Page]:
     yield page
     context.close()
     assert not errors, f"JavaScript errors on the page: {errors}"
+
+
+@pytest.fixture(scope="session")
+def big_project(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, Any]]:
+    """The generated 5,000-model project (3,545 nodes in its changed-models view)."""
+    make_artifacts = load_bench_module("make_artifacts")
+    out = tmp_path_factory.mktemp("gen5000")
+    return out, make_artifacts.make_project(out, 5000, seed=1, check=False)
 
 
 def review_project(root: Path) -> Path:

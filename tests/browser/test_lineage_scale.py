@@ -169,3 +169,101 @@ def test_group_by_folder_expand_a_folder_and_open_a_node_inside_one(
         assert f"folder:{folder_of[opened]}" not in drawn(page)
     finally:
         stop(server, page)
+
+
+# ---- the minimap ----
+
+
+def minimap_point(page: Page, node_id: str) -> tuple[float, float]:
+    """Where the minimap draws a node: the whole graph fitted into it, 4 px from its edges."""
+    at = page.evaluate(
+        """(id) => {
+          const g = window.recce.graph, n = g.nodes[g.index.get(id)], b = g.bounds;
+          const s = Math.min((180 - 8) / (b.x1 - b.x0), (120 - 8) / (b.y1 - b.y0));
+          const ox = (180 - (b.x1 - b.x0) * s) / 2 - b.x0 * s;
+          const oy = (120 - (b.y1 - b.y0) * s) / 2 - b.y0 * s;
+          return [n.x * s + ox, n.y * s + oy];
+        }""",
+        node_id,
+    )
+    box = page.locator("#minimap").bounding_box()
+    assert box is not None
+    return box["x"] + at[0], box["y"] + at[1]
+
+
+def test_minimap_click_and_drag_move_the_view(
+    page: Page, generated: tuple[Path, dict[str, Any]]
+) -> None:
+    root, _ = generated
+    server = Server(["server", "--port", "0", "--project-dir", str(root), "--no-watch"])
+    try:
+        page.goto(server.url)
+        shown = shown_when_settled(page)
+        # Zoomed in on part of the graph, the minimap shows the whole.
+        for _ in range(4):
+            page.click("#zoom-in")
+        minimap = page.locator("#minimap")
+        expect(minimap).to_be_visible()
+        # Two nodes far apart: the leftmost and the rightmost drawn.
+        ends = page.evaluate(
+            """() => {
+              const nodes = [...window.recce.graph.nodes].sort((a, b) => a.x - b.x);
+              return [nodes[0].id, nodes[nodes.length - 1].id];
+            }"""
+        )
+        left, right = ends
+        assert left in shown and right in shown
+        for target in (right, left):
+            if in_view(page, target):
+                continue
+            x, y = minimap_point(page, target)
+            page.mouse.click(x, y)
+            page.wait_for_function("(id) => window.recce.screenPosition(id) !== null", arg=target)
+            assert in_view(page, target), f"clicking the minimap at {target} did not show it"
+
+        # Dragging across the minimap carries the view along.
+        x0, y0 = minimap_point(page, left)
+        x1, y1 = minimap_point(page, right)
+        page.mouse.move(x0, y0)
+        page.mouse.down()
+        for step in range(1, 11):
+            page.mouse.move(x0 + (x1 - x0) * step / 10, y0 + (y1 - y0) * step / 10)
+        page.mouse.up()
+        assert in_view(page, right) and not in_view(page, left)
+    finally:
+        stop(server, page)
+
+
+# ---- long edges left out ----
+
+
+def test_the_page_says_how_many_long_edges_a_frame_leaves_out_and_shows_them(
+    page: Page, big_project: tuple[Path, dict[str, Any]]
+) -> None:
+    root, _ = big_project
+    server = Server(["server", "--port", "0", "--project-dir", str(root), "--no-watch"])
+    try:
+        page.goto(server.url)
+        wait_for_review(page)
+        page.click("#zoom-fit")  # the whole changed-models view: thousands of edges in view
+        note = page.locator("#edges-note")
+        expect(note).to_be_visible()
+        expect(note).to_contain_text("edges in view hidden (the longest)")
+        hidden, in_view = page.evaluate(
+            "[window.recce.graph.edgesHidden, window.recce.graph.edgesInView]"
+        )
+        assert hidden > 0 and in_view - hidden == 1200
+        expect(note).to_contain_text(f"{hidden:,} of {in_view:,} edges in view hidden")
+
+        page.locator("#edges-toggle").click()
+        expect(note).to_contain_text(f"All {in_view:,} edges in view drawn")
+        assert page.evaluate("window.recce.graph.edgesHidden") == 0
+        page.locator("#edges-toggle").click()
+        expect(note).to_contain_text(f"{hidden:,} of {in_view:,} edges in view hidden")
+
+        # Zoomed in on a few nodes, nothing is left out and nothing is said.
+        for _ in range(8):
+            page.click("#zoom-in")
+        expect(note).to_be_hidden()
+    finally:
+        stop(server, page)
