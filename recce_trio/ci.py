@@ -5,6 +5,7 @@ state file; `recce-trio summary` loads the same way."""
 from __future__ import annotations
 
 import dataclasses
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -142,6 +143,7 @@ def _run_one(
             return f"[Skipped] {label}: {warehouse.skip}"
     run = Run(type=check.type, params=check.params or {}, check_id=check.check_id)
     run.name = check.name
+    started = time.monotonic()
     try:
         if check.type in WAREHOUSE_RUN_TYPES:
             if ctx is None:
@@ -156,6 +158,7 @@ def _run_one(
         run.status = FINISHED
     except RecceTrioError as exc:
         run.error, run.status = str(exc), FAILED
+    run.duration = round(time.monotonic() - started, 3)
     history.append(run)
     if run.status == FAILED:
         return f"[Failed] {label}: {run.error}"

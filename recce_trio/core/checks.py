@@ -121,6 +121,9 @@ class Run(msgspec.Struct, kw_only=True):
     # Who started it: "user" (the API and the web page), "recce_ai" (Recce's MCP server) or
     # null (Recce's `recce run`, and state files written before the field existed).
     triggered_by: str | None = None
+    # recce-trio's: seconds from submit to end, for runs it executed (Recce's runs carry no
+    # end). Left out of the JSON when unknown, so a Recce run keeps Recce's shape.
+    duration: float | None = None
 
     def __post_init__(self) -> None:
         # Recce before 1.x wrote lowercase statuses; it normalises them when loading.
@@ -141,6 +144,8 @@ def is_outdated(last_run: Run | None, artifacts_generated_at: list[str | None]) 
 def to_builtins(record: Check | Run, *, exclude_none: bool = False) -> dict[str, Any]:
     """A record as a JSON-ready dict (shallow: results and params are shared, not copied)."""
     data = msgspec.structs.asdict(record)
+    if isinstance(record, Run) and record.duration is None:
+        del data["duration"]
     if exclude_none:
         return {key: value for key, value in data.items() if value is not None}
     return data

@@ -231,8 +231,9 @@ def _when(run: Run) -> str:
 
 
 def list_entry(run: Run) -> dict[str, Any]:
-    """A run as ``GET /api/runs`` lists it (no result, no progress)."""
-    return {
+    """A run as ``GET /api/runs`` lists it (no result, no progress; its ``duration`` when
+    known, recce-trio's addition)."""
+    entry: dict[str, Any] = {
         "run_id": run.run_id,
         "run_at": run.run_at,
         "name": run.name,
@@ -243,6 +244,9 @@ def list_entry(run: Run) -> dict[str, Any]:
         "error": run.error,
         "triggered_by": run.triggered_by,
     }
+    if run.duration is not None:
+        entry["duration"] = run.duration
+    return entry
 
 
 def newest_first(runs: Iterable[Run]) -> list[Run]:

@@ -19,6 +19,8 @@ CHECK_KEYS = {"check_id", "name", "description", "type", "params", "view_options
               "is_checked", "is_preset", "last_run", "is_outdated"}  # fmt: skip
 RUN_KEYS = {"type", "name", "params", "check_id", "result", "error", "status", "progress",
             "run_id", "run_at", "triggered_by"}  # fmt: skip
+# A run this server executed also says how long it took (recce-trio's addition, docs/api.md).
+ENDED_RUN_KEYS = RUN_KEYS | {"duration"}
 
 
 async def test_check_lifecycle(project: Path) -> None:
@@ -44,7 +46,8 @@ async def test_check_lifecycle(project: Path) -> None:
         assert (await call(client, "get", f"/api/checks/{cid}"))[1]["is_checked"] is True
 
         status, run = await call(client, "post", f"/api/checks/{cid}/run", {})
-        assert status == 201 and set(run) == RUN_KEYS
+        assert status == 201 and set(run) == ENDED_RUN_KEYS
+        assert isinstance(run["duration"], float) and run["duration"] >= 0
         assert run["status"] == "Finished" and run["check_id"] == cid
         assert run["triggered_by"] == "user"
         assert ORDERS in run["result"]["nodes"]
@@ -146,7 +149,8 @@ async def test_run_list_wait_search(project: Path) -> None:
         status, listed = await call(client, "get", "/api/runs")
         assert {r["run_id"] for r in listed} == {first["run_id"], second["run_id"]}
         assert set(listed[0]) == {"run_id", "run_at", "name", "type", "params", "status",
-                                  "check_id", "error", "triggered_by"}  # fmt: skip
+                                  "check_id", "error", "triggered_by", "duration"}  # fmt: skip
+        assert all(r["duration"] >= 0 for r in listed)
         assert all(r["triggered_by"] == "user" and r["error"] is None for r in listed)
         query = {"type": "schema_diff", "params": {"node_id": ORDERS}}
         status, found = await call(client, "post", "/api/runs/search", query)
@@ -257,9 +261,11 @@ async def test_a_check_run_before_the_artifacts_were_built_is_outdated(project: 
     async with ready_app(project, state_file=state) as (_, client):
         _, listed = await call(client, "get", "/api/checks")
         assert [c["is_outdated"] for c in listed] == [True, False]
-        # A state file written before triggered_by existed: null, as Recce reads it.
+        # A state file written before triggered_by existed: null, as Recce reads it. Recce
+        # records no duration: the run is listed in Recce's shape, without one.
         _, runs = await call(client, "get", "/api/runs")
         assert runs[0]["triggered_by"] is None
+        assert "duration" not in runs[0]
         # Running the check again brings it up to date.
         await call(client, "post", f"/api/checks/{check}/run", {})
         _, again = await call(client, "get", f"/api/checks/{check}")

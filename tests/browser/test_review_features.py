@@ -3,6 +3,7 @@ and a 5,000-model project."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -13,7 +14,6 @@ import pytest
 from tests.artifact_json import catalog, manifest, write_project
 from tests.browser.conftest import NO_PLAYWRIGHT
 from tests.browser.test_review_page import ORDERS, STG_ORDERS, served, stop, wait_for_review
-from tests.conftest import load_bench_module
 from tests.e2e.test_cli import Server
 
 pytest.importorskip("playwright", reason=NO_PLAYWRIGHT)
@@ -186,6 +186,11 @@ def test_runs_panel_lists_runs_and_opens_one(page: Page, served: Server) -> None
     wait_for_review(page)
     expect(page.locator("#runs-list .run-item")).to_have_count(2)
     expect(page.locator(".run-panel")).to_have_attribute("data-run-id", run_id or "")
+    # After the reload this page watched neither run: both show the duration the server kept.
+    for run_listed in httpx.get(f"{served.url}/api/runs").json():
+        shown = page.locator(f'#runs-list .run-item[data-run-id="{run_listed["run_id"]}"]')
+        expect(shown.locator(".duration")).to_have_text(re.compile(r"^\d+ ms$|^\d+\.\d s$"))
+        assert run_listed["duration"] >= 0
 
 
 def test_added_model_schema_says_all_columns_are_new(page: Page) -> None:
@@ -203,13 +208,6 @@ def test_added_model_schema_says_all_columns_are_new(page: Page) -> None:
 
 
 # ---- a big project ----
-
-
-@pytest.fixture(scope="session")
-def big_project(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, Any]]:
-    make_artifacts = load_bench_module("make_artifacts")
-    out = tmp_path_factory.mktemp("gen5000")
-    return out, make_artifacts.make_project(out, 5000, seed=1, check=False)
 
 
 def test_big_project_first_view_is_readable_and_the_list_finds_a_model(

@@ -83,6 +83,7 @@ def test_run_writes_state_and_summary_and_exits_0(project: Path) -> None:
     assert [(c["name"], c["is_preset"]) for c in doc["checks"]] == [
         ("Schema diff", True), ("Row counts", True)]  # fmt: skip
     assert [r["type"] for r in doc["runs"]] == ["schema_diff"]
+    assert doc["runs"][0]["duration"] >= 0  # how long it took (recce-trio's addition)
     summary = (project / "out" / "summary.md").read_text()
     assert "| orders | model | modified |" in summary
     assert "```mermaid" in summary and "| Schema diff | Schema Diff | ✅ Approved |" in summary

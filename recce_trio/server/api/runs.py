@@ -76,12 +76,17 @@ async def submit(
     task = RunningTask(token=CancelToken() if warehouse else None)
     review.running[run.run_id] = task
     nursery = cast(QuartTrio, current_app).nursery
-    nursery.start_soon(_execute, state, review, run, task, lineage_diff)
+    nursery.start_soon(_execute, state, review, run, task, lineage_diff, trio.current_time())
     return run, task
 
 
 async def _execute(
-    state: ServerState, review: ReviewSession, run: Run, task: RunningTask, lineage_diff: Any
+    state: ServerState,
+    review: ReviewSession,
+    run: Run,
+    task: RunningTask,
+    lineage_diff: Any,
+    submitted: float,
 ) -> None:
     try:
         with task.scope:
@@ -105,6 +110,7 @@ async def _execute(
             run.status = FAILED
     finally:
         run.progress = None
+        run.duration = round(trio.current_time() - submitted, 3)
         review.running.pop(run.run_id, None)
         task.done.set()
 
