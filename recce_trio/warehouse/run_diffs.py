@@ -7,7 +7,7 @@ from decimal import Decimal
 from typing import Any
 
 from recce_trio.core.runresults.frames import dataframe, serialise, stamp_types
-from recce_trio.core.runsql import histogram, queries
+from recce_trio.core.runsql import histogram, keyed, queries
 from recce_trio.core.runsql.relations import Relation
 from recce_trio.errors import RunParamsError, WarehouseError
 from recce_trio.warehouse.context import RunContext
@@ -82,13 +82,15 @@ def run_value_diff_detail(ctx: RunContext, params: dict[str, Any]) -> dict[str, 
     base_rel, curr_rel, base_keys, _, base_names, curr_names = _keyed_sides(ctx, params)
     d = ctx.dialect
     limit = queries.DETAIL_LIMIT
-    sql = queries.keyed_diff(
-        d,
-        queries.select_columns(d, base_rel.sql, base_names),
-        queries.select_columns(d, curr_rel.sql, curr_names),
-        base_keys,
-        limit + 1,
-    )
+    base_sql = queries.select_columns(d, base_rel.sql, base_names)
+    curr_sql = queries.select_columns(d, curr_rel.sql, curr_names)
+    if keyed.joinable(d, base_names, curr_names):  # the key was checked unique on both sides
+        positions = range(len(base_keys))
+        sql = keyed.joined_diff(
+            d, (base_sql, base_names), (curr_sql, curr_names), positions, limit + 1
+        )
+    else:
+        sql = queries.keyed_diff(d, base_sql, curr_sql, base_keys, limit + 1)
     result = ctx.execute(sql, limit=limit + 1, relation=curr_rel)
     frame = dataframe(
         result.columns, result.rows[:limit], limit=limit, more=len(result.rows) > limit

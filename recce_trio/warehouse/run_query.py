@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from recce_trio.core.runresults.frames import dataframe, stamp_types
-from recce_trio.core.runsql import queries
+from recce_trio.core.runsql import keyed, queries
 from recce_trio.errors import RunParamsError, WarehouseError
 from recce_trio.warehouse.context import RunContext
 
@@ -29,9 +29,8 @@ def run_query(ctx: RunContext, params: dict[str, Any], *, env_name: str) -> dict
     return query_frame(ctx, ctx.render(params["sql_template"], env_name))
 
 
-def _match_keys(ctx: RunContext, sql: str, keys: list[str]) -> list[str]:
+def _match_keys(columns: list[str], keys: list[str]) -> list[str]:
     """The keys spelt as the query's columns (matched without regard to case)."""
-    columns = ctx.execute(queries.probe_columns(sql), limit=0).columns
     by_lower = {c.lower(): c for c in columns}
     matched = []
     for key in keys:
@@ -43,6 +42,22 @@ def _match_keys(ctx: RunContext, sql: str, keys: list[str]) -> list[str]:
             )
         matched.append(actual)
     return matched
+
+
+def keyed_diff_sql(
+    ctx: RunContext, base: tuple[str, list[str]], current: tuple[str, list[str]], keys: list[str]
+) -> str:
+    """The keyed diff statement: one join on the key where the dialect allows it and the key
+    is unique on both sides (checked here, one statement), else Recce's EXCEPT form."""
+    d, limit = ctx.dialect, queries.QUERY_LIMIT + 1
+    (base_sql, base_columns), (current_sql, current_columns) = base, current
+    if keyed.joinable(d, base_columns, current_columns):
+        positions = [base_columns.index(k) for k in keys]
+        current_keys = [current_columns[i] for i in positions]
+        check = keyed.duplicated_keys(d, base_sql, current_sql, keys, current_keys)
+        if not any(ctx.execute(check, limit=1).rows[0]):
+            return keyed.joined_diff(d, base, current, positions, limit)
+    return queries.keyed_diff(d, base_sql, current_sql, keys, limit)
 
 
 def run_query_diff(ctx: RunContext, params: dict[str, Any]) -> dict[str, Any]:
@@ -64,10 +79,12 @@ def run_query_diff(ctx: RunContext, params: dict[str, Any]) -> dict[str, Any]:
             stamp_types(base, catalog_types)
             stamp_types(current, catalog_types)
         return {"base": base, "current": current, "diff": None}
-    keys = _match_keys(ctx, base_sql, keys)
+    base_columns = ctx.execute(queries.probe_columns(base_sql), limit=0).columns
+    keys = _match_keys(base_columns, keys)
     params["primary_keys"] = keys
     limit = queries.QUERY_LIMIT
-    sql = queries.keyed_diff(ctx.dialect, base_sql, current_sql, keys, limit + 1)
+    current_columns = ctx.execute(queries.probe_columns(current_sql), limit=0).columns
+    sql = keyed_diff_sql(ctx, (base_sql, base_columns), (current_sql, current_columns), keys)
     result = ctx.execute(sql, limit=limit + 1)
     diff = dataframe(
         result.columns, result.rows[:limit], limit=limit, more=len(result.rows) > limit

@@ -100,6 +100,12 @@ class SqlDialect:
         kind = exp.DateTrunc if is_date else exp.TimestampTrunc
         return kind(this=this, unit=exp.var(unit.upper())).sql(self.name)
 
+    @property
+    def joins_not_distinct(self) -> bool:
+        """Whether a FULL JOIN on ``IS NOT DISTINCT FROM`` runs as a hash join (DuckDB).
+        PostgreSQL refuses it (not hash- or merge-joinable); others are not relied on."""
+        return self.name == "duckdb"
+
     def except_distinct(self) -> str:
         return "EXCEPT DISTINCT" if self.name == "bigquery" else "EXCEPT"
 

@@ -115,30 +115,46 @@ def value_diff(
     current: tuple[str, Sequence[str], Sequence[str]],
 ) -> str:
     """One statement for the whole value diff. ``base`` and ``current`` are (relation, key
-    columns, compared columns), spelt as each side spells them. Rows are joined on the key
-    (NULL keys match each other); it returns ``total, added, removed, common`` and then one
-    mismatch count per compared column."""
+    columns, compared columns), spelt as each side spells them; the compared columns start
+    with the keys. Rows are joined on the key (NULL keys match each other); it returns
+    ``total, added, removed, common`` and then one mismatch count per compared column.
+
+    DuckDB joins on the keys themselves (``IS NOT DISTINCT FROM``), and a key column cannot
+    mismatch there; elsewhere the keys are joined as text with NULL spelt ``NULL_KEY``."""
+    raw_keys = d.joins_not_distinct
+    nkeys = len(base[1])
 
     def side(relation: str, keys: Sequence[str], columns: Sequence[str]) -> str:
-        key_cols = [
-            f"COALESCE({d.cast_text(d.quote(k))}, {d.string(NULL_KEY)}) AS _recce_k{i}"
-            for i, k in enumerate(keys)
+        if raw_keys:
+            key_cols = [f"{d.quote(k)} AS _recce_k{i}" for i, k in enumerate(keys)]
+        else:
+            key_cols = [
+                f"COALESCE({d.cast_text(d.quote(k))}, {d.string(NULL_KEY)}) AS _recce_k{i}"
+                for i, k in enumerate(keys)
+            ]
+        value_cols = [
+            f"{d.quote(c)} AS _recce_c{i}"
+            for i, c in enumerate(columns)
+            if not (raw_keys and i < nkeys)
         ]
-        value_cols = [f"{d.quote(c)} AS _recce_c{i}" for i, c in enumerate(columns)]
-        return f"SELECT {', '.join(key_cols + value_cols)} FROM {relation}"
+        return f"SELECT {', '.join(key_cols + value_cols)}, 1 AS _recce_in FROM {relation}"
 
-    on = " AND ".join(f"a._recce_k{i} = b._recce_k{i}" for i in range(len(base[1])))
-    both = "a._recce_k0 IS NOT NULL AND b._recce_k0 IS NOT NULL"
+    eq = "IS NOT DISTINCT FROM" if raw_keys else "="
+    on = " AND ".join(f"a._recce_k{i} {eq} b._recce_k{i}" for i in range(nkeys))
+    both = "a._recce_in IS NOT NULL AND b._recce_in IS NOT NULL"
     counts = [
         f"{d.cast_bigint('COUNT(*)')} AS total",
-        f"{d.cast_bigint('SUM(CASE WHEN a._recce_k0 IS NULL THEN 1 ELSE 0 END)')} AS added",
-        f"{d.cast_bigint('SUM(CASE WHEN b._recce_k0 IS NULL THEN 1 ELSE 0 END)')} AS removed",
+        f"{d.cast_bigint('SUM(CASE WHEN a._recce_in IS NULL THEN 1 ELSE 0 END)')} AS added",
+        f"{d.cast_bigint('SUM(CASE WHEN b._recce_in IS NULL THEN 1 ELSE 0 END)')} AS removed",
         f"{d.cast_bigint(f'SUM(CASE WHEN {both} THEN 1 ELSE 0 END)')} AS common",
     ]
     for i in range(len(base[2])):
+        if raw_keys and i < nkeys:
+            counts.append(f"{d.cast_bigint('0')} AS _recce_m{i}")
+            continue
         a, b = f"a._recce_c{i}", f"b._recce_c{i}"
         mismatch = (
-            f"SUM(CASE WHEN a._recce_k0 IS NULL OR b._recce_k0 IS NULL THEN 0 "
+            f"SUM(CASE WHEN a._recce_in IS NULL OR b._recce_in IS NULL THEN 0 "
             f"WHEN {a} = {b} THEN 0 WHEN {a} IS NULL AND {b} IS NULL THEN 0 ELSE 1 END)"
         )
         counts.append(f"{d.cast_bigint(f'COALESCE({mismatch}, 0)')} AS _recce_m{i}")
