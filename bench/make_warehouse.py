@@ -122,6 +122,8 @@ def make(out: Path, rows: int, models: int) -> Path:
     (out / "profiles.yml").write_text(
         "whbench:\n  target: dev\n  outputs:\n    dev:\n      type: duckdb\n"
         f"      path: {db}\n      threads: 4\n"
+        # for the dbt engine (bench/runs.py --engine dbt); the native one is read-only anyway
+        "      config_options: {access_mode: READ_ONLY}\n"
     )
     return out
 

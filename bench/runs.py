@@ -2,9 +2,13 @@
 /api/health p99 while each run goes, and how long a cancel takes.
 
     python bench/make_warehouse.py --out /tmp/recce_whbench      # once
-    python bench/runs.py --project /tmp/recce_whbench [--models 200]
+    python bench/runs.py --project /tmp/recce_whbench [--models 200] [--engine dbt]
 
-The server is a child process (`python -m recce_trio server`, the project's profiles.yml). For
+The server is a child process (`python -m recce_trio server`, the project's profiles.yml);
+``--engine dbt`` makes it open the profile through dbt's adapter (recce_trio/warehouse/
+dbt_engine.py, the path of every warehouse but DuckDB and PostgreSQL): run it with a Python
+that has dbt-core and dbt-duckdb. Before the runs, /api/health is probed for 2 s with nothing
+running: the p99 of an idle server on this machine now, to read the others against. For
 each run: POST /api/runs (nowait), then GET /api/runs/{id}/wait until it ends, while another
 thread asks /api/health every 20 ms on its own connection. RSS growth is the server's VmHWM
 (peak resident) during the run minus its VmRSS before it. The machine is shared: compare
@@ -80,6 +84,26 @@ class HealthProbe(threading.Thread):
         return ordered[min(len(ordered) - 1, int(len(ordered) * 0.99))] * 1000
 
 
+# The server, as `python -m recce_trio server`, with open_engine taking the dbt path.
+_DBT_SERVER = (
+    "import sys, functools\n"
+    "import recce_trio.warehouse.connect as c\n"
+    "c.open_engine = functools.partial(c.open_engine, use_dbt=True)\n"
+    "from recce_trio.cli import main\n"
+    "sys.argv[0] = 'recce-trio'\n"
+    "main()\n"
+)
+
+
+def probe_idle(port: int, seconds: float = 2.0) -> float:
+    probe = HealthProbe(port)
+    probe.start()
+    time.sleep(seconds)
+    probe.stop.set()
+    probe.join()
+    return probe.p99_ms()
+
+
 def submit(port: int, run_type: str, params: dict[str, Any]) -> str:
     body = call(port, "POST", "/api/runs", {"type": run_type, "params": params, "nowait": True})
     return str(body["run_id"])
@@ -96,13 +120,15 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--project", type=Path, default=Path("/tmp/recce_whbench"))
     parser.add_argument("--models", type=int, default=200)
+    parser.add_argument("--engine", choices=("native", "dbt"), default="native")
     args = parser.parse_args()
     port = free_port()
     env = {**os.environ, "DBT_PROFILES_DIR": str(args.project)}
+    start = ["-c", _DBT_SERVER] if args.engine == "dbt" else ["-m", "recce_trio"]
     server = subprocess.Popen(
-        [sys.executable, "-m", "recce_trio", "server", "--port", str(port), "--no-watch",
+        [sys.executable, *start, "server", "--port", str(port), "--no-watch",
          "--project-dir", str(args.project), "--log-level", "warning"],
-        env=env,
+        env=env, cwd=args.project,
     )  # fmt: skip
     try:
         deadline = time.monotonic() + 120
@@ -114,7 +140,10 @@ def main() -> None:
             except OSError:
                 pass
             time.sleep(0.2)
-        print(f"warehouse: {health['warehouse']}")
+        print(f"engine: {args.engine}; warehouse: {health['warehouse']}")
+        if args.engine == "dbt":  # the first statement through dbt opens its connection
+            wait(port, submit(port, "query", {"sql_template": "select 1 as one"}))
+        print(f"health p99 with no run: {probe_idle(port):.1f} ms")
         key_sql = "select * from {{ ref('big') }}"
         runs: list[tuple[str, str, dict[str, Any]]] = [
             (f"row_count_diff, {args.models} models", "row_count_diff",

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import shutil
+import tempfile
 import threading
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -20,6 +22,10 @@ if TYPE_CHECKING:
 _BLOCKED_MARKERS = ("disabled by configuration", "enable_external_access", "external access")
 # Profile settings recce-trio decides itself: read-only, and external access (an opt-in flag).
 _LOCKED_SETTINGS = frozenset({"access_mode", "enable_external_access", "allow_unsigned_extensions"})
+# DuckDB runs in the server's process: its buffer pool and hash tables are the server's memory.
+# Unless the profile's settings: say otherwise, it may hold this much and spills the rest to a
+# private temporary folder (DuckDB's default folder is next to the database file).
+MEMORY_LIMIT = "512MB"
 
 
 def open_duckdb(target: WarehouseTarget, *, external_access: bool = False) -> DuckDBEngine:
@@ -77,9 +83,16 @@ class DuckDBEngine:
             **(settings or {}),
             "enable_external_access": external_access,
         }
+        given = {k.lower() for k in config}
+        if not given & {"memory_limit", "max_memory"}:
+            config["memory_limit"] = MEMORY_LIMIT
+        self._spill: str | None = None
+        if "temp_directory" not in given:
+            self._spill = config["temp_directory"] = tempfile.mkdtemp(prefix="recce-trio-duckdb-")
         try:
             self._con = duckdb.connect(str(path), read_only=True, config=config)
         except duckdb.Error as e:
+            self._remove_spill()
             text = str(e).replace(str(path), self._name)
             hint = "Is dbt writing to it right now? " if "lock" in text.lower() else ""
             raise WarehouseConnectError(
@@ -141,6 +154,11 @@ class DuckDBEngine:
     def close(self) -> None:
         self.interrupt()
         self._con.close()
+        self._remove_spill()
+
+    def _remove_spill(self) -> None:
+        if self._spill is not None:
+            shutil.rmtree(self._spill, ignore_errors=True)
 
     def _error(self, e: Exception) -> WarehouseError:
         text = str(e)

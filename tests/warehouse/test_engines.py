@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 import threading
 from pathlib import Path
 
@@ -227,3 +228,26 @@ def test_a_native_engine_refuses_macros_and_says_how_to_get_them(duckdb_file: Pa
         assert "pip install 'recce-trio[dbt]'" in info.value.hint
     else:
         assert "--dbt-adapter" in info.value.hint and "duckdb engine" in info.value.hint
+
+
+def test_duckdb_spills_into_a_private_folder_not_next_to_the_file(duckdb_file: Path) -> None:
+    # A copy in a folder of its own: anything DuckDB writes beside the file would show there.
+    folder = duckdb_file.parent / "spill_check"
+    folder.mkdir()
+    db = folder / duckdb_file.name
+    shutil.copy(duckdb_file, db)
+    engine = open_engine(duckdb_target(db))
+    try:
+        sql = "SELECT current_setting('memory_limit'), current_setting('temp_directory')"
+        limit, temp = engine.execute(sql).rows[0]
+        assert limit == "488.2 MiB"  # recce-trio's default: 512 MB
+        assert Path(temp).is_dir() and Path(temp).parent != folder
+        # A sort of ~100 MB under a 24 MB limit has to spill, and still finishes.
+        engine.execute("SET memory_limit = '24MB'")
+        engine.execute("SET threads = 1")
+        big = "SELECT range AS n, repeat('x', 40) AS s FROM range(2000000) ORDER BY n DESC"
+        assert engine.execute(big, limit=1).rows == [(1999999, "x" * 40)]
+    finally:
+        engine.close()
+    assert sorted(p.name for p in folder.iterdir()) == [db.name]
+    assert not Path(temp).exists()  # the spill folder goes with the connection
