@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import atexit
+import functools
 import shutil
 import tempfile
 import threading
@@ -26,6 +28,15 @@ _LOCKED_SETTINGS = frozenset({"access_mode", "enable_external_access", "allow_un
 # Unless the profile's settings: say otherwise, it may hold this much and spills the rest to a
 # private temporary folder (DuckDB's default folder is next to the database file).
 MEMORY_LIMIT = "512MB"
+
+
+@functools.cache
+def spill_folder() -> str:
+    """This process's folder for DuckDB's spill files (0700, removed at exit). One folder for
+    every connection: DuckDB refuses a second connection to a file with other settings."""
+    folder = tempfile.mkdtemp(prefix="recce-trio-duckdb-")
+    atexit.register(shutil.rmtree, folder, True)
+    return folder
 
 
 def open_duckdb(target: WarehouseTarget, *, external_access: bool = False) -> DuckDBEngine:
@@ -86,13 +97,11 @@ class DuckDBEngine:
         given = {k.lower() for k in config}
         if not given & {"memory_limit", "max_memory"}:
             config["memory_limit"] = MEMORY_LIMIT
-        self._spill: str | None = None
         if "temp_directory" not in given:
-            self._spill = config["temp_directory"] = tempfile.mkdtemp(prefix="recce-trio-duckdb-")
+            config["temp_directory"] = spill_folder()
         try:
             self._con = duckdb.connect(str(path), read_only=True, config=config)
         except duckdb.Error as e:
-            self._remove_spill()
             text = str(e).replace(str(path), self._name)
             hint = "Is dbt writing to it right now? " if "lock" in text.lower() else ""
             raise WarehouseConnectError(
@@ -154,11 +163,6 @@ class DuckDBEngine:
     def close(self) -> None:
         self.interrupt()
         self._con.close()
-        self._remove_spill()
-
-    def _remove_spill(self) -> None:
-        if self._spill is not None:
-            shutil.rmtree(self._spill, ignore_errors=True)
 
     def _error(self, e: Exception) -> WarehouseError:
         text = str(e)
