@@ -6,9 +6,11 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import duckdb
 import pytest
 import trio
 
+from recce_trio.demo.build_db import build
 from tests.api.helpers import call, ready_app
 from tests.conftest import STATE_CORPUS
 
@@ -224,3 +226,63 @@ async def test_a_warehouse_check_reruns() -> None:
         assert rerun["status"] == "Finished" and rerun["run_id"] != run["run_id"]
         assert rerun["check_id"] == check["check_id"]
         assert rerun["result"]["orders"]["curr"] == 7
+
+
+async def test_a_row_count_diff_over_several_models_reports_its_progress(tmp_path: Path) -> None:
+    # The demo's artifacts and database, except that the current order_revenue is a view whose
+    # count never ends: the run stays on its third model until it is cancelled.
+    project = tmp_path / "project"
+    for env in ("target", "target-base"):
+        (project / env).mkdir(parents=True)
+        for name in ("manifest.json", "catalog.json"):
+            (project / env / name).write_bytes((DEMO_ARTIFACTS / env / name).read_bytes())
+    db = tmp_path / "shop.duckdb"
+    build(db)
+    con = duckdb.connect(str(db))
+    con.execute("DROP TABLE main.order_revenue")
+    con.execute(
+        "CREATE VIEW main.order_revenue AS SELECT a.range AS x FROM range(1000000000) a, "
+        "range(1000) b WHERE a.range <> b.range"
+    )
+    con.close()
+    (project / "profiles.yml").write_text(
+        f"shop:\n  target: dev\n  outputs:\n    dev:\n      type: duckdb\n"
+        f"      path: {db}\n      threads: 2\n"
+    )
+    names = ["orders", "customers", "order_revenue", "payment_methods"]
+    async with ready_app(project, watch=False, profiles_dir=project, profile="shop") as (
+        app,
+        client,
+    ):
+        await _settled(app)
+        status, run = await call(
+            client,
+            "post",
+            "/api/runs",
+            {"type": "row_count_diff", "params": {"node_names": names}, "nowait": True},
+        )
+        assert status == 201 and run["status"] == "Running"
+        seen: list[dict[str, Any]] = []
+        with trio.fail_after(60):
+            while not seen or "order_revenue" not in seen[-1]["message"]:
+                _, now = await call(client, "get", f"/api/runs/{run['run_id']}/wait?timeout=0")
+                assert now["status"] == "Running"
+                if now["progress"] is not None and now["progress"] not in seen:
+                    seen.append(now["progress"])
+                await trio.sleep(0.01)
+        # Each record is Recce's "Diff: <name> [i/N]" at (i - 1) / N, and they only go up;
+        # the run got to its third model after reporting the first two as done.
+        for record in seen:
+            i = int(record["message"].split("[")[1].split("/")[0])
+            assert record == {"message": f"Diff: {names[i - 1]} [{i}/4]", "percentage": (i - 1) / 4}
+        fractions = [record["percentage"] for record in seen]
+        assert fractions == sorted(set(fractions))
+        assert seen[-1] == {"message": "Diff: order_revenue [3/4]", "percentage": 0.5}
+
+        await call(client, "post", f"/api/runs/{run['run_id']}/cancel")
+        _, ended = await call(client, "get", f"/api/runs/{run['run_id']}/wait?timeout=30")
+        assert ended["status"] == "Cancelled" and ended["progress"] is None
+        # Without the endless model the same run finishes, and its progress is cleared.
+        done = await _run(client, "row_count_diff", node_names=["orders", "customers"])
+        assert done["progress"] is None
+        assert (done["result"]["orders"]["base"], done["result"]["orders"]["curr"]) == (6, 7)
