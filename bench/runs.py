@@ -5,10 +5,11 @@
     python bench/runs.py --project /tmp/recce_whbench [--models 200] [--engine dbt]
 
 The server is a child process (`python -m recce_trio server`, the project's profiles.yml);
-``--engine dbt`` makes it open the profile through dbt's adapter (recce_trio/warehouse/
-dbt_engine.py, the path of every warehouse but DuckDB and PostgreSQL): run it with a Python
-that has dbt-core and dbt-duckdb. Before the runs, /api/health is probed for 2 s with nothing
-running: the p99 of an idle server on this machine now, to read the others against. For
+``--engine dbt`` starts it with ``--dbt-adapter``, so the profile is opened through dbt's
+adapter (recce_trio/warehouse/dbt_engine.py, the path of every warehouse but DuckDB and
+PostgreSQL): run it with a Python that has dbt-core and dbt-duckdb. Before the runs,
+/api/health is probed for 2 s with nothing running: the p99 of an idle server on this
+machine now, to read the others against. For
 each run: POST /api/runs (nowait), then GET /api/runs/{id}/wait until it ends, while another
 thread asks /api/health every 20 ms on its own connection. RSS growth is the server's VmHWM
 (peak resident) during the run minus its VmRSS before it. The machine is shared: compare
@@ -84,17 +85,6 @@ class HealthProbe(threading.Thread):
         return ordered[min(len(ordered) - 1, int(len(ordered) * 0.99))] * 1000
 
 
-# The server, as `python -m recce_trio server`, with open_engine taking the dbt path.
-_DBT_SERVER = (
-    "import sys, functools\n"
-    "import recce_trio.warehouse.connect as c\n"
-    "c.open_engine = functools.partial(c.open_engine, use_dbt=True)\n"
-    "from recce_trio.cli import main\n"
-    "sys.argv[0] = 'recce-trio'\n"
-    "main()\n"
-)
-
-
 def probe_idle(port: int, seconds: float = 2.0) -> float:
     probe = HealthProbe(port)
     probe.start()
@@ -124,10 +114,10 @@ def main() -> None:
     args = parser.parse_args()
     port = free_port()
     env = {**os.environ, "DBT_PROFILES_DIR": str(args.project)}
-    start = ["-c", _DBT_SERVER] if args.engine == "dbt" else ["-m", "recce_trio"]
+    dbt = ["--dbt-adapter"] if args.engine == "dbt" else []
     server = subprocess.Popen(
-        [sys.executable, *start, "server", "--port", str(port), "--no-watch",
-         "--project-dir", str(args.project), "--log-level", "warning"],
+        [sys.executable, "-m", "recce_trio", "server", "--port", str(port), "--no-watch",
+         "--project-dir", str(args.project), "--log-level", "warning", *dbt],
         env=env, cwd=args.project,
     )  # fmt: skip
     try:
