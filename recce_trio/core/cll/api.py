@@ -91,17 +91,34 @@ def cll_data(
         node_id, column, change_analysis, no_cll, results, changes, project, columns_of
     )
     result = set(anchors)
+    # Whose every parent (child) is in the answer: the anchors and what is upstream
+    # (downstream) of them, when the answer goes that way.
+    all_parents: set[str] = set()
+    all_children: set[str] = set()
     if not no_upstream:
-        result |= walk(anchors, pmap)
+        all_parents = walk(anchors, pmap)
+        result |= all_parents
+        all_parents |= anchors
     if not no_downstream:
-        result |= walk(anchors, cmap)
+        all_children = walk(anchors, cmap)
+        result |= all_children
+        all_children |= anchors
     keep = result | extra
     owned: dict[str, set[str]] = {}
+    indexed = not no_cll and project.index is not None  # pmap, cmap are the index
     for key in keep:
-        if key not in parents:
+        if key in parents:
+            continue
+        if indexed:
+            # The longest owner in the project: if it is in the pool, it is the longest
+            # there; if no node has the column, no pool node has it.
+            owner = project.owner(key)
+            if owner is not None and owner not in pool:
+                owner = _owner(key, pool, has_column)
+        else:
             owner = _owner(key, pool, has_column)
-            if owner is not None:
-                owned.setdefault(owner, set()).add(key)
+        if owner is not None:
+            owned.setdefault(owner, set()).add(key)
 
     nodes: dict[str, Any] = {}
     out_columns: dict[str, Any] = {}
@@ -109,8 +126,19 @@ def cll_data(
         status = changes.get(uid) if change_analysis else None
         change = results.get(uid)
         own: dict[str, Any] = {}
-        kept = owned.get(uid, set())
-        for col in columns_of(uid) if kept else ():
+        kept = owned.get(uid) or set()
+        if kept and not no_cll:
+            changed = change.columns if change is not None else None
+            for cid, shared in project.column_dicts(uid):
+                if cid not in kept:
+                    continue
+                name = shared["name"]
+                col_status = "added" if status == "added" else changed and changed.get(name)
+                if col_status:  # a copy: the shared object keeps change_status None
+                    own[name] = out_columns[cid] = {**shared, "change_status": col_status}
+                else:
+                    own[name] = out_columns[cid] = shared
+        for col in columns_of(uid) if kept and no_cll else ():
             name = col.name
             cid = f"{uid}_{name}"
             if cid not in kept:
@@ -127,7 +155,7 @@ def cll_data(
                 "type": col.type,
                 "transformation_type": col.kind,
                 "change_status": col_status,
-                "depends_on": [{"node": p, "column": c} for p, c in col.parents],
+                "depends_on": [],
             }
         # Recce leaves out the nodes of a column request; we keep the columns' owners.
         if uid not in keep and column is None:
@@ -148,8 +176,19 @@ def cll_data(
     return {
         "nodes": nodes,
         "columns": out_columns,
-        "parent_map": {k: sorted(set(pmap.get(k, ())) & result) for k in result},
-        "child_map": {k: sorted(set(cmap.get(k, ())) & result) for k in result},
+        # The maps' entries are sorted tuples without repeats (CllProject.index, _invert).
+        "parent_map": {
+            k: list(pmap.get(k, ()))
+            if k in all_parents
+            else [p for p in pmap.get(k, ()) if p in result]
+            for k in result
+        },
+        "child_map": {
+            k: list(cmap.get(k, ()))
+            if k in all_children
+            else [c for c in cmap.get(k, ()) if c in result]
+            for k in result
+        },
     }
 
 
@@ -158,7 +197,7 @@ def _invert(edges: Edges) -> Edges:
     for key, targets in edges.items():
         for t in targets:
             out.setdefault(t, []).append(key)
-    return {k: tuple(v) for k, v in out.items()}
+    return {k: tuple(sorted(v)) for k, v in out.items()}
 
 
 def _owner(column_id: str, pool: set[str], has_column: Any) -> str | None:

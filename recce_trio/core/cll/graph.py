@@ -4,7 +4,6 @@ the per-node edges and the project-wide edge index that ``/api/cll`` answers wal
 from __future__ import annotations
 
 import threading
-from collections import deque
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -70,6 +69,8 @@ class CllProject:
         self._spelling: dict[str, dict[str, str]] = {}
         self._edges: dict[str, NodeEdges] = {}
         self._index: tuple[Edges, Edges] | None = None
+        self._owners: dict[str, str] = {}
+        self._column_dicts: dict[str, tuple[tuple[str, dict[str, Any]], ...]] = {}
 
     @property
     def changes(self) -> dict[str, str]:
@@ -116,7 +117,7 @@ class CllProject:
         for uid, parents in self.graph()[0].items():
             out[uid] = node_cll(self.current, uid, parents, self.cache)
         if self._index is None:
-            self._index = self.edge_index(out)
+            self.build_index()
         return out
 
     def install(
@@ -135,8 +136,17 @@ class CllProject:
     def build_index(self) -> None:
         """Build the project-wide edge index (what ``full_map`` ends with), after which
         ``/api/cll`` answers walk only what they return."""
-        index = self.edge_index(self.graph()[0])
+        ids = self.graph()[0]
+        index = self.edge_index(ids)
+        owners: dict[str, str] = {}
+        # Longest node id last, so that it wins: a column id is a plain join of node id and
+        # column name, and a shorter node id may be a prefix of a longer one.
+        for uid in sorted(ids, key=len):
+            edges = self._edges.get(uid)
+            for col in edges.columns if edges is not None else ():
+                owners[f"{uid}_{col.name}"] = uid
         with self._lock:
+            self._owners = owners
             self._index = index
 
     def edges(self, uid: str) -> NodeEdges | None:
@@ -175,12 +185,44 @@ class CllProject:
         for key, parents in parent_map.items():
             for p in parents:
                 child_map.setdefault(p, []).append(key)
-        return parent_map, {k: tuple(v) for k, v in child_map.items()}
+        # Sorted, as each parent_map entry is: answers filter them and keep their order.
+        return parent_map, {k: tuple(sorted(v)) for k, v in child_map.items()}
 
     @property
     def index(self) -> tuple[Edges, Edges] | None:
-        """The project-wide (parent_map, child_map) once ``full_map`` has run, else None."""
+        """The project-wide (parent_map, child_map) once ``full_map`` has run, else None.
+        Every entry is a sorted tuple without repeats."""
         return self._index
+
+    def column_dicts(self, uid: str) -> tuple[tuple[str, dict[str, Any]], ...]:
+        """``uid``'s columns as ``(column id, Recce's column object)`` with ``change_status``
+        None (memoised: answers share these objects and must not change them)."""
+        found = self._column_dicts.get(uid)
+        if found is None:
+            edges = self.edges(uid)
+            found = tuple(
+                (
+                    cid,
+                    {
+                        "id": cid,
+                        "table_id": uid,
+                        "name": col.name,
+                        "type": col.type,
+                        "transformation_type": col.kind,
+                        "change_status": None,
+                        "depends_on": [{"node": p, "column": c} for p, c in col.parents],
+                    },
+                )
+                for col in (edges.columns if edges is not None else ())
+                for cid in (f"{uid}_{col.name}",)
+            )
+            self._column_dicts[uid] = found
+        return found
+
+    def owner(self, column_id: str) -> str | None:
+        """Once the index is built: the longest node id that has the column ``column_id``
+        names (``<node id>_<column>``), or None if no node has it."""
+        return self._owners.get(column_id)
 
     def column_id(self, uid: str, column: str) -> str:
         """``<uid>_<column>`` with the column spelled as the node's catalog (or SQL) spells it."""
@@ -220,11 +262,16 @@ def _lineage_graph(
 
 
 def walk(starts: Iterable[str], edges: Mapping[str, Iterable[str]]) -> set[str]:
+    """Every id reached from ``starts`` over ``edges`` (a start only if it is reached)."""
     seen: set[str] = set()
-    queue = deque(starts)
-    while queue:
-        for nxt in edges.get(queue.popleft(), ()):
-            if nxt not in seen:
-                seen.add(nxt)
-                queue.append(nxt)
-    return seen
+    get = edges.get
+    frontier: Iterable[str] = starts
+    while True:
+        found: set[str] = set()
+        for key in frontier:
+            found.update(get(key, ()))
+        found -= seen
+        if not found:
+            return seen
+        seen |= found
+        frontier = found
