@@ -278,3 +278,32 @@ def test_answers_are_the_same_before_and_after_the_whole_map(params: dict[str, A
     warm_project.full_map()
     assert warm_project.index is not None
     assert cll_data(warm_project, **params) == cold
+
+
+def test_impact_radius_names_a_node_that_only_owns_impacted_columns() -> None:
+    # stg changes one column's expression (partial breaking: no node-level anchor); mart only
+    # passes that column on, so mart itself is reached through its column alone.
+    stg, mart = "model.shop.stg", "model.shop.mart"
+    src = f.source("raw", "orders")
+    cat = f.catalog(
+        {stg: [("id", "INTEGER"), ("amount", "DOUBLE")], mart: [("id", "INTEGER"), ("amount", "DOUBLE")]},
+        {SRC: [("id", "INTEGER"), ("amount", "DOUBLE")]},
+    )  # fmt: skip
+    mart_sql = "select id, amount from main.stg"
+    base = f.manifest(
+        src,
+        _model("stg", "select id, amount from raw.orders", [SRC]),
+        _model("mart", mart_sql, [stg]),
+    )
+    current = f.manifest(
+        src,
+        _model("stg", "select id, amount * 2 as amount from raw.orders", [SRC]),
+        _model("mart", mart_sql, [stg]),
+    )
+    project = CllProject(base, cat, current, cat, changes={stg: "modified"})
+    assert project.change(stg) is not None and project.change(stg).category == "partial_breaking"
+    radius = impact_radius(project)
+    assert radius["by_node"] == {stg: ["amount"], mart: ["amount"]}
+    assert radius["columns"] == [f"{mart}_amount", f"{stg}_amount"]
+    assert radius["nodes"] == [mart, stg]
+    assert radius["whole_model"] == []

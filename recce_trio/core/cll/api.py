@@ -278,11 +278,12 @@ def impact_radius(project: CllProject, node_id: str | None = None) -> dict[str, 
         by_node.setdefault(cols[cid]["table_id"], []).append(cols[cid]["name"])
     breaking = [u for u, n in data["nodes"].items() if n["change_category"] == BREAKING]
     whole = set(breaking) | walk(breaking, project.graph()[1])
-    impacted_nodes = {
-        uid
-        for uid, n in data["nodes"].items()
-        if n["change_status"] or n["impacted"] or uid in by_node
-    } | whole
+    # A node reached only through its columns is not in the answer's nodes: by_node has it.
+    impacted_nodes = (
+        {uid for uid, n in data["nodes"].items() if n["change_status"] or n["impacted"]}
+        | by_node.keys()
+        | whole
+    )
     return {
         "nodes": sorted(impacted_nodes),
         "columns": sorted(impacted_cols),
