@@ -285,10 +285,8 @@ def test_impact_radius_names_a_node_that_only_owns_impacted_columns() -> None:
     # passes that column on, so mart itself is reached through its column alone.
     stg, mart = "model.shop.stg", "model.shop.mart"
     src = f.source("raw", "orders")
-    cat = f.catalog(
-        {stg: [("id", "INTEGER"), ("amount", "DOUBLE")], mart: [("id", "INTEGER"), ("amount", "DOUBLE")]},
-        {SRC: [("id", "INTEGER"), ("amount", "DOUBLE")]},
-    )  # fmt: skip
+    cols = [("id", "INTEGER"), ("amount", "DOUBLE")]
+    cat = f.catalog({stg: cols, mart: cols}, {SRC: cols})
     mart_sql = "select id, amount from main.stg"
     base = f.manifest(
         src,

@@ -228,3 +228,25 @@ def test_python_model_is_unknown_with_a_reason() -> None:
     result = project.change("model.shop.m")
     assert result is not None and result.category == "unknown" and result.columns is None
     assert "python" in (result.reason or "")
+
+
+def test_changed_columns_the_catalog_does_not_have_are_left_out() -> None:
+    # The SQL adds d and changes b, but the catalogs (built before d existed, say) name only
+    # a and b: d is not a column of the node as far as the catalog knows.
+    assert change(
+        "select a, b from t",
+        "select a, b + 1 as b, a + 1 as d from t",
+        T,
+        base_catalog=[("a", "int"), ("b", "int")],
+        current_catalog=[("a", "int"), ("b", "int")],
+    ) == ("partial_breaking", {"b": "modified"})
+    # A column in either catalog counts (a removed one is only in the base's).
+    assert change(
+        "select a, b, c from t",
+        "select a, b from t",
+        T,
+        base_catalog=[("a", "int"), ("b", "int"), ("c", "int")],
+        current_catalog=[("a", "int"), ("b", "int")],
+    ) == ("partial_breaking", {"c": "removed"})
+    # Without a catalog for the node the SQL's names stay (Recce sends {}).
+    assert change("select a from t", "select a, b from t", T) == ("non_breaking", {"b": "added"})

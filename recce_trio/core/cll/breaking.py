@@ -121,7 +121,8 @@ def _sql_change(base: Side, current: Side, old: Node, new: Node) -> ChangeResult
 
 def _with_catalog(base: Side, current: Side, uid: str, result: ChangeResult) -> ChangeResult:
     """Add the catalog's column changes the SQL did not show (a ``select *`` whose parent
-    changed, a type change) and spell every column as the catalog does."""
+    changed, a type change), spell every column as the catalog does, and leave out the SQL's
+    columns that neither catalog has (when one has the node)."""
     old_cols, new_cols = base.columns(uid), current.columns(uid)
     columns = dict(result.columns or {})
     if old_cols and new_cols:
@@ -141,6 +142,8 @@ def _with_catalog(base: Side, current: Side, uid: str, result: ChangeResult) -> 
     for name, status in columns.items():
         where = old_cols if status == REMOVED else new_cols
         found = _lookup(where, name) or _lookup(old_cols, name) or _lookup(new_cols, name)
+        if found is None and (old_cols or new_cols):
+            continue  # not a column of the node as either catalog knows it (as Recce)
         spelled[found[0] if found else name] = status
     category = result.category
     if category == NON_BREAKING and any(s in (REMOVED, MODIFIED) for s in spelled.values()):
