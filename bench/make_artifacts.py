@@ -370,6 +370,8 @@ class Project:
                     parents.append(f"seed.{PKG}.{rng.choice(self.seeds)}")
                 ent = self.by_uid[parents[0]].entity
                 fks = [self.by_uid[p].cols[0] for p in parents[1:] if p in self.by_uid]
+                # What the parents have: a model selects only columns its parents have.
+                avail = [c for p in parents if p in self.by_uid for c in self.by_uid[p].cols[1:]]
                 if marts:
                     folder = f"marts/{rng.choice(DOMAINS)}"
                     name = f"{rng.choice(['fct', 'fct', 'dim'])}_{folder[6:]}__{ent}s"
@@ -385,22 +387,31 @@ class Project:
                     folder.split("/")[0],
                     folder,
                     mat,
-                    self._cols(ent, fks, 8 if marts else 6, 30 if marts else 22),
+                    self._cols(ent, fks, 8 if marts else 6, 30 if marts else 22, avail),
                     ent,
                     parents,
                     macro=rng.random() < 0.04,
                 )
+                # The macro reads amount_cents: only where a parent has it.
+                m.macro = m.macro and any(c[0] == "amount_cents" for c in avail)
                 if m.macro:
                     m.cols.insert(1, ("amount_usd", "numeric", "Amount in US dollars."))
             m.ndoc = max(2, int(len(m.cols) * (1.0 if m.layer == "marts" else 0.7)))
             self._add(m)
         self._change(n_models)
 
-    def _cols(self, ent: str, fks: list, lo: int, hi: int) -> list:
+    def _cols(self, ent: str, fks: list, lo: int, hi: int, avail: list | None = None) -> list:
+        """The pk, the foreign keys, and attributes: any (a staging model's source has them
+        all) or, for a model over other models, ones its parents have (``avail``)."""
         pk = (f"{ent}_id", "integer", f"Primary key of the {ent.replace('_', ' ')}; unique.")
         cols = [pk, *(c for c in dict.fromkeys(fks) if c[0] != pk[0])]
-        k = min(len(ATTRS), self.rng.randint(lo, hi) - len(cols))
-        return cols + self.rng.sample(ATTRS, max(1, k))
+        taken = {c[0] for c in cols}
+        pool = ATTRS
+        if avail is not None:
+            named = {c[0]: c for c in avail if c[0] not in taken and c[0] != "amount_usd"}
+            pool = list(named.values()) or ATTRS[:1]
+        k = min(len(pool), self.rng.randint(lo, hi) - len(cols))
+        return cols + self.rng.sample(pool, max(1, k))
 
     def _add(self, m: Model) -> None:
         """Register a model and give it generic tests: ~3 per model (none on ephemerals)."""
@@ -486,7 +497,9 @@ class Project:
                     "marts",
                     "marts/new",
                     "table",
-                    self._cols("metric", [u.cols[0] for u in ups], 8, 20),
+                    self._cols(
+                        "metric", [u.cols[0] for u in ups], 8, 20, [c for u in ups for c in u.cols]
+                    ),
                     "metric",
                     [u.uid for u in ups],
                     ndoc=4,
@@ -556,20 +569,30 @@ class Project:
             a0 = names[m.parents[0]]
             key = f"{a0}.{cols[0][0]}"
             owner = {self.by_uid[p].cols[0][0]: names[p] for p in m.parents[1:] if p in self.by_uid}
+            # Every other column from the first parent that has it in this environment.
+            for p in reversed(m.parents):
+                if p in self.by_uid:
+                    owner.update((c[0], names[p]) for c in self.by_uid[p].columns(env)[1:])
+            owner[cols[0][0]] = a0
+            pk0 = self.by_uid[m.parents[0]].cols[0][0] if m.parents[0] in self.by_uid else None
             exprs = []
             for i, (n, t, _) in enumerate(cols):
                 if n == "amount_usd":  # the project macro, rendered as each env's version of it
-                    cents = f"{a0}.amount_cents"
+                    cents = f"{owner.get('amount_cents', a0)}.amount_cents"
                     if not compiled:
                         exprs.append(f"{{{{ cents_to_dollars('{cents}') }}}} as amount_usd")
                     elif cur:
                         exprs.append(f"round(({cents} / 100)::numeric, 2) as amount_usd")
                     else:
                         exprs.append(f"({cents} / 100)::numeric(16, 2) as amount_usd")
+                elif i == 0 and pk0 is not None and pk0 != n:  # a new grain: keyed by a0's
+                    exprs.append(f"{a0}.{pk0} as {n}")
+                elif n not in owner:  # a column new in this environment
+                    exprs.append(f"cast(null as {t}) as {n}")
                 elif i == retyped:
-                    exprs.append(f"cast({a0}.{n} as {t}) as {n}")
+                    exprs.append(f"cast({owner[n]}.{n} as {t}) as {n}")
                 else:
-                    exprs.append(f"{owner.get(n, a0) if i else a0}.{n}")
+                    exprs.append(f"{owner[n]}.{n}")
             for p in m.parents[1:]:
                 fk = self.by_uid[p].cols[0][0] if p in self.by_uid else None
                 on = f"{a0}.{fk} = {names[p]}.{fk}" if fk else f"{a0}.status = {names[p]}.code"
