@@ -46,7 +46,12 @@ class Prepared:
 
 @lru_cache(maxsize=64)
 def get_dialect(name: str) -> Dialect:
-    return Dialect.get_or_raise(name or None)
+    dialect = Dialect.get_or_raise(name or None)
+    # qualify asks whether an identifier is case sensitive once per identifier, again and
+    # again for the same few thousand names (a tenth of a model's analysis): remember the
+    # answers (a pure function of the text for a given dialect).
+    dialect.case_sensitive = lru_cache(maxsize=1 << 16)(dialect.case_sensitive)  # type: ignore[method-assign]
+    return dialect
 
 
 def parse_query(sql: str, dialect: Dialect) -> exp.Query:
