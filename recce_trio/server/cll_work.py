@@ -47,6 +47,9 @@ MAP_WORKERS = 2
 # Below this many lineage nodes the map is computed here: a second or two of work, less than
 # starting a child process and reading the artifacts again costs.
 MAP_IN_CHILD_MIN_NODES = 400
+# While the child maps, a request analyses up to this many unmapped nodes itself (a few
+# tenths of a second); one that needs more waits for the map (see wait_for_the_map).
+INLINE_MAX_UNMAPPED = 48
 
 
 def progress_of(state: ServerState) -> CllMapProgress:
@@ -57,6 +60,40 @@ def progress_of(state: ServerState) -> CllMapProgress:
 async def run_cll(state: Any, work: Callable[[], T]) -> T:
     """Run one request's CLL work in a worker thread (the gateway's ``cll`` pool)."""
     return await gateway.run(gateway.CLL, work, thread_name="recce-trio cll request")
+
+
+async def wait_for_the_map(
+    state: ServerState, project: Any, node_id: str | None, *, no_upstream: bool, no_downstream: bool
+) -> None:
+    """While a child process maps ``project``, a request that would analyse more than
+    ``INLINE_MAX_UNMAPPED`` nodes itself waits for the map instead: that analysis would hold
+    the server's interpreter (and health probes) for seconds, for what the child is computing
+    anyway. A smaller one goes ahead at once."""
+    progress = progress_of(state)
+
+    def mapping() -> bool:
+        review = progress.review
+        return (
+            progress.child_pid is not None
+            and project.index is None
+            and review is not None
+            and review.cll is project
+        )
+
+    if not mapping():
+        return
+    ended = progress.child_ended
+    missing = await gateway.run(
+        gateway.CLL, _unmapped, project, node_id, no_upstream, no_downstream
+    )
+    if missing > INLINE_MAX_UNMAPPED:
+        await ended.wait()  # done (the index is built), failed, or killed by a reload
+
+
+def _unmapped(project: Any, node_id: str | None, no_upstream: bool, no_downstream: bool) -> int:
+    from recce_trio.core.cll.api import unmapped
+
+    return unmapped(project, node_id, no_upstream=no_upstream, no_downstream=no_downstream)
 
 
 async def run_cll_map(state: ServerState) -> None:
@@ -127,7 +164,7 @@ async def _map_in_child(state: ServerState, progress: CllMapProgress) -> bool:
         )
 
     child = await gateway.run(gateway.CLL_MAP, start, thread_name="recce-trio cll child")
-    progress.child_pid = child.process.pid
+    progress.child_pid, progress.child_ended = child.process.pid, trio.Event()
     stats: dict[str, Any] = {}
     try:
         while True:
@@ -153,6 +190,7 @@ async def _map_in_child(state: ServerState, progress: CllMapProgress) -> bool:
         with trio.CancelScope(shield=True):
             await gateway.run(gateway.FILES, child.close)
         progress.child_pid = None
+        progress.child_ended.set()
     progress.state = "done"
     progress.elapsed_s = time.perf_counter() - started
     log.info(

@@ -134,8 +134,10 @@ class CllMapProgress:
     total: int = 0
     elapsed_s: float = 0.0
     review: Review | None = None
-    # The child process computing it (server.cll_child), while one runs.
+    # The child process computing it (server.cll_child), while one runs, and the event set
+    # when it has ended (done, failed or killed).
     child_pid: int | None = None
+    child_ended: trio.Event = field(default_factory=trio.Event)
     # Set when the map of the review being served has ended (done, failed or nothing to do).
     finished: trio.Event = field(default_factory=trio.Event)
 

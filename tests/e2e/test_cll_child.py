@@ -13,11 +13,13 @@ from pathlib import Path
 
 import httpx
 import pytest
+import trio
 
 from recce_trio.core.artifacts import read_catalog, read_manifest
 from recce_trio.core.cll.api import CllProject, cll_data
 from recce_trio.server.cll_child import EXIT_ORPHANED, CllMapProcess
 from recce_trio.server.cll_work import MAP_IN_CHILD_MIN_NODES, _lineage_ids_and_modified, _receive
+from tests.api.helpers import call, ready_app
 from tests.conftest import load_bench_module
 from tests.e2e.test_cli import Server, wait_ready
 
@@ -232,3 +234,36 @@ def test_a_reload_mid_map_kills_the_child_and_maps_the_new_review_anew(big: Path
         assert "column lineage map:" not in log
     finally:
         assert server.stop() == 0
+
+
+async def test_during_the_childs_map_a_big_request_waits_for_it_a_small_one_does_not(
+    big: Path,
+) -> None:
+    async with ready_app(big) as (app, client):
+        state = app.extensions["recce"]
+        progress = state.cll_map
+        with trio.fail_after(60):
+            while progress.child_pid is None:  # noqa: ASYNC110 - no event for the start
+                await trio.sleep(0.005)
+        project = state.review.cll
+        mart = max(project.graph()[0], key=lambda uid: len(project.graph()[0][uid]))
+        # One node alone: analysed here at once, while the child goes on.
+        status, small = await call(
+            client,
+            "post",
+            "/api/cll",
+            {"node_id": mart, "no_upstream": True, "no_downstream": True},
+        )
+        assert status == 200 and mart in small["current"]["nodes"]
+        assert project.index is None and progress.child_pid is not None
+        # Its whole lineage: thousands of nodes the child is computing. The answer waits for
+        # the map, and nothing more is analysed here.
+        misses = state.cll_cache.misses
+        status, whole = await call(client, "post", "/api/cll", {"node_id": mart})
+        assert status == 200
+        assert project.index is not None and progress.state == "done"
+        assert state.cll_cache.misses == misses
+        assert len(whole["current"]["nodes"]) > 100
+        assert small["current"]["nodes"][mart]["columns"].keys() <= set(
+            whole["current"]["nodes"][mart]["columns"]
+        )

@@ -12,7 +12,7 @@ from typing import Any
 from recce_trio.core.cll.change import BREAKING, PARTIAL, UNKNOWN, ChangeResult
 from recce_trio.core.cll.graph import CllProject, CllRequestError, Edges, WireColumn, walk
 
-__all__ = ["CllProject", "CllRequestError", "cll_data", "impact_radius"]
+__all__ = ["CllProject", "CllRequestError", "cll_data", "impact_radius", "unmapped"]
 
 
 def cll_data(
@@ -35,19 +35,13 @@ def cll_data(
     request (Recce's pool). Raises ``CllRequestError`` for an unknown node or a column
     without a node.
     """
-    parents, children = project.graph()
+    parents = project.graph()[0]
     changes = project.changes
     if column is not None and node_id is None:
         raise CllRequestError("'column' needs 'node_id'")
     if node_id is not None and node_id not in parents and node_id not in changes:
         raise CllRequestError(f"no node {node_id!r} in the lineage")
-    start = {node_id} if node_id is not None else set(changes)
-    pool = set(start)
-    if not no_upstream:
-        pool |= walk(start, parents)
-    if not no_downstream:
-        pool |= walk(start, children)
-    pool &= parents.keys()  # removed nodes are not in the current lineage
+    pool = request_pool(project, node_id, no_upstream=no_upstream, no_downstream=no_downstream)
 
     results: dict[str, ChangeResult] = {}
     if change_analysis:
@@ -190,6 +184,32 @@ def cll_data(
             for k in result
         },
     }
+
+
+def request_pool(
+    project: CllProject, node_id: str | None, *, no_upstream: bool, no_downstream: bool
+) -> set[str]:
+    """The nodes of the current lineage an answer may touch (Recce's pool): the node asked
+    for (or every changed node) and what is up- and downstream of it."""
+    parents, children = project.graph()
+    start = {node_id} if node_id is not None else set(project.changes)
+    pool = set(start)
+    if not no_upstream:
+        pool |= walk(start, parents)
+    if not no_downstream:
+        pool |= walk(start, children)
+    return pool & parents.keys()  # removed nodes are not in the current lineage
+
+
+def unmapped(
+    project: CllProject, node_id: str | None, *, no_upstream: bool, no_downstream: bool
+) -> int:
+    """How many nodes a ``cll_data`` answer with these params would analyse itself (0 once
+    the whole map is built)."""
+    if project.index is not None or (node_id is not None and node_id not in project.graph()[0]):
+        return 0
+    pool = request_pool(project, node_id, no_upstream=no_upstream, no_downstream=no_downstream)
+    return sum(1 for uid in pool if not project.has_edges(uid))
 
 
 def _invert(edges: Edges) -> Edges:

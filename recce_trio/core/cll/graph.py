@@ -149,6 +149,10 @@ class CllProject:
             self._owners = owners
             self._index = index
 
+    def has_edges(self, uid: str) -> bool:
+        """Whether ``uid``'s edges are known already (computed or installed)."""
+        return uid in self._edges
+
     def edges(self, uid: str) -> NodeEdges | None:
         """``uid``'s edges (memoised); None outside the current lineage."""
         found = self._edges.get(uid)

@@ -13,7 +13,7 @@ from quart import Quart, Response, request
 
 from recce_trio.errors import RequestError
 from recce_trio.server.api._http import field, json_body, server_state
-from recce_trio.server.cll_work import run_cll
+from recce_trio.server.cll_work import run_cll, wait_for_the_map
 
 _encoder = msgspec.json.Encoder()
 FLAGS = ("change_analysis", "no_cll", "no_upstream", "no_downstream")
@@ -32,6 +32,14 @@ async def cll() -> Response:
     vocabulary = "v2" if request.headers.get("Accept-Vocabulary", "").strip() == "v2" else "v1"
     state = server_state()
     project = state.review.cll
+    if not flags["no_cll"]:
+        await wait_for_the_map(
+            state,
+            project,
+            node_id,
+            no_upstream=flags["no_upstream"],
+            no_downstream=flags["no_downstream"],
+        )
 
     def work() -> bytes:
         return _answer(project, node_id=node_id, column=column, vocabulary=vocabulary, **flags)
