@@ -317,6 +317,7 @@ async function startReview(health) {
   setInterval(() => {
     if (document.visibilityState === "visible" && store.get().side === "runs") loadRuns();
   }, 3000);
+  store.set({ group: queryToState(location.search, {}).group }); // drawn grouped from the first frame
   try {
     await loadInfo(early.lineage, firstView);
   } catch (err) {

@@ -27,8 +27,8 @@ self.onmessage = async () => {
     at.parsed = now();
     const slimmed = slim(info);
     at.slimmed = now();
-    const { edges, changedView } = slimmed.lineage;
-    const transfer = [edges.buffer, ...(changedView ? [changedView.buffer] : [])];
+    const { edges, changedView, packed } = slimmed.lineage;
+    const transfer = [edges.buffer, ...(changedView ? [changedView.buffer] : []), ...Object.values(packed.codes).map((c) => c.buffer)];
     self.postMessage({ ...slimmed, at, ms: performance.now() - started, bytes: text.length }, transfer);
   } catch (err) {
     self.postMessage({ error: `Could not load the lineage (${err.message}).`, status: 0 });
@@ -91,8 +91,33 @@ function slim(info) {
   const { lineage: _dropped, ...rest } = info;
   return {
     info: rest,
-    lineage: { ids, nodes, edges, metadata, impact, changedView: changedView(ids, nodes, edges, children, project) },
+    lineage: { ids, packed: pack(ids, nodes), edges, metadata, impact, changedView: changedView(ids, nodes, edges, children, project) },
   };
+}
+
+// The node fields sent as columns: the page rebuilds the node objects (lineage-data.js), which
+// costs it less than receiving thousands of objects (a message's objects are rebuilt one
+// property at a time on the page's thread), and repeated strings are sent once.
+const CODED = ["resource_type", "package_name", "folder", "materialized", "change_status", "category"];
+
+function pack(ids, nodes) {
+  const strings = [], seen = new Map();
+  const intern = (value) => {
+    if (value === null || value === undefined) return -1;
+    let at = seen.get(value);
+    if (at === undefined) seen.set(value, (at = strings.push(value) - 1));
+    return at;
+  };
+  const codes = Object.fromEntries(CODED.map((field) => [field, new Int32Array(ids.length)]));
+  const names = new Array(ids.length);
+  const columns = {}; // columns_changed, for the nodes that have it
+  ids.forEach((id, i) => {
+    const node = nodes[id];
+    names[i] = node.name;
+    for (const field of CODED) codes[field][i] = intern(node[field]);
+    if (node.columns_changed) columns[id] = node.columns_changed;
+  });
+  return { names, strings, codes, columns };
 }
 
 /**

@@ -13,8 +13,11 @@ export function loadLineage(timings) {
     worker.onmessage = (event) => {
       timings.infoReceivedAt = performance.now();
       worker.terminate();
-      if (event.data.error) reject(new Error(event.data.error));
-      else resolve(event.data);
+      const data = event.data;
+      if (data.error) return reject(new Error(data.error));
+      const { packed, ...lineage } = data.lineage;
+      resolve({ ...data, lineage: { ...lineage, nodes: unpack(lineage.ids, packed) } });
+      timings.infoUnpackedAt = performance.now();
     };
     worker.onerror = (event) => {
       worker.terminate();
@@ -22,6 +25,26 @@ export function loadLineage(timings) {
     };
     worker.postMessage("load");
   });
+}
+
+/** The node objects (`lineage.nodes`) from the columns info-worker.js sends. */
+function unpack(ids, { names, strings, codes, columns }) {
+  const { resource_type: type, package_name: pkg, folder, materialized, change_status: status, category } = codes;
+  const text = (code) => (code < 0 ? null : strings[code]);
+  const nodes = {};
+  for (let i = 0; i < ids.length; i++) {
+    nodes[ids[i]] = {
+      name: names[i],
+      resource_type: text(type[i]),
+      package_name: text(pkg[i]) ?? "",
+      folder: text(folder[i]),
+      materialized: text(materialized[i]),
+      change_status: text(status[i]),
+      columns_changed: columns[ids[i]] ?? null,
+      category: text(category[i]),
+    };
+  }
+  return nodes;
 }
 
 /** What the review needs first, asked for now: the lineage, the first selection, a layout worker. */
