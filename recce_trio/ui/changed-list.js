@@ -24,7 +24,7 @@ export function changedIds(lineage, query, sort) {
   return ids;
 }
 
-const FIRST_ROWS = 60; // rendered at once (more than a screenful); the rest in later tasks
+const FIRST_ROWS = 25; // rendered at once (a screenful: about 10 rows show); the rest in later tasks
 const CHUNK_ROWS = 110;
 
 export function renderChangedList(listEl, { lineage, ids, activeId }, actions) {
