@@ -77,6 +77,10 @@ def big(page: Page, root: Path) -> None:
         page.goto(server.url)
         page.wait_for_function("window.recce?.app?.metrics?.nodes > 0", timeout=120_000)
         shoot(page, "lineage-5000-models")
+        page.click("#group-folders")
+        page.wait_for_function("() => window.recce.graph.nodes.every((n) => n.group)")
+        page.wait_for_timeout(300)
+        shoot(page, "lineage-grouped-by-folder")
     finally:
         page.context.close()
         server.stop()
