@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import atexit
+import contextlib
 import functools
 import shutil
 import tempfile
 import threading
+import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -146,9 +148,9 @@ class DuckDBEngine:
                 rows,
             )
         finally:
+            cursor.close()  # before leaving _running: close() waits for that
             with self._lock:
                 self._running.discard(token)
-            cursor.close()
 
     def columns(self, relation: str, *, cancel: CancelToken | None = None) -> list[tuple[str, str]]:
         result = self.execute(f"SELECT * FROM {relation} WHERE 1 = 0", limit=0, cancel=cancel)
@@ -161,8 +163,18 @@ class DuckDBEngine:
             token.cancel()
 
     def close(self) -> None:
+        """Interrupt the running statements, wait (up to 5 s) for their threads to leave
+        them, then close: DuckDB refuses to close a connection whose cursor is mid-call (a
+        cancelled run's thread may still be on its way out of the interrupted statement)."""
         self.interrupt()
-        self._con.close()
+        deadline = time.monotonic() + 5
+        while time.monotonic() < deadline:
+            with self._lock:
+                if not self._running:
+                    break
+            time.sleep(0.01)
+        with contextlib.suppress(self._duckdb.Error):  # a statement that never stopped
+            self._con.close()
 
     def _error(self, e: Exception) -> WarehouseError:
         text = str(e)
