@@ -2,12 +2,15 @@
 layer (recce_trio.warehouse), as the server's worker thread would call it.
 
     python bench/warehouse_runs.py [--rows 1000000] [--models 200] [--db /tmp/bench.duckdb]
+                                   [--memory-limit 128MB] [--reuse]
 
 The database holds base (schema ``prod``) and current (``dev``): ``big`` has ``--rows`` rows
 and 20 columns, of which about 3 % of rows changed in one column, 1 % removed and 1 % added;
 ``wide`` has 50 columns; ``m0``..``mN`` are small models for the row counts. Times are
 wall-clock; the machine is shared, so compare figures within one run. RSS growth is this
 process's resident memory after the run minus before it (read from /proc), and its peak.
+``--memory-limit`` sets DuckDB's (as a profile's ``settings: {memory_limit: ...}`` would;
+recce-trio's default is 512MB); ``--reuse`` keeps a database built by an earlier run.
 """
 
 from __future__ import annotations
@@ -56,18 +59,24 @@ def main() -> None:
     parser.add_argument("--rows", type=int, default=1_000_000)
     parser.add_argument("--models", type=int, default=200)
     parser.add_argument("--db", type=Path, default=Path("/tmp/recce_bench_warehouse.duckdb"))
+    parser.add_argument("--memory-limit", default=None)
+    parser.add_argument("--reuse", action="store_true")
     args = parser.parse_args()
-    if args.db.exists():
-        args.db.unlink()
-    started = time.perf_counter()
-    build_db(args.db, args.rows, args.models)
-    print(f"built {args.db} ({args.rows:,} rows) in {time.perf_counter() - started:.1f} s")
+    if not (args.reuse and args.db.exists()):
+        if args.db.exists():
+            args.db.unlink()
+        started = time.perf_counter()
+        build_db(args.db, args.rows, args.models)
+        print(f"built {args.db} ({args.rows:,} rows) in {time.perf_counter() - started:.1f} s")
+    settings: dict[str, Any] = {"path": str(args.db)}
+    if args.memory_limit:
+        settings["settings"] = {"memory_limit": args.memory_limit}
     target = WarehouseTarget(
         profile="bench",
         target="dev",
         type="duckdb",
         threads=1,
-        settings={"path": str(args.db)},
+        settings=settings,
         profiles_path=args.db.parent / "profiles.yml",
     )
     engine = open_engine(target)

@@ -96,9 +96,10 @@ class DuckDBEngine:
             **(settings or {}),
             "enable_external_access": external_access,
         }
-        given = {k.lower() for k in config}
-        if not given & {"memory_limit", "max_memory"}:
+        given = {k.lower(): v for k, v in config.items()}
+        if not given.keys() & {"memory_limit", "max_memory"}:
             config["memory_limit"] = MEMORY_LIMIT
+        self._memory_limit = str(given.get("memory_limit", given.get("max_memory", MEMORY_LIMIT)))
         if "temp_directory" not in given:
             config["temp_directory"] = spill_folder()
         try:
@@ -182,5 +183,11 @@ class DuckDBEngine:
             return ExternalAccessBlockedError(
                 f"DuckDB refused external access (files, URLs, extensions): {text}",
                 hint="Start recce-trio with --duckdb-external-access to allow it.",
+            )
+        if "out of memory" in text.lower():
+            return WarehouseError(
+                text,
+                hint=f"recce-trio gives DuckDB {self._memory_limit} of memory: raise it with "
+                "memory_limit under the profile's settings: in profiles.yml.",
             )
         return WarehouseError(text)

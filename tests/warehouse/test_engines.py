@@ -248,6 +248,10 @@ def test_duckdb_spills_into_a_private_folder_not_next_to_the_file(duckdb_file: P
         engine.execute("SET threads = 1")
         big = "SELECT range AS n, repeat('x', 40) AS s FROM range(2000000) ORDER BY n DESC"
         assert engine.execute(big, limit=1).rows == [(1999999, "x" * 40)]
+        # What cannot spill fails, saying which setting to raise.
+        with pytest.raises(WarehouseError, match="Out of Memory") as info:
+            engine.execute("SELECT list(range) FROM range(20000000)")
+        assert "memory_limit under the profile's settings: in profiles.yml" in str(info.value)
     finally:
         engine.close()
     assert sorted(p.name for p in folder.iterdir()) == [db.name]
