@@ -30,6 +30,8 @@ export class GraphView {
     this.edgesInView = 0;
     this.picked = new Set(); // ids marked with a tick
     this.highlight = new Set(); // ids ringed in violet (column lineage, impact radius: cll-view.js)
+    this.ringed = new Set(); // what is drawn ringed: those ids, or the folders that hold them
+    this.groupOf = null; // node id -> the drawn group holding it (groups.js), when grouped
     this.nodes = []; // {id, name, resourceType, status, x, y} with x, y the centre
     this.edges = []; // [sourceIndex, targetIndex]
     this.index = new Map();
@@ -49,11 +51,13 @@ export class GraphView {
    * Show a graph. The first view is readable: the whole graph if it fits at a legible zoom,
    * else a legible zoom centred on `start` (the node to begin the review from).
    */
-  setGraph(nodes, edges, { start = null, center = false } = {}) {
+  setGraph(nodes, edges, { start = null, center = false, groupOf = null } = {}) {
     const keep = this.selectedId; // the selected node of the graph shown until now
     this.nodes = nodes;
     this.edges = edges;
     this.index = new Map(nodes.map((n, i) => [n.id, i]));
+    this.groupOf = groupOf;
+    this._ringed();
     this.selected = keep !== null && this.index.has(keep) ? this.index.get(keep) : -1;
     this.bounds = this._bounds();
     this.minimap?.reset();
@@ -68,7 +72,14 @@ export class GraphView {
   setHighlight(ids) {
     this.highlight = new Set(ids);
     this.canvas.dataset.highlighted = [...this.highlight].sort().join(" "); // for tests and tools
+    this._ringed();
     this.redraw();
+  }
+
+  /** The drawn nodes to ring: a highlighted node, else the group it is folded into. */
+  _ringed() {
+    this.ringed = new Set([...this.highlight].map((id) => (this.index.has(id) ? id : this.groupOf?.(id) ?? id)));
+    this.canvas.dataset.ringed = [...this.ringed].sort().join(" ");
   }
 
   /** Whether node names are drawn at a size a person can read. */
@@ -278,7 +289,7 @@ export class GraphView {
     if (this.highlight.size) {
       ctx.beginPath();
       for (let i = 0; i < nodes.length; i++) {
-        if (visible[i] && this.highlight.has(nodes[i].id)) ctx.roundRect(nodes[i].x - NODE_W / 2 - 3, nodes[i].y - NODE_H / 2 - 3, NODE_W + 6, NODE_H + 6, 8);
+        if (visible[i] && this.ringed.has(nodes[i].id)) ctx.roundRect(nodes[i].x - NODE_W / 2 - 3, nodes[i].y - NODE_H / 2 - 3, NODE_W + 6, NODE_H + 6, 8);
       }
       ctx.strokeStyle = "#8a3ffc";
       ctx.lineWidth = Math.max(3, 3 / k);

@@ -220,7 +220,8 @@ export class LineageView {
     start ??= current.panel?.kind === "node" ? current.panel.id : null;
     start ??= mostImpact(ids);
     if (start && grouped && !drawIds.includes(start)) start = groupId(lineage.nodes[start].folder);
-    this.graph.setGraph(nodes, drawEdges, { start, center: !!focus });
+    const groupOf = grouped ? (id) => (lineage.nodes[id] ? groupId(lineage.nodes[id].folder) : null) : null;
+    this.graph.setGraph(nodes, drawEdges, { start, center: !!focus, groupOf });
     if (current.panel?.kind === "node") this.graph.select(current.panel.id);
     status.hidden = true;
     this.metrics = { ...this.metrics, nodes: drawIds.length, edges: drawEdges.length, layoutMs: ms, layoutStart: started, totalMs: performance.now() - started, cached, drawnAt: performance.now() };

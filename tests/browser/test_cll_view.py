@@ -78,3 +78,11 @@ def test_impact_radius_and_category_badges(page: Page, demo: Server) -> None:
     expect(rows.filter(has_text="daily_orders")).to_have_count(0)
     ringed = (page.locator("#graph").get_attribute("data-highlighted") or "").split()
     assert f"{P}order_revenue" in ringed and f"{P}daily_orders" not in ringed
+    # Grouped by folder, the folders that hold the impacted nodes are ringed.
+    page.click("#group-folders")
+    page.wait_for_function("() => window.recce.graph.nodes.every((n) => n.group)")
+    folders = page.evaluate(
+        "(ids) => ids.map((id) => 'folder:' + window.recce.app.lineage.nodes[id].folder)", ringed
+    )
+    drawn = (page.locator("#graph").get_attribute("data-ringed") or "").split()
+    assert sorted(drawn) == sorted(set(folders)) and drawn
