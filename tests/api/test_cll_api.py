@@ -4,6 +4,7 @@ no_upstream / no_downstream / no_cll options, Recce's v2 vocabulary, and client 
 from __future__ import annotations
 
 import json
+import sys
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -12,7 +13,7 @@ import pytest
 import trio
 
 from recce_trio.config import DEMO_DIR
-from recce_trio.server.cll_work import progress_of
+from recce_trio.server.cll_work import MAP_SWITCH_INTERVAL_S, progress_of, run_cll
 from tests.api.helpers import call, ready_app
 
 P = "model.oracle_shop."
@@ -197,3 +198,23 @@ async def test_a_reload_starts_the_map_again_for_the_new_review(tmp_path: Path) 
         assert progress.total == first_total + 1
         data = await cll(client, {"node_id": "model.shop.new_model"})
     assert "model.shop.new_model" in data["nodes"]
+
+
+async def test_the_switch_interval_is_lowered_only_while_lineage_work_runs() -> None:
+    default = sys.getswitchinterval()
+    async with ready_app(DEMO_DIR, demo=True) as (app, client):
+        state = app.extensions["recce"]
+        with trio.fail_after(30):
+            await progress_of(state).finished.wait()
+        assert sys.getswitchinterval() == default  # the map is over
+
+        seen: list[float] = []
+
+        def work() -> bytes:
+            seen.append(sys.getswitchinterval())
+            return b"{}"
+
+        await run_cll(state, work)
+        await cll(client, {"node_id": ORDERS})
+        assert seen == [MAP_SWITCH_INTERVAL_S] and default > MAP_SWITCH_INTERVAL_S
+        assert sys.getswitchinterval() == default
