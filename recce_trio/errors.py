@@ -216,6 +216,17 @@ class ExternalAccessBlockedError(WarehouseError):
     """A DuckDB statement needed external access (files, URLs, extensions), which is off."""
 
 
+class ExportQueryError(RecceTrioError):
+    """An export's statement failed in the warehouse (502: the upstream failed, not the
+    server). The message is the warehouse's, with credentials and hosts removed, as a failed
+    run's ``error`` shows it, so the client is told."""
+
+    status = 502
+
+    def public_detail(self) -> Any:
+        return self.message
+
+
 class RunCancelledError(RecceTrioError):
     """The run was cancelled; its statement was interrupted in the warehouse."""
 

@@ -11,7 +11,7 @@ import argparse
 import os
 import threading
 from collections.abc import Callable, Mapping
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from recce_trio.errors import (
     RecceTrioError,
@@ -19,11 +19,20 @@ from recce_trio.errors import (
     WarehouseConnectError,
     WarehouseError,
 )
-from recce_trio.warehouse.engine import CancelToken, QueryResult, missing_driver, unique_names
+from recce_trio.warehouse.engine import (
+    CancelToken,
+    CursorStream,
+    QueryResult,
+    RowStream,
+    missing_driver,
+    unique_names,
+)
 
 if TYPE_CHECKING:
     from recce_trio.warehouse.dbt_macros import DbtMacroLibrary, DbtMacroProvider, ManifestSource
     from recce_trio.warehouse.profiles import WarehouseTarget
+
+T = TypeVar("T")
 
 # sqlglot dialects of adapter types whose names differ (the rest are the same).
 _DIALECTS = {"sqlserver": "tsql", "synapse": "tsql", "fabric": "tsql", "glue": "spark"}
@@ -156,6 +165,44 @@ class DbtAdapterEngine:
             return QueryResult(unique_names(table.column_names), types, rows)
 
         result: QueryResult = self._run(token, work)
+        token.check()
+        return result
+
+    def stream(
+        self,
+        sql: str,
+        consume: Callable[[RowStream], T],
+        *,
+        cancel: CancelToken | None = None,
+    ) -> T:
+        """The rows through the driver's cursor on this thread's connection, ``fetchmany``
+        a chunk at a time. Whether the driver itself streams is the driver's affair (most
+        do; psycopg2, under dbt-postgres, holds the whole result of the statement)."""
+        token = cancel if cancel is not None else CancelToken()
+
+        def errors(e: Exception) -> BaseException:
+            return RunCancelledError() if token.cancelled else WarehouseError(_dbt_message(e))
+
+        def work(adapter: Any, conn: Any) -> T:
+            cursor = conn.handle.cursor()
+            try:
+                try:
+                    cursor.execute(sql)
+                except Exception as e:
+                    raise errors(e) from None
+                description = cursor.description or []
+                rows = CursorStream(
+                    cursor,
+                    unique_names(str(d[0]) for d in description),
+                    [str(d[1]).lower() for d in description],
+                    errors,
+                    token,
+                )
+                return consume(rows)
+            finally:
+                cursor.close()
+
+        result: T = self._run(token, work, wrap=False)
         token.check()
         return result
 

@@ -9,8 +9,9 @@ import shutil
 import tempfile
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from recce_trio.errors import (
     ExternalAccessBlockedError,
@@ -18,10 +19,19 @@ from recce_trio.errors import (
     WarehouseConnectError,
     WarehouseError,
 )
-from recce_trio.warehouse.engine import CancelToken, QueryResult, missing_driver, unique_names
+from recce_trio.warehouse.engine import (
+    CancelToken,
+    CursorStream,
+    QueryResult,
+    RowStream,
+    missing_driver,
+    unique_names,
+)
 
 if TYPE_CHECKING:
     from recce_trio.warehouse.profiles import WarehouseTarget
+
+T = TypeVar("T")
 
 _BLOCKED_MARKERS = ("disabled by configuration", "enable_external_access", "external access")
 # Profile settings recce-trio decides itself: read-only, and external access (an opt-in flag).
@@ -148,6 +158,52 @@ class DuckDBEngine:
                 [str(d[1]).lower() for d in description],
                 rows,
             )
+        finally:
+            cursor.close()  # before leaving _running: close() waits for that
+            with self._lock:
+                self._running.discard(token)
+
+    def stream(
+        self,
+        sql: str,
+        consume: Callable[[RowStream], T],
+        *,
+        cancel: CancelToken | None = None,
+    ) -> T:
+        """DuckDB produces the rows as they are fetched (a streaming result), a chunk at a
+        time; its own memory holds what the query needs (a sort, a hash join), not Python."""
+        token = cancel if cancel is not None else CancelToken()
+        with self._lock:
+            cursor = self._con.cursor()
+            self._running.add(token)
+
+        def errors(e: Exception) -> BaseException:
+            if isinstance(e, self._duckdb.InterruptException) or (
+                isinstance(e, self._duckdb.Error) and token.cancelled
+            ):
+                return RunCancelledError()
+            return self._error(e) if isinstance(e, self._duckdb.Error) else e
+
+        try:
+            token.attach(cursor.interrupt)
+            try:
+                try:
+                    cursor.execute(sql)
+                except Exception as e:
+                    raise errors(e) from None
+                description = cursor.description or []
+                rows = CursorStream(
+                    cursor,
+                    unique_names(d[0] for d in description),
+                    [str(d[1]).lower() for d in description],
+                    errors,
+                    token,
+                )
+                result = consume(rows)
+            finally:
+                token.detach()
+            token.check()
+            return result
         finally:
             cursor.close()  # before leaving _running: close() waits for that
             with self._lock:

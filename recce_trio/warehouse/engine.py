@@ -5,9 +5,11 @@ from __future__ import annotations
 import contextlib
 import threading
 from collections.abc import Callable, Iterable, Sequence
-from typing import Any, NamedTuple, Protocol
+from typing import Any, NamedTuple, Protocol, TypeVar
 
 from recce_trio.errors import RunCancelledError, WarehouseConnectError
+
+T = TypeVar("T")
 
 
 class QueryResult(NamedTuple):
@@ -86,6 +88,47 @@ def _call_quietly(interrupt: Callable[[], None]) -> None:
         interrupt()
 
 
+class RowStream(Protocol):
+    """The rows of one statement, read a chunk at a time (``Engine.stream``)."""
+
+    @property
+    def columns(self) -> list[str]: ...
+
+    @property
+    def types(self) -> list[str]: ...
+
+    def fetch(self, size: int) -> list[tuple[Any, ...]]:
+        """The next rows, at most ``size``; an empty list once all have been read."""
+        ...
+
+
+class CursorStream:
+    """A DB-API cursor's rows as a ``RowStream``; ``errors`` turns a driver's exception into
+    recce-trio's (``WarehouseError``, ``RunCancelledError``)."""
+
+    def __init__(
+        self,
+        cursor: Any,
+        columns: list[str],
+        types: list[str],
+        errors: Callable[[Exception], BaseException],
+        cancel: CancelToken,
+    ) -> None:
+        self._cursor = cursor
+        self._errors = errors
+        self._cancel = cancel
+        self.columns = columns
+        self.types = types
+
+    def fetch(self, size: int) -> list[tuple[Any, ...]]:
+        self._cancel.check()
+        try:
+            rows = self._cursor.fetchmany(size)
+        except Exception as e:
+            raise self._errors(e) from None
+        return [tuple(row) for row in rows]
+
+
 class Engine(Protocol):
     """A connection to one warehouse, shared by every run of a server.
 
@@ -103,6 +146,18 @@ class Engine(Protocol):
     def execute(
         self, sql: str, *, limit: int | None = None, cancel: CancelToken | None = None
     ) -> QueryResult: ...
+
+    def stream(
+        self,
+        sql: str,
+        consume: Callable[[RowStream], T],
+        *,
+        cancel: CancelToken | None = None,
+    ) -> T:
+        """``consume(rows)`` while the statement's rows are read a chunk at a time from the
+        warehouse (never all held at once); returns what ``consume`` returns. The statement
+        is interrupted by ``cancel``; ``consume``'s own exceptions pass through."""
+        ...
 
     def columns(
         self, relation: str, *, cancel: CancelToken | None = None

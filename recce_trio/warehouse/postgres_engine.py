@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import threading
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from recce_trio.errors import RunCancelledError, WarehouseConnectError, WarehouseError
 from recce_trio.warehouse.engine import (
     CancelToken,
+    CursorStream,
     QueryResult,
+    RowStream,
     missing_driver,
     scrub,
     unique_names,
@@ -16,6 +19,8 @@ from recce_trio.warehouse.engine import (
 
 if TYPE_CHECKING:
     from recce_trio.warehouse.profiles import WarehouseTarget
+
+T = TypeVar("T")
 
 # dbt-postgres profile keys passed to libpq as they are (others are dbt's own business).
 _PASSTHROUGH = {
@@ -166,6 +171,58 @@ class PostgresEngine:
             [str(d.type_display or "unknown").lower() for d in description],
             rows,
         )
+
+    def stream(
+        self,
+        sql: str,
+        consume: Callable[[RowStream], T],
+        *,
+        cancel: CancelToken | None = None,
+    ) -> T:
+        """The rows through a server-side cursor (``DECLARE``, then ``FETCH`` a chunk at a
+        time) in a read-only transaction of one pooled connection; a cancel request stops
+        the statement, and the transaction is rolled back, so the connection stays usable."""
+        token = cancel if cancel is not None else CancelToken()
+        conn = self.acquire()
+        with self._cond:
+            self._running.add(token)
+
+        def errors(e: Exception) -> BaseException:
+            if isinstance(e, self._psycopg.errors.QueryCanceled) or (
+                isinstance(e, self._psycopg.Error) and token.cancelled
+            ):
+                return RunCancelledError()
+            if isinstance(e, self._psycopg.Error):
+                return WarehouseError(scrub(_pg_message(e), self._secrets))
+            return e
+
+        try:
+            token.attach(conn.cancel_safe)
+            try:
+                with conn.transaction(), conn.cursor(name="recce_trio_stream") as cur:
+                    try:
+                        cur.execute(sql)
+                    except Exception as e:
+                        raise errors(e) from None
+                    description = cur.description or []
+                    rows = CursorStream(
+                        cur,
+                        unique_names(d.name for d in description),
+                        [str(d.type_display or "unknown").lower() for d in description],
+                        errors,
+                        token,
+                    )
+                    result = consume(rows)
+            except self._psycopg.Error as e:  # ending the transaction
+                raise errors(e) from None
+            finally:
+                token.detach()
+            token.check()
+            return result
+        finally:
+            with self._cond:
+                self._running.discard(token)
+            self.release(conn)
 
     def columns(self, relation: str, *, cancel: CancelToken | None = None) -> list[tuple[str, str]]:
         """Names and types as PostgreSQL spells them (``numeric(10,2)``, ``character

@@ -1,4 +1,4 @@
-"""The run endpoints: submit, list, wait, cancel, search, aggregate (Recce's run_api).
+"""The run endpoints: submit, list, wait, cancel, search, aggregate, export (Recce's run_api).
 
 recce-trio computes lineage_diff and schema_diff from the artifacts, and the warehouse types
 (query, row counts, profiles, value, top-k and histogram diffs) in the warehouse of the dbt
@@ -25,6 +25,7 @@ from recce_trio.core.checks import (
     Run,
     to_builtins,
 )
+from recce_trio.core.runsql import export as export_rules
 from recce_trio.core.runsql.params import normalise_params
 from recce_trio.errors import (
     InvalidRequestError,
@@ -41,6 +42,7 @@ from recce_trio.server.api._http import (
     server_state,
     session,
 )
+from recce_trio.server.export import export_response
 from recce_trio.server.http import json_response
 from recce_trio.server.runtime import ServerState
 from recce_trio.server.session import ReviewSession, RunningTask
@@ -201,6 +203,17 @@ async def aggregate_runs() -> Response:
     return json_response(result)
 
 
+async def export_run(run_id: str) -> Response:
+    """The rows of a query, query_base or query_diff run as a CSV, TSV or xlsx file, its SQL
+    run again in the warehouse (``server/export.py``)."""
+    review = session()
+    canonical = path_uuid(run_id, "run_id")
+    fmt = export_rules.check_format(request.args.get("format"))
+    run = _find(review, canonical)
+    export_rules.check_exportable(run.type, run.params or {}, run.result, fmt)
+    return await export_response(server_state(), run, fmt)
+
+
 def register(app: Quart) -> None:
     app.add_url_rule("/api/runs", view_func=create_run, methods=["POST"])
     app.add_url_rule("/api/runs", view_func=list_runs, methods=["GET"])
@@ -208,3 +221,4 @@ def register(app: Quart) -> None:
     app.add_url_rule("/api/runs/aggregate", view_func=aggregate_runs, methods=["POST"])
     app.add_url_rule("/api/runs/<run_id>/wait", view_func=wait_run, methods=["GET"])
     app.add_url_rule("/api/runs/<run_id>/cancel", view_func=cancel_run, methods=["POST"])
+    app.add_url_rule("/api/runs/<run_id>/export", view_func=export_run, methods=["GET"])
