@@ -151,6 +151,8 @@ export function createQueryView({ store, actions, resultContext, toast, onEnd })
     result.append(renderRunResult(run, resultContext));
     if (!run.error && run.status === "Finished") {
       result.append(h("button", { type: "button", class: "small add-to-checklist", onclick: () => actions.addCheck({ type: run.type, params: run.params, run_id: run.run_id }) }, "Add to checklist"));
+      // Every row, not only the 2,000 shown: the server runs the SQL again (a keyed diff cannot be).
+      if (!run.params?.primary_keys?.length) result.append(h("a", { class: "small export-csv", href: `/api/runs/${run.run_id}/export?format=csv`, download: "" }, "Export CSV"));
     }
     const cols = run.result?.columns ?? run.result?.current?.columns ?? run.result?.base?.columns ?? run.result?.diff?.columns ?? [];
     keyColumns.replaceChildren(...cols.map((c) => h("option", { value: c.name ?? c.key })));

@@ -263,6 +263,7 @@ def test_query_diff_from_the_query_view_on_the_demo_warehouse(page: Page) -> Non
         for status, count in expected.items():
             expect(result.locator(f'[data-count="{status}"]')).to_have_text(f"{count} {status}")
         expect(result.locator("tbody tr")).to_have_count(len(sides))
+        expect(panel.locator("a.export-csv")).to_have_count(0)  # a keyed diff: not exportable
 
         # A long query shows its progress and Cancel; cancelling ends it as Cancelled.
         panel.locator("textarea.query-sql").fill(
@@ -273,6 +274,19 @@ def test_query_diff_from_the_query_view_on_the_demo_warehouse(page: Page) -> Non
         expect(panel.locator(".run-line")).to_have_attribute("data-status", "cancelled")
         expect(panel.locator(".query-result .run-error")).to_contain_text("Cancelled")
         expect(panel.get_by_role("button", name="Run diff")).to_be_enabled()
+
+        # A query's every row, downloaded as CSV by the browser.
+        panel.locator("textarea.query-sql").fill(
+            "select customer_id, first_name from {{ ref('customers') }} order by 1"
+        )
+        panel.get_by_role("button", name="Run", exact=True).click()
+        expect(panel.locator(".run-line")).to_have_attribute("data-status", "finished")
+        with page.expect_download() as download:
+            panel.get_by_role("link", name="Export CSV").click()
+        assert download.value.suggested_filename.startswith("query-export-")
+        lines = Path(download.value.path()).read_text().splitlines()
+        assert lines[:3] == ["customer_id,first_name", "1,Michael", "2,Shawn"]
+        assert len(lines) == 6
 
         # The diff again, added to the checklist, then rerun from the check.
         panel.locator("textarea.query-sql").fill(
