@@ -77,7 +77,7 @@ def export_gate() -> ExportGate:
 
 class _Spool:
     """The export's file as it is written: the worker thread appends (``append``), the
-    response reads behind it (``chunks``). Closed when both are done with it."""
+    response reads behind it (``read``). Closed when both are done with it."""
 
     def __init__(self, gate: ExportGate) -> None:
         self._gate = gate
