@@ -57,15 +57,22 @@ def _keyed_sides(ctx: RunContext, params: dict[str, Any]) -> tuple[Any, ...]:
                 f"Please check by this sql: '{sql}'",
                 relation=relation.sql,
             )
-    return base_rel, curr_rel, base_keys, curr_keys, base_names, curr_names
+    # Each compared column's type on both sides (they decide how the sides can be joined).
+    types = ([dict(base_cols)[c] for c in base_names], [dict(curr_cols)[c] for c in curr_names])
+    return base_rel, curr_rel, base_keys, curr_keys, base_names, curr_names, types
 
 
 def run_value_diff(ctx: RunContext, params: dict[str, Any]) -> dict[str, Any]:
     """Per column, how many rows match between base and current (joined on the key)."""
-    base_rel, curr_rel, base_keys, curr_keys, base_names, curr_names = _keyed_sides(ctx, params)
+    sides = _keyed_sides(ctx, params)
+    base_rel, curr_rel, base_keys, curr_keys, base_names, curr_names, types = sides
     ctx.progress(f"Diff columns: {', '.join(base_names)}", None)
+    nkeys = len(base_keys)
     sql = queries.value_diff(
-        ctx.dialect, (base_rel.sql, base_keys, base_names), (curr_rel.sql, curr_keys, curr_names)
+        ctx.dialect,
+        (base_rel.sql, base_keys, base_names),
+        (curr_rel.sql, curr_keys, curr_names),
+        raw_keys=types[0][:nkeys] == types[1][:nkeys],  # else joined as text, as before
     )
     row = ctx.execute(sql, limit=1, relation=curr_rel).rows[0]
     total, added, removed, common = (int(v or 0) for v in row[:4])
@@ -79,12 +86,13 @@ def run_value_diff(ctx: RunContext, params: dict[str, Any]) -> dict[str, Any]:
 
 def run_value_diff_detail(ctx: RunContext, params: dict[str, Any]) -> dict[str, Any]:
     """The rows that differ (base version first), keyed, computed in the warehouse."""
-    base_rel, curr_rel, base_keys, _, base_names, curr_names = _keyed_sides(ctx, params)
+    base_rel, curr_rel, base_keys, _, base_names, curr_names, types = _keyed_sides(ctx, params)
     d = ctx.dialect
     limit = queries.DETAIL_LIMIT
     base_sql = queries.select_columns(d, base_rel.sql, base_names)
     curr_sql = queries.select_columns(d, curr_rel.sql, curr_names)
-    if keyed.joinable(d, base_names, curr_names):  # the key was checked unique on both sides
+    # The key was checked unique on both sides.
+    if keyed.joinable(d, base_names, curr_names, types=types):
         positions = range(len(base_keys))
         sql = keyed.joined_diff(
             d, (base_sql, base_names), (curr_sql, curr_names), positions, limit + 1

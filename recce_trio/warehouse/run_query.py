@@ -45,13 +45,18 @@ def _match_keys(columns: list[str], keys: list[str]) -> list[str]:
 
 
 def keyed_diff_sql(
-    ctx: RunContext, base: tuple[str, list[str]], current: tuple[str, list[str]], keys: list[str]
+    ctx: RunContext,
+    base: tuple[str, list[str]],
+    current: tuple[str, list[str]],
+    keys: list[str],
+    *,
+    types: tuple[list[str], list[str]],
 ) -> str:
     """The keyed diff statement: one join on the key where the dialect allows it and the key
     is unique on both sides (checked here, one statement), else Recce's EXCEPT form."""
     d, limit = ctx.dialect, queries.QUERY_LIMIT + 1
     (base_sql, base_columns), (current_sql, current_columns) = base, current
-    if keyed.joinable(d, base_columns, current_columns):
+    if keyed.joinable(d, base_columns, current_columns, types=types):
         positions = [base_columns.index(k) for k in keys]
         current_keys = [current_columns[i] for i in positions]
         check = keyed.duplicated_keys(d, base_sql, current_sql, keys, current_keys)
@@ -79,12 +84,18 @@ def run_query_diff(ctx: RunContext, params: dict[str, Any]) -> dict[str, Any]:
             stamp_types(base, catalog_types)
             stamp_types(current, catalog_types)
         return {"base": base, "current": current, "diff": None}
-    base_columns = ctx.execute(queries.probe_columns(base_sql), limit=0).columns
-    keys = _match_keys(base_columns, keys)
+    base_probe = ctx.execute(queries.probe_columns(base_sql), limit=0)
+    keys = _match_keys(base_probe.columns, keys)
     params["primary_keys"] = keys
     limit = queries.QUERY_LIMIT
-    current_columns = ctx.execute(queries.probe_columns(current_sql), limit=0).columns
-    sql = keyed_diff_sql(ctx, (base_sql, base_columns), (current_sql, current_columns), keys)
+    current_probe = ctx.execute(queries.probe_columns(current_sql), limit=0)
+    sql = keyed_diff_sql(
+        ctx,
+        (base_sql, base_probe.columns),
+        (current_sql, current_probe.columns),
+        keys,
+        types=(base_probe.types, current_probe.types),
+    )
     result = ctx.execute(sql, limit=limit + 1)
     diff = dataframe(
         result.columns, result.rows[:limit], limit=limit, more=len(result.rows) > limit

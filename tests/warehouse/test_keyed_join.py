@@ -126,3 +126,25 @@ def test_when_the_join_form_applies(
     dialect: str, base: list[str], current: list[str], expected: bool
 ) -> None:
     assert keyed.joinable(SqlDialect(dialect), base, current) is expected
+
+
+def test_a_key_whose_type_changed_keeps_the_except_form_and_the_text_join() -> None:
+    # An id that became text in the current environment: EXCEPT compares them as text,
+    # while a join or a COALESCE of INTEGER and VARCHAR is refused by DuckDB.
+    con = duckdb.connect()
+    con.execute("CREATE TABLE a (k INTEGER, v VARCHAR)")
+    con.execute("INSERT INTO a VALUES (1, 'x'), (2, 'y')")
+    con.execute("CREATE TABLE b (k VARCHAR, v VARCHAR)")
+    con.execute("INSERT INTO b VALUES ('1', 'x'), ('2', 'z'), ('3', 'w')")
+    types = (["integer", "varchar"], ["varchar", "varchar"])
+    assert not keyed.joinable(D, ["k", "v"], ["k", "v"], types=types)
+    assert keyed.joinable(D, ["k", "v"], ["k", "v"], types=(types[1], types[1]))
+    diff = queries.keyed_diff(D, "SELECT * FROM a", "SELECT * FROM b", ["k"], 10)
+    assert con.execute(diff).fetchall() == [
+        ("2", "y", True, False),
+        ("2", "z", False, True),
+        ("3", "w", False, True),
+    ]
+    sql = queries.value_diff(D, ("a", ["k"], ["k", "v"]), ("b", ["k"], ["k", "v"]), raw_keys=False)
+    # total, added, removed, common, then mismatches of k and v
+    assert con.execute(sql).fetchone() == (3, 1, 0, 2, 0, 1)

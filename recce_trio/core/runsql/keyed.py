@@ -21,11 +21,20 @@ from recce_trio.core.runsql.dialect import SqlDialect
 from recce_trio.core.runsql.queries import strip_statement
 
 
-def joinable(d: SqlDialect, base_columns: Sequence[str], current_columns: Sequence[str]) -> bool:
-    """Whether the join form applies: a dialect that hash-joins ``IS NOT DISTINCT FROM`` and
-    the same number of columns on both sides, each named once (ignoring case), so every
-    column can be selected by name."""
+def joinable(
+    d: SqlDialect,
+    base_columns: Sequence[str],
+    current_columns: Sequence[str],
+    *,
+    types: tuple[Sequence[str], Sequence[str]] | None = None,
+) -> bool:
+    """Whether the join form applies: a dialect that hash-joins ``IS NOT DISTINCT FROM``, the
+    same number of columns on both sides, each named once (ignoring case), so every column
+    can be selected by name, and (``types``: each side's column types) the same types on
+    both sides, since EXCEPT casts to a common type where a join or COALESCE refuses to."""
     if not d.joins_not_distinct or len(base_columns) != len(current_columns):
+        return False
+    if types is not None and [t.lower() for t in types[0]] != [t.lower() for t in types[1]]:
         return False
     return all(
         len({c.lower() for c in cols}) == len(cols) for cols in (base_columns, current_columns)

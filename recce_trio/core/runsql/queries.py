@@ -113,6 +113,8 @@ def value_diff(
     d: SqlDialect,
     base: tuple[str, Sequence[str], Sequence[str]],
     current: tuple[str, Sequence[str], Sequence[str]],
+    *,
+    raw_keys: bool | None = None,
 ) -> str:
     """One statement for the whole value diff. ``base`` and ``current`` are (relation, key
     columns, compared columns), spelt as each side spells them; the compared columns start
@@ -120,8 +122,9 @@ def value_diff(
     ``total, added, removed, common`` and then one mismatch count per compared column.
 
     DuckDB joins on the keys themselves (``IS NOT DISTINCT FROM``), and a key column cannot
-    mismatch there; elsewhere the keys are joined as text with NULL spelt ``NULL_KEY``."""
-    raw_keys = d.joins_not_distinct
+    mismatch there; elsewhere, or with ``raw_keys=False`` (key types that differ between the
+    sides), the keys are joined as text with NULL spelt ``NULL_KEY``."""
+    raw_keys = d.joins_not_distinct if raw_keys is None else raw_keys and d.joins_not_distinct
     nkeys = len(base[1])
 
     def side(relation: str, keys: Sequence[str], columns: Sequence[str]) -> str:
