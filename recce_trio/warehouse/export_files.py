@@ -57,12 +57,34 @@ class DelimitedRows:
         self._emit = emit
         self._buffer = io.StringIO()
         self._writer = csv.writer(self._buffer, delimiter=delimiter)
+        # Per column: True once its values are known to be int or str (NULL aside), which the
+        # csv writer writes as cell_text would (None as an empty field); False once known
+        # otherwise; None while only NULLs have been seen.
+        self._plain: list[bool | None] = []
 
     def header(self, columns: Sequence[str]) -> None:
         self._writer.writerow(columns)
+        self._plain = [None] * len(columns)
 
     def rows(self, rows: Sequence[Sequence[Any]]) -> None:
-        self._writer.writerows([cell_text(v) for v in row] for row in rows)
+        if not rows:
+            return
+        plain = self._plain
+        if len(plain) != len(rows[0]):
+            plain[:] = [None] * len(rows[0])
+        columns = list(zip(*rows, strict=True))
+        for i, known in enumerate(plain):
+            if known is None:
+                kind = next((type(v) for v in columns[i] if v is not None), None)
+                plain[i] = None if kind is None else kind in (int, str)
+        if all(plain):
+            self._writer.writerows(rows)  # every value as the csv writer writes it: C speed
+        else:
+            converted = [
+                col if known else list(map(cell_text, col))
+                for col, known in zip(columns, plain, strict=True)
+            ]
+            self._writer.writerows(zip(*converted, strict=True))
         if self._buffer.tell() >= CHUNK_BYTES:
             self._flush()
 

@@ -152,3 +152,24 @@ def test_a_reader_gone_part_way_stops_the_export_and_the_connection_stays_usable
         write_export(ctx, "query", {"sql_template": big}, "csv", emit)
     assert len(chunks) == 1
     assert export(ctx, "query", sql_template=CUSTOMERS)[1] == 4
+
+
+def test_the_csv_writer_writes_plain_columns_as_they_are_and_converts_the_others() -> None:
+    import datetime as dt
+    from decimal import Decimal
+
+    from recce_trio.warehouse.export_files import DelimitedRows
+
+    out = io.BytesIO()
+    writer = DelimitedRows(out.write, delimiter=",")
+    writer.header(["n", "s", "flag", "late"])
+    writer.rows([(1, "a,b", True, None), (None, None, False, None)])  # late: only NULLs yet
+    writer.rows([(2**70, "x", None, Decimal("1E-8")), (3, 'q"', True, dt.date(2024, 2, 29))])
+    writer.close()
+    assert out.getvalue().decode() == (
+        "n,s,flag,late\r\n"
+        '1,"a,b",true,\r\n'
+        ",,false,\r\n"
+        "1180591620717411303424,x,,0.00000001\r\n"
+        '3,"q""",true,2024-02-29\r\n'
+    )
