@@ -286,3 +286,25 @@ async def test_a_row_count_diff_over_several_models_reports_its_progress(tmp_pat
         done = await _run(client, "row_count_diff", node_names=["orders", "customers"])
         assert done["progress"] is None
         assert (done["result"]["orders"]["base"], done["result"]["orders"]["curr"]) == (6, 7)
+
+
+async def test_exporting_a_state_files_query_run_without_a_warehouse_says_how_to_get_one(
+    tmp_path: Path,
+) -> None:
+    source = STATE_CORPUS / "doriwilson__dbt-ci-cd"
+    if not (source / "recce_state.json").is_file():
+        pytest.skip("the shared corpus is not here")
+    state_file = tmp_path / "recce_state.json"
+    state_file.write_bytes((source / "recce_state.json").read_bytes())
+    async with ready_app(tmp_path, state_file=state_file, review=True, watch=False) as (
+        app,
+        client,
+    ):
+        await _settled(app)
+        _, listed = await call(client, "get", "/api/runs")
+        run_id = next(r["run_id"] for r in listed if r["type"] == "query_diff")
+        status, body = await call(client, "get", f"/api/runs/{run_id}/export?format=tsv")
+        # The same 400 as submitting a warehouse run with no profile.
+        assert status == 400
+        assert body["detail"].startswith("Run type 'query_diff' needs a warehouse connection")
+        assert "--profiles-dir" in body["detail"]
