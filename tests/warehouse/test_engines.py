@@ -255,3 +255,25 @@ def test_duckdb_spills_into_a_private_folder_not_next_to_the_file(duckdb_file: P
     finally:
         engine.close()
     assert sorted(p.name for p in folder.iterdir()) == [db.name]
+
+
+def test_a_spill_folder_removed_by_a_temp_cleaner_is_made_again(duckdb_file: Path) -> None:
+    # A long-running server: /tmp cleaners (systemd-tmpfiles...) may remove an idle folder.
+    engine = open_engine(duckdb_target(duckdb_file))
+    try:
+        temp = Path(engine.execute("SELECT current_setting('temp_directory')").rows[0][0])
+        assert temp.is_dir()
+    finally:
+        engine.close()
+    shutil.rmtree(temp)
+    engine = open_engine(duckdb_target(duckdb_file))
+    try:
+        again = engine.execute("SELECT current_setting('temp_directory')").rows[0][0]
+        assert Path(again) == temp and temp.is_dir()  # the same settings as before
+        assert (temp.stat().st_mode & 0o777) == 0o700
+        engine.execute("SET memory_limit = '24MB'")
+        engine.execute("SET threads = 1")
+        big = "SELECT range AS n, repeat('x', 40) AS s FROM range(2000000) ORDER BY n DESC"
+        assert engine.execute(big, limit=1).rows == [(1999999, "x" * 40)]  # spills there
+    finally:
+        engine.close()
