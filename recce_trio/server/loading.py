@@ -29,7 +29,7 @@ from recce_trio.core.artifactset import (
 )
 from recce_trio.errors import ArtifactReadError
 from recce_trio.server import gateway
-from recce_trio.server.decoders import DecoderProcess
+from recce_trio.server.decoders import DecoderProcess, decoded_in_server
 from recce_trio.server.perf import StartupPerfTracker
 
 log = logging.getLogger("recce_trio.server.loading")
@@ -90,14 +90,21 @@ Decoder = Callable[[str, Path, _DecodeControl], Manifest | Catalog]
 
 
 def decode_with_process(kind: str, path: Path, control: _DecodeControl) -> Manifest | Catalog:
+    if control.decoder is None and decoded_in_server(kind, path):
+        return decode_in_thread(kind, path, control)
     decoder = control.start(kind, path)
     return decoder.result(between_frames=control.check, stats=control.stats)
 
 
 def decode_in_thread(kind: str, path: Path, control: _DecodeControl) -> Manifest | Catalog:
-    from recce_trio.core.artifacts import read_catalog, read_manifest
+    """Decode in this (worker) thread, a few records at a time: between two pieces the GIL
+    goes back to the event loop, and a stopped load stops here."""
+    from recce_trio.core.artifacts.catalog import read_catalog_in_pieces
+    from recce_trio.core.artifacts.manifest import read_manifest_in_pieces
 
-    return read_manifest(path) if kind == "manifest" else read_catalog(path)
+    if kind == "manifest":
+        return read_manifest_in_pieces(path, between=control.check)
+    return read_catalog_in_pieces(path, between=control.check)
 
 
 DECODERS: dict[str, Decoder] = {"process": decode_with_process, "thread": decode_in_thread}

@@ -6,7 +6,7 @@ Telling which artifact a document is, and explaining decoder errors, is ``identi
 from __future__ import annotations
 
 import itertools
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -24,6 +24,7 @@ from recce_trio.core.artifacts.identify import (
 from recce_trio.core.artifacts.records import (
     TEST_CONFIG_MODIFIERS,
     Catalog,
+    DependsOn,
     Macro,
     Manifest,
     ManifestMetadata,
@@ -111,9 +112,71 @@ class _Skeleton(msgspec.Struct):
     macros: dict[str, msgspec.Raw] = {}
 
 
+class _TestKwargs(msgspec.Struct, gc=False):
+    column_name: Any = None
+
+
+class _TestMetadata(msgspec.Struct, gc=False):
+    name: str = ""
+    namespace: str | None = None
+    kwargs: _TestKwargs = msgspec.field(default_factory=_TestKwargs)
+
+
+class _GenericTest(msgspec.Struct, gc=False):
+    """The fields of a test that ``slim_test`` keeps, decoded straight from its JSON: the
+    rest of a generic test (SQL, compiled SQL, configs, docs: half of a big manifest's bytes)
+    is skipped by the parser instead of being built and thrown away."""
+
+    unique_id: str
+    resource_type: str = ""
+    name: str = ""
+    package_name: str = ""
+    fqn: list[str] = []
+    unrendered_config: dict[str, Any] = {}
+    depends_on: DependsOn = msgspec.field(default_factory=DependsOn)
+    test_metadata: _TestMetadata | None = None
+    column_name: str | None = None
+    attached_node: str | None = None
+
+
 _skeleton = msgspec.json.Decoder(_Skeleton)
 _node = msgspec.json.Decoder(Node)
+_generic_test = msgspec.json.Decoder(_GenericTest)
 _macro = msgspec.json.Decoder(Macro)
+
+
+def _decode_node(uid: str, raw: msgspec.Raw) -> Node:
+    """One record of the ``nodes`` section, a generic test slimmed as ``slim_test`` does.
+
+    Only generic tests take the short path (their ids start with ``test.``); anything else
+    there, a singular test included, is decoded whole. The short path checks the types of
+    the fields it keeps, not of those it skips (a test's ``config``, say), which no one reads.
+    """
+    if uid.startswith("test."):
+        test = _generic_test.decode(raw)
+        meta = test.test_metadata
+        if test.resource_type == "test" and meta is not None:
+            column = meta.kwargs.column_name
+            config = test.unrendered_config
+            return Node(
+                unique_id=test.unique_id,
+                resource_type="test",
+                name=test.name,
+                package_name=test.package_name,
+                fqn=test.fqn,
+                unrendered_config={k: config[k] for k in TEST_CONFIG_MODIFIERS if k in config},
+                depends_on=test.depends_on,
+                test_metadata=TestMetadata(
+                    name=meta.name,
+                    namespace=meta.namespace,
+                    kwargs={"column_name": column} if isinstance(column, str) else {},
+                ),
+                column_name=test.column_name,
+                attached_node=test.attached_node,
+            )
+    return slim_test(_node.decode(raw))
+
+
 Chunk = tuple[str, list[tuple[str, Any]]]
 
 
@@ -147,23 +210,43 @@ def iter_manifest(data: bytes, *, path: Path | str, chunk: int = 256) -> Iterato
     yield Manifest(metadata=skeleton.metadata, schema_version=version)
     for name in (*RECORD_SECTIONS, "macros"):
         raws: dict[str, msgspec.Raw] = getattr(skeleton, name)
-        decoder = _macro if name == "macros" else _node
         pending = iter(raws.items())
         while batch := list(itertools.islice(pending, chunk)):
             try:
-                records: list[tuple[str, Any]] = [(uid, decoder.decode(raw)) for uid, raw in batch]
+                records: list[tuple[str, Any]]
+                if name == "nodes":
+                    records = [(uid, _decode_node(uid, raw)) for uid, raw in batch]
+                elif name == "macros":
+                    records = [(uid, _macro.decode(raw)) for uid, raw in batch]
+                else:
+                    records = [(uid, _node.decode(raw)) for uid, raw in batch]
             except (msgspec.DecodeError, RecursionError) as exc:
                 raise explain_failure(
                     exc, data, want="manifest", supported=SUPPORTED_MANIFEST_VERSIONS, path=path
                 ) from None
-            if name == "nodes":
-                records = [(uid, slim_test(node)) for uid, node in records]
             yield name, records
 
 
 def read_manifest(path: Path) -> Manifest:
     """Read and decode a manifest.json file."""
     return decode_manifest(read_artifact_bytes(path, kind="manifest"), path=path)
+
+
+def read_manifest_in_pieces(
+    path: Path, *, between: Callable[[], None] | None = None, chunk: int = 256
+) -> Manifest:
+    """``read_manifest``, decoded a few records at a time (``iter_manifest``); ``between``
+    runs after each piece (a server's loader uses it to notice that it should stop)."""
+    pieces = iter_manifest(read_artifact_bytes(path, kind="manifest"), path=path, chunk=chunk)
+    manifest = next(pieces)
+    assert isinstance(manifest, Manifest)
+    for piece in pieces:
+        assert isinstance(piece, tuple)
+        section, records = piece
+        getattr(manifest, section).update(records)
+        if between is not None:
+            between()
+    return manifest
 
 
 def _normalise_pre_v1(manifest: Manifest, *, generated_at: str | None) -> None:
