@@ -19,7 +19,7 @@ from recce_trio.core.diff import LineageDiff, build_lineage_diff
 from recce_trio.core.merged import merged_lineage
 
 if TYPE_CHECKING:
-    # sqlglot (~150 ms to import) stays off the startup path: build_review imports it.
+    # sqlglot (~150 ms to import) stays off the startup path: Review.cll imports it.
     from recce_trio.core.cll.api import CllProject
 
 
@@ -33,15 +33,37 @@ class Review:
     lineage_json: bytearray
     # When this review was built (UTC, to the second): the state_metadata of /api/info.
     built_at: str = ""
-    # Column lineage and change analysis of this artifact pair, computed per node on demand
-    # (its cache may be shared with the next review: keys are content digests).
-    cll: CllProject | None = field(default=None, repr=False)
+    # The column lineage's cache, shared with the next review (keys are content digests).
+    cll_cache: CllCache | None = field(default=None, repr=False)
+    _cll: CllProject | None = field(default=None, repr=False)
+    _cll_lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
     _full_json: bytearray | None = field(default=None, repr=False)
     _full_lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     @property
     def project_name(self) -> str | None:
         return self.artifacts.current_manifest.metadata.project_name
+
+    @property
+    def cll(self) -> CllProject:
+        """Column lineage and change analysis of this artifact pair, computed per node on
+        demand. Made on first use, not with the review: it imports sqlglot (a few hundred
+        milliseconds), which readiness does not need. Read it in a worker thread, never on
+        the event loop."""
+        with self._cll_lock:
+            if self._cll is None:
+                from recce_trio.core.cll.api import CllProject
+
+                artifacts = self.artifacts
+                self._cll = CllProject(
+                    artifacts.base_manifest,
+                    artifacts.base_catalog,
+                    artifacts.current_manifest,
+                    artifacts.current_catalog,
+                    changes={uid: e["change_status"] for uid, e in self.diff.diff.items()},
+                    cache=self.cll_cache,
+                )
+            return self._cll
 
     def full_lineage_json(self) -> bytearray:
         """Both of Recce's forms of the lineage in one object: the older ``{base, current,
@@ -101,8 +123,6 @@ def _code_and_config(record: Node) -> dict[str, Any]:
 
 
 def build_review(artifacts: LoadedArtifacts, *, cll_cache: CllCache | None = None) -> Review:
-    from recce_trio.core.cll.api import CllProject
-
     diff = build_lineage_diff(
         artifacts.base_manifest,
         artifacts.base_catalog,
@@ -125,14 +145,7 @@ def build_review(artifacts: LoadedArtifacts, *, cll_cache: CllCache | None = Non
         diff=diff,
         lineage_json=encode_in_pieces(merged),
         built_at=dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
-        cll=CllProject(
-            artifacts.base_manifest,
-            artifacts.base_catalog,
-            artifacts.current_manifest,
-            artifacts.current_catalog,
-            changes={uid: entry["change_status"] for uid, entry in diff.diff.items()},
-            cache=cll_cache,
-        ),
+        cll_cache=cll_cache,
     )
 
 

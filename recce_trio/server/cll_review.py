@@ -36,8 +36,8 @@ def analyse_if_small(review: Review) -> Review:
     from recce_trio.core.review_changes import with_change_analysis
 
     modified = sum(1 for e in review.diff.diff.values() if e.get("change_status") == "modified")
-    if review.cll is None or modified > INLINE_CHANGE_ANALYSIS_MAX:
-        return review
+    if modified > INLINE_CHANGE_ANALYSIS_MAX:
+        return review  # and review.cll stays unmade: it imports sqlglot
     analysed = with_change_analysis(review)
     mark_analysed(analysed)
     return analysed

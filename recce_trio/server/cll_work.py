@@ -278,7 +278,7 @@ async def _with_change_analysis(state: Any) -> None:
     from recce_trio.core.review_changes import with_change_analysis
 
     review = state.review
-    if review is None or review.cll is None or is_analysed(review):
+    if review is None or is_analysed(review):
         return
     try:
         analysed = await gateway.run(gateway.CLL_MAP, with_change_analysis, review)
@@ -295,14 +295,15 @@ async def _with_change_analysis(state: Any) -> None:
 
 
 async def _build_map(progress: CllMapProgress, review: Any) -> None:
-    project = review.cll if review is not None else None
     progress.review = review
-    if project is None:
+    if review is None:
         progress.state = "idle"
         return
     progress.state, progress.done, progress.total = "running", 0, 0
     started = time.perf_counter()
     try:
+        # review.cll is made on first use, and imports sqlglot: in the worker thread.
+        project = await gateway.run(gateway.CLL_MAP, lambda: review.cll)
         ids = await gateway.run(gateway.CLL_MAP, _lineage_ids, project)
         progress.total = len(ids)
         for start in range(0, len(ids), MAP_BATCH):

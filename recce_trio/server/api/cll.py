@@ -31,7 +31,9 @@ async def cll() -> Response:
         )
     vocabulary = "v2" if request.headers.get("Accept-Vocabulary", "").strip() == "v2" else "v1"
     state = server_state()
-    project = state.review.cll
+    review = state.review
+    # review.cll is made on first use, and imports sqlglot: in a worker thread.
+    project = await run_cll(state, lambda: review.cll)
     if not flags["no_cll"]:
         await wait_for_the_map(
             state,
