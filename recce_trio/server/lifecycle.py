@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import gc
 import logging
+import sys
 from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -49,25 +50,41 @@ class Candidate:
     adopt: Callable[[ReviewSession], Awaitable[None]]
 
 
+# While a load runs, a thread waiting for the interpreter asks for it after at most this long
+# (Python's default is 5 ms). Several loader threads decode at once; the event loop, which
+# answers health probes, waits for the interpreter at every step of a request, and with the
+# default it can wait several switch intervals each time.
+LOAD_SWITCH_INTERVAL_S = 0.001
+
+
 class _Collector:
-    """Pauses the cyclic GC while any load runs (loads may overlap: an import during a reload)."""
+    """Pauses the cyclic GC while any load runs (loads may overlap: an import during a reload),
+    and shortens the interpreter's switch interval meanwhile (``LOAD_SWITCH_INTERVAL_S``)."""
 
     def __init__(self) -> None:
         self.depth = 0
         self.was_enabled = True
+        self.interval = sys.getswitchinterval()
+        self.ours = self.interval
 
     @contextmanager
     def paused(self) -> Iterator[None]:
         if self.depth == 0:
             self.was_enabled = gc.isenabled()
             gc.disable()
+            self.interval = sys.getswitchinterval()
+            self.ours = min(self.interval, LOAD_SWITCH_INTERVAL_S)
+            sys.setswitchinterval(self.ours)
         self.depth += 1
         try:
             yield
         finally:
             self.depth -= 1
-            if self.depth == 0 and self.was_enabled:
-                gc.enable()
+            if self.depth == 0:
+                if self.was_enabled:
+                    gc.enable()
+                if sys.getswitchinterval() == self.ours:  # else another policy took over
+                    sys.setswitchinterval(self.interval)
 
 
 collector = _Collector()
