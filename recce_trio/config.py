@@ -273,8 +273,8 @@ class ServerConfig:
         env=("RECCE_LOADER",),
         choices=LOADERS,
         commands=SERVE,
-        help="Decode artifacts in child processes (keeps the server responsive) or in "
-        "threads (see docs/startup.md).",
+        help="Decode the manifests (and catalogs over 64 MiB) in child processes (keeps the "
+        "server responsive), or everything in threads (see docs/startup.md).",
     )
     profiles_dir: Path | None = setting(
         None,
