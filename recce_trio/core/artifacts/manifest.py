@@ -6,7 +6,7 @@ Telling which artifact a document is, and explaining decoder errors, is ``identi
 from __future__ import annotations
 
 import itertools
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -230,23 +230,6 @@ def iter_manifest(data: bytes, *, path: Path | str, chunk: int = 256) -> Iterato
 def read_manifest(path: Path) -> Manifest:
     """Read and decode a manifest.json file."""
     return decode_manifest(read_artifact_bytes(path, kind="manifest"), path=path)
-
-
-def read_manifest_in_pieces(
-    path: Path, *, between: Callable[[], None] | None = None, chunk: int = 256
-) -> Manifest:
-    """``read_manifest``, decoded a few records at a time (``iter_manifest``); ``between``
-    runs after each piece (a server's loader uses it to notice that it should stop)."""
-    pieces = iter_manifest(read_artifact_bytes(path, kind="manifest"), path=path, chunk=chunk)
-    manifest = next(pieces)
-    assert isinstance(manifest, Manifest)
-    for piece in pieces:
-        assert isinstance(piece, tuple)
-        section, records = piece
-        getattr(manifest, section).update(records)
-        if between is not None:
-            between()
-    return manifest
 
 
 def _normalise_pre_v1(manifest: Manifest, *, generated_at: str | None) -> None:
