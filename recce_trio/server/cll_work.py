@@ -170,9 +170,10 @@ async def _map_in_child(state: ServerState, progress: CllMapProgress) -> bool:
     """The map computed by a child process. False if it could not be (the caller computes it
     here instead; what the child sent is in the cache already)."""
     review = state.review
-    project = review.cll if review is not None else None
-    if project is None:
+    if review is None:
         return False
+    # review.cll is made on first use, and imports sqlglot: in the worker thread.
+    project = await gateway.run(gateway.CLL_MAP, lambda: review.cll)
     ids, modified = await gateway.run(gateway.CLL_MAP, _lineage_ids_and_modified, project)
     if len(ids) < MAP_IN_CHILD_MIN_NODES:
         return False
