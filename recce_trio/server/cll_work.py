@@ -21,7 +21,7 @@ import logging
 import sys
 import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from typing import Any, TypeVar
 
 import trio
@@ -85,6 +85,12 @@ class _Switching:
 
 
 _switching = _Switching()
+
+
+def fast_switching() -> AbstractContextManager[None]:
+    """The same lowered switch interval for other work that runs in worker threads beside the
+    event loop: the artifact load and the review build (``lifecycle.refresh``)."""
+    return _switching.fast()
 
 
 async def run_cll(state: Any, work: Callable[[], T]) -> T:

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import gc
 import logging
-import sys
 from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -24,6 +23,7 @@ from recce_trio.core.review import Review, build_review
 from recce_trio.errors import RecceTrioError, StartupTimeoutError
 from recce_trio.server import gateway, loading
 from recce_trio.server.cll_review import analyse_if_small
+from recce_trio.server.cll_work import fast_switching
 from recce_trio.server.loading import Snapshot
 from recce_trio.server.perf import StartupPerfTracker
 from recce_trio.server.runtime import (
@@ -50,41 +50,25 @@ class Candidate:
     adopt: Callable[[ReviewSession], Awaitable[None]]
 
 
-# While a load runs, a thread waiting for the interpreter asks for it after at most this long
-# (Python's default is 5 ms). Several loader threads decode at once; the event loop, which
-# answers health probes, waits for the interpreter at every step of a request, and with the
-# default it can wait several switch intervals each time.
-LOAD_SWITCH_INTERVAL_S = 0.001
-
-
 class _Collector:
-    """Pauses the cyclic GC while any load runs (loads may overlap: an import during a reload),
-    and shortens the interpreter's switch interval meanwhile (``LOAD_SWITCH_INTERVAL_S``)."""
+    """Pauses the cyclic GC while any load runs (loads may overlap: an import during a reload)."""
 
     def __init__(self) -> None:
         self.depth = 0
         self.was_enabled = True
-        self.interval = sys.getswitchinterval()
-        self.ours = self.interval
 
     @contextmanager
     def paused(self) -> Iterator[None]:
         if self.depth == 0:
             self.was_enabled = gc.isenabled()
             gc.disable()
-            self.interval = sys.getswitchinterval()
-            self.ours = min(self.interval, LOAD_SWITCH_INTERVAL_S)
-            sys.setswitchinterval(self.ours)
         self.depth += 1
         try:
             yield
         finally:
             self.depth -= 1
-            if self.depth == 0:
-                if self.was_enabled:
-                    gc.enable()
-                if sys.getswitchinterval() == self.ours:  # else another policy took over
-                    sys.setswitchinterval(self.interval)
+            if self.depth == 0 and self.was_enabled:
+                gc.enable()
 
 
 collector = _Collector()
@@ -111,7 +95,9 @@ async def refresh(
     ticket = state.take_ticket()  # no checkpoint since the wait: nothing began in between
     state.load_began()
     try:
-        with collector.paused():
+        # Loader threads decode, then one builds: meanwhile the event loop (health probes)
+        # gets the interpreter after 0.5 ms of waiting instead of 5 (cll_work's policy).
+        with collector.paused(), fast_switching():
             candidate = await obtain()
             review = await gateway.run(
                 gateway.REVIEW, _build, candidate.artifacts, tracker, state.cll_cache
