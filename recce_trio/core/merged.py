@@ -43,13 +43,14 @@ def merged_lineage(
     current_parents: Mapping[str, list[str]],
     diff: Mapping[str, Any],
 ) -> dict[str, Any]:
-    """``{"nodes", "edges", "metadata", "artifact_health", "schema_coverage"}``.
+    """``{"nodes", "edges", "metadata", "artifact_health", "schema_coverage", "folders"}``.
 
     ``base_ids``/``current_ids`` are each side's lineage node ids and ``*_parents`` its
     parent map (``core.lineage``); ``diff`` maps unique_id to ``{change_status, change}``.
     Where a node is in both sides, the current one describes it.
     """
     nodes: dict[str, dict[str, Any]] = {}
+    folder_index: dict[str, int] = {}  # each folder once: nodes carry its index (3 bytes)
     one_sided: list[str] = []
     checked: list[str] = []
     unchecked: list[str] = []
@@ -81,7 +82,9 @@ def merged_lineage(
         if record.source_name is not None:
             node["source_name"] = record.source_name
         if record.original_file_path:  # recce-trio's: the own page groups nodes by folder
-            node["original_file_path"] = record.original_file_path
+            node["folder"] = folder_index.setdefault(
+                _folder(record.original_file_path), len(folder_index)
+            )
         change = diff.get(uid)
         if change:
             node["change_status"] = change["change_status"]
@@ -115,7 +118,14 @@ def merged_lineage(
             "current": artifact_health(current_manifest, current_catalog, current_ids),
         },
         "schema_coverage": schema_coverage(checked, unchecked, one_sided),
+        "folders": list(folder_index),
     }
+
+
+def _folder(path: str) -> str:
+    """The folder of a node's file, relative to its package ("" for a file at the top)."""
+    cut = path.rfind("/")
+    return path[:cut] if cut > 0 else ""
 
 
 def _default_type(uid: str) -> str:

@@ -51,7 +51,7 @@ function slim(info) {
       name: n.name,
       resource_type: n.resource_type,
       package_name: n.package_name ?? "",
-      folder: folderOf(n.original_file_path, n.package_name, project, n.resource_type),
+      folder: folderOf(lineage.folders?.[n.folder], n.package_name, project, n.resource_type),
       materialized: n.materialized ?? null,
       change_status: n.change_status ?? null,
       columns_changed: n.change?.columns ?? null,
@@ -124,9 +124,9 @@ function pack(ids, nodes) {
  * The folder a node is grouped in (groups.js): its file's folder, e.g. "models/marts/ops",
  * after the package's name for another package's nodes.
  */
-function folderOf(path, packageName, project, resourceType) {
-  const cut = path ? path.lastIndexOf("/") : -1;
-  const folder = cut > 0 ? path.slice(0, cut) : path ? "(top folder)" : `(${resourceType}s without a file)`;
+function folderOf(dir, packageName, project, resourceType) {
+  // /api/info's `folders` lists each folder once; a node names its index ("" = the top folder).
+  const folder = dir === undefined ? `(${resourceType}s without a file)` : dir || "(top folder)";
   return packageName && packageName !== project ? `${packageName} · ${folder}` : folder;
 }
 

@@ -58,12 +58,16 @@ def test_removed_and_added_nodes_and_edges_carry_their_change(
     unchanged = next(uid for uid in merged["nodes"] if uid not in diff.diff)
     assert "change_status" not in merged["nodes"][unchanged]
     # Where each node is defined (the own page groups by folder); a removed node's is base's.
+    # Each folder is listed once, and nodes name it by its index.
+    folders = merged["folders"]
+    assert len(folders) == len(set(folders))
     current = read_manifest(root / "target/manifest.json").all_nodes()
-    assert node["original_file_path"] == current[modified].original_file_path
-    assert node["original_file_path"].startswith("models/")
+    path = current[modified].original_file_path
+    assert folders[node["folder"]] == path.rsplit("/", 1)[0]
+    assert folders[node["folder"]].startswith("models/")
     base = read_manifest(root / "target-base/manifest.json").all_nodes()
     gone = summary["removed"][0]
-    assert merged["nodes"][gone]["original_file_path"] == base[gone].original_file_path
+    assert folders[merged["nodes"][gone]["folder"]] == base[gone].original_file_path.rsplit("/", 1)[0]
     # The generator builds base and current in different schemas (prod vs CI).
     assert "base_schema" in node and node["base_schema"] != node["schema"]
     assert set(merged["metadata"]) == {"base", "current"}
