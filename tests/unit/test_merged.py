@@ -67,7 +67,8 @@ def test_removed_and_added_nodes_and_edges_carry_their_change(
     assert folders[node["folder"]].startswith("models/")
     base = read_manifest(root / "target-base/manifest.json").all_nodes()
     gone = summary["removed"][0]
-    assert folders[merged["nodes"][gone]["folder"]] == base[gone].original_file_path.rsplit("/", 1)[0]
+    gone_folder = base[gone].original_file_path.rsplit("/", 1)[0]
+    assert folders[merged["nodes"][gone]["folder"]] == gone_folder
     # The generator builds base and current in different schemas (prod vs CI).
     assert "base_schema" in node and node["base_schema"] != node["schema"]
     assert set(merged["metadata"]) == {"base", "current"}
