@@ -35,24 +35,24 @@ main thread, which lives until the child exits).
 from __future__ import annotations
 
 import contextlib
-import ctypes
 import gc
 import os
 import pickle
 import resource
 import selectors
-import signal
 import struct
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 from collections.abc import Sequence
 from pathlib import Path
 from typing import IO, Any, BinaryIO
 
 import msgspec
+
+from recce_trio.server import leash
+from recce_trio.server.leash import EXIT_ORPHANED
 
 _HEAD = struct.Struct(">IB")
 _BOOTSTRAP = (
@@ -65,8 +65,6 @@ NODES_PER_FRAME = 16
 # analysis of one model a few megabytes more; the floor covers the interpreter and sqlglot.
 MEMORY_FLOOR = 768 << 20
 MEMORY_PER_FILE_BYTE = 8
-EXIT_ORPHANED = 3
-_PR_SET_PDEATHSIG = 1
 ENVS_KINDS = (
     ("base", "manifest"),
     ("base", "catalog"),
@@ -97,27 +95,6 @@ def _read_frame(stream: IO[bytes]) -> tuple[str, bytes] | None:
     if len(payload) < size:
         return None
     return chr(tag), payload
-
-
-def _watch_stdin() -> None:
-    def watch() -> None:
-        try:
-            while os.read(0, 65536):
-                pass
-        except OSError:
-            pass
-        os._exit(EXIT_ORPHANED)
-
-    threading.Thread(target=watch, name="parent watch", daemon=True).start()
-
-
-def _die_with_parent() -> None:
-    if sys.platform.startswith("linux"):
-        try:
-            libc = ctypes.CDLL(None, use_errno=True)
-            libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
-        except (OSError, AttributeError):
-            pass
 
 
 def _read_artifacts(paths: dict[str, str | None]) -> tuple[Any, Any, Any, Any]:
@@ -236,9 +213,7 @@ def _run(spec: dict[str, Any], out: BinaryIO) -> None:
             os.close(r)
             for fd in pipes:
                 os.close(fd)
-            _die_with_parent()
-            if os.getppid() != child:  # the child went before the line above took effect
-                os._exit(EXIT_ORPHANED)
+            leash.die_with_parent(child)
             code = 0
             try:
                 with os.fdopen(w, "wb", buffering=1 << 16) as stream:
@@ -280,11 +255,8 @@ def main(argv: list[str]) -> int:
     if len(head) < 4:
         return EXIT_ORPHANED
     spec = msgspec.msgpack.decode(stdin.read(struct.unpack(">I", head)[0]))
-    _watch_stdin()
-    soft, hard = resource.getrlimit(resource.RLIMIT_AS)
-    limit = int(argv[0]) if hard == resource.RLIM_INFINITY else min(int(argv[0]), hard)
-    if soft == resource.RLIM_INFINITY or limit < soft:
-        resource.setrlimit(resource.RLIMIT_AS, (limit, hard))
+    leash.watch_stdin()
+    leash.cap_memory(int(argv[0]))
     out = sys.stdout.buffer
     try:
         _run(spec, out)

@@ -22,11 +22,9 @@ other end only the parent holds, which reaches end-of-file when the parent goes.
 
 from __future__ import annotations
 
-import ctypes
 import gc
 import os
 import resource
-import signal
 import struct
 import subprocess
 import sys
@@ -42,6 +40,7 @@ import msgspec
 from recce_trio import errors
 from recce_trio.core.artifacts.files import ARTIFACTS, ArtifactPaths, artifact_key
 from recce_trio.core.artifacts.records import Catalog, CatalogTable, Macro, Manifest, Node
+from recce_trio.server import leash
 
 CHUNK = 128
 # A catalog up to this size is decoded by the server's loader thread itself, a few tables at
@@ -66,9 +65,6 @@ _HEAD = struct.Struct(">IB")
 # that for the big manifest (904 MiB), more for smaller files.
 MEMORY_FLOOR = 512 << 20
 MEMORY_PER_FILE_BYTE = 4
-# Exit status of a decoder whose parent has gone (nobody reads it; for the record).
-EXIT_ORPHANED = 3
-_PR_SET_PDEATHSIG = 1
 
 
 def decoded_in_server(kind: str, path: Path) -> bool:
@@ -164,37 +160,6 @@ def _stream(kind: str, path: Path, out: BinaryIO) -> None:
     thread.join()
 
 
-def _die_with_parent(parent_pid: int) -> None:
-    """Exit as soon as the parent process has gone, however it went (``kill -9`` included)."""
-    if sys.platform.startswith("linux"):
-        try:
-            libc = ctypes.CDLL(None, use_errno=True)
-            libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
-        except (OSError, AttributeError):  # no prctl here: the stdin watch below still works
-            pass
-    if os.getppid() != parent_pid:  # it went before the line above took effect
-        os._exit(EXIT_ORPHANED)
-
-    def watch() -> None:
-        # Only the parent holds the write end of our stdin, and it never writes to it.
-        try:
-            while os.read(0, 1):
-                pass
-        except OSError:
-            pass
-        os._exit(EXIT_ORPHANED)
-
-    threading.Thread(target=watch, name="parent watch", daemon=True).start()
-
-
-def _cap_memory(limit: int) -> None:
-    soft, hard = resource.getrlimit(resource.RLIMIT_AS)
-    if hard != resource.RLIM_INFINITY:
-        limit = min(limit, hard)
-    if soft == resource.RLIM_INFINITY or limit < soft:
-        resource.setrlimit(resource.RLIMIT_AS, (limit, hard))
-
-
 def main(argv: list[str]) -> int:
     """``manifest|catalog PATH PARENT_PID MEMORY_LIMIT_BYTES``: decode, write frames, exit."""
     if (
@@ -208,8 +173,9 @@ def main(argv: list[str]) -> int:
             file=sys.stderr,
         )
         return 2
-    _die_with_parent(int(argv[2]))
-    _cap_memory(int(argv[3]))
+    leash.die_with_parent(int(argv[2]))
+    leash.watch_stdin()  # only the parent holds our stdin's write end, and never writes to it
+    leash.cap_memory(int(argv[3]))
     gc.disable()  # a short-lived process: collections would only cost time
     _stream(argv[0], Path(argv[1]), sys.stdout.buffer)
     # Skip the interpreter's teardown: freeing a hundred megabytes of objects one by one
@@ -263,7 +229,7 @@ class DecoderProcess:
         argv = [kind, str(path), str(os.getpid()), str(memory_limit_bytes)]
         self.process = subprocess.Popen(
             [sys.executable, "-c", _BOOTSTRAP, *argv],
-            stdin=subprocess.PIPE,  # the child's lifeline: see _die_with_parent
+            stdin=subprocess.PIPE,  # the child's lifeline: see leash.watch_stdin
             stdout=subprocess.PIPE,
             stderr=self._stderr,
             # One malloc arena: glibc otherwise reserves 64 MB of address space for each
