@@ -17,8 +17,9 @@ import trio
 
 from recce_trio.core.artifacts import read_catalog, read_manifest
 from recce_trio.core.cll.api import CllProject, cll_data
-from recce_trio.server.cll_child import EXIT_ORPHANED, CllMapProcess
+from recce_trio.server.cll_child import CllMapProcess
 from recce_trio.server.cll_work import MAP_IN_CHILD_MIN_NODES, _lineage_ids_and_modified, _receive
+from recce_trio.server.leash import EXIT_ORPHANED
 from tests.api.helpers import call, ready_app
 from tests.conftest import load_bench_module
 from tests.e2e.test_cli import Server, wait_ready

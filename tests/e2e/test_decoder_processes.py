@@ -13,7 +13,8 @@ from pathlib import Path
 import pytest
 
 from recce_trio.errors import ArtifactReadError
-from recce_trio.server.decoders import EXIT_ORPHANED, DecoderProcess, memory_limit
+from recce_trio.server.decoders import DecoderProcess, memory_limit
+from recce_trio.server.leash import EXIT_ORPHANED
 from tests.held import HeldFile
 
 pytestmark = pytest.mark.skipif(
