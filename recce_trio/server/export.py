@@ -167,12 +167,18 @@ def _write(
     return rows
 
 
-async def export_response(state: ServerState, run: Run, fmt: str) -> Response:
+async def export_response(
+    state: ServerState, run: Run, fmt: str, *, head: bool = False
+) -> Response:
     """Start exporting ``run`` (checked exportable) as ``fmt``; the streaming answer once its
-    first chunk is written, or the error that stopped it before that."""
+    first chunk is written, or the error that stopped it before that. ``head`` (a HEAD
+    request: a link checker, a browser's prefetch) answers the headers only, and runs
+    nothing in the warehouse."""
     await state.warehouse.resolved.wait()
     kind = runs.check_run_type(run.type, warehouse=state.warehouse.state != NONE)
     params = normalise_params(kind, dict(run.params or {}))
+    if head:
+        return Response(b"", 200, headers=_headers(kind, fmt))
     gate = export_gate()
     if gate.running >= rules.MAX_CONCURRENT:
         raise RequestError(
@@ -257,18 +263,18 @@ async def export_response(state: ServerState, run: Run, fmt: str) -> Response:
         await spool.reader_release()
         raise _public(spool.error)
 
-    name = rules.filename(kind, fmt, dt.date.today())
-    response = Response(
-        body(),
-        200,
-        headers={
-            "Content-Type": rules.MEDIA_TYPES[fmt],
-            "Content-Disposition": rules.content_disposition(name),
-            "Cache-Control": "no-store",
-        },
-    )
+    response = Response(body(), 200, headers=_headers(kind, fmt))
     response.timeout = RESPONSE_TIMEOUT_S
     return response
+
+
+def _headers(kind: str, fmt: str) -> dict[str, str]:
+    name = rules.filename(kind, fmt, dt.date.today())
+    return {
+        "Content-Type": rules.MEDIA_TYPES[fmt],
+        "Content-Disposition": rules.content_disposition(name),
+        "Cache-Control": "no-store",
+    }
 
 
 def _public(exc: BaseException) -> BaseException:

@@ -243,6 +243,29 @@ async def test_a_third_export_at_once_gets_429_and_a_client_going_away_frees_its
     await run(client, "query", sql_template=CUSTOMERS)
 
 
+async def test_a_head_request_answers_the_headers_and_runs_nothing(
+    client: httpx.AsyncClient,
+) -> None:
+    # Link checkers and prefetchers send HEAD: none of them may start a 500,000-row query.
+    endless = await client.post(
+        "/api/runs", json={"type": "query", "params": {"sql_template": ENDLESS}, "nowait": True}
+    )
+    run_id = endless.json()["run_id"]
+    await client.post(f"/api/runs/{run_id}/cancel")
+    url = f"/api/runs/{run_id}/export?format=tsv"
+    with trio.fail_after(20):  # an export of the endless query would never answer
+        for _ in range(3):  # more than the two exports that may run at once
+            head = await client.head(url)
+            assert head.status_code == 200
+            assert head.headers["content-type"] == "text/tab-separated-values; charset=utf-8"
+            assert head.headers["content-disposition"].startswith('attachment; filename="query-')
+            assert head.content == b""
+    # Still refused the same way as GET where the run cannot be exported.
+    assert (await client.head(f"/api/runs/{run_id}/export?format=pdf")).status_code == 400
+    # The one warehouse thread is free: nothing was left running.
+    await run(client, "query", sql_template=CUSTOMERS)
+
+
 async def test_a_client_gone_during_the_statement_interrupts_it(
     client: httpx.AsyncClient,
 ) -> None:

@@ -211,7 +211,7 @@ async def export_run(run_id: str) -> Response:
     fmt = export_rules.check_format(request.args.get("format"))
     run = _find(review, canonical)
     export_rules.check_exportable(run.type, run.params or {}, run.result, fmt)
-    return await export_response(server_state(), run, fmt)
+    return await export_response(server_state(), run, fmt, head=request.method == "HEAD")
 
 
 def register(app: Quart) -> None:
