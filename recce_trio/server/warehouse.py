@@ -29,6 +29,15 @@ log = logging.getLogger("recce_trio.warehouse")
 NONE, CONNECTING, READY, FAILED = "none", "connecting", "ready", "failed"
 
 
+def profiles_layer() -> ModuleType:
+    """Where the profile is found and read, imported on first use in a worker thread: light
+    (yaml and jinja2 are imported at startup), so /api/info, which waits to know whether a
+    profile is configured, does not wait for the engines and sqlglot too."""
+    from recce_trio.warehouse import profiles
+
+    return profiles
+
+
 def warehouse_layer() -> ModuleType:
     """The warehouse layer, imported on first use in a worker thread: it brings sqlglot
     (about 100 ms), which stays off the startup path and off the event loop."""
@@ -66,10 +75,11 @@ class WarehouseService:
         """Find the profile and open the connection (in worker threads). Never raises but for
         cancellation; always settles."""
         home = Path.home()
-        configured: ModuleType | None = None
+        profiles: ModuleType | None = None
         try:
-            configured = await gateway.run(gateway.FILES, warehouse_layer)
-            target = await gateway.run(gateway.FILES, configured.resolve_target, self.config)
+            # The profile first, with light imports: /api/info waits for it (support_tasks).
+            profiles = await gateway.run(gateway.FILES, profiles_layer)
+            target = await gateway.run(gateway.FILES, profiles.resolve_target, self.config)
             if target is None:
                 self.state = NONE
                 self.resolved.set()
@@ -78,6 +88,7 @@ class WarehouseService:
             self.target = target
             self.state = CONNECTING  # only now: support_tasks never flips on and off
             self.resolved.set()
+            configured = await gateway.run(gateway.FILES, warehouse_layer)
             limiter = gateway.warehouse_limiter(target.threads)
             engine = await gateway.run_limited(
                 limiter,
@@ -97,9 +108,7 @@ class WarehouseService:
             self.error = exc
             paths = (home, self.config.profiles_dir, self.config.project_dir, DEMO_DIR)
             self.error_text = (
-                configured.safe_message(exc, paths)
-                if configured is not None
-                else type(exc).__name__
+                profiles.safe_message(exc, paths) if profiles is not None else type(exc).__name__
             )
             if isinstance(exc, RecceTrioError):
                 log.error("warehouse unavailable: %s", self.error_text)

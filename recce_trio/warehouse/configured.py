@@ -9,58 +9,14 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from recce_trio.config import DEMO_DIR, ServerConfig
 from recce_trio.core import runs
 from recce_trio.core.artifactset import LoadedArtifacts
 from recce_trio.core.diff import LineageDiff
 from recce_trio.core.runsql.relations import catalog_column_types
 from recce_trio.warehouse.context import ProgressCallback, RunContext
 from recce_trio.warehouse.engine import CancelToken, Engine
-from recce_trio.warehouse.profiles import (
-    PROFILES_FILE,
-    PROJECT_FILE,
-    WarehouseTarget,
-    find_profiles_dir,
-    load_target,
-)
-
-DEMO_PROFILE = "recce_trio_demo"
-DEMO_DB_VAR = "RECCE_TRIO_DEMO_DB"
-
-
-def resolve_target(
-    config: ServerConfig, environ: Mapping[str, str] | None = None
-) -> WarehouseTarget | None:
-    """The profile target the settings ask for, or None when no profile is configured (no
-    profiles.yml where dbt would look, or no profile named anywhere). Blocks (reads files)."""
-    environ = os.environ if environ is None else environ
-    if config.demo:
-        from recce_trio.demo.build_db import demo_db_path
-
-        path = demo_db_path()  # built, if need be, when the connection is opened
-        return load_target(
-            profiles_dir=DEMO_DIR,
-            profile=DEMO_PROFILE,
-            target=config.target,
-            env={**environ, DEMO_DB_VAR: str(path)},
-        )
-    project = None if config.review else config.project_dir
-    explicit = config.profiles_dir is not None or bool(environ.get("DBT_PROFILES_DIR"))
-    folder = find_profiles_dir(config.profiles_dir, project_dir=project, env=environ)
-    if not explicit and not (folder / PROFILES_FILE).is_file():
-        return None
-    named = config.profile is not None or (
-        project is not None and (project / PROJECT_FILE).is_file()
-    )
-    if not named and not explicit:
-        return None
-    return load_target(
-        profiles_dir=config.profiles_dir,
-        project_dir=project,
-        profile=config.profile,
-        target=config.target,
-        env=environ,
-    )
+from recce_trio.warehouse.profiles import WarehouseTarget
+from recce_trio.warehouse.profiles import resolve_target as resolve_target
 
 
 def open_configured(
@@ -75,16 +31,6 @@ def open_configured(
 
         ensure_demo_db()
     return open_engine(target, duckdb_external_access=external_access, use_dbt=use_dbt)
-
-
-def safe_message(exc: BaseException, paths: tuple[Path | None, ...]) -> str:
-    """The error's text with folders (the home, the profiles and project folders) cut to their
-    last part: fit for a log line or a run's error."""
-    text = str(exc) or type(exc).__name__
-    for path in sorted({str(p) for p in paths if p is not None}, key=len, reverse=True):
-        if len(path) > 1:
-            text = text.replace(path, Path(path).name or "~")
-    return text
 
 
 def run_context(

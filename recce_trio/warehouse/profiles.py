@@ -12,7 +12,7 @@ import yaml
 from jinja2 import TemplateError as JinjaTemplateError
 from jinja2.sandbox import SandboxedEnvironment
 
-from recce_trio.core.runsql.template import flatten_vars
+from recce_trio.config import DEMO_DIR, ServerConfig
 from recce_trio.errors import ProfileError
 
 PROFILES_FILE = "profiles.yml"
@@ -255,3 +255,61 @@ def _as_int(value: Any, path: Path, key: str) -> int:
         return int(value)
     except (TypeError, ValueError):
         raise ProfileError(f"Key '{key}' in {path} must be a whole number.") from None
+
+
+def flatten_vars(raw: Mapping[str, Any], project_name: str | None) -> dict[str, Any]:
+    """dbt_project.yml ``vars:`` as seen from the root project: global keys, then the
+    project's own scoped block (``vars: {my_project: {x: 1}}``) over them."""
+    flat = {k: v for k, v in raw.items() if not isinstance(v, dict)}
+    if project_name and isinstance(raw.get(project_name), dict):
+        flat.update(raw[project_name])
+    return flat
+
+
+DEMO_PROFILE = "recce_trio_demo"
+DEMO_DB_VAR = "RECCE_TRIO_DEMO_DB"
+
+
+def resolve_target(
+    config: ServerConfig, environ: Mapping[str, str] | None = None
+) -> WarehouseTarget | None:
+    """The profile target the settings ask for, or None when no profile is configured (no
+    profiles.yml where dbt would look, or no profile named anywhere). Blocks (reads files)."""
+    environ = os.environ if environ is None else environ
+    if config.demo:
+        from recce_trio.demo.build_db import demo_db_path
+
+        path = demo_db_path()  # built, if need be, when the connection is opened
+        return load_target(
+            profiles_dir=DEMO_DIR,
+            profile=DEMO_PROFILE,
+            target=config.target,
+            env={**environ, DEMO_DB_VAR: str(path)},
+        )
+    project = None if config.review else config.project_dir
+    explicit = config.profiles_dir is not None or bool(environ.get("DBT_PROFILES_DIR"))
+    folder = find_profiles_dir(config.profiles_dir, project_dir=project, env=environ)
+    if not explicit and not (folder / PROFILES_FILE).is_file():
+        return None
+    named = config.profile is not None or (
+        project is not None and (project / PROJECT_FILE).is_file()
+    )
+    if not named and not explicit:
+        return None
+    return load_target(
+        profiles_dir=config.profiles_dir,
+        project_dir=project,
+        profile=config.profile,
+        target=config.target,
+        env=environ,
+    )
+
+
+def safe_message(exc: BaseException, paths: tuple[Path | None, ...]) -> str:
+    """The error's text with folders (the home, the profiles and project folders) cut to their
+    last part: fit for a log line or a run's error."""
+    text = str(exc) or type(exc).__name__
+    for path in sorted({str(p) for p in paths if p is not None}, key=len, reverse=True):
+        if len(path) > 1:
+            text = text.replace(path, Path(path).name or "~")
+    return text

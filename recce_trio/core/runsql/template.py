@@ -181,12 +181,3 @@ def _render(
         raise TemplateError(f"The SQL template cannot be rendered: {e}") from None
     except (TypeError, ValueError) as e:
         raise TemplateError(f"The SQL template cannot be rendered: {e}") from None
-
-
-def flatten_vars(raw: Mapping[str, Any], project_name: str | None) -> dict[str, Any]:
-    """dbt_project.yml ``vars:`` as seen from the root project: global keys, then the
-    project's own scoped block (``vars: {my_project: {x: 1}}``) over them."""
-    flat = {k: v for k, v in raw.items() if not isinstance(v, dict)}
-    if project_name and isinstance(raw.get(project_name), dict):
-        flat.update(raw[project_name])
-    return flat
