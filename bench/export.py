@@ -25,7 +25,16 @@ from pathlib import Path
 from typing import Any
 
 # bench/ is on sys.path when a script here runs.
-from runs import HealthProbe, call, free_port, probe_idle, reset_peak, status_kb, submit, wait
+from runs import (
+    HealthProbe,
+    free_port,
+    probe_idle,
+    reset_peak,
+    status_kb,
+    submit,
+    wait,
+    wait_settled,
+)
 
 
 def download(port: int, path: str, *, slow: bool = False) -> tuple[int, int, str]:
@@ -55,16 +64,7 @@ def main() -> None:
         env=env, cwd=args.project,
     )  # fmt: skip
     try:
-        deadline = time.monotonic() + 120
-        health: dict[str, Any] = {}
-        while time.monotonic() < deadline:
-            try:
-                health = call(port, "GET", "/api/health")
-                if health["ready"] and health["warehouse"]["state"] in ("ready", "failed"):
-                    break
-            except OSError:
-                pass
-            time.sleep(0.2)
+        health = wait_settled(port)
         print(f"warehouse: {health.get('warehouse')}")
         print(f"health p99 with nothing running: {probe_idle(port):.1f} ms")
         n = args.rows

@@ -106,6 +106,21 @@ def wait(port: int, run_id: str) -> dict[str, Any]:
             return dict(run)
 
 
+def wait_settled(port: int, timeout_s: float = 120) -> dict[str, Any]:
+    """/api/health once the server is ready and its warehouse is ready or failed."""
+    deadline = time.monotonic() + timeout_s
+    health: dict[str, Any] = {}
+    while time.monotonic() < deadline:
+        try:
+            health = call(port, "GET", "/api/health")
+            if health["ready"] and health["warehouse"]["state"] in ("ready", "failed"):
+                break
+        except OSError:
+            pass
+        time.sleep(0.2)
+    return health
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--project", type=Path, default=Path("/tmp/recce_whbench"))
@@ -121,15 +136,7 @@ def main() -> None:
         env=env, cwd=args.project,
     )  # fmt: skip
     try:
-        deadline = time.monotonic() + 120
-        while time.monotonic() < deadline:
-            try:
-                health = call(port, "GET", "/api/health")
-                if health["ready"] and health["warehouse"]["state"] in ("ready", "failed"):
-                    break
-            except OSError:
-                pass
-            time.sleep(0.2)
+        health = wait_settled(port)
         print(f"engine: {args.engine}; warehouse: {health['warehouse']}")
         if args.engine == "dbt":  # the first statement through dbt opens its connection
             wait(port, submit(port, "query", {"sql_template": "select 1 as one"}))
