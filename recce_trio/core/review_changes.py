@@ -23,8 +23,6 @@ def change_analysis(review: Review) -> dict[str, dict[str, Any]]:
     """``{unique_id: change}`` of every modified node, as Recce's ``change`` object."""
     project = review.cll
     out: dict[str, dict[str, Any]] = {}
-    if project is None:
-        return out
     for uid, entry in review.diff.diff.items():
         if entry.get("change_status") != "modified":
             continue
