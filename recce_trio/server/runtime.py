@@ -15,7 +15,6 @@ import msgspec
 import trio
 
 from recce_trio.config import ServerConfig
-from recce_trio.core.artifacts.files import display_names
 from recce_trio.core.artifactset import LoadedArtifacts, LoadProgress
 from recce_trio.core.cll.cache import CllCache
 from recce_trio.core.review import Review
@@ -270,13 +269,10 @@ class ServerState:
 
     def health(self) -> dict[str, Any]:
         """Recce's health body, plus per-artifact progress and the last save's failure.
-        No absolute paths or messages, ever: exception class names only, and each artifact
-        named by its folder relative to the project."""
+        No paths or messages, ever: exception class names only. Load balancers and probes
+        read it, so it says nothing about the machine; the server log names the files."""
         error = self.startup.error
-        names = display_names(self.config.target_path, self.config.target_base_path)
         artifacts = self.startup.progress.snapshot()
-        for key, entry in artifacts.items():
-            entry["path"] = names[key]
         return {
             "status": "ok",
             "ready": self.ready,

@@ -1,6 +1,6 @@
 // While the server starts: each artifact's progress from GET /api/health, then the review, or
-// an explanation of why the start failed. The artifact names (e.g. target-base/manifest.json)
-// come from health's `artifacts[key].path`, relative to the project: never a guess.
+// an explanation of why the start failed. Health names no files (probes read it too), so the
+// page calls each artifact by its role; the server log gives the paths.
 
 import { api } from "./api.js";
 import { $, formatBytes, h } from "./dom.js";
@@ -47,8 +47,6 @@ export function showView(name) {
   document.body.dataset.view = name;
 }
 
-const pathOf = (a) => a?.path ?? "";
-
 function renderProgress(health, elapsedS) {
   const rows = $("progress-rows");
   rows.replaceChildren();
@@ -59,15 +57,14 @@ function renderProgress(health, elapsedS) {
     rows.append(
       h("tr", { class: `artifact ${a.state}`, dataset: { artifact: key, state: a.state } },
         h("td", {}, h("span", { class: "state-dot" })),
-        h("td", {}, label, h("div", { class: "muted small artifact-path" }, pathOf(a))),
+        h("td", {}, label),
         h("td", { class: "state" }, a.state === "missing" ? "missing (optional)" : a.state),
         h("td", { class: "muted small" }, detail),
       ),
     );
   }
   $("loading-elapsed").textContent = `${elapsedS.toFixed(0)} s`;
-  const base = pathOf(health.artifacts?.base_manifest).split("/").slice(0, -1).join("/");
-  $("loading-single-env").textContent = `No base environment${base ? ` (${base}/)` : ""} was found: base and current are the same, so nothing will show as changed.`;
+  $("loading-single-env").textContent = "No base environment (--target-base-path) was found: base and current are the same, so nothing will show as changed.";
   $("loading-single-env").hidden = !health.single_env;
 }
 
@@ -93,15 +90,14 @@ function renderFailed(health) {
   for (const [key, label] of ARTIFACTS) {
     const a = health.artifacts?.[key];
     if (!a) continue;
-    const where = a.path ? `${label} (${a.path})` : label;
     // After a timeout, the artifacts still loading were stopped (their error names the
     // timeout, StartupTimeoutError): say so in words.
     const unfinished = timedOut && ["pending", "loading"].includes(a.state);
     if (a.state !== "failed" && !unfinished) continue;
     if (timedOut && (unfinished || !a.error || a.error === "StartupTimeoutError")) {
-      rows.append(h("li", { dataset: { artifact: key } }, `${where}: still loading when the timeout ran out`));
+      rows.append(h("li", { dataset: { artifact: key } }, `${label}: still loading when the timeout ran out`));
     } else {
-      rows.append(h("li", { dataset: { artifact: key } }, `${where}: `, h("code", {}, a.error ?? "failed")));
+      rows.append(h("li", { dataset: { artifact: key } }, `${label}: `, h("code", {}, a.error ?? "failed")));
     }
   }
 }

@@ -340,7 +340,7 @@ def test_startup_timeout_is_explained(page: Page, tmp_path: Path) -> None:
         expect(page.locator("#failed-title")).to_have_text("Loading took too long")
         expect(page.locator("#failed-text")).to_contain_text("Raise it with --startup-timeout")
         expect(page.locator("#failed-artifacts")).to_contain_text(
-            "Current manifest (target/manifest.json): still loading when the timeout ran out"
+            "Current manifest: still loading when the timeout ran out"
         )
         expect(failed).to_contain_text("See the server log")
         expect(page.locator("#review")).to_be_hidden()
@@ -399,7 +399,7 @@ def test_unreadable_manifest_is_explained(
         expect(page.locator("#failed-title")).to_have_text(title)
         expect(page.locator("#failed-text")).to_contain_text(what_to_do)
         expect(page.locator("#failed-artifacts")).to_contain_text(
-            f"Current manifest (target/manifest.json): {error_class}"
+            f"Current manifest: {error_class}"
         )
         expect(failed).to_contain_text("See the server log")
         expect(page.locator("#review")).to_be_hidden()

@@ -20,20 +20,6 @@ def artifact_key(env: str, kind: str) -> str:
     return f"{PERF_NAMES[env]}_{kind}"
 
 
-def display_names(target_path: Path, target_base_path: Path) -> dict[str, str]:
-    """What to call each artifact where clients see it: its folder as configured, relative to
-    the project (``target-base/manifest.json``), or only the folder's own name when the folder
-    was given as an absolute path or outside the project. Never an absolute path."""
-
-    def shown(folder: Path) -> str:
-        if folder.is_absolute() or ".." in folder.parts or not folder.parts:
-            return folder.name or "."
-        return folder.as_posix()
-
-    folders = {"current": shown(target_path), "base": shown(target_base_path)}
-    return {artifact_key(env, kind): f"{folders[env]}/{kind}.json" for env, kind in ARTIFACTS}
-
-
 @dataclass(frozen=True)
 class ArtifactPaths:
     """The four files, and whether there is a base environment at all."""
