@@ -26,14 +26,12 @@ import gc
 import os
 import resource
 import struct
-import subprocess
 import sys
-import tempfile
 import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from queue import SimpleQueue
-from typing import IO, BinaryIO, cast
+from typing import IO, TYPE_CHECKING, BinaryIO, cast
 
 import msgspec
 
@@ -42,6 +40,8 @@ from recce_trio.core.artifacts.files import ARTIFACTS, ArtifactPaths, artifact_k
 from recce_trio.core.artifacts.records import Catalog, CatalogTable, Macro, Manifest, Node
 from recce_trio.server import leash
 
+if TYPE_CHECKING:  # the parent's side only: a decoder process does without these imports
+    import subprocess
 CHUNK = 128
 # A catalog up to this size is decoded by the server's loader thread itself, a few tables at
 # a time (``read_catalog_in_pieces``): for the 13 MB catalog of a 5,000-model project that is
@@ -99,7 +99,10 @@ def _frames(kind: str, path: Path) -> Iterator[tuple[bytes, bytes]]:
             # Record by record, so the parent can decode the first frames while the rest of
             # the file is still being decoded here.
             pieces = iter_manifest(
-                read_artifact_bytes(path, kind="manifest"), path=path, chunk=CHUNK
+                read_artifact_bytes(path, kind="manifest"),
+                path=path,
+                chunk=CHUNK,
+                compact_tests=True,
             )
             yield b"H", enc.encode(next(pieces))
             for section, records in cast(Iterator[Chunk], pieces):
@@ -218,6 +221,9 @@ class DecoderProcess:
         On Linux the child dies when the *thread* that starts it ends (``PR_SET_PDEATHSIG``
         follows threads): start it from a thread that outlives the decode, as the loaders do.
         """
+        import subprocess
+        import tempfile
+
         self.kind = kind
         self.path = path
         if memory_limit_bytes is None:
@@ -227,7 +233,7 @@ class DecoderProcess:
                 memory_limit_bytes = memory_limit(0)
         self._stderr = tempfile.TemporaryFile()  # noqa: SIM115 - closed by close()
         argv = [kind, str(path), str(os.getpid()), str(memory_limit_bytes)]
-        self.process = subprocess.Popen(
+        self.process: subprocess.Popen[bytes] = subprocess.Popen(
             [sys.executable, "-c", _BOOTSTRAP, *argv],
             stdin=subprocess.PIPE,  # the child's lifeline: see leash.watch_stdin
             stdout=subprocess.PIPE,
