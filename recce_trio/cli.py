@@ -21,6 +21,8 @@ from recce_trio.errors import ConfigError
 if TYPE_CHECKING:
     from hypercorn.config import Config as HypercornConfig
 
+    from recce_trio.server.decoders import DecoderProcess
+
 
 class SettingOption(click.Option):
     """An option made from a row of the settings table. Its help shows the environment
@@ -113,6 +115,7 @@ def server(**given: Any) -> None:
     throughout, and the rest of the API opens when the load is done.
     """
     config = load_settings("server", given)
+    prefetched = _start_decoding(config)
     try:
         hypercorn = build_hypercorn_config(
             config.hypercorn_config, host=config.host, port=config.port
@@ -148,18 +151,22 @@ def server(**given: Any) -> None:
             err=True,
         )
     configure_logging(config.log_level)
-    prefetched = {}
-    if config.loader == "process" and not config.review:
-        # Start decoding now: the web stack's imports below take a few hundred milliseconds.
-        from recce_trio.core.artifacts.files import ArtifactPaths
-        from recce_trio.server.decoders import start_decoders
-
-        prefetched = start_decoders(
-            ArtifactPaths.from_dirs(config.target_dir, config.target_base_dir)
-        )
     from recce_trio.server.serve import run_server
 
     sys.exit(run_server(config, hypercorn, prefetched=prefetched))
+
+
+def _start_decoding(config: ServerConfig) -> dict[str, DecoderProcess]:
+    """Start the artifacts' decoder processes as soon as the settings are known: the checks
+    below and the web stack's imports take a few hundred milliseconds, which the decode
+    overlaps. Should a check then refuse to start (exit 1 or 2), the decoders end with this
+    process (``server/leash.py``)."""
+    if config.loader != "process" or config.review:
+        return {}
+    from recce_trio.core.artifacts.files import ArtifactPaths
+    from recce_trio.server.decoders import start_decoders
+
+    return start_decoders(ArtifactPaths.from_dirs(config.target_dir, config.target_base_dir))
 
 
 def build_hypercorn_config(

@@ -119,3 +119,66 @@ def test_decoder_dies_with_a_parent_killed_with_sigkill(project: Path, lifeline:
                     os.kill(pid, signal.SIGKILL)
             parent.stdin.close()
             parent.stdout.close()
+
+
+def decoders_reading(path: Path) -> list[int]:
+    """The pids of decoder processes started for ``path`` (found by their command line)."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            argv = (entry / "cmdline").read_bytes().split(b"\0")
+        except OSError:
+            continue
+        is_decoder = any(b"decoders import main" in a for a in argv)
+        if is_decoder and str(path).encode() in argv and alive(int(entry.name)):
+            found.append(int(entry.name))
+    return found
+
+
+@pytest.mark.parametrize(
+    "refusal", ["recce.yml", "hypercorn.toml"], ids=["bad-recce-yml", "bad-hypercorn-config"]
+)
+def test_server_refused_after_its_decoders_started_leaves_none_behind(
+    project: Path, refusal: str
+) -> None:
+    """`recce-trio server` starts decoding before its last checks: when one of them refuses
+    to start (exit 1 or 2), the decoder it started goes with it, even one still busy."""
+    args = ["server", "--project-dir", str(project), "--port", "0"]
+    checked = project / refusal
+    if refusal == "recce.yml":
+        checked.write_text("checks:\n  - name: no type here\n    params: {}\n")
+        expected = 1
+    else:
+        checked.write_text("bindd = ['127.0.0.1:0']\n")
+        args += ["--hypercorn-config", str(checked)]
+        expected = 2
+    path = project / "target" / "manifest.json"
+    # Both files held: the decoder waits to open the manifest (it cannot finish), and the
+    # server waits to read the file it then refuses, until the decoder is seen waiting.
+    with HeldFile(path) as manifest, HeldFile(checked) as config:
+        server = subprocess.Popen(
+            [sys.executable, "-m", "recce_trio", *args],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        try:
+            manifest.wait_for_reader()
+            config.wait_for_reader()
+            assert len(decoders_reading(path)) == 1
+            config.release()
+            _, stderr = server.communicate(timeout=60)
+            assert server.returncode == expected, stderr
+            assert "serving on" not in stderr
+            deadline = time.monotonic() + 20
+            while decoders_reading(path) and time.monotonic() < deadline:
+                time.sleep(0.05)
+            assert decoders_reading(path) == []
+        finally:
+            if server.poll() is None:
+                server.kill()
+                server.wait()
+            for pid in decoders_reading(path):
+                os.kill(pid, signal.SIGKILL)
