@@ -8,10 +8,12 @@ import logging
 
 import trio
 
+from recce_trio.server import gateway
 from recce_trio.server.api.lineage import prepare_info
 from recce_trio.server.cll_work import run_cll_map
 from recce_trio.server.lifecycle import run_startup
 from recce_trio.server.runtime import ServerState
+from recce_trio.server.warehouse import profiles_layer
 from recce_trio.server.watch import watch_artifacts
 
 log = logging.getLogger("recce_trio.server")
@@ -19,12 +21,24 @@ log = logging.getLogger("recce_trio.server")
 
 async def run_beside_serving(state: ServerState) -> None:
     """Started in the app's nursery when serving starts; returns at once after a failed load."""
-    await run_startup(state)
+    async with trio.open_nursery() as nursery:
+        # /api/info waits, after ready, to know whether a profile is configured: import the
+        # (light) module that reads it now, while the load waits for its decoders.
+        nursery.start_soon(_import_profiles_layer)
+        await run_startup(state)
     if state.ready:
         async with trio.open_nursery() as nursery:
             nursery.start_soon(prepare_info, state)  # compress /api/info once, off the loop
             nursery.start_soon(state.warehouse.connect)  # after readiness, never before
+            nursery.start_soon(gateway.run, gateway.FILES, state.session.warm_index)
             nursery.start_soon(run_background, state)
+
+
+async def _import_profiles_layer() -> None:
+    try:
+        await gateway.run(gateway.FILES, profiles_layer)
+    except Exception:  # the warehouse service imports it again, and reports what fails
+        log.debug("could not import the profiles layer ahead of ready", exc_info=True)
 
 
 async def run_background(state: ServerState) -> None:
