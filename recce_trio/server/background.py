@@ -28,10 +28,14 @@ async def run_beside_serving(state: ServerState) -> None:
         await run_startup(state)
     if state.ready:
         async with trio.open_nursery() as nursery:
-            nursery.start_soon(prepare_info, state)  # compress /api/info once, off the loop
+            nursery.start_soon(_prepare, state)
             nursery.start_soon(state.warehouse.connect)  # after readiness, never before
-            nursery.start_soon(gateway.run, gateway.FILES, state.session.warm_index)
             nursery.start_soon(run_background, state)
+
+
+async def _prepare(state: ServerState) -> None:
+    await prepare_info(state)  # compress /api/info once, off the loop
+    await gateway.run(gateway.FILES, state.session.warm_index)  # then the name lookups
 
 
 async def _import_profiles_layer() -> None:
