@@ -73,10 +73,10 @@ def build_lineage_diff(
 
     base_nodes: LineageNodes = base["nodes"]
     current_nodes: LineageNodes = current["nodes"]
-    candidates = modified_lineage_nodes(state, base_nodes.keys() | current_nodes.keys(), project)
+    candidates = modified_lineage_nodes(state, base_nodes.ids | current_nodes.ids, project)
     candidates.update(
         uid
-        for uid in current_nodes.keys() - base_nodes.keys()
+        for uid in current_nodes.ids - base_nodes.ids
         if project is None or current_nodes.package_name(uid) == project
     )
 

@@ -85,6 +85,11 @@ class LineageNodes(Mapping[str, dict[str, Any]]):
     def __contains__(self, uid: object) -> bool:
         return uid in self._id_set
 
+    @property
+    def ids(self) -> frozenset[str]:
+        """The node ids as a set (for the loops that test membership thousands of times)."""
+        return self._id_set
+
     def __iter__(self) -> Iterator[str]:
         return iter(self._ids)
 
@@ -218,13 +223,14 @@ def _checksum(node: Node) -> dict[str, str] | None:
 
 def _parent_map(manifest: Manifest, nodes: Mapping[str, Any]) -> dict[str, list[str]]:
     """dbt's parent_map (sorted depends_on.nodes; seeds have no parents) restricted to ``nodes``."""
+    ids = nodes.ids if isinstance(nodes, LineageNodes) else frozenset(nodes)
     parent_map: dict[str, list[str]] = {}
     for part in manifest.lineage_sections():
         for uid, node in part.items():
-            if uid not in nodes:
+            if uid not in ids:
                 continue
             if node.resource_type == "seed":
                 parent_map[uid] = []
                 continue
-            parent_map[uid] = sorted({p for p in node.depends_on.nodes if p in nodes})
+            parent_map[uid] = sorted(ids.intersection(node.depends_on.nodes))
     return parent_map

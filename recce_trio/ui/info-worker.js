@@ -40,6 +40,7 @@ function slim(info) {
   if (!lineage.nodes || !Array.isArray(lineage.edges)) {
     throw new Error("/api/info has no merged lineage (lineage.nodes and lineage.edges)");
   }
+  const folderAt = folderIndex(Object.keys(lineage.nodes), lineage.folder_runs);
   const ids = Object.keys(lineage.nodes).sort();
   const index = new Map(ids.map((id, i) => [id, i]));
   const metadata = lineage.metadata ?? {};
@@ -51,7 +52,7 @@ function slim(info) {
       name: n.name,
       resource_type: n.resource_type,
       package_name: n.package_name ?? "",
-      folder: folderOf(lineage.folders?.[n.folder], n.package_name, project, n.resource_type),
+      folder: folderOf(lineage.folders?.[folderAt.get(id)], n.package_name, project, n.resource_type),
       materialized: n.materialized ?? null,
       change_status: n.change_status ?? null,
       columns_changed: n.change?.columns ?? null,
@@ -120,12 +121,23 @@ function pack(ids, nodes) {
   return { names, strings, codes, columns };
 }
 
+// /api/info's `folder_runs`: each node's index into `folders` (-1: no file), in the order
+// the nodes are sent, run-length encoded as [index, count, index, count, ...].
+function folderIndex(order, runs) {
+  const at = new Map();
+  let i = 0;
+  for (let r = 0; r + 1 < (runs?.length ?? 0); r += 2) {
+    for (let n = 0; n < runs[r + 1] && i < order.length; n++) at.set(order[i++], runs[r]);
+  }
+  return at;
+}
+
 /**
  * The folder a node is grouped in (groups.js): its file's folder, e.g. "models/marts/ops",
  * after the package's name for another package's nodes.
  */
 function folderOf(dir, packageName, project, resourceType) {
-  // /api/info's `folders` lists each folder once; a node names its index ("" = the top folder).
+  // /api/info's `folders` lists each folder once ("" = the top folder); -1 is no file.
   const folder = dir === undefined ? `(${resourceType}s without a file)` : dir || "(top folder)";
   return packageName && packageName !== project ? `${packageName} · ${folder}` : folder;
 }

@@ -19,7 +19,15 @@ async def post_json(client: Any, path: str, body: dict[str, Any]) -> tuple[int, 
     return response.status_code, json.loads(await response.get_data())
 
 
-MERGED_KEYS = {"nodes", "edges", "metadata", "artifact_health", "schema_coverage", "folders"}
+MERGED_KEYS = {
+    "nodes",
+    "edges",
+    "metadata",
+    "artifact_health",
+    "schema_coverage",
+    "folders",
+    "folder_runs",
+}
 
 
 async def analysed(client: Any) -> None:

@@ -58,23 +58,39 @@ def test_removed_and_added_nodes_and_edges_carry_their_change(
     unchanged = next(uid for uid in merged["nodes"] if uid not in diff.diff)
     assert "change_status" not in merged["nodes"][unchanged]
     # Where each node is defined (the own page groups by folder); a removed node's is base's.
-    # Each folder is listed once, and nodes name it by its index.
+    # Each folder is listed once; folder_runs gives each node's index into the list, in the
+    # order the nodes are sent (sorted by id), run-length encoded.
     folders = merged["folders"]
     assert len(folders) == len(set(folders))
+    assert list(merged["nodes"]) == sorted(merged["nodes"])
+    folder_of = dict(zip(merged["nodes"], decode_runs(merged["folder_runs"]), strict=True))
     current = read_manifest(root / "target/manifest.json").all_nodes()
     path = current[modified].original_file_path
-    assert folders[node["folder"]] == path.rsplit("/", 1)[0]
-    assert folders[node["folder"]].startswith("models/")
+    assert folders[folder_of[modified]] == path.rsplit("/", 1)[0]
+    assert folders[folder_of[modified]].startswith("models/")
     base = read_manifest(root / "target-base/manifest.json").all_nodes()
     gone = summary["removed"][0]
     gone_folder = base[gone].original_file_path.rsplit("/", 1)[0]
-    assert folders[merged["nodes"][gone]["folder"]] == gone_folder
+    assert folders[folder_of[gone]] == gone_folder
+    assert all("folder" not in n for n in merged["nodes"].values())
     # The generator builds base and current in different schemas (prod vs CI).
     assert "base_schema" in node and node["base_schema"] != node["schema"]
     assert set(merged["metadata"]) == {"base", "current"}
     assert merged["metadata"]["current"]["manifest_metadata"]["dbt_schema_version"].endswith(
         "v12.json"
     )
+
+
+def decode_runs(runs: list[int]) -> list[int]:
+    return [value for value, count in zip(runs[::2], runs[1::2], strict=True) for _ in range(count)]
+
+
+def test_folder_runs_are_run_length_encoded() -> None:
+    from recce_trio.core.merged import runs
+
+    assert runs([]) == []
+    assert runs([3, 3, 3, -1, 0, 0, 3]) == [3, 3, -1, 1, 0, 2, 3, 1]
+    assert decode_runs(runs([3, 3, 3, -1, 0, 0, 3])) == [3, 3, 3, -1, 0, 0, 3]
 
 
 def test_catalog_statuses_say_which_schemas_can_be_compared() -> None:
