@@ -57,8 +57,11 @@ def open_check(page: Page, url: str, check_id: str, run_type: str) -> Locator:
     return page.locator(f'.check-panel .run-result[data-type="{run_type}"]')
 
 
-def cells(row: Locator) -> list[str]:
-    return [t.strip() for t in row.locator("td").all_inner_texts()]
+def cells(row: Locator, first: int = 1, last: int | None = None) -> Locator:
+    """The row's cells from the `first` to the `last` (1-based, as CSS counts them), for
+    `expect(...).to_have_text([...])`, which waits until the row is rendered with those texts."""
+    until = f":nth-child(-n+{last})" if last else ""
+    return row.locator(f"td:nth-child(n+{first}){until}")
 
 
 @needs_corpus
@@ -68,7 +71,7 @@ def test_real_query_diff_and_row_count_results(page: Page, real: Server) -> None
     expect(result.locator('input[value="customer_tier"]')).to_be_checked()
     vip = result.locator('tr[data-key="VIP"]')
     expect(vip).to_have_attribute("data-status", "unchanged")
-    assert cells(vip)[1:] == ["VIP", "2", "2399.9700000000003", "1199.9850000000001"]
+    expect(cells(vip, 2)).to_have_text(["VIP", "2", "2399.9700000000003", "1199.9850000000001"])
     expect(result.locator("tbody tr")).to_have_count(3)
     expect(result.locator('[data-count="modified"]')).to_have_text("0 modified")
     result.locator("select.diff-mode").select_option("sides")
@@ -80,13 +83,12 @@ def test_real_query_diff_and_row_count_results(page: Page, real: Server) -> None
     expect(result.locator(".no-diff")).to_have_text("No differences.")
 
     result = open_check(page, real.url, ROWS_CHECK, "row_count_diff")
-    assert cells(result.locator('tr[data-model="stg_order_items"]')) == [
-        "stg_order_items",
-        "14",
-        "14",
-        "=",
-    ]
-    assert cells(result.locator('tr[data-model="raw_products"]'))[1:3] == ["NULL", "NULL"]
+    expect(cells(result.locator('tr[data-model="stg_order_items"]'))).to_have_text(
+        ["stg_order_items", "14", "14", "="]
+    )
+    expect(cells(result.locator('tr[data-model="raw_products"]'), 2, 3)).to_have_text(
+        ["NULL", "NULL"]
+    )
     # A model name links to its node.
     result.get_by_role("link", name="dim_customers").click()
     expect(page.locator(".node-panel")).to_contain_text("dim_customers")
@@ -99,7 +101,9 @@ def test_each_result_type_renders_its_stored_values(
     server, ids = built
 
     result = open_check(page, server.url, ids["query"], "query")
-    assert cells(result.locator("tbody tr").nth(1)) == ["2", "0.30000000000000004", "ünïcode"]
+    expect(cells(result.locator("tbody tr").nth(1))).to_have_text(
+        ["2", "0.30000000000000004", "ünïcode"]
+    )
     expect(result.locator("tbody tr").first.locator("td.null")).to_have_text("NULL")
     expect(result.locator(".frame-foot")).to_contain_text("2 rows of 2500 in total (more rows")
 
@@ -113,12 +117,9 @@ def test_each_result_type_renders_its_stored_values(
     expect(result.locator("th")).not_to_contain_text(["in_a"])
 
     result = open_check(page, server.url, ids["row_count_diff"], "row_count_diff")
-    assert cells(result.locator('tr[data-model="dim_customers"]')) == [
-        "dim_customers",
-        "500",
-        "393",
-        "-107 (-21.4%)",
-    ]
+    expect(cells(result.locator('tr[data-model="dim_customers"]'))).to_have_text(
+        ["dim_customers", "500", "393", "-107 (-21.4%)"]
+    )
     segments = result.locator('tr[data-model="customer_segments"]')
     expect(segments).to_have_attribute("data-status", "added")
     expect(segments.locator("td").nth(1)).to_have_text("not in manifest")
@@ -167,7 +168,7 @@ def test_each_result_type_renders_its_stored_values(
     )
     assert colours["orange"] > 0 and colours["blue"] > 0
     result.locator(".histogram-bins summary").click()
-    assert cells(result.locator('tr[data-bin="2"]')) == ["20-30", "0", "9"]
+    expect(cells(result.locator('tr[data-bin="2"]'))).to_have_text(["20-30", "0", "9"])
 
 
 @needs_corpus
