@@ -88,7 +88,7 @@ export class CllView {
     this.columnsOf = new Map(); // node id -> Promise of its CllData columns
     this.seq = 0;
     this.box = h("section", { id: "cll-panel", class: "cll-panel", hidden: true, "aria-live": "polite" });
-    document.getElementById("lineage").append(this.box);
+    document.getElementById("graph-wrap").append(this.box);
     const button = h("button", { type: "button", id: "impact-radius", class: "secondary", onclick: () => this.showImpact() }, "Impact radius");
     document.getElementById("add-lineage-check").after(button);
   }

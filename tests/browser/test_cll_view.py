@@ -25,6 +25,15 @@ def demo(page: Page) -> Iterator[Server]:
     stop(server, page)
 
 
+def assert_apart(page: Page, a: str, b: str) -> None:
+    """Both are shown and neither covers any part of the other."""
+    one, two = page.locator(a).bounding_box(), page.locator(b).bounding_box()
+    assert one is not None and two is not None, (a, b)
+    overlap_x = min(one["x"] + one["width"], two["x"] + two["width"]) - max(one["x"], two["x"])
+    overlap_y = min(one["y"] + one["height"], two["y"] + two["height"]) - max(one["y"], two["y"])
+    assert overlap_x <= 0 or overlap_y <= 0, f"{a} {one} covers {b} {two}"
+
+
 def test_click_a_column_to_see_its_lineage_across_models(page: Page, demo: Server) -> None:
     page.goto(f"{demo.url}/?node={P}orders")
     wait_for_review(page)
@@ -42,6 +51,14 @@ def test_click_a_column_to_see_its_lineage_across_models(page: Page, demo: Serve
     expect(down.filter(has_text="order_revenue")).to_contain_text("revenue")
     expect(down.filter(has_text="customers").first).to_contain_text("lifetime_value")
     expect(down.filter(has_text="daily_orders")).to_have_count(0)  # counts orders, not amounts
+    # The panel sits in the graph's corner, clear of the find box and the zoom buttons, which
+    # still work while it is open.
+    assert_apart(page, "#cll-panel", "#graph-tools")
+    page.fill("#find", "order_revenue")
+    page.press("#find", "Enter")
+    expect(page.locator(f'.node-panel[data-node-id="{P}order_revenue"]')).to_be_visible()
+    expect(panel.locator("h3")).to_have_text("orders.amount")
+    assert_apart(page, "#cll-panel", "#graph-tools")
     # the models involved are ringed in the graph
     ringed = page.locator("#graph").get_attribute("data-highlighted") or ""
     assert f"{P}order_revenue" in ringed.split() and f"{P}int_order_payments" in ringed.split()
