@@ -207,6 +207,54 @@ def test_added_model_schema_says_all_columns_are_new(page: Page) -> None:
         stop(server, page)
 
 
+def test_keyboard_slash_arrows_and_escape(page: Page) -> None:
+    server = Server(["server", "--demo", "--port", "0", "--no-watch"])
+    try:
+        page.goto(server.url)
+        wait_for_review(page)
+        rows = page.locator("#changed-list .changed-item")
+        expect(rows.nth(2)).to_be_visible()
+        first, second, third = (rows.nth(i).get_attribute("data-node-id") for i in range(3))
+        panel = page.locator(".node-panel")
+
+        # From the page: ↓ opens the first changed node, ↓ the next, ↑ goes back.
+        page.locator("#graph").click(position={"x": 5, "y": 5})
+        page.keyboard.press("ArrowDown")
+        expect(panel).to_have_attribute("data-node-id", first or "")
+        expect(rows.first).to_have_class(re.compile(r"\bactive\b"))
+        page.keyboard.press("ArrowDown")
+        page.keyboard.press("ArrowDown")
+        expect(panel).to_have_attribute("data-node-id", third or "")
+        expect(rows.nth(2)).to_have_attribute("aria-selected", "true")
+        page.keyboard.press("ArrowUp")
+        expect(panel).to_have_attribute("data-node-id", second or "")
+        assert f"node={second}" in page.url
+
+        # Esc closes the panel.
+        page.keyboard.press("Escape")
+        expect(page.locator("#panel")).to_be_hidden()
+
+        # `/` focuses the search, even from another tab; the arrows then move through the matches.
+        page.click("#tab-checks")
+        page.locator("#graph").click(position={"x": 5, "y": 5})
+        page.keyboard.press("/")
+        search = page.locator("#list-search")
+        expect(search).to_be_focused()
+        expect(page.locator("#side-changed")).to_be_visible()
+        expect(search).to_have_value("")  # the slash is not typed into it
+        page.keyboard.type("customer")
+        expect(rows.first).to_contain_text("customer")
+        match = rows.first.get_attribute("data-node-id")
+        page.keyboard.press("ArrowDown")
+        expect(panel).to_have_attribute("data-node-id", match or "")
+        # Esc from the search box closes the panel too, and the search keeps its text.
+        page.keyboard.press("Escape")
+        expect(page.locator("#panel")).to_be_hidden()
+        expect(search).to_have_value("customer")
+    finally:
+        stop(server, page)
+
+
 # ---- a big project ----
 
 
