@@ -11,8 +11,9 @@ the page as soon as the server prints its address, and prints:
 - spawn -> first readable view: the animation frame after the first frame that drew the lineage
   at a zoom where node names are legible (i.e. it is on screen);
 - the page's steps after the server was ready (ms; negative: before it): the page's script ran,
-  /api/info asked, answered, received, parsed, slimmed (in the worker), on the page;
-  /api/select answered; list rendered; layout asked; graph set; on screen;
+  /api/info asked, answered, received, parsed, indexed, impact counted, first view laid out,
+  slimmed (in the data worker), on the page, unpacked; /api/select answered; list rendered;
+  layout asked; graph set; the first legible frame's script done (the canvas drawn); on screen;
 - whether the first view was drawn from the lineage before /api/select answered, and then
   kept (the server's set was the same) or replaced;
 - the longest main-thread task (Chromium's Long Tasks API) during the load, and while panning
@@ -128,14 +129,19 @@ def one_run(browser_args: list[str], project: Path) -> dict[str, float]:
                             ("answered", "answered"),
                             ("body", "received"),
                             ("parsed", "parsed"),
+                            ("indexed", "indexed"),
+                            ("impact", "impact"),
+                            ("laid out", "laidOut"),
                             ("slimmed", "slimmed"),
                         ]
                     ],
                     ("info on page", m.get("infoReceivedAt")),
+                    ("unpacked", m.get("infoUnpackedAt")),
                     ("select", m.get("selectAt")),
                     ("list", m["listAt"]),
                     ("layout asked", m.get("layoutStart")),
                     ("graph set", m["drawnAt"]),
+                    ("frame drawn", m["frameAt"] + m["frameMs"] if m.get("frameAt") else None),
                     ("on screen", m.get("paintedAt")),
                 ]
                 if at is not None

@@ -67,7 +67,7 @@ async function loadInfo(pending = null, more = () => ({})) {
 // The first view: the changed models, laid out before the list is rendered.
 function firstView(lineage) {
   const first = changedModels(lineage);
-  return first ? lineageView.provisionally(lineage, first.sel, first.ids) : {};
+  return first ? lineageView.provisionally(first) : {};
 }
 
 function renderHeader({ info, lineage }) {
@@ -128,8 +128,16 @@ function renderPanel(state) {
 }
 
 let listIds = [];
+let listShown = false;
 function renderList(state) {
   if (!state.lineage) return;
+  if (!listShown) {
+    // The first list after the first frame of the graph, so that the graph is not held up
+    // by the list's layout and paint; the frame drawn, it comes in the next.
+    listShown = true;
+    requestAnimationFrame(() => setTimeout(() => renderList(store.get())));
+    return;
+  }
   listIds = changedIds(state.lineage, state.listQuery, state.listSort);
   const activeId = state.panel?.kind === "node" ? state.panel.id : null;
   renderChangedList($("changed-list"), { lineage: state.lineage, ids: listIds, activeId }, actions);
@@ -351,7 +359,7 @@ async function main() {
     app: {
       get metrics() {
         const graph = lineageView?.graph;
-        return { ...(lineageView?.metrics ?? {}), ...timings, legible: graph?.legible ?? false, paintedAt: graph?.firstLegibleAt ?? null };
+        return { ...(lineageView?.metrics ?? {}), ...timings, legible: graph?.legible ?? false, paintedAt: graph?.firstLegibleAt ?? null, frameAt: graph?.firstLegibleFrame?.at ?? null, frameMs: graph?.firstLegibleFrame?.ms ?? null };
       },
       get lineage() {
         return store.get().lineage;

@@ -26,14 +26,15 @@ export function edgePath(ctx, ax, ay, bx, by, curves) {
   }
 }
 
-/** The card behind each visible group node, offset up and right, so a group reads as a stack. */
-export function drawGroupBacks(view, visible) {
+/** The card behind each group node in view (`inView`: their indexes), offset up and right, so a group reads as a stack. */
+export function drawGroupBacks(view, inView) {
   const { ctx, k, nodes } = view;
+  if (!inView.some((i) => nodes[i].group)) return;
   for (const [status, colors] of Object.entries(STATUS_COLORS)) {
     ctx.beginPath();
-    for (let i = 0; i < nodes.length; i++) {
+    for (const i of inView) {
       const n = nodes[i];
-      if (visible[i] && n.group && n.status === status) ctx.rect(n.x - NODE_W / 2 + 6, n.y - NODE_H / 2 - 6, NODE_W, NODE_H);
+      if (n.group && n.status === status) ctx.rect(n.x - NODE_W / 2 + 6, n.y - NODE_H / 2 - 6, NODE_W, NODE_H);
     }
     ctx.fillStyle = colors.fill;
     ctx.fill();
@@ -74,7 +75,7 @@ export function drawPicked(view, visible) {
 }
 
 /** Zoomed far out: screen-size labels for changed nodes, skipped where they would overlap. */
-export function drawChangedLabels(view, visible) {
+export function drawChangedLabels(view, inView) {
   const { ctx, k, dpr, nodes } = view;
   ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
   ctx.font = "600 12px system-ui, sans-serif";
@@ -82,9 +83,10 @@ export function drawChangedLabels(view, visible) {
   const taken = new Set();
   const CW = 150, CH = 18;
   let drawn = 0;
-  for (let i = 0; i < nodes.length && drawn < MAX_FAR_LABELS; i++) {
+  for (const i of inView) {
+    if (drawn >= MAX_FAR_LABELS) break;
     const n = nodes[i];
-    if (!visible[i] || n.status === "unchanged") continue;
+    if (n.status === "unchanged") continue;
     const sx = n.x * k + view.tx, sy = n.y * k + view.ty;
     if (sx < -CW || sx > view.width || sy < 0 || sy > view.height) continue;
     const cx = Math.floor(sx / CW), cy = Math.floor(sy / CH);

@@ -1,12 +1,17 @@
 // Fetches and parses /api/info off the main thread (it is megabytes on a big project) and
 // returns only what the page draws: Recce's merged lineage (`lineage.nodes`, `edges`,
 // `metadata`) in compact form, plus each changed node's downstream impact (descendants).
-// Node details (columns, code) are fetched per node from /api/models/{id}.
+// Node details (columns, code) are fetched per node from /api/models/{id}. It also lays out
+// the first view of a big project (layered.js), so the page can draw it as soon as it arrives.
+
+/* global importScripts, layered, LAYERED_ABOVE */
+importScripts("/layered.js");
 
 // Times are sent as epoch milliseconds (a worker's performance.now() has its own origin).
 const now = () => performance.timeOrigin + performance.now();
 
-self.onmessage = async () => {
+/** `size`: {width, height} of a drawn node, for laying out the first view. */
+self.onmessage = async ({ data: size }) => {
   const started = performance.now();
   const at = { asked: now() };
   try {
@@ -25,109 +30,97 @@ self.onmessage = async () => {
     }
     const info = JSON.parse(text);
     at.parsed = now();
-    const slimmed = slim(info);
+    const slimmed = slim(info, size, at);
     at.slimmed = now();
-    const { edges, changedView, packed } = slimmed.lineage;
-    const transfer = [edges.buffer, ...(changedView ? [changedView.buffer] : []), ...Object.values(packed.codes).map((c) => c.buffer)];
+    const { edges, first, packed } = slimmed.lineage;
+    const transfer = [edges.buffer, ...Object.values(packed.codes).map((c) => c.buffer)];
+    if (first) transfer.push(first.view.buffer, first.edges.buffer, ...(first.xy ? [first.xy.buffer] : []));
     self.postMessage({ ...slimmed, at, ms: performance.now() - started, bytes: text.length }, transfer);
   } catch (err) {
     self.postMessage({ error: `Could not load the lineage (${err.message}).`, status: 0 });
   }
 };
 
-function slim(info) {
+// The node fields sent as columns of string codes (-1: none): the page rebuilds the node
+// objects (lineage-data.js), which costs it less than receiving thousands of objects (a
+// message's objects are rebuilt one property at a time on the page's thread), and repeated
+// strings are sent once.
+const CODED = ["resource_type", "package_name", "folder", "materialized", "change_status", "category"];
+
+function slim(info, size, at) {
   const lineage = info.lineage ?? {};
   if (!lineage.nodes || !Array.isArray(lineage.edges)) {
     throw new Error("/api/info has no merged lineage (lineage.nodes and lineage.edges)");
   }
-  const folderAt = folderIndex(Object.keys(lineage.nodes), lineage.folder_runs);
-  const ids = Object.keys(lineage.nodes).sort();
+  const sent = Object.keys(lineage.nodes);
+  const ids = sent.slice().sort();
+  const n = ids.length;
   const index = new Map(ids.map((id, i) => [id, i]));
+  const folderAt = folderIndex(sent, index, lineage.folder_runs);
   const metadata = lineage.metadata ?? {};
   const project = metadata.current?.manifest_metadata?.project_name ?? metadata.base?.manifest_metadata?.project_name;
-  const nodes = {};
-  for (const id of ids) {
-    const n = lineage.nodes[id];
-    nodes[id] = {
-      name: n.name,
-      resource_type: n.resource_type,
-      package_name: n.package_name ?? "",
-      folder: folderOf(lineage.folders?.[folderAt.get(id)], n.package_name, project, n.resource_type),
-      materialized: n.materialized ?? null,
-      change_status: n.change_status ?? null,
-      columns_changed: n.change?.columns ?? null,
-      category: n.change?.category ?? null,
-    };
+  const folders = lineage.folders ?? [];
+  const strings = [], seen = new Map();
+  const intern = (value) => {
+    if (value === null || value === undefined) return -1;
+    let code = seen.get(value);
+    if (code === undefined) seen.set(value, (code = strings.push(value) - 1));
+    return code;
+  };
+  const codes = Object.fromEntries(CODED.map((field) => [field, new Int32Array(n)]));
+  const names = new Array(n);
+  const columns = {}; // columns_changed, for the nodes that have it
+  const changed = [];
+  const folderCode = new Map(); // "<folder index> <package>" (and the type if no file) -> code
+  for (let i = 0; i < n; i++) {
+    const node = lineage.nodes[ids[i]];
+    const pkg = node.package_name ?? "";
+    names[i] = node.name;
+    codes.resource_type[i] = intern(node.resource_type);
+    codes.package_name[i] = intern(pkg);
+    const at = folderAt[i];
+    const folderKey = `${at} ${pkg} ${at < 0 ? node.resource_type : ""}`;
+    let folder = folderCode.get(folderKey);
+    if (folder === undefined) folderCode.set(folderKey, (folder = intern(folderOf(folders[at], pkg, project, node.resource_type))));
+    codes.folder[i] = folder;
+    codes.materialized[i] = intern(node.materialized);
+    codes.change_status[i] = intern(node.change_status);
+    codes.category[i] = intern(node.change?.category);
+    if (node.change?.columns) columns[ids[i]] = node.change.columns;
+    if (node.change_status) changed.push(i);
   }
   // Edges flat, [source index, target index, ...]: transferred to the page, not copied.
   const pairs = [];
   const children = ids.map(() => []);
+  const parents = ids.map(() => []);
   for (const e of lineage.edges) {
     const s = index.get(e.source), t = index.get(e.target);
     if (s === undefined || t === undefined || s === t) continue;
     pairs.push(s, t);
     children[s].push(t);
+    parents[t].push(s);
   }
   const edges = Int32Array.from(pairs);
-  // Downstream impact of each changed node: how many nodes depend on it, transitively.
+  at.indexed = now();
   const impact = {};
-  const seen = new Int32Array(ids.length).fill(-1);
-  const stack = [];
-  ids.forEach((id, start) => {
-    if (!nodes[id].change_status) return;
-    let count = 0;
-    stack.push(start);
-    seen[start] = start;
-    while (stack.length) {
-      const i = stack.pop();
-      for (const c of children[i]) {
-        if (seen[c] === start) continue;
-        seen[c] = start;
-        count++;
-        stack.push(c);
-      }
-    }
-    impact[id] = count;
-  });
+  const counts = descendantCounts(n, changed, children);
+  changed.forEach((i, k) => (impact[ids[i]] = counts[k]));
+  at.impact = now();
+  const projectCode = project ? seen.get(project) ?? -2 : null;
+  const first = firstView(n, changed, children, parents, edges, projectCode, codes.package_name, size);
+  at.laidOut = now();
   const { lineage: _dropped, ...rest } = info;
-  return {
-    info: rest,
-    lineage: { ids, packed: pack(ids, nodes), edges, metadata, impact, changedView: changedView(ids, nodes, edges, children, project) },
-  };
-}
-
-// The node fields sent as columns: the page rebuilds the node objects (lineage-data.js), which
-// costs it less than receiving thousands of objects (a message's objects are rebuilt one
-// property at a time on the page's thread), and repeated strings are sent once.
-const CODED = ["resource_type", "package_name", "folder", "materialized", "change_status", "category"];
-
-function pack(ids, nodes) {
-  const strings = [], seen = new Map();
-  const intern = (value) => {
-    if (value === null || value === undefined) return -1;
-    let at = seen.get(value);
-    if (at === undefined) seen.set(value, (at = strings.push(value) - 1));
-    return at;
-  };
-  const codes = Object.fromEntries(CODED.map((field) => [field, new Int32Array(ids.length)]));
-  const names = new Array(ids.length);
-  const columns = {}; // columns_changed, for the nodes that have it
-  ids.forEach((id, i) => {
-    const node = nodes[id];
-    names[i] = node.name;
-    for (const field of CODED) codes[field][i] = intern(node[field]);
-    if (node.columns_changed) columns[id] = node.columns_changed;
-  });
-  return { names, strings, codes, columns };
+  return { info: rest, lineage: { ids, packed: { names, strings, codes, columns }, edges, metadata, impact, first } };
 }
 
 // /api/info's `folder_runs`: each node's index into `folders` (-1: no file), in the order
-// the nodes are sent, run-length encoded as [index, count, index, count, ...].
-function folderIndex(order, runs) {
-  const at = new Map();
+// the nodes are sent, run-length encoded as [index, count, index, count, ...]. Returned by
+// the node's index in the sorted ids.
+function folderIndex(sent, index, runs) {
+  const at = new Int32Array(sent.length).fill(-1); // by the node's index in the sorted ids
   let i = 0;
   for (let r = 0; r + 1 < (runs?.length ?? 0); r += 2) {
-    for (let n = 0; n < runs[r + 1] && i < order.length; n++) at.set(order[i++], runs[r]);
+    for (let k = 0; k < runs[r + 1] && i < sent.length; k++) at[index.get(sent[i++])] = runs[r];
   }
   return at;
 }
@@ -143,24 +136,94 @@ function folderOf(dir, packageName, project, resourceType) {
 }
 
 /**
- * The ids of Recce's "changed models" view as the lineage tells it: the root project's changed
- * nodes (the server's `state:modified`), their direct parents and all their descendants
+ * Downstream impact of each changed node: how many nodes depend on it, transitively. The
+ * descendants of every node below a change are a bit set, each the union of its children's
+ * (in reverse topological order): a few milliseconds for thousands of nodes, where a walk
+ * from each changed node costs as many steps as all their descendants together.
+ */
+function descendantCounts(n, changed, children) {
+  // The nodes below a change, in topological order (Kahn's, among them).
+  const below = new Uint8Array(n);
+  const stack = [...changed];
+  for (const i of changed) below[i] = 1;
+  while (stack.length) {
+    for (const c of children[stack.pop()]) {
+      if (!below[c]) {
+        below[c] = 1;
+        stack.push(c);
+      }
+    }
+  }
+  const indegree = new Int32Array(n);
+  const order = [];
+  for (let i = 0; i < n; i++) if (below[i]) for (const c of children[i]) indegree[c]++;
+  for (let i = 0; i < n; i++) if (below[i] && !indegree[i]) order.push(i);
+  for (let head = 0; head < order.length; head++) {
+    for (const c of children[order[head]]) if (--indegree[c] === 0) order.push(c);
+  }
+  const size = below.reduce((a, b) => a + b, 0);
+  const words = Math.ceil(size / 32);
+  if (order.length < size || size * words > 2e6) return changed.map((i) => walkCount(i, children, n)); // a cycle, or too big for bit sets
+  const slot = new Int32Array(n);
+  order.forEach((i, k) => (slot[i] = k));
+  const bits = new Uint32Array(size * words);
+  for (let k = order.length - 1; k >= 0; k--) {
+    const row = k * words;
+    for (const c of children[order[k]]) {
+      const child = slot[c], from = child * words;
+      bits[row + (child >>> 5)] |= 1 << (child & 31);
+      for (let w = 0; w < words; w++) bits[row + w] |= bits[from + w];
+    }
+  }
+  return changed.map((i) => {
+    let count = 0;
+    for (let w = slot[i] * words, end = w + words; w < end; w++) {
+      let v = bits[w];
+      v -= (v >>> 1) & 0x55555555;
+      v = (v & 0x33333333) + ((v >>> 2) & 0x33333333);
+      count += (((v + (v >>> 4)) & 0x0f0f0f0f) * 0x01010101) >>> 24;
+    }
+    return count;
+  });
+}
+
+/** How many nodes are below `start`, by walking them. */
+function walkCount(start, children, n) {
+  const seen = new Uint8Array(n);
+  const stack = [start];
+  seen[start] = 1;
+  let count = 0;
+  while (stack.length) {
+    for (const c of children[stack.pop()]) {
+      if (!seen[c]) {
+        seen[c] = 1;
+        count++;
+        stack.push(c);
+      }
+    }
+  }
+  return count;
+}
+
+/**
+ * Recce's "changed models" view as the lineage tells it: the root project's changed nodes (the
+ * server's `state:modified`), their direct parents and all their descendants
  * (`1+state:modified+`; no package filter when the manifests name no project, as the server).
  * The page draws it while /api/select is on its way, then keeps it if the server's answer is
- * the same set, else shows the server's. As indexes into `ids`, so sorted as /api/select answers.
+ * the same set, else shows the server's. Returns {view: indexes into `ids` (so sorted as
+ * /api/select answers), edges: index pairs into `view`, xy: its layout when it is big enough
+ * for the layered one (layered.js), else null}, or null when nothing changed.
  */
-function changedView(ids, nodes, edges, children, project) {
-  const parents = ids.map(() => []);
-  for (let e = 0; e < edges.length; e += 2) parents[edges[e + 1]].push(edges[e]);
-  const inView = new Uint8Array(ids.length);
-  const walked = new Uint8Array(ids.length); // descendants already followed from here
+function firstView(n, changed, children, parents, edges, projectCode, packages, size) {
+  if (!changed.length) return null;
+  const inView = new Uint8Array(n);
+  const walked = new Uint8Array(n); // descendants already followed from here
   const stack = [];
-  ids.forEach((id, i) => {
-    if (!nodes[id].change_status) return;
+  for (const i of changed) {
     inView[i] = walked[i] = 1;
     stack.push(i);
     for (const p of parents[i]) inView[p] = 1;
-  });
+  }
   while (stack.length) {
     for (const c of children[stack.pop()]) {
       inView[c] = 1;
@@ -170,7 +233,17 @@ function changedView(ids, nodes, edges, children, project) {
       }
     }
   }
+  const local = new Int32Array(n).fill(-1);
   const view = [];
-  ids.forEach((id, i) => inView[i] && (!project || nodes[id].package_name === project) && view.push(i));
-  return Int32Array.from(view);
+  for (let i = 0; i < n; i++) {
+    if (inView[i] && (projectCode === null || packages[i] === projectCode)) local[i] = view.push(i) - 1;
+  }
+  const among = [];
+  for (let e = 0; e < edges.length; e += 2) {
+    const a = local[edges[e]], b = local[edges[e + 1]];
+    if (a >= 0 && b >= 0) among.push(a, b);
+  }
+  const localEdges = Int32Array.from(among);
+  const xy = size && view.length > LAYERED_ABOVE ? layered(view.length, size.width, size.height, localEdges) : null;
+  return { view: Int32Array.from(view), edges: localEdges, xy };
 }

@@ -4,6 +4,7 @@
 // for the next health poll nor for the workers to start.
 
 import { api } from "./api.js";
+import { NODE_H, NODE_W } from "./graph-paint.js";
 import { queryToState } from "./router.js";
 
 /** The slimmed lineage ({info, lineage, ms, bytes, at}); `timings.infoReceivedAt` is set. */
@@ -23,7 +24,7 @@ export function loadLineage(timings) {
       worker.terminate();
       reject(new Error(event.message || "the page's data worker failed"));
     };
-    worker.postMessage("load");
+    worker.postMessage({ width: NODE_W, height: NODE_H }); // to lay out the first view
   });
 }
 
@@ -67,12 +68,15 @@ export const projectOf = (lineage) =>
 
 /**
  * The first view when the URL asks for none: Recce's changed models as the lineage tells
- * them ({sel, ids}), drawn before /api/select answers; null when there is nothing changed.
+ * them ({sel, ids, edges: index pairs into ids, xy: their layout or null}; info-worker.js),
+ * drawn before /api/select answers; null when there is nothing changed.
  */
 export function changedModels(lineage) {
-  const view = lineage.changedView;
-  if (urlSelects() || !view?.length) return null;
+  const first = lineage.first;
+  if (urlSelects() || !first?.view.length) return null;
   const project = projectOf(lineage);
   const sel = { packages: project ? [project] : undefined, view_mode: "changed_models" };
-  return { sel, ids: Array.from(view, (i) => lineage.ids[i]) };
+  const edges = new Array(first.edges.length / 2);
+  for (let e = 0; e < edges.length; e++) edges[e] = [first.edges[2 * e], first.edges[2 * e + 1]];
+  return { sel, ids: Array.from(first.view, (i) => lineage.ids[i]), edges, xy: first.xy };
 }

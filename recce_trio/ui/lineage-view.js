@@ -43,6 +43,8 @@ function edgesAmong(lineage, ids) {
   return edges;
 }
 
+const layoutKey = (ids, ranks) => `${ids.length}:${ids.join("|")}${ranks ? `:${ranks.join(",")}` : ""}`;
+
 export class LineageView {
   /** `worker`: a layout worker started earlier (it parses dagre meanwhile), or none. */
   constructor(store, { openNode, pick, worker = null }) {
@@ -124,24 +126,29 @@ export class LineageView {
   }
 
   /**
-   * The store patch that shows `ids` (the lineage's own reading of `sel`) at once, before the
-   * server has answered `sel`; the next `apply` keeps it if the server's set is the same.
+   * The store patch that shows `ids` (the lineage's own reading of `sel`, with `edges` among
+   * them and their layout `xy` if the data worker made it) at once, before the server has
+   * answered `sel`; the next `apply` keeps it if the server's set is the same.
    */
-  provisionally(lineage, sel, ids) {
+  provisionally({ sel, ids, edges, xy }) {
     this.provisional = new Set(ids);
     this.metrics.provisional = "drawn"; // then "kept" or "replaced" when the server answers
-    return { selection: sel, selectError: null, shown: { ids, edges: edgesAmong(lineage, ids) } };
+    if (xy) this.layoutCache.set(layoutKey(ids, null), xy);
+    return { selection: sel, selectError: null, shown: { ids, edges } };
   }
 
   clearLayouts() {
     this.layoutCache.clear();
   }
 
-  /** Positions of `ids` from the layout worker; `ranks`: the columns to keep, if given. */
+  /**
+   * Positions of `ids` from the layout worker; `ranks`: the columns to keep, if given. A
+   * layout made before is returned as is, not as a promise, so that it is drawn at once.
+   */
   layout(ids, edges, ranks = null) {
-    const key = `${ids.length}:${ids.join("|")}${ranks ? `:${ranks.join(",")}` : ""}`;
+    const key = layoutKey(ids, ranks);
     const cached = this.layoutCache.get(key);
-    if (cached) return Promise.resolve({ xy: cached, ms: 0, cached: true });
+    if (cached) return { xy: cached, ms: 0, cached: true };
     if (this.pending) {
       // A layout of a large selection can take seconds; don't queue behind one nobody wants.
       this.worker.terminate();
@@ -185,7 +192,8 @@ export class LineageView {
     const drawIds = grouped?.ids ?? ids, drawEdges = grouped?.edges ?? edges;
     status.textContent = `Laying out ${drawIds.length.toLocaleString()} nodes…`;
     status.hidden = drawIds.length < 300 && this.graph.nodes.length > 0;
-    const result = await this.layout(drawIds, drawEdges, grouped?.ranks);
+    let result = this.layout(drawIds, drawEdges, grouped?.ranks);
+    if (result instanceof Promise) result = await result;
     if (result === null || seq !== this.drawSeq) return; // a newer selection superseded this one
     if (result.error) {
       status.textContent = `Could not lay out the graph: ${result.error}`;

@@ -20,6 +20,8 @@ export class Minimap {
   /** A new graph: draw its nodes afresh. */
   reset() {
     this.image = null;
+    clearTimeout(this.building);
+    this.building = null;
   }
 
   /** Hide the minimap when the whole graph is in view; else draw it. */
@@ -48,25 +50,18 @@ export class Minimap {
     }
     const ctx = mm.getContext("2d");
     const { s, ox, oy } = this._scale();
-    if (!this.image) {
-      const img = new OffscreenCanvas(mm.width, mm.height);
-      const ictx = img.getContext("2d");
-      ictx.setTransform(dpr, 0, 0, dpr, 0, 0);
-      ictx.fillStyle = "#fff";
-      ictx.fillRect(0, 0, MINIMAP_W, MINIMAP_H);
-      for (const [status, colors] of Object.entries(STATUS_COLORS)) {
-        ictx.fillStyle = status === "unchanged" ? "#c3cad3" : colors.stroke;
-        const size = status === "unchanged" ? 1.5 : 2.5;
-        for (const n of v.nodes) {
-          if (n.status !== status) continue;
-          ictx.fillRect(n.x * s + ox - size / 2, n.y * s + oy - size / 2, size, size);
-        }
-      }
-      this.image = img;
+    if (!this.image && !this.building) {
+      // Drawn in a task of its own after this frame: the first view of a big graph shows
+      // without waiting for thousands of dots.
+      this.building = setTimeout(() => {
+        this.building = null;
+        this._build();
+        if (!this.hidden) this.draw();
+      });
     }
     ctx.setTransform(1, 0, 0, 1, 0, 0);
     ctx.clearRect(0, 0, mm.width, mm.height);
-    ctx.drawImage(this.image, 0, 0);
+    if (this.image) ctx.drawImage(this.image, 0, 0);
     ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
     // The part of the graph in view.
     const vx = (-v.tx / v.k) * s + ox, vy = (-v.ty / v.k) * s + oy;
@@ -74,6 +69,26 @@ export class Minimap {
     ctx.strokeStyle = "#3b6fd8";
     ctx.lineWidth = 1.5;
     ctx.strokeRect(Math.max(0.5, vx), Math.max(0.5, vy), Math.min(vw, MINIMAP_W - 1), Math.min(vh, MINIMAP_H - 1));
+  }
+
+  /** The nodes as dots, drawn once per graph and copied each frame. */
+  _build() {
+    const mm = this.canvas, v = this.view, dpr = v.dpr;
+    const { s, ox, oy } = this._scale();
+    const img = new OffscreenCanvas(mm.width, mm.height);
+    const ictx = img.getContext("2d");
+    ictx.setTransform(dpr, 0, 0, dpr, 0, 0);
+    ictx.fillStyle = "#fff";
+    ictx.fillRect(0, 0, MINIMAP_W, MINIMAP_H);
+    for (const [status, colors] of Object.entries(STATUS_COLORS)) {
+      ictx.fillStyle = status === "unchanged" ? "#c3cad3" : colors.stroke;
+      const size = status === "unchanged" ? 1.5 : 2.5;
+      for (const n of v.nodes) {
+        if (n.status !== status) continue;
+        ictx.fillRect(n.x * s + ox - size / 2, n.y * s + oy - size / 2, size, size);
+      }
+    }
+    this.image = img;
   }
 
   _bind() {
