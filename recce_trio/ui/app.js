@@ -27,7 +27,7 @@ const store = createStore({
   lineage: null, // {ids, nodes, edges, metadata, impact} (info-worker.js)
   selection: null, // the /api/select body of what is shown
   shown: null, // {ids, edges}
-  group: null, // "folder": the lineage drawn one node per folder (groups.js)
+  group: null, // "folder": the lineage drawn one node per folder (groups.js); "chains": unchanged chains folded (chains.js)
   selectError: null,
   panel: null, // {kind: "node"|"check"|"run", id}
   nodeTab: "schema",

@@ -5,6 +5,7 @@
 import { api } from "./api.js";
 import { $, h } from "./dom.js";
 import { EDGE_BUDGET, GraphView, NODE_H, NODE_W } from "./graph.js";
+import { chainTag, collapseChains, isChain } from "./chains.js";
 import { folderOfGroup, groupByFolder, groupId, groupTag, isGroup } from "./groups.js";
 
 export function readFilters() {
@@ -55,11 +56,12 @@ export class LineageView {
     this.pending = null;
     this.drawSeq = 0;
     this.metrics = {};
-    this.expanded = new Set(); // folders shown node by node while grouped
+    this.expanded = new Set(); // folders (or chain ids) shown node by node while grouped (or folded)
+    this.chainOf = new Map(); // node id -> the id of the folded chain it is drawn in
     this.graph = new GraphView($("graph"), {
       minimap: $("minimap"),
-      onSelect: (id) => (isGroup(id) ? this.expand(folderOfGroup(id)) : openNode(id)),
-      onPick: (id) => isGroup(id) || pick(id),
+      onSelect: (id) => (isGroup(id) ? this.expand(folderOfGroup(id)) : isChain(id) ? this.expandChain(id) : openNode(id)),
+      onPick: (id) => isGroup(id) || isChain(id) || pick(id),
       onEdges: (hidden, inView) => this.renderEdgeNote(hidden, inView),
     });
     $("edges-toggle").addEventListener("click", () => this.graph.showAllEdges(!this.graph.allEdges));
@@ -69,8 +71,11 @@ export class LineageView {
     });
     store.subscribe(["group"], (state) => {
       $("group-folders").setAttribute("aria-pressed", state.group === "folder" ? "true" : "false");
+      $("group-chains").setAttribute("aria-pressed", state.group === "chains" ? "true" : "false");
+      $("group-collapse").textContent = state.group === "chains" ? "Fold chains" : "Collapse folders";
     });
     $("group-folders").addEventListener("click", () => store.set({ group: store.get().group === "folder" ? null : "folder" }));
+    $("group-chains").addEventListener("click", () => store.set({ group: store.get().group === "chains" ? null : "chains" }));
     $("group-collapse").addEventListener("click", () => {
       this.expanded.clear();
       this.draw(store.get());
@@ -86,7 +91,9 @@ export class LineageView {
       // A node opened (from the list, a link, the search) inside a folder drawn as a group:
       // show that folder's nodes.
       const folder = id && state.group === "folder" && state.shown?.ids.includes(id) ? state.lineage?.nodes[id]?.folder : undefined;
+      const chain = id && state.group === "chains" ? this.chainOf.get(id) : undefined;
       if (folder !== undefined && !this.graph.index.has(id)) this.expand(folder, id);
+      else if (chain && !this.graph.index.has(id)) this.expandChain(chain, id);
       else if (id !== this.graph.selectedId) this.graph.select(id);
     });
   }
@@ -95,6 +102,13 @@ export class LineageView {
   expand(folder, focus = null) {
     this.expanded.add(folder);
     this.focusNext = { folder, id: focus };
+    this.draw(this.store.get());
+  }
+
+  /** Show a folded chain's nodes, centred on `focus` (else its first node). */
+  expandChain(id, focus = null) {
+    this.expanded.add(id);
+    this.focusNext = { id: focus ?? this.chains?.get(id)?.members[0] ?? null };
     this.draw(this.store.get());
   }
 
@@ -189,7 +203,10 @@ export class LineageView {
     const seq = ++this.drawSeq;
     const started = performance.now();
     const grouped = state.group === "folder" ? groupByFolder(lineage, ids, edges, this.expanded) : null;
-    const drawIds = grouped?.ids ?? ids, drawEdges = grouped?.edges ?? edges;
+    const folded = state.group === "chains" ? collapseChains(lineage, ids, edges, this.expanded) : null;
+    this.chains = folded?.chains ?? null;
+    this.chainOf = folded?.chainOf ?? new Map();
+    const drawIds = (grouped ?? folded)?.ids ?? ids, drawEdges = (grouped ?? folded)?.edges ?? edges;
     status.textContent = `Laying out ${drawIds.length.toLocaleString()} nodes…`;
     status.hidden = drawIds.length < 300 && this.graph.nodes.length > 0;
     let result = this.layout(drawIds, drawEdges, grouped?.ranks);
@@ -204,6 +221,8 @@ export class LineageView {
     const nodes = drawIds.map((id, i) => {
       const group = grouped?.groups.get(id);
       if (group) return { id, label: group.folder, resourceType: "folder", status: group.status, tag: groupTag(group.count, group.counts), group: true, x: xy[2 * i], y: xy[2 * i + 1] };
+      const chain = folded?.chains.get(id);
+      if (chain) return { id, label: `${chain.members.length} unchanged`, resourceType: "chain", status: "unchanged", tag: chainTag(chain.names), group: true, x: xy[2 * i], y: xy[2 * i + 1] };
       const node = lineage.nodes[id];
       return { id, label: node.name, resourceType: node.resource_type, status: node.change_status ?? "unchanged", category: node.category, x: xy[2 * i], y: xy[2 * i + 1] };
     });
@@ -228,14 +247,16 @@ export class LineageView {
     start ??= current.panel?.kind === "node" ? current.panel.id : null;
     start ??= mostImpact(ids);
     if (start && grouped && !drawIds.includes(start)) start = groupId(lineage.nodes[start].folder);
-    const groupOf = grouped ? (id) => (lineage.nodes[id] ? groupId(lineage.nodes[id].folder) : null) : null;
+    if (start && folded && !drawIds.includes(start)) start = this.chainOf.get(start) ?? null;
+    const groupOf = grouped ? (id) => (lineage.nodes[id] ? groupId(lineage.nodes[id].folder) : null) : folded ? (id) => this.chainOf.get(id) ?? null : null;
     this.graph.setGraph(nodes, drawEdges, { start, center: !!focus, groupOf });
     if (current.panel?.kind === "node") this.graph.select(current.panel.id);
     status.hidden = true;
     this.metrics = { ...this.metrics, nodes: drawIds.length, edges: drawEdges.length, layoutMs: ms, layoutStart: started, totalMs: performance.now() - started, cached, drawnAt: performance.now() };
     const counts = `${ids.length.toLocaleString()} nodes · ${drawEdges.length.toLocaleString()} edges`;
-    $("graph-count").textContent = grouped ? `${grouped.groups.size.toLocaleString()} folders · ${counts}` : counts;
-    $("group-collapse").hidden = !grouped || this.expanded.size === 0;
+    const chains = folded ? `${folded.chains.size.toLocaleString()} chain${folded.chains.size === 1 ? "" : "s"} folded · ` : "";
+    $("graph-count").textContent = grouped ? `${grouped.groups.size.toLocaleString()} folders · ${counts}` : `${chains}${counts}`;
+    $("group-collapse").hidden = !(grouped || folded) || this.expanded.size === 0;
   }
 
   /** Say when a frame leaves long edges out (graph.js draws the shortest 1,200 in view). */

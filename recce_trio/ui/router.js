@@ -1,7 +1,7 @@
 // The URL holds the view, so a link restores it: ?mode=&select=&exclude=&packages= (the
 // lineage selection), node= / check= / run= / query= (the open panel), tab=, diff=, code= (the node
 // panel's tab and diff view), pick= (the multi-node selection), side= (the left column),
-// group=folder (the lineage grouped by folder).
+// group=folder (the lineage grouped by folder) or group=chains (unchanged chains folded).
 // Opening, closing and selecting push a history entry; view tweaks replace the current one.
 
 const NAV_KEYS = ["selection", "panel", "picked"];
@@ -49,7 +49,7 @@ export function queryToState(search, defaults) {
   out.codeSide = q.get("code") === "compiled" ? "compiled" : "raw";
   out.picked = (q.get("pick") ?? "").split(",").filter(Boolean);
   if (["changed", "checks", "runs"].includes(q.get("side"))) out.side = q.get("side");
-  out.group = q.get("group") === "folder" ? "folder" : null;
+  out.group = ["folder", "chains"].includes(q.get("group")) ? q.get("group") : null;
   return out;
 }
 

@@ -171,6 +171,72 @@ def test_group_by_folder_expand_a_folder_and_open_a_node_inside_one(
         stop(server, page)
 
 
+# ---- unchanged chains folded ----
+
+CHAIN_MODELS = {"s1": "select 1", "s2": "select 2", "m": "select 3", "d1": "select 4"}
+
+
+def test_fold_unchanged_chains_expand_one_and_open_a_node_inside_one(
+    page: Page, tmp_path: Path
+) -> None:
+    # raw.orders -> s1 -> s2 -> m (modified) -> d1 -> d2 -> d3: two chains nobody touched.
+    project = write_project(
+        tmp_path / "project",
+        base=manifest({**CHAIN_MODELS, "d2": "select 5", "d3": "select 6"}),
+        current=manifest({**CHAIN_MODELS, "m": "select 33", "d2": "select 5", "d3": "select 6"}),
+    )
+    up = ["source.shop.raw.orders", "model.shop.s1", "model.shop.s2"]
+    down = ["model.shop.d1", "model.shop.d2", "model.shop.d3"]
+    server = Server(["server", "--port", "0", "--project-dir", str(project), "--no-watch"])
+    try:
+        page.goto(f"{server.url}/?mode=all")
+        wait_for_review(page)
+        page.wait_for_function("window.recce.graph.nodes.length === 7")
+        page.click("#group-chains")
+        expect(page.locator("#group-chains")).to_have_attribute("aria-pressed", "true")
+        page.wait_for_function("window.recce.graph.nodes.length === 3")
+        nodes = page.evaluate(
+            "Object.fromEntries(window.recce.graph.nodes.map((n) => [n.id, [n.label, n.tag]]))"
+        )
+        assert nodes == {
+            f"chain:{up[0]}": ["3 unchanged", "orders → s1 → s2"],
+            "model.shop.m": ["m", None],
+            f"chain:{down[0]}": ["3 unchanged", "d1 → d2 → d3"],
+        }
+        expect(page.locator("#graph-count")).to_contain_text("2 chains folded · 7 nodes")
+        assert "group=chains" in page.url
+
+        # Clicking a chain draws its nodes; the other stays folded; "Fold chains" folds it again.
+        click_drawn(page, f"chain:{down[0]}")
+        page.wait_for_function("window.recce.graph.nodes.length === 5")
+        assert set(drawn(page)) == {f"chain:{up[0]}", "model.shop.m", *down}
+        assert page.locator("#panel").is_hidden()  # expanding opens no node
+        page.click("#group-collapse")
+        expect(page.locator("#group-collapse")).to_be_hidden()
+        page.wait_for_function("window.recce.graph.nodes.length === 3")
+
+        # A link to a node inside a folded chain opens the chain and selects the node.
+        page.goto(f"{server.url}/?mode=all&group=chains&node={up[1]}")
+        wait_for_review(page)
+        expect(page.locator(f'.node-panel[data-node-id="{up[1]}"]')).to_be_visible()
+        page.wait_for_function("(id) => window.recce.graph.selectedId === id", arg=up[1])
+        assert set(drawn(page)) == {*up, "model.shop.m", f"chain:{down[0]}"}
+        assert in_view(page, up[1])
+        # So does finding one.
+        page.fill("#find", "d3")
+        page.press("#find", "Enter")
+        page.wait_for_function("(id) => window.recce.graph.selectedId === id", arg=down[2])
+        expect(page.locator(f'.node-panel[data-node-id="{down[2]}"]')).to_be_visible()
+
+        # Off again: every node drawn.
+        page.click("#group-chains")
+        expect(page.locator("#group-chains")).to_have_attribute("aria-pressed", "false")
+        page.wait_for_function("window.recce.graph.nodes.length === 7")
+        assert "group=" not in page.url
+    finally:
+        stop(server, page)
+
+
 # ---- the minimap ----
 
 
