@@ -204,17 +204,14 @@ export class GraphView {
     const vx0 = -this.tx / k - NODE_W, vy0 = -this.ty / k - NODE_H;
     const vx1 = (this.width - this.tx) / k + NODE_W, vy1 = (this.height - this.ty) / k + NODE_H;
     const nodes = this.nodes;
-    // `visible[i]` for the edges; `inView`, the same nodes as a list, for everything drawn per
-    // node (a legible view of a big graph has a few dozen of its thousands).
+    // `inView` lists the `visible` nodes: a legible view of a big graph has a few dozen of them.
     const visible = new Uint8Array(nodes.length);
     const inView = [];
     for (let i = 0; i < nodes.length; i++) {
       const n = nodes[i];
-      if (n.x >= vx0 && n.x <= vx1 && n.y >= vy0 && n.y <= vy1) {
-        visible[i] = 1;
-        inView.push(i);
-      }
+      if (n.x >= vx0 && n.x <= vx1 && n.y >= vy0 && n.y <= vy1) inView.push(i);
     }
+    for (const i of inView) visible[i] = 1;
 
     // Edges: one path for all, curves only when they can be told apart from lines.
     const curves = k > 0.25;
@@ -337,7 +334,7 @@ export class GraphView {
     // The first frame with legible names is on screen by the next animation frame.
     if (this.firstLegibleAt === undefined && this.legible) {
       this.firstLegibleAt = null;
-      this.firstLegibleFrame = { at: started, ms: this.lastFrameMs }; // its script, for bench/page_load.py
+      this.firstLegibleFrame = { at: started, ms: this.lastFrameMs }; // for bench/page_load.py
       requestAnimationFrame(() => (this.firstLegibleAt = performance.now()));
     }
   }
