@@ -353,6 +353,9 @@ async function startReview(health) {
 }
 
 async function main() {
+  // Number formatting loads the locale's data on first use, tens of milliseconds: done now,
+  // while the server loads, rather than on the way to the first view ("3,545 nodes").
+  (0).toLocaleString();
   window.recce = {
     store,
     registerResultView,

@@ -69,6 +69,17 @@ def review(page: Page) -> None:
         server.stop()
 
 
+def folded_chains(page: Page) -> None:
+    server = Server(["server", "--demo", "--port", "0", "--no-watch"])
+    try:
+        page.goto(f"{server.url}/?mode=all&group=chains")
+        page.wait_for_function("() => window.recce?.graph?.nodes.some((n) => n.group)")
+        shoot(page, "lineage-chains-folded")
+    finally:
+        page.context.close()
+        server.stop()
+
+
 def big(page: Page, root: Path) -> None:
     make_artifacts = load_bench_module("make_artifacts")
     make_artifacts.make_project(root / "gen5000", 5000, seed=0, check=False)
@@ -144,6 +155,7 @@ def main() -> None:
         browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
         root = Path(tmp)
         review(browser.new_context(viewport=VIEWPORT).new_page())
+        folded_chains(browser.new_context(viewport=VIEWPORT).new_page())
         loading(browser.new_context(viewport=VIEWPORT).new_page(), root)
         failed(browser.new_context(viewport=VIEWPORT).new_page(), root)
         data_results(browser.new_context(viewport=VIEWPORT).new_page(), root)
