@@ -3,6 +3,7 @@
 
     python bench/make_warehouse.py --out /tmp/recce_whbench      # once
     python bench/runs.py --project /tmp/recce_whbench [--models 200] [--engine dbt]
+                         [--only row_count_diff] [--repeat 5]
 
 The server is a child process (`python -m recce_trio server`, the project's profiles.yml);
 ``--engine dbt`` starts it with ``--dbt-adapter``, so the profile is opened through dbt's
@@ -13,7 +14,9 @@ machine now, to read the others against. For
 each run: POST /api/runs (nowait), then GET /api/runs/{id}/wait until it ends, while another
 thread asks /api/health every 20 ms on its own connection. RSS growth is the server's VmHWM
 (peak resident) during the run minus its VmRSS before it. The machine is shared: compare
-figures within one invocation.
+figures within one invocation. ``--only`` keeps the runs whose label contains that text,
+``--repeat`` runs each that many times (more health samples: the p99 of one short run is
+close to its maximum).
 """
 
 from __future__ import annotations
@@ -126,6 +129,8 @@ def main() -> None:
     parser.add_argument("--project", type=Path, default=Path("/tmp/recce_whbench"))
     parser.add_argument("--models", type=int, default=200)
     parser.add_argument("--engine", choices=("native", "dbt"), default="native")
+    parser.add_argument("--only", default="", help="only the runs whose label contains this")
+    parser.add_argument("--repeat", type=int, default=1, help="run each this many times")
     args = parser.parse_args()
     port = free_port()
     env = {**os.environ, "DBT_PROFILES_DIR": str(args.project)}
@@ -153,7 +158,9 @@ def main() -> None:
             ("histogram_diff", "histogram_diff",
              {"model": "big", "column_name": "amount", "column_type": "DOUBLE"}),
         ]  # fmt: skip
+        runs = [r for r in runs if args.only in r[0] for _ in range(args.repeat)]
         print(f"{'run':36} {'status':9} {'wall s':>7} {'RSS +MB':>8} {'health p99 ms':>14}")
+        pooled: dict[str, HealthProbe] = {}  # every probe of each label's runs
         for label, run_type, params in runs:
             reset_peak(server.pid)
             before = status_kb(server.pid, "VmRSS")
@@ -166,6 +173,11 @@ def main() -> None:
             probe.join()
             growth = (status_kb(server.pid, "VmHWM") - before) / 1024
             print(f"{label:36} {run['status']:9} {wall:7.2f} {growth:8.1f} {probe.p99_ms():14.1f}")
+            pooled.setdefault(label, HealthProbe(port)).samples.extend(probe.samples)
+        if args.repeat > 1:
+            for label, probe in pooled.items():
+                print(f"{label}: health p99 {probe.p99_ms():.1f} ms over all {args.repeat} "
+                      f"runs ({len(probe.samples)} probes)")  # fmt: skip
         endless = "select count(*) from range(1000000000) a, range(1000) b where a.range <> b.range"
         run_id = submit(port, "query", {"sql_template": endless})
         time.sleep(0.5)

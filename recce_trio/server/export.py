@@ -47,6 +47,7 @@ from recce_trio.errors import (
     WarehouseError,
 )
 from recce_trio.server import gateway
+from recce_trio.server.cll_work import fast_switching
 from recce_trio.server.runtime import ServerState
 from recce_trio.server.warehouse import NONE
 from recce_trio.warehouse.engine import CancelToken
@@ -211,17 +212,21 @@ async def export_response(
         error: BaseException | None = None
         rows = None
         try:
-            rows = await gateway.run_limited(
-                limiter,
-                _write,
-                exporter,
-                ctx,
-                kind,
-                params,
-                fmt,
-                spool,
-                thread_name=f"recce-trio export {kind}",
-            )
+            # The writer thread turns rows into text in short C calls that hold the
+            # interpreter, releasing it in between (reads, writes): with the default 5 ms
+            # switch interval the event loop could wait many of them out.
+            with fast_switching():
+                rows = await gateway.run_limited(
+                    limiter,
+                    _write,
+                    exporter,
+                    ctx,
+                    kind,
+                    params,
+                    fmt,
+                    spool,
+                    thread_name=f"recce-trio export {kind}",
+                )
         except BaseException as exc:
             error = exc
             if not isinstance(exc, Exception):

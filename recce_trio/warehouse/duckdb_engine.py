@@ -41,6 +41,8 @@ _LOCKED_SETTINGS = frozenset({"access_mode", "enable_external_access", "allow_un
 # Unless the profile's settings: say otherwise, it may hold this much and spills the rest to a
 # private temporary folder (DuckDB's default folder is next to the database file).
 MEMORY_LIMIT = "512MB"
+# Rows a streaming fetchmany turns into Python objects at a time, with the interpreter held.
+FETCH_PIECE = 500
 
 
 _spill: list[str] = []  # this process's spill folder, once made
@@ -214,6 +216,7 @@ class DuckDBEngine:
                     [str(d[1]).lower() for d in description],
                     errors,
                     token,
+                    piece=FETCH_PIECE,
                 )
                 result = consume(rows)
             finally:

@@ -25,6 +25,7 @@ from recce_trio.errors import RequestError
 
 Emit = Callable[[bytes], None]
 CHUNK_BYTES = 256 * 1024  # what one emit carries, about
+WRITE_ROWS = 250  # rows per call of the csv writer
 XLSX_MAX_TEXT = 32_767  # Excel's limit on the characters of a cell
 _EXACT_DIGITS = 15  # a double holds a decimal of up to 15 significant digits exactly
 
@@ -77,14 +78,16 @@ class DelimitedRows:
             if known is None:
                 kind = next((type(v) for v in columns[i] if v is not None), None)
                 plain[i] = None if kind is None else kind in (int, str)
-        if all(plain):
-            self._writer.writerows(rows)  # every value as the csv writer writes it: C speed
-        else:
+        if not all(plain):
             converted = [
                 col if known else list(map(cell_text, col))
                 for col, known in zip(columns, plain, strict=True)
             ]
-            self._writer.writerows(zip(*converted, strict=True))
+            rows = list(zip(*converted, strict=True))
+        # Every value as the csv writer writes it, at C speed; a few hundred rows per call, as
+        # the call holds the interpreter throughout (the event loop would wait it out).
+        for start in range(0, len(rows), WRITE_ROWS):
+            self._writer.writerows(rows[start : start + WRITE_ROWS])
         if self._buffer.tell() >= CHUNK_BYTES:
             self._flush()
 

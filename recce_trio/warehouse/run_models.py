@@ -6,11 +6,13 @@ from typing import Any
 
 from recce_trio.core.runresults.frames import dataframe
 from recce_trio.core.runsql import queries
-from recce_trio.core.runsql.relations import RelationResolver
+from recce_trio.core.runsql.relations import Relation, RelationResolver
 from recce_trio.errors import RunParamsError, TemplateError, WarehouseError
 from recce_trio.warehouse.context import RunContext
 
 _COUNTABLE_TYPES = ("model", "snapshot")
+# Models whose row counts one statement takes (both sides of each for a diff).
+COUNT_CHUNK = 25
 _COUNTABLE_MATERIALIZATIONS = (None, "table", "view", "incremental", "snapshot")
 _SELECTABLE_PREFIXES = ("model.", "snapshot.", "seed.")
 _DENIED = ("NOT AUTHORIZED", "PERMISSION DENIED", "ACCESS DENIED", "INSUFFICIENT PRIVILEGES")
@@ -56,7 +58,8 @@ def node_names(ctx: RunContext, params: dict[str, Any]) -> list[str]:
     return list(dict.fromkeys([*names, *given]))
 
 
-def _count(ctx: RunContext, name: str, env_name: str) -> tuple[int | None, dict[str, Any]]:
+def _target(ctx: RunContext, name: str, env_name: str) -> tuple[Relation | None, dict[str, Any]]:
+    """The relation to count, or None and the meta that says why not (no statement runs)."""
     resolver: RelationResolver = ctx.resolver(env_name)
     node = resolver.find_model(name)
     if node is None:
@@ -70,9 +73,16 @@ def _count(ctx: RunContext, name: str, env_name: str) -> tuple[int | None, dict[
         message = f"Materialization '{materialized}' does not support row counts"
         return None, {"status": "unsupported_materialization", "message": message}
     try:
-        relation = resolver.relation(node)
+        return resolver.relation(node), {}
     except TemplateError as e:
         return None, {"status": "unsupported_materialization", "message": e.message}
+
+
+def _count(ctx: RunContext, name: str, env_name: str) -> tuple[int | None, dict[str, Any]]:
+    """One model's row count on one side, in a statement of its own."""
+    relation, meta = _target(ctx, name, env_name)
+    if relation is None:
+        return None, meta
     try:
         rows = ctx.execute(queries.row_count(ctx.dialect, relation.sql), limit=1).rows
     except WarehouseError as e:
@@ -93,24 +103,64 @@ def _count(ctx: RunContext, name: str, env_name: str) -> tuple[int | None, dict[
     return int(value or 0), {"status": "ok"}
 
 
+Counted = dict[tuple[str, str], tuple[int | None, dict[str, Any]]]
+
+
+def _count_chunk(ctx: RunContext, names: list[str], sides: tuple[str, ...]) -> Counted | None:
+    """Every side of every model in ``names`` counted in one statement (a UNION ALL): a
+    statement per model costs far more than the count itself, above all through dbt. None if
+    the statement fails (a table missing on one side, a permission...): the models are then
+    counted one statement each, so that each failure is reported on its own model."""
+    counted: Counted = {}
+    targets: dict[tuple[str, str], Relation] = {}
+    for name in names:
+        for side in sides:
+            relation, meta = _target(ctx, name, side)
+            if relation is None:
+                counted[name, side] = (None, meta)
+            else:
+                targets[name, side] = relation
+    if not targets:
+        return counted
+    keys = list(targets)
+    sql = queries.row_counts(ctx.dialect, [targets[k].sql for k in keys])
+    try:
+        rows = ctx.execute(sql).rows
+    except WarehouseError:
+        return None
+    for part, value in rows:
+        counted[keys[int(part)]] = (int(value or 0), {"status": "ok"})
+    return counted if len(counted) == len(names) * len(sides) else None
+
+
 def run_row_count(ctx: RunContext, params: dict[str, Any], *, diff: bool) -> dict[str, Any]:
     names = node_names(ctx, params)
+    sides = ("base", "current") if diff else ("current",)
+    label = "Diff" if diff else "Query"
     result: dict[str, Any] = {}
-    for i, name in enumerate(names):
-        label = "Diff" if diff else "Query"
-        ctx.progress(f"{label}: {name} [{i + 1}/{len(names)}]", i / len(names))
-        if diff:
-            base, base_meta = _count(ctx, name, "base")
-            curr, curr_meta = _count(ctx, name, "current")
-            result[name] = {
-                "base": base,
-                "curr": curr,
-                "base_meta": base_meta,
-                "curr_meta": curr_meta,
-            }
-        else:
-            curr, curr_meta = _count(ctx, name, "current")
-            result[name] = {"curr": curr, "curr_meta": curr_meta}
+    for start in range(0, len(names), COUNT_CHUNK):
+        chunk = names[start : start + COUNT_CHUNK]
+        ctx.progress(f"{label}: {chunk[0]} [{start + 1}/{len(names)}]", start / len(names))
+        counted = _count_chunk(ctx, chunk, sides)
+        for i, name in enumerate(chunk, start):
+            if i > start:
+                ctx.cancel.check()
+                ctx.progress(f"{label}: {name} [{i + 1}/{len(names)}]", i / len(names))
+            if counted is None:
+                side_counts = {side: _count(ctx, name, side) for side in sides}
+            else:
+                side_counts = {side: counted[name, side] for side in sides}
+            curr, curr_meta = side_counts["current"]
+            if diff:
+                base, base_meta = side_counts["base"]
+                result[name] = {
+                    "base": base,
+                    "curr": curr,
+                    "base_meta": base_meta,
+                    "curr_meta": curr_meta,
+                }
+            else:
+                result[name] = {"curr": curr, "curr_meta": curr_meta}
     return result
 
 

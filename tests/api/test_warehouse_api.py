@@ -11,6 +11,7 @@ import pytest
 import trio
 
 from recce_trio.demo.build_db import build
+from recce_trio.warehouse import run_models
 from tests.api.helpers import call, ready_app
 from tests.conftest import STATE_CORPUS
 
@@ -228,9 +229,13 @@ async def test_a_warehouse_check_reruns() -> None:
         assert rerun["result"]["orders"]["curr"] == 7
 
 
-async def test_a_row_count_diff_over_several_models_reports_its_progress(tmp_path: Path) -> None:
+async def test_a_row_count_diff_over_several_models_reports_its_progress(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     # The demo's artifacts and database, except that the current order_revenue is a view whose
-    # count never ends: the run stays on its third model until it is cancelled.
+    # count never ends: the run stays on its third model until it is cancelled. Two models
+    # are counted per statement here (25 by default), so the third one starts a statement.
+    monkeypatch.setattr(run_models, "COUNT_CHUNK", 2)
     project = tmp_path / "project"
     for env in ("target", "target-base"):
         (project / env).mkdir(parents=True)

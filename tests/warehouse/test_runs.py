@@ -14,6 +14,7 @@ from recce_trio.errors import (
     TemplateError,
     WarehouseError,
 )
+from recce_trio.warehouse import run_models
 from recce_trio.warehouse.context import RunContext
 from recce_trio.warehouse.runner import execute_run
 from tests.warehouse import data
@@ -194,6 +195,35 @@ def test_row_count_diff_reports_each_model_and_why_not(ctx: RunContext) -> None:
     assert progress[0] == ("Diff: customers [1/7]", 0.0)
     assert [m for m, _ in progress][-1] == "Diff: eph [7/7]"
     assert all(0 <= p < 1 for _, p in progress if p is not None)
+
+
+def test_row_counts_taken_several_to_a_statement_still_report_each_model(
+    ctx: RunContext, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Two models (both sides) per statement: a statement that fails on a missing table is
+    # taken again one model at a time, so only that model reports it, in order.
+    monkeypatch.setattr(run_models, "COUNT_CHUNK", 2)
+    names = ["customers", "paid", "stale", "events", "new_model", "legacy", "orders"]
+    result = run(ctx, "row_count_diff", node_names=names)
+    ok = {"status": "ok"}
+    assert list(result) == names
+    assert result["customers"] == {"base": 4, "curr": 4, "base_meta": ok, "curr_meta": ok}
+    assert result["paid"] == {"base": 2, "curr": 3, "base_meta": ok, "curr_meta": ok}
+    assert result["stale"]["base"] is None and result["stale"]["curr"] is None
+    assert result["stale"]["base_meta"]["status"] == "table_not_found"
+    assert '"dev"."stale"' in result["stale"]["curr_meta"]["message"]
+    assert result["events"] == {"base": 2, "curr": 3, "base_meta": ok, "curr_meta": ok}
+    assert result["new_model"]["base_meta"]["status"] == "not_in_manifest"
+    assert result["new_model"]["curr"] == 3
+    assert result["legacy"]["base"] == 2 and result["legacy"]["curr"] is None
+    assert result["legacy"]["curr_meta"]["status"] == "not_in_manifest"
+    assert result["orders"] == {"base": 5, "curr": 5, "base_meta": ok, "curr_meta": ok}
+    progress = ctx.seen_progress  # type: ignore[attr-defined]
+    assert progress == [(f"Diff: {n} [{i + 1}/7]", i / 7) for i, n in enumerate(names)]
+    current_only = run(ctx, "row_count", node_names=["orders", "stale", "customers"])
+    assert current_only["orders"] == {"curr": 5, "curr_meta": ok}
+    assert current_only["stale"]["curr_meta"]["status"] == "table_not_found"
+    assert current_only["customers"] == {"curr": 4, "curr_meta": ok}
 
 
 def test_row_count_by_node_ids_and_selector(ctx: RunContext) -> None:

@@ -100,6 +100,15 @@ def row_count(d: SqlDialect, relation: str) -> str:
     return f"SELECT {d.cast_bigint('COUNT(*)')} AS row_count FROM {relation}"
 
 
+def row_counts(d: SqlDialect, relations: Sequence[str]) -> str:
+    """The row counts of several relations in one statement: a row ``(part, row_count)`` for
+    each, ``part`` its index in ``relations`` (UNION ALL keeps no order of its own)."""
+    return " UNION ALL ".join(
+        f"SELECT {i} AS part, {d.cast_bigint('COUNT(*)')} AS row_count FROM {relation}"
+        for i, relation in enumerate(relations)
+    )
+
+
 def duplicate_keys(d: SqlDialect, relation: str, keys: Sequence[str]) -> str:
     """How many key values occur more than once (NULL keys count as one value)."""
     cols = ", ".join(d.quote(k) for k in keys)
