@@ -189,6 +189,13 @@ def test_dbt_context_members_work_in_templates(ctx: RunContext) -> None:
     assert rendered == "5 dev TEXT 7"
 
 
+def test_this_is_the_dbt_targets_schema_and_names_no_table(ctx: RunContext) -> None:
+    # dbt's target (the current one, on both sides, as in Recce): schema dev, database wh.
+    assert ctx.render("{{ this.database }}.{{ this.schema }}", "base") == "wh.dev"
+    with pytest.raises(TemplateError, match="names no table in a SQL template"):
+        execute_run("query", {"sql_template": "select * from {{ this }}"}, ctx)
+
+
 def test_an_unknown_macro_is_named(ctx: RunContext) -> None:
     for template, name in [
         ("select {{ shoputils.nope(1) }}", "shoputils.nope"),

@@ -135,6 +135,22 @@ def test_template_refusals() -> None:
         _render("{{ env_var('X') }}")
 
 
+def test_this_gives_the_targets_schema_and_refuses_to_name_a_table() -> None:
+    # As in Recce, this.schema and this.database are the current target's, on the base side too.
+    target = {"name": "dev", "schema": "dev", "database": "wh"}
+    base = RelationResolver(data.manifest("prod"), SqlDialect("duckdb"), env_name="base")
+    rendered = render_sql("{{ this.database }}.{{ this.schema }}", resolver=base, target=target)
+    assert rendered == "wh.dev"
+    # A template is not a model: rendering this as a table fails, saying why (in Recce it
+    # renders a made-up relation, and the warehouse then reports a missing table).
+    for template, what in [("select * from {{ this }}", "{{ this }}"),
+                           ("{{ this.identifier }}", "this.identifier")]:  # fmt: skip
+        with pytest.raises(TemplateError) as info:
+            _render(template, target=target)
+        assert info.value.message.startswith(f"{what} names no table in a SQL template")
+        assert "ref('<model>')" in info.value.hint
+
+
 def test_catalog_types_label_float_columns(duckdb_file) -> None:  # type: ignore[no-untyped-def]
     from recce_trio.core.artifacts.records import Catalog, CatalogColumn, CatalogTable
     from recce_trio.core.runsql.relations import catalog_column_types

@@ -2,7 +2,8 @@
 
 Supported, as dbt defines them: ``ref('m')``, ``ref('pkg', 'm')``, ``ref('m', v=2)``,
 ``source('s', 't')``, ``var('x', default)``, ``env_var('X', default)``, ``config(...)``,
-``is_incremental()``, ``target`` and ``adapter.quote()``. Project and package macros are not
+``is_incremental()``, ``target``, ``this`` (its schema and database: see ``TemplateThis``)
+and ``adapter.quote()``. Project and package macros are not
 available here: a ``MacroProvider`` (the dbt extra) supplies them; without one, calling a
 macro raises ``MacroNotAvailableError`` naming it; with one, a macro it lacks raises
 ``MacroNotFoundError`` naming it.
@@ -70,6 +71,36 @@ class _UnknownMacroUndefined(_MacroUndefined):
 
     def __call__(self, *args: Any, **kwargs: Any) -> NoReturn:
         raise MacroNotFoundError(str(self._undefined_name), self.env_name)
+
+
+class TemplateThis:
+    """``this`` in a SQL template. In dbt it is the relation of the model being built, and a
+    template builds none. As in Recce, its ``database`` and ``schema`` are the target's (the
+    current environment's, on both sides), so ``this.schema`` works; ``{{ this }}`` itself
+    is refused, saying why: Recce renders a made-up relation there that no warehouse holds,
+    so the statement would fail on a missing table."""
+
+    def __init__(self, target: Mapping[str, Any] | None) -> None:
+        target = target or {}
+        self.database = target.get("database")
+        self.schema = target.get("schema")
+
+    def __str__(self) -> str:
+        raise self._refused("{{ this }}")
+
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith("_") or name in ("unsafe_callable", "alters_data"):
+            raise AttributeError(name)  # the sandbox's own probes
+        raise self._refused(f"this.{name}")
+
+    @staticmethod
+    def _refused(what: str) -> TemplateError:
+        return TemplateError(
+            f"{what} names no table in a SQL template: in dbt, 'this' is the model being "
+            "built, and a template builds none.",
+            hint="Use ref('<model>') for a model's table; this.schema and this.database "
+            "give the target's schema and database.",
+        )
 
 
 class _Adapter:
@@ -166,6 +197,8 @@ def _render(
     context: dict[str, Any],
     extra: Mapping[str, Any] | None,
 ) -> str:
+    # From the target the template sees (dbt's own, through a macro provider).
+    context.setdefault("this", TemplateThis(context.get("target")))
     if extra:
         context.update(extra)
     try:
