@@ -117,6 +117,10 @@ async def refresh(
     state.review_swapped.set()  # the column lineage map starts again (server.cll_work)
     await candidate.adopt(state.session)
     if announce is not None:
+        # Open pages refetch on this event, and their checks and row counts look up node
+        # names: work those lookups out first, off the loop (~40 ms at 5,000 models). At
+        # startup, the background's _prepare does it after /api/info is prepared.
+        await gateway.run(gateway.FILES, state.session.warm_index)
         await state.ws.broadcast({"command": "refresh", "event": {"eventType": announce}})
     return True
 
