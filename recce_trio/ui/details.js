@@ -54,7 +54,9 @@ function codeTab(node, details, view, actions) {
       ? segmented("code-side", [["raw", "Raw"], ["compiled", "Compiled"]], side, actions.setCodeSide)
       : h("span", { class: "muted small" }, "No compiled code in the manifests"),
   );
-  if (typeof oldText !== "string" && typeof newText !== "string") {
+  // A seed's raw_code is "" (its rows are a CSV file the manifest does not hold).
+  const none = (text) => typeof text !== "string" || (node.resource_type === "seed" && !text);
+  if (none(oldText) && none(newText)) {
     if (node.resource_type === "seed") {
       const changed = base.checksum?.checksum && base.checksum.checksum !== current.checksum?.checksum;
       wrap.append(h("p", { class: "muted" }, changed

@@ -80,6 +80,76 @@ def test_code_diff_unified_and_side_by_side(page: Page, long_code: Server) -> No
     assert "diff=split" in page.url and "tab=code" in page.url
 
 
+def test_compiled_code_and_config_diffs(page: Page, tmp_path: Path) -> None:
+    sides = []
+    for where, materialized in (("", "view"), (" where 1 = 1", "table")):
+        side = manifest(
+            {
+                "stg_orders": "select 1",
+                "orders": f"select * from {{{{ ref('stg_orders') }}}}{where}",
+            }
+        )
+        orders = side["nodes"][ORDERS]
+        orders["compiled_code"] = f"select * from db.main.stg_orders{where}"
+        orders["config"]["materialized"] = materialized
+        orders["unrendered_config"] = {"materialized": materialized, "tags": ["nightly"]}
+        sides.append(side)
+    project = write_project(tmp_path / "project", base=sides[0], current=sides[1])
+    server = Server(["server", "--port", "0", "--project-dir", str(project), "--no-watch"])
+    try:
+        # A link to the compiled code opens it.
+        open_panel(page, server.url, f"node={ORDERS}&tab=code&code=compiled")
+        diff = page.locator(".code-tab .code-diff")
+        expect(page.locator('input[name="code-side"][value="compiled"]')).to_be_checked()
+        expect(diff.locator("tr.line.add")).to_have_text(
+            re.compile(r"select \* from db\.main\.stg_orders where 1 = 1")
+        )
+        expect(diff.locator("tr.line.add ins.w")).to_contain_text("where")
+        page.locator(".diff-tools label", has_text="Raw").click()
+        expect(diff.locator("tr.line.add")).to_contain_text("{{ ref('stg_orders') }} where 1 = 1")
+        assert "code=compiled" not in page.url
+
+        # The config as written (unrendered_config): only what changed is marked.
+        expect(page.locator(".node-panel .changes")).to_contain_text("Config changed.")
+        expect(page.locator(".node-panel .changes")).to_contain_text("Materialized: view → table.")
+        page.locator('.node-panel .tab[data-tab="config"]').click()
+        config = page.locator(".config-tab .code-diff")
+        expect(config.locator("tr.line.del")).to_contain_text('"view"')
+        expect(config.locator("tr.line.add")).to_contain_text('"table"')
+        expect(config.locator("tr.line.eq")).to_contain_text(['"nightly"'])
+        assert "tab=config" in page.url
+    finally:
+        stop(server, page)
+
+
+def test_seed_code_and_the_changed_list_sorted_by_kind_and_name(page: Page) -> None:
+    server = Server(["server", "--demo", "--port", "0", "--no-watch"])
+    try:
+        # A seed's rows are not in the manifest: its Code tab says whether its file changed.
+        open_panel(page, server.url, "node=seed.oracle_shop.raw_orders&tab=code")
+        expect(page.locator(".code-tab")).to_contain_text("The seed's file changed")
+
+        rows = page.locator("#changed-list .changed-item")
+        expect(rows).to_have_count(5)
+        read = (
+            "(rows) => rows.map((r) => [r.querySelector('.badge').textContent,"
+            " r.querySelector('.changed-name').firstChild.textContent])"
+        )
+        page.select_option("#list-sort", "kind")
+        expect(rows.first.locator(".badge").first).to_have_text("removed")
+        by_kind = rows.evaluate_all(read)
+        order = {"removed": 0, "added": 1, "modified": 2}
+        kinds = [order[kind] for kind, _ in by_kind]
+        assert kinds == sorted(kinds) and len(set(kinds)) == 3
+        names = sorted(name for _, name in by_kind)
+        assert [name for _, name in by_kind] != names  # so the next sort is seen
+        page.select_option("#list-sort", "name")
+        expect(rows.first.locator(".changed-name")).to_contain_text(names[0])
+        assert [name for _, name in rows.evaluate_all(read)] == names
+    finally:
+        stop(server, page)
+
+
 def test_deep_link_restores_the_view_after_reload_and_history(page: Page, served: Server) -> None:
     page.goto(served.url)
     wait_for_review(page)
