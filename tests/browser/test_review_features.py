@@ -263,6 +263,33 @@ def test_runs_panel_lists_runs_and_opens_one(page: Page, served: Server) -> None
         assert run_listed["duration"] >= 0
 
 
+def test_a_running_run_opened_from_the_runs_tab_shows_progress_and_cancels(page: Page) -> None:
+    server = Server(["server", "--demo", "--port", "0", "--no-watch"])
+    try:
+        page.goto(f"{server.url}/?side=runs")
+        wait_for_review(page)
+        # A query that would run for hours, started elsewhere (here through the API).
+        endless = "select count(*) from range(100000000000) a, range(100000000000) b"
+        run_id = httpx.post(
+            f"{server.url}/api/runs",
+            json={"type": "query", "params": {"sql_template": endless}, "nowait": True},
+        ).json()["run_id"]
+        item = page.locator(f'#runs-list .run-item[data-run-id="{run_id}"]')
+        expect(item).to_have_attribute("data-status", "running")
+        item.click()
+        run = page.locator(f'.run-panel[data-run-id="{run_id}"]')
+        expect(run.locator(".run-state")).to_have_text("Running")
+        expect(run.locator(".run-progress progress")).to_be_visible()
+        run.locator(".run-progress").get_by_role("button", name="Cancel").click()
+        expect(run.locator(".run-state")).to_have_text("Cancelled")
+        expect(run.locator(".run-progress")).to_have_count(0)
+        expect(item).to_have_attribute("data-status", "cancelled")
+        status = httpx.get(f"{server.url}/api/runs/{run_id}/wait?timeout=0").json()["status"]
+        assert status == "Cancelled"
+    finally:
+        stop(server, page)
+
+
 def test_added_model_schema_says_all_columns_are_new(page: Page) -> None:
     server = Server(["server", "--demo", "--port", "0", "--no-watch"])
     try:
