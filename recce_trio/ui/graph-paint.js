@@ -74,7 +74,10 @@ export function drawPicked(view, visible) {
   }
 }
 
-/** Zoomed far out: screen-size labels for changed nodes, skipped where they would overlap. */
+/**
+ * Zoomed far out: screen-size labels for changed nodes, skipped where they would overlap.
+ * Returns the ids of the nodes labelled.
+ */
 export function drawChangedLabels(view, inView) {
   const { ctx, k, dpr, nodes } = view;
   ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
@@ -82,9 +85,9 @@ export function drawChangedLabels(view, inView) {
   ctx.textBaseline = "middle";
   const taken = new Set();
   const CW = 150, CH = 18;
-  let drawn = 0;
+  const drawn = [];
   for (const i of inView) {
-    if (drawn >= MAX_FAR_LABELS) break;
+    if (drawn.length >= MAX_FAR_LABELS) break;
     const n = nodes[i];
     if (n.status === "unchanged") continue;
     const sx = n.x * k + view.tx, sy = n.y * k + view.ty;
@@ -98,6 +101,7 @@ export function drawChangedLabels(view, inView) {
     ctx.fillRect(x - 2, sy - 8, Math.min(CW - 4, ctx.measureText(n.label).width + 4), 16);
     ctx.fillStyle = STATUS_COLORS[n.status].text;
     ctx.fillText(n.label, x, sy, CW - 6);
-    drawn++;
+    drawn.push(n.id);
   }
+  return drawn;
 }

@@ -328,7 +328,7 @@ export class GraphView {
         }
       }
     }
-    if (!detailed && !moving) drawChangedLabels(this, inView);
+    this.farLabels = !detailed && !moving ? drawChangedLabels(this, inView) : []; // the ids labelled
     if (this.minimap && !this.minimap.hidden) this.minimap.draw();
     this.lastFrameMs = performance.now() - started;
     // The first frame with legible names is on screen by the next animation frame.

@@ -302,6 +302,41 @@ def test_minimap_click_and_drag_move_the_view(
         stop(server, page)
 
 
+# ---- semantic zoom ----
+
+
+def test_far_out_only_the_changes_are_labelled_and_names_return_when_zoomed_in(
+    page: Page, big_project: tuple[Path, dict[str, Any]]
+) -> None:
+    root, _ = big_project
+    server = Server(["server", "--port", "0", "--project-dir", str(root), "--no-watch"])
+    try:
+        page.goto(server.url)
+        wait_for_review(page)
+        assert page.evaluate("window.recce.graph.legible")
+        page.click("#zoom-fit")  # 3,545 nodes: names would be specks
+        page.wait_for_function(
+            "window.recce.graph.k < 0.3 && window.recce.graph.farLabels?.length > 0"
+        )
+        labelled: list[str] = page.evaluate("window.recce.graph.farLabels")
+        statuses = page.evaluate(
+            "(ids) => ids.map((id) => window.recce.app.lineage.nodes[id].change_status)",
+            labelled,
+        )
+        # Screen-size labels for changed nodes only, as many as fit without overlapping.
+        assert all(statuses) and 10 < len(labelled) <= 150
+        # Zoomed in, each node in view carries its own name and type again.
+        for _ in range(40):
+            if page.evaluate("window.recce.graph.legible"):
+                break
+            page.click("#zoom-in")
+        page.wait_for_function(
+            "window.recce.graph.legible && window.recce.graph.farLabels.length === 0"
+        )
+    finally:
+        stop(server, page)
+
+
 # ---- long edges left out ----
 
 
