@@ -224,6 +224,7 @@ async def _map_in_child(state: ServerState, progress: CllMapProgress) -> bool:
                 return False
         await _with_change_analysis(state)  # a project without modified nodes sends no C
         await gateway.run(gateway.CLL_MAP, project.build_index)
+        await gateway.run(gateway.CLL_MAP, _prepare_answers, project)
     except Exception:
         log.exception("the column lineage map failed; computing it here instead")
         return False
@@ -321,6 +322,7 @@ async def _build_map(progress: CllMapProgress, review: Any) -> None:
             progress.elapsed_s = time.perf_counter() - started
             await trio.sleep((time.perf_counter() - t) * MAP_REST)
         await gateway.run(gateway.CLL_MAP, project.build_index)
+        await gateway.run(gateway.CLL_MAP, _prepare_answers, project)
     except Exception:
         progress.state = "failed"
         log.exception("the column lineage map failed; /api/cll computes per node instead")
@@ -347,6 +349,13 @@ def _lineage_ids(project: Any) -> list[str]:
 def _lineage_ids_and_modified(project: Any) -> tuple[list[str], list[str]]:
     ids = _lineage_ids(project)
     return ids, [uid for uid in ids if project.changes.get(uid) == "modified"]
+
+
+def _prepare_answers(project: Any) -> None:
+    """The numbered index and encoded pieces node answers are made of (``core.cll.wire``)."""
+    from recce_trio.core.cll.wire import prepare
+
+    prepare(project)
 
 
 def _compute(project: Any, batch: list[str]) -> None:
