@@ -189,6 +189,8 @@ async def test_a_reload_starts_the_map_again_for_the_new_review(tmp_path: Path) 
         with trio.fail_after(30):
             await progress.finished.wait()
         first_total, first_event = progress.total, progress.finished
+        before = await cll(client, {"node_id": "model.shop.orders"})  # an answer kept
+        assert "model.shop.new_model" not in before["nodes"]
         models = {"stg_orders": "select 1", "orders": "select 3", "new_model": "select 4"}
         (project / "target" / "manifest.json").write_text(json.dumps(manifest(models)))
         with trio.fail_after(30):
@@ -197,7 +199,10 @@ async def test_a_reload_starts_the_map_again_for_the_new_review(tmp_path: Path) 
         assert progress.state == "done"
         assert progress.total == first_total + 1
         data = await cll(client, {"node_id": "model.shop.new_model"})
+        after = await cll(client, {"node_id": "model.shop.orders"})  # not the kept answer
     assert "model.shop.new_model" in data["nodes"]
+    assert "model.shop.new_model" in after["nodes"]
+    assert after["child_map"]["model.shop.orders"] == ["model.shop.new_model"]
 
 
 async def test_the_switch_interval_is_lowered_only_while_lineage_work_runs() -> None:

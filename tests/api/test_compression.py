@@ -11,7 +11,14 @@ import brotli
 import pytest
 import zstandard
 
-from recce_trio.server.compress import choose_encoding, etag_matches, parse_accept_encoding
+from recce_trio.server.compress import (
+    FAST_SIZE,
+    choose_encoding,
+    choose_for_size,
+    compress,
+    etag_matches,
+    parse_accept_encoding,
+)
 from tests.api.test_startup import running, wait_until_ready
 
 DECODE = {
@@ -49,6 +56,32 @@ async def fetch(client: Any, path: str, **headers: str) -> tuple[int, Any, bytes
 )
 def test_choose_encoding_honours_q_values(header: str | None, expected: str) -> None:
     assert choose_encoding(header) == expected
+
+
+@pytest.mark.parametrize(
+    ("header", "size", "expected"),
+    [
+        ("gzip, deflate, br, zstd", FAST_SIZE, "zstd"),  # large and made per request
+        ("gzip, deflate, br, zstd", FAST_SIZE - 1, "br"),  # smaller: the smallest coding
+        ("gzip, br", FAST_SIZE, "br"),
+        ("br;q=1, zstd;q=0.5", FAST_SIZE, "br"),  # q-values still decide
+        ("gzip", FAST_SIZE, "gzip"),
+        ("gzip, br, zstd", 1023, "identity"),  # under 1 KB: not worth it
+        (None, FAST_SIZE, "identity"),
+    ],
+)
+def test_large_dynamic_bodies_prefer_the_fastest_coding(
+    header: str | None, size: int, expected: str
+) -> None:
+    assert choose_for_size(header, size) == expected
+
+
+@pytest.mark.parametrize("encoding", ["br", "zstd", "gzip"])
+def test_the_fast_levels_decode_to_the_same_bytes(encoding: str) -> None:
+    data = json.dumps([{"id": f"model.shop.m{i}", "columns": ["a", "b"]} for i in range(20000)])
+    raw = data.encode()
+    assert DECODE[encoding](compress(raw, encoding, fast=True)) == raw
+    assert DECODE[encoding](compress(raw, encoding)) == raw
 
 
 def test_parse_and_etag_matching() -> None:

@@ -1,21 +1,24 @@
 """``POST /api/cll``: Recce's column-level lineage answer, ``{"current": CllData}``.
 
-The work (SQL parsing on a cache miss, the walk over the lineage) runs in a worker thread;
-the handler only reads the body and sends the answer.
+The work (SQL parsing on a cache miss, the walk over the lineage, encoding and compressing
+the answer) runs in a worker thread; the handler only reads the body and sends the answer.
+Once the whole-project map is built, answers are kept (``cll_answers``) and a repeated
+question is answered from there.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-import msgspec
 from quart import Quart, Response, request
 
 from recce_trio.errors import RequestError
 from recce_trio.server.api._http import field, json_body, server_state
+from recce_trio.server.cll_answers import AnswerCache
 from recce_trio.server.cll_work import run_cll, wait_for_the_map
+from recce_trio.server.compress import FAST_SIZE, IDENTITY, choose_for_size, compress
 
-_encoder = msgspec.json.Encoder()
+_answers = AnswerCache()
 FLAGS = ("change_analysis", "no_cll", "no_upstream", "no_downstream")
 
 
@@ -43,21 +46,38 @@ async def cll() -> Response:
             no_downstream=flags["no_downstream"],
         )
 
-    def work() -> bytes:
-        return _answer(project, node_id=node_id, column=column, vocabulary=vocabulary, **flags)
+    accept = request.headers.get("Accept-Encoding")
+    key = (node_id, column, vocabulary, accept, *flags.values())
+    answer = _answers.get(project, key)
+    if answer is None:
 
-    answer = await run_cll(state, work)
-    return Response(answer, mimetype="application/json")
+        def work() -> tuple[bytes, str]:
+            data = _answer(project, node_id=node_id, column=column, vocabulary=vocabulary, **flags)
+            encoding = choose_for_size(accept, len(data))
+            if encoding != IDENTITY:
+                data = compress(data, encoding, fast=len(data) >= FAST_SIZE)
+            return data, encoding
+
+        answer = await run_cll(state, work)
+        if project.index is not None:  # the map is built: the answer is final
+            _answers.put(project, key, answer)
+    data, encoding = answer
+    response = Response(data, mimetype="application/json")
+    response.vary.add("Accept-Encoding")
+    if encoding != IDENTITY:
+        response.headers["Content-Encoding"] = encoding
+    return response
 
 
 def _answer(project: Any, **params: Any) -> bytes:
-    # Encoded in the worker thread too: the answer for a node deep in a big project is
-    # megabytes, and one encode call holds the interpreter.
+    # Encoded (and compressed) in the worker thread too: the answer for a node deep in a big
+    # project is megabytes.
     # Imported here, in the worker thread: sqlglot costs ~150 ms, kept off the startup path.
-    from recce_trio.core.cll.api import CllRequestError, cll_data
+    from recce_trio.core.cll.api import CllRequestError
+    from recce_trio.core.cll.wire import cll_json
 
     try:
-        return _encoder.encode({"current": cll_data(project, **params)})
+        return cll_json(project, **params)
     except CllRequestError as exc:
         raise RequestError(str(exc)) from None
 
