@@ -13,8 +13,11 @@ Two runs of ``recce-trio server`` (subprocesses, 127.0.0.1):
    one at a time ("warm").
 2. Cold: a fresh server; right after ready, the same requests while the map runs (a node
    may or may not be in the cache yet), with health probed meanwhile.
-Times are wall-clock on a shared machine; the CPU figures and the idle-server line put them in
-proportion. Compare figures within one run.
+"warm" asks each sampled node once (a first request for that node, after the map); "asked
+again" asks the same nodes a second time (a server that keeps answers sends them again).
+Times are wall-clock on a shared machine; the CPU figures (the server's CPU per request too)
+and the idle-server line put them in proportion. To measure another build, run this script
+from that build's checkout (``recce-trio`` runs from the current directory). Compare figures within one run.
 """
 
 from __future__ import annotations
@@ -29,11 +32,21 @@ import subprocess
 import sys
 import threading
 import time
+import zlib
 from pathlib import Path
 
+import brotli
 import httpx
+import zstandard
 
 TICK = os.sysconf("SC_CLK_TCK")
+# httpx sends "Accept-Encoding: gzip, deflate, br, zstd"; the bench decodes as httpx would.
+DECODERS = {
+    "identity": lambda data: data,
+    "gzip": lambda data: zlib.decompress(data, 16 + zlib.MAX_WBITS),
+    "br": brotli.decompress,
+    "zstd": lambda data: zstandard.ZstdDecompressor().decompressobj().decompress(data),
+}
 
 
 def pct(samples: list[float]) -> str:
@@ -104,13 +117,33 @@ class Server:
         thread.start()
         return thread
 
-    def ask(self, sample: list[str]) -> list[float]:
+    def ask(self, sample: list[str], parts: dict[str, list[float]] | None = None) -> list[float]:
+        """The wall time of each ``/api/cll {node_id}`` (the request sent, the answer received
+        and decoded as httpx decodes it). ``parts`` gets its share in: ``headers`` (until the
+        response headers arrived: the server's work), ``body`` (the rest of the bytes),
+        ``decode`` (decompressing them), and ``wire_kb``/``json_kb`` (the sizes)."""
         times = []
         for uid in sample:
             t = time.perf_counter()
-            response = self.client.post("/api/cll", json={"node_id": uid})
-            times.append(time.perf_counter() - t)
-            assert response.status_code == 200, response.text
+            with self.client.stream("POST", "/api/cll", json={"node_id": uid}) as response:
+                t_headers = time.perf_counter()
+                raw = b"".join(response.iter_raw())
+                t_body = time.perf_counter()
+                coding = response.headers.get("Content-Encoding", "identity")
+                data = DECODERS[coding](raw)
+            t_end = time.perf_counter()
+            times.append(t_end - t)
+            assert response.status_code == 200, data[:200]
+            if parts is not None:
+                for name, value in (
+                    ("headers", t_headers - t),
+                    ("body", t_body - t_headers),
+                    ("decode", t_end - t_body),
+                    ("wire_kb", len(raw) / 1e3 / 1e3),  # reported by pct() as if ms
+                    ("json_kb", len(data) / 1e3 / 1e3),
+                ):
+                    parts.setdefault(name, []).append(value)
+                parts.setdefault("coding", []).append(coding)  # type: ignore[arg-type]
         return times
 
     def stop(self) -> None:
@@ -151,7 +184,27 @@ def main() -> None:
             "nodes"
         ]
         sample = random.Random(args.seed).sample(models, min(args.sample, len(models)))
-        print(f"/api/cll node, warm            {pct(server.ask(sample))}")
+        parts: dict[str, list[float]] = {}
+        cpu0 = cpu_s(pid)[0]
+        print(f"/api/cll node, warm            {pct(server.ask(sample, parts))}")
+        cpu1 = cpu_s(pid)[0]
+        codings = sorted(set(parts.pop("coding")))  # type: ignore[arg-type]
+        wire, size = parts.pop("wire_kb"), parts.pop("json_kb")
+        for name, values in parts.items():
+            print(f"  of which {name:8}            {pct(values)}")
+        print(
+            f"  answers: JSON {statistics.median(size) * 1e3:.0f} KB at p50 "
+            f"(max {max(size) * 1e3:.0f} KB), sent as {', '.join(codings)} "
+            f"{statistics.median(wire) * 1e3:.0f} KB at p50"
+        )
+        print(
+            f"  server CPU per request        {(cpu1 - cpu0) / len(sample) * 1000:.1f} ms "
+            "(its process's CPU over those requests / n: the work, whatever the load)"
+        )
+        print(f"/api/cll node, asked again     {pct(server.ask(sample))}")
+        cpu2 = cpu_s(pid)[0]
+        print(f"  server CPU per request        {(cpu2 - cpu1) / len(sample) * 1000:.1f} ms")
+        print(f"server RSS after those requests {rss_mb(pid):.0f} MB")
         t = time.perf_counter()
         body = server.client.post("/api/cll", json={"change_analysis": True, "no_upstream": True})
         data = body.json()["current"]
