@@ -17,7 +17,8 @@ Two runs of ``recce-trio server`` (subprocesses, 127.0.0.1):
 again" asks the same nodes a second time (a server that keeps answers sends them again).
 Times are wall-clock on a shared machine; the CPU figures (the server's CPU per request too)
 and the idle-server line put them in proportion. To measure another build, run this script
-from that build's checkout (``recce-trio`` runs from the current directory). Compare figures within one run.
+from that build's checkout (``recce-trio`` runs from the current directory). Compare figures
+within one run.
 """
 
 from __future__ import annotations
