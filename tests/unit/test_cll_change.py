@@ -215,6 +215,15 @@ def test_a_changed_source_or_seed() -> None:
     project = CllProject(base, cat, current, cat, changes={seed.unique_id: "modified"})
     result = project.change(seed.unique_id)
     assert result is not None and (result.category, result.columns) == ("breaking", {})
+    # Its rows changed: every model reading it may change (Recce: "unknown" for any seed).
+    assert result.reason == "the seed's data changed"
+    # dbt hashes a seed over 1 MiB by its path: a change of its rows cannot be seen.
+    big = f.replace(seed, checksum=f.Checksum("path", "seeds/codes.csv"))
+    retyped = f.replace(big, config={"enabled": True, "column_types": {"code": "text"}})
+    base.nodes[seed.unique_id], current.nodes[seed.unique_id] = big, retyped
+    project = CllProject(base, cat, current, cat, changes={seed.unique_id: "modified"})
+    result = project.change(seed.unique_id)
+    assert result is not None and (result.category, result.columns) == ("unknown", None)
 
 
 def test_python_model_is_unknown_with_a_reason() -> None:

@@ -73,7 +73,11 @@ def _compute(base: Side, current: Side, uid: str) -> ChangeResult:
     if rtype in SQL_TYPES:
         result = _sql_change(base, current, old, new)
     elif rtype == "seed":
-        same = old.checksum == new.checksum and old.checksum is not None
+        if any(n.checksum is None or n.checksum.name == "path" for n in (old, new)):
+            # dbt hashes a seed file of over 1 MiB by its path only: a change of its rows
+            # cannot be seen (Recce's "unknown" for every seed).
+            return ChangeResult(UNKNOWN, None, "dbt does not hash this seed's data (over 1 MiB)")
+        same = old.checksum == new.checksum
         result = ChangeResult(
             NON_BREAKING if same else BREAKING, {}, None if same else "the seed's data changed"
         )

@@ -15,7 +15,9 @@ from __future__ import annotations
 
 import threading
 import weakref
+from bisect import bisect_left
 from collections.abc import Iterable, Sequence
+from itertools import groupby
 
 import msgspec
 
@@ -26,15 +28,16 @@ __all__ = ["WireIndex", "cll_json", "prepare", "prepared"]
 
 _encode = msgspec.json.Encoder().encode
 _TAIL = b'},"impacted":null}'
-_Piece = tuple[int, int, int, bytes, bytes]
 
 
 class WireIndex:
     """One project's numbered edge index and encoded pieces (immutable once built).
 
-    Node ids are numbered first, in sorted order (so sorting numbers sorts ids), then column
-    ids. ``up``/``down`` are the index's parent and child ids by number; ``nup``/``ndown``
-    the lineage graph's (nodes only).
+    Numbers run so that sorting numbers sorts an answer: node ids first, in sorted order;
+    then the column ids that a node has (``CllProject.owner``), by node and by position in
+    the node (cll_data's order of ``columns``); then the ids no node has. ``up``/``down``
+    are the index's parent and child ids by number; ``nup``/``ndown`` the lineage graph's
+    (nodes only).
     """
 
     def __init__(self, project: CllProject) -> None:
@@ -44,45 +47,50 @@ class WireIndex:
         self.nodes = len(node_ids)
         ids = list(node_ids)
         num = {uid: i for i, uid in enumerate(node_ids)}
+        owner_of = [-1] * len(ids)
+        # b'"<name>":{column object}' and b'"<column id>":{column object}' by number.
+        self.named: list[bytes] = [b""] * len(ids)
+        self.keyed: list[bytes] = [b""] * len(ids)
+        self.heads: list[bytes] = []
+        for n, uid in enumerate(node_ids):
+            quoted = _encode(uid)
+            self.heads.append(_head(project, uid, quoted))
+            edges = project.edges(uid)
+            for col in edges.columns if edges is not None else ():
+                cid = f"{uid}_{col.name}"
+                if cid in num or project.owner(cid) != uid or cid not in pmap:
+                    continue  # a node id, or a longer node's column
+                obj = _column_object(uid, cid, col)
+                num[cid] = len(ids)
+                ids.append(cid)
+                owner_of.append(n)
+                self.named.append(_encode(col.name) + b":" + obj)
+                self.keyed.append(_encode(cid) + b":" + obj)
+        self.owned_end = len(ids)
         for key in (*pmap, *cmap):
             if key not in num:
                 num[key] = len(ids)
                 ids.append(key)
-        self.ids, self.num = ids, num
+        self.ids, self.num, self.owner_of = ids, num, owner_of
+        # A node's columns (its own and those a longer node id spells the same), by number.
+        self.node_columns: list[tuple[int, ...]] = []
+        for uid in node_ids:
+            edges = project.edges(uid)
+            cols = (num.get(f"{uid}_{col.name}") for col in (edges.columns if edges else ()))
+            self.node_columns.append(tuple(c for c in cols if c is not None))
 
         def numbered(edges: Edges, keys: Iterable[str]) -> list[tuple[int, ...]]:
             return [tuple(num[t] for t in edges.get(k, ())) for k in keys]
 
         self.up, self.down = numbered(pmap, ids), numbered(cmap, ids)
         self.nup, self.ndown = numbered(parents, node_ids), numbered(children, node_ids)
-        quoted = [_encode(k) for k in ids]
-        self.quoted = quoted
+        self.quoted = quoted_ids = [_encode(k) for k in ids]
         self.up_whole = [
-            q + b":" + _encode(pmap.get(k, ())) for q, k in zip(quoted, ids, strict=True)
+            q + b":" + _encode(pmap.get(k, ())) for q, k in zip(quoted_ids, ids, strict=True)
         ]
         self.down_whole = [
-            q + b":" + _encode(cmap.get(k, ())) for q, k in zip(quoted, ids, strict=True)
+            q + b":" + _encode(cmap.get(k, ())) for q, k in zip(quoted_ids, ids, strict=True)
         ]
-        # Each column id: (its node's number, its position there, its own number,
-        # b'"<name>":', the column object) for the node CllProject.owner names; None for an id
-        # no node has.
-        self.column: list[_Piece | None] = [None] * len(ids)
-        self.node_columns: list[tuple[int, ...]] = []
-        self.heads: list[bytes] = []
-        for n, uid in enumerate(node_ids):
-            self.heads.append(_head(project, uid, quoted[n]))
-            mine = []
-            edges = project.edges(uid)
-            for pos, col in enumerate(edges.columns if edges is not None else ()):
-                cid = f"{uid}_{col.name}"
-                c = num.get(cid)
-                if c is None:
-                    continue  # not in the index: no answer names it
-                mine.append(c)
-                if project.owner(cid) == uid:
-                    name_key = _encode(col.name) + b":"
-                    self.column[c] = (n, pos, c, name_key, _column_object(uid, cid, col))
-            self.node_columns.append(tuple(mine))
 
 
 def _head(project: CllProject, uid: str, quoted: bytes) -> bytes:
@@ -138,12 +146,13 @@ def prepared(project: CllProject) -> WireIndex | None:
 
 
 def _walk(starts: Iterable[int], edges: Sequence[tuple[int, ...]]) -> set[int]:
+    """Every number reached from ``starts`` over ``edges`` (a start only if it is reached);
+    each step gathers a whole frontier's edges in one C-level call."""
     seen: set[int] = set()
+    step = edges.__getitem__
     frontier: Iterable[int] = starts
     while True:
-        found: set[int] = set()
-        for i in frontier:
-            found.update(edges[i])
+        found = set().union(*map(step, frontier))
         found -= seen
         if not found:
             return seen
@@ -221,52 +230,26 @@ def _node_answer(
         result |= all_children
         all_children |= anchors
 
-    # Each column of the answer to the node that has it (see cll_data).
-    owned: dict[int, list[_Piece]] = {}
-    piece_of = index.column
-    for i in result:
-        if i < nodes:
-            continue
-        piece = piece_of[i]
-        if piece is None:
-            continue
-        if piece[0] not in pool:
-            return None  # a shorter pool id may have it (cll_data's _owner): rare
-        owned.setdefault(piece[0], []).append(piece)
-
-    quoted = index.quoted
-    heads = index.heads
-    node_parts: list[bytes] = []
-    column_parts: list[bytes] = []
-    add_column = column_parts.append
-    for o in sorted({i for i in result if i < nodes} | owned.keys()):
-        kept = owned.get(o)
-        own = b""
-        if kept:
-            kept.sort()  # the node's column order (a position is unique within a node)
-            own = b",".join([name_key + obj for _, _, _, name_key, obj in kept])
-            for _, _, c, _, obj in kept:
-                add_column(quoted[c] + b":" + obj)
-        if o in result or column is not None:
-            node_parts.append(heads[o] + own + _TAIL)
+    # In cll_data's order: the nodes, then each node's columns, then ids no node has.
+    ordered = sorted(result)
+    first_column = bisect_left(ordered, nodes)
+    columns = ordered[first_column : bisect_left(ordered, index.owned_end, first_column)]
+    owner_get = index.owner_of.__getitem__
+    owned = {o: list(group) for o, group in groupby(columns, owner_get)}
+    if not pool.issuperset(owned):
+        return None  # a shorter pool id may have the column (cll_data's _owner): rare
+    named, heads = index.named.__getitem__, index.heads
+    node_parts = [
+        heads[o] + b",".join(map(named, owned.get(o, ()))) + _TAIL
+        for o in sorted(owned.keys() | ordered[:first_column])
+        if column is not None or o in result
+    ]
+    column_parts = map(index.keyed.__getitem__, columns)
 
     # An entry lists what of its ids is in the answer: all of them when the walk went that
     # way from it, or when they all are anyway (a C-level check; then the piece is whole).
-    within = result.issuperset
-    up, down = index.up, index.down
-    up_whole, down_whole = index.up_whole, index.down_whole
-    parent_parts = [
-        up_whole[i]
-        if i in all_parents or within(up[i])
-        else quoted[i] + b":[" + b",".join([quoted[p] for p in up[i] if p in result]) + b"]"
-        for i in result
-    ]
-    child_parts = [
-        down_whole[i]
-        if i in all_children or within(down[i])
-        else quoted[i] + b":[" + b",".join([quoted[c] for c in down[i] if c in result]) + b"]"
-        for i in result
-    ]
+    parent_parts = _map_entries(index.up, index.up_whole, index.quoted, result, all_parents)
+    child_parts = _map_entries(index.down, index.down_whole, index.quoted, result, all_children)
     return b"".join(
         (
             b'{"current":{"nodes":{',
@@ -280,3 +263,26 @@ def _node_answer(
             b"}}}",
         )
     )
+
+
+def _map_entries(
+    edges: list[tuple[int, ...]],
+    whole: list[bytes],
+    quoted: list[bytes],
+    result: set[int],
+    complete: set[int],
+) -> list[bytes]:
+    """The answer's ``parent_map`` (``child_map``) entries: for each id, its parents
+    (children) that are in the answer. All of them when the walk went that way from the id
+    (``complete``) or when they all are anyway (a C-level check): the whole entry, encoded
+    once; else the filtered list."""
+    parts = list(map(whole.__getitem__, complete))
+    within = result.issuperset
+    for i in result - complete:
+        ids = edges[i]
+        if within(ids):
+            parts.append(whole[i])
+        else:
+            kept = b",".join(map(quoted.__getitem__, filter(result.__contains__, ids)))
+            parts.append(quoted[i] + b":[" + kept + b"]")
+    return parts
