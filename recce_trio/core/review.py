@@ -45,6 +45,11 @@ class Review:
         return self.artifacts.current_manifest.metadata.project_name
 
     @property
+    def cll_if_made(self) -> CllProject | None:
+        """``cll`` if it was made already, else None: cheap, and safe on the event loop."""
+        return self._cll
+
+    @property
     def cll(self) -> CllProject:
         """Column lineage and change analysis of this artifact pair, computed per node on
         demand. Made on first use, not with the review: it imports sqlglot (a few hundred

@@ -36,7 +36,9 @@ async def cll() -> Response:
     state = server_state()
     review = state.review
     # review.cll is made on first use, and imports sqlglot: in a worker thread.
-    project = await run_cll(state, lambda: review.cll)
+    project = review.cll_if_made
+    if project is None:
+        project = await run_cll(state, lambda: review.cll)
     if not flags["no_cll"]:
         await wait_for_the_map(
             state,
