@@ -6,7 +6,10 @@ answers cold and warm, change analysis, and the memory they take.
 
 Runs the pure core (recce_trio.core.cll) in this process, single-threaded, as the server's
 worker thread would. "cold" clears the per-node cache before each request (the relation
-index stays built, as in a running server); "warm" asks again with the cache full. Times are
+index stays built, as in a running server); "warm" asks again with the cache full, each
+sampled node once (each answer is made, none is kept). "sent" is the JSON the server sends
+(``cll_json``: joined from pieces encoded after the map); "encoded" is ``cll_data`` encoded,
+as it was sent before. Times are
 wall-clock; the machine is shared, so compare figures within one run. RSS is read from /proc.
 """
 
@@ -18,9 +21,12 @@ import statistics
 import time
 from pathlib import Path
 
+import msgspec
+
 from recce_trio.core.artifacts import read_catalog, read_manifest
 from recce_trio.core.cll.api import CllProject, cll_data, impact_radius
 from recce_trio.core.cll.project import count_known
+from recce_trio.core.cll.wire import cll_json, prepare
 
 
 def rss_mb() -> float:
@@ -110,20 +116,40 @@ def main() -> None:
         f" columns with a known lineage {known}/{total} ({known / max(total, 1):.1%})"
     )
 
+    before = rss_mb()
+    t = time.perf_counter()
+    prepare(project)
+    print(
+        f"answer pieces (wire.prepare): {time.perf_counter() - t:.2f} s;"
+        f" RSS {before:.0f} -> {rss_mb():.0f} MB (+{rss_mb() - before:.0f} MB)"
+    )
+
     warm_node, warm_api, warm_col = Timer(), Timer(), Timer()
+    sent_api, sent_col, encoded_api = Timer(), Timer(), Timer()
     for uid in sample:
         with warm_node:
             entry = project.node(uid)
+        with sent_api:  # what the server sends: joined from the pieces
+            cll_json(project, node_id=uid)
         with warm_api:
-            cll_data(project, node_id=uid)
+            data = cll_data(project, node_id=uid)
+        with encoded_api:  # the same, as it was sent before the pieces
+            msgspec.json.encode({"current": cll_data(project, node_id=uid)})
         if entry is not None and entry.columns:
+            name = next(iter(entry.columns))
             with warm_col:  # what a click on a column asks
-                cll_data(project, node_id=uid, column=next(iter(entry.columns)))
+                cll_data(project, node_id=uid, column=name)
+            with sent_col:
+                cll_json(project, node_id=uid, column=name)
+        del data
     print(f"per-node lineage, cold   {cold_node.line()}")
     print(f"per-node lineage, warm   {warm_node.line()}")
     print(f"/api/cll node_id, cold   {cold_api.line()}")
-    print(f"/api/cll node_id, warm   {warm_api.line()}")
-    print(f"/api/cll column, warm    {warm_col.line()}")
+    print(f"/api/cll node_id, warm   {warm_api.line()}  (cll_data: the dicts)")
+    print(f"  as JSON, encoded       {encoded_api.line()}  (cll_data + msgspec)")
+    print(f"  as JSON, sent          {sent_api.line()}  (cll_json: the pieces)")
+    print(f"/api/cll column, warm    {warm_col.line()}  (cll_data)")
+    print(f"  as JSON, sent          {sent_col.line()}  (cll_json)")
 
     modified = [u for u, s in changes.items() if s == "modified"]
     t = time.perf_counter()
