@@ -52,6 +52,7 @@ async def cll() -> Response:
     key = (node_id, column, vocabulary, accept, *flags.values())
     answer = _answers.get(project, key)
     if answer is None:
+        final = project.index is not None  # the map is built: the answer is final
 
         def work() -> tuple[bytes, str]:
             data = _answer(project, node_id=node_id, column=column, vocabulary=vocabulary, **flags)
@@ -61,7 +62,7 @@ async def cll() -> Response:
             return data, encoding
 
         answer = await run_cll(state, work)
-        if project.index is not None:  # the map is built: the answer is final
+        if final:
             _answers.put(project, key, answer)
     data, encoding = answer
     response = Response(data, mimetype="application/json")
