@@ -128,6 +128,16 @@ def test_seed_code_and_the_changed_list_sorted_by_kind_and_name(page: Page) -> N
         # A seed's rows are not in the manifest: its Code tab says whether its file changed.
         open_panel(page, server.url, "node=seed.oracle_shop.raw_orders&tab=code")
         expect(page.locator(".code-tab")).to_contain_text("The seed's file changed")
+        # A source has no code; a snapshot's is diffed like a model's.
+        open_panel(page, server.url, "node=source.oracle_shop.shop.orders&tab=code")
+        expect(page.locator(".code-tab")).to_have_text(
+            "A source has no code in the manifest; see Config."
+        )
+        open_panel(page, server.url, "node=snapshot.oracle_shop.customers_snapshot&tab=code")
+        expect(page.locator(".code-tab .no-change")).to_have_text("No change in the raw code.")
+        expect(page.locator(".code-tab .code-diff button.expand")).to_contain_text(
+            "unchanged lines"
+        )
 
         rows = page.locator("#changed-list .changed-item")
         expect(rows).to_have_count(5)
