@@ -90,11 +90,22 @@ class RunContext:
         return resolver.relation(node)
 
     def execute(
-        self, sql: str, *, limit: int | None = None, relation: Relation | None = None
+        self,
+        sql: str,
+        *,
+        limit: int | None = None,
+        relation: Relation | None = None,
+        bounded: bool = False,
     ) -> QueryResult:
-        """Run one statement; a warehouse error names ``relation`` when given."""
+        """Run one statement; a warehouse error names ``relation`` when given. ``bounded``:
+        a statement of a keyed diff, run where the engine bounds its memory, if it can
+        (the DuckDB engine's ``execute_bounded``)."""
         self.cancel.check()
+        run = getattr(self.engine, "execute_bounded", None) if bounded else None
         try:
+            if run is not None:
+                result: QueryResult = run(sql, limit=limit, cancel=self.cancel)
+                return result
             return self.engine.execute(sql, limit=limit, cancel=self.cancel)
         except WarehouseError as e:
             if relation is None or e.relation is not None:

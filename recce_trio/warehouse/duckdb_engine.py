@@ -43,6 +43,13 @@ _LOCKED_SETTINGS = frozenset({"access_mode", "enable_external_access", "allow_un
 MEMORY_LIMIT = "512MB"
 # Rows a streaming fetchmany turns into Python objects at a time, with the interpreter held.
 FETCH_PIECE = 500
+# The keyed diffs read every block of both sides of a model, and DuckDB keeps what it reads
+# cached up to its memory_limit. Split into ranges (warehouse/ranges.py), they run in a
+# second DuckDB instance of their own that attaches the same file read-only under this
+# smaller limit, so a diff of a big model adds little more than this to the server's memory.
+# A statement that does not fit (very wide rows: a scan pins a block per column) runs again
+# on the main connection.
+DIFF_MEMORY_LIMIT = "40MB"
 
 
 _spill: list[str] = []  # this process's spill folder, once made
@@ -130,6 +137,20 @@ class DuckDBEngine:
         self._memory_limit = str(given.get("memory_limit", given.get("max_memory", MEMORY_LIMIT)))
         if "temp_directory" not in given:
             config["temp_directory"] = spill_folder()
+        # The diff instance: the same settings, under DIFF_MEMORY_LIMIT, unless the profile
+        # chose a memory_limit (then the diffs run on the one connection, under that).
+        self._diff_config: dict[str, Any] | None = None
+        if not given.keys() & {"memory_limit", "max_memory"}:
+            self._diff_config = {
+                k: v for k, v in config.items() if k.lower() != "enable_external_access"
+            }
+            self._diff_config["memory_limit"] = DIFF_MEMORY_LIMIT
+            # Its own spill folder: two instances would write the same file names.
+            self._diff_config["temp_directory"] = os.path.join(spill_folder(), "diff")
+        self._path = path
+        self._external_access = external_access
+        self._diff_con: Any = None
+        self._diff_use = ""
         try:
             self._con = duckdb.connect(str(path), read_only=True, config=config)
         except duckdb.Error as e:
@@ -152,13 +173,55 @@ class DuckDBEngine:
     def execute(
         self, sql: str, *, limit: int | None = None, cancel: CancelToken | None = None
     ) -> QueryResult:
+        return self._execute(self._con, sql, limit=limit, cancel=cancel)
+
+    def execute_bounded(
+        self, sql: str, *, limit: int | None = None, cancel: CancelToken | None = None
+    ) -> QueryResult:
+        """``execute`` in the diff instance (DIFF_MEMORY_LIMIT), opened on first use; on the
+        one connection if the profile set memory_limit or the instance cannot be opened."""
+        with self._lock:
+            if self._diff_con is None and self._diff_config is not None:
+                self._diff_con = self._open_diff_instance() or self._con
+            con = self._diff_con or self._con
+        try:
+            return self._execute(con, sql, limit=limit, cancel=cancel)
+        except WarehouseError as e:
+            if con is self._con or "out of memory" not in e.message.lower():
+                raise
+        return self._execute(self._con, sql, limit=limit, cancel=cancel)
+
+    def _open_diff_instance(self) -> Any:
+        """A second in-process DuckDB with the file attached read-only under the catalog
+        name the main connection gives it, external access then turned off; None if it
+        cannot be opened (the diffs then share the main connection)."""
+        duckdb = self._duckdb
+        try:
+            with self._con.cursor() as cursor:
+                (catalog,) = cursor.execute("SELECT current_database()").fetchall()[0]
+            con = duckdb.connect(":memory:", config=self._diff_config)
+            path = str(self._path).replace("'", "''")
+            name = '"' + str(catalog).replace('"', '""') + '"'
+            con.execute(f"ATTACH '{path}' AS {name} (READ_ONLY)")
+            self._diff_use = f"USE {name}"  # each cursor starts in the in-memory catalog
+            if not self._external_access:
+                con.execute("SET enable_external_access = false")
+        except duckdb.Error:
+            return None
+        return con
+
+    def _execute(
+        self, con: Any, sql: str, *, limit: int | None, cancel: CancelToken | None
+    ) -> QueryResult:
         token = cancel if cancel is not None else CancelToken()
         with self._lock:
-            cursor = self._con.cursor()
+            cursor = con.cursor()
             self._running.add(token)
         try:
             token.attach(cursor.interrupt)
             try:
+                if con is not self._con and self._diff_use:
+                    cursor.execute(self._diff_use)
                 cursor.execute(sql)
                 description = cursor.description or []
                 rows = cursor.fetchall() if limit is None else cursor.fetchmany(limit)
@@ -249,8 +312,9 @@ class DuckDBEngine:
                 if not self._running:
                     break
             time.sleep(0.01)
-        with contextlib.suppress(self._duckdb.Error):  # a statement that never stopped
-            self._con.close()
+        for con in {id(c): c for c in (self._diff_con, self._con) if c is not None}.values():
+            with contextlib.suppress(self._duckdb.Error):  # a statement that never stopped
+                con.close()
 
     def _error(self, e: Exception) -> WarehouseError:
         text = str(e)

@@ -10,6 +10,7 @@ from recce_trio.core.runresults.frames import dataframe, serialise, stamp_types
 from recce_trio.core.runsql import histogram, keyed, queries
 from recce_trio.core.runsql.relations import Relation
 from recce_trio.errors import RunParamsError, WarehouseError
+from recce_trio.warehouse import ranges
 from recce_trio.warehouse.context import RunContext
 
 
@@ -45,11 +46,25 @@ def _keyed_sides(ctx: RunContext, params: dict[str, Any]) -> tuple[Any, ...]:
     wanted = base_keys + [c for c in wanted if c.lower() not in key_lower]
     base_names = [_lookup(base_cols, c, base_rel) for c in wanted]
     curr_names = [_lookup(curr_cols, c, curr_rel) for c in wanted]
-    for relation, names in ((base_rel, base_keys), (curr_rel, curr_keys)):
+    # Each compared column's type on both sides (they decide how the sides can be joined).
+    types = ([dict(base_cols)[c] for c in base_names], [dict(curr_cols)[c] for c in curr_names])
+    split = None
+    if types[0][: len(keys)] == types[1][: len(keys)]:  # the same ranges on both sides
+        base_all = f"SELECT * FROM {base_rel.sql}"
+        split = ranges.split(
+            ctx, base_all, base_keys[0], types[0][0], len(base_names), relation=base_rel
+        )
+    parts = ranges.parts(ctx, split, base_keys[0], curr_keys[0])
+    for side, (relation, names) in enumerate(((base_rel, base_keys), (curr_rel, curr_keys))):
         label = ", ".join(names)
         ctx.progress(f"Verify primary key: {label}", None)
         sql = queries.duplicate_keys(ctx.dialect, relation.sql, names)
-        invalids = ctx.execute(sql, limit=1, relation=relation).rows[0][0]
+
+        def dups(*conditions: str | None, at: str = relation.sql, side: int = side) -> str:
+            part = ranges.restrict_relation(at, conditions[side])
+            return queries.duplicate_keys(ctx.dialect, part, names)  # noqa: B023 (run at once)
+
+        (invalids,) = ranges.summed(ctx, parts, dups, relation=relation)
         if invalids:
             raise WarehouseError(
                 f'Invalid primary key: "{label}". The column should be unique '
@@ -57,25 +72,26 @@ def _keyed_sides(ctx: RunContext, params: dict[str, Any]) -> tuple[Any, ...]:
                 f"Please check by this sql: '{sql}'",
                 relation=relation.sql,
             )
-    # Each compared column's type on both sides (they decide how the sides can be joined).
-    types = ([dict(base_cols)[c] for c in base_names], [dict(curr_cols)[c] for c in curr_names])
-    return base_rel, curr_rel, base_keys, curr_keys, base_names, curr_names, types
+    return base_rel, curr_rel, base_keys, curr_keys, base_names, curr_names, types, parts
 
 
 def run_value_diff(ctx: RunContext, params: dict[str, Any]) -> dict[str, Any]:
     """Per column, how many rows match between base and current (joined on the key)."""
     sides = _keyed_sides(ctx, params)
-    base_rel, curr_rel, base_keys, curr_keys, base_names, curr_names, types = sides
+    base_rel, curr_rel, base_keys, curr_keys, base_names, curr_names, types, parts = sides
     ctx.progress(f"Diff columns: {', '.join(base_names)}", None)
     nkeys = len(base_keys)
-    sql = queries.value_diff(
-        ctx.dialect,
-        (base_rel.sql, base_keys, base_names),
-        (curr_rel.sql, curr_keys, curr_names),
-        raw_keys=types[0][:nkeys] == types[1][:nkeys],  # else joined as text, as before
-    )
-    row = ctx.execute(sql, limit=1, relation=curr_rel).rows[0]
-    total, added, removed, common = (int(v or 0) for v in row[:4])
+
+    def statement(base_condition: str | None, current_condition: str | None) -> str:
+        return queries.value_diff(
+            ctx.dialect,
+            (ranges.restrict_relation(base_rel.sql, base_condition), base_keys, base_names),
+            (ranges.restrict_relation(curr_rel.sql, current_condition), curr_keys, curr_names),
+            raw_keys=types[0][:nkeys] == types[1][:nkeys],  # else joined as text, as before
+        )
+
+    row = ranges.summed(ctx, parts, statement, relation=curr_rel)
+    total, added, removed, common = row[:4]
     data = []
     for name, mismatched in zip(base_names, row[4:], strict=True):
         matched = common - int(mismatched or 0)
@@ -86,7 +102,8 @@ def run_value_diff(ctx: RunContext, params: dict[str, Any]) -> dict[str, Any]:
 
 def run_value_diff_detail(ctx: RunContext, params: dict[str, Any]) -> dict[str, Any]:
     """The rows that differ (base version first), keyed, computed in the warehouse."""
-    base_rel, curr_rel, base_keys, _, base_names, curr_names, types = _keyed_sides(ctx, params)
+    sides = _keyed_sides(ctx, params)
+    base_rel, curr_rel, base_keys, _, base_names, curr_names, types, parts = sides
     d = ctx.dialect
     limit = queries.DETAIL_LIMIT
     base_sql = queries.select_columns(d, base_rel.sql, base_names)
@@ -94,12 +111,16 @@ def run_value_diff_detail(ctx: RunContext, params: dict[str, Any]) -> dict[str, 
     # The key was checked unique on both sides.
     if keyed.joinable(d, base_names, curr_names, types=types):
         positions = range(len(base_keys))
-        sql = keyed.joined_diff(
-            d, (base_sql, base_names), (curr_sql, curr_names), positions, limit + 1
-        )
+
+        def statement(base_condition: str | None, current_condition: str | None, n: int) -> str:
+            a = ranges.restrict(base_sql, base_condition)
+            b = ranges.restrict(curr_sql, current_condition)
+            return keyed.joined_diff(d, (a, base_names), (b, curr_names), positions, n)
+
+        result = ranges.ordered(ctx, parts, statement, limit + 1)
     else:
         sql = queries.keyed_diff(d, base_sql, curr_sql, base_keys, limit + 1)
-    result = ctx.execute(sql, limit=limit + 1, relation=curr_rel)
+        result = ctx.execute(sql, limit=limit + 1, relation=curr_rel)
     frame = dataframe(
         result.columns, result.rows[:limit], limit=limit, more=len(result.rows) > limit
     )

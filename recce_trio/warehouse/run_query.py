@@ -7,7 +7,9 @@ from typing import Any
 from recce_trio.core.runresults.frames import dataframe, stamp_types
 from recce_trio.core.runsql import keyed, queries
 from recce_trio.errors import RunParamsError, WarehouseError
+from recce_trio.warehouse import ranges
 from recce_trio.warehouse.context import RunContext
+from recce_trio.warehouse.engine import QueryResult
 
 
 def query_frame(ctx: RunContext, sql: str) -> dict[str, Any]:
@@ -44,25 +46,36 @@ def _match_keys(columns: list[str], keys: list[str]) -> list[str]:
     return matched
 
 
-def keyed_diff_sql(
+def keyed_diff_result(
     ctx: RunContext,
     base: tuple[str, list[str]],
     current: tuple[str, list[str]],
     keys: list[str],
     *,
     types: tuple[list[str], list[str]],
-) -> str:
-    """The keyed diff statement: one join on the key where the dialect allows it and the key
-    is unique on both sides (checked here, one statement), else Recce's EXCEPT form."""
+) -> QueryResult:
+    """The keyed diff's first rows: one join on the key where the dialect allows it and the
+    key is unique on both sides (checked here), else Recce's EXCEPT form. A big DuckDB
+    diff runs range by range of the first key (warehouse/ranges.py), each range checked and
+    diffed on its own, until the row limit is reached."""
     d, limit = ctx.dialect, queries.QUERY_LIMIT + 1
     (base_sql, base_columns), (current_sql, current_columns) = base, current
-    if keyed.joinable(d, base_columns, current_columns, types=types):
-        positions = [base_columns.index(k) for k in keys]
-        current_keys = [current_columns[i] for i in positions]
-        check = keyed.duplicated_keys(d, base_sql, current_sql, keys, current_keys)
-        if not any(ctx.execute(check, limit=1).rows[0]):
-            return keyed.joined_diff(d, base, current, positions, limit)
-    return queries.keyed_diff(d, base_sql, current_sql, keys, limit)
+    if not keyed.joinable(d, base_columns, current_columns, types=types):
+        return ctx.execute(queries.keyed_diff(d, base_sql, current_sql, keys, limit), limit=limit)
+    positions = [base_columns.index(k) for k in keys]
+    current_keys = [current_columns[i] for i in positions]
+    split = ranges.split(ctx, base_sql, keys[0], types[0][positions[0]], len(base_columns))
+    parts = ranges.parts(ctx, split, keys[0], current_keys[0])
+
+    def statement(base_condition: str | None, current_condition: str | None, n: int) -> str:
+        a = ranges.restrict(base_sql, base_condition)
+        b = ranges.restrict(current_sql, current_condition)
+        check = keyed.duplicated_keys(d, a, b, keys, current_keys)
+        if any(ctx.execute(check, limit=1, bounded=ranges.is_split(parts)).rows[0]):
+            return queries.keyed_diff(d, a, b, keys, n)
+        return keyed.joined_diff(d, (a, base_columns), (b, current_columns), positions, n)
+
+    return ranges.ordered(ctx, parts, statement, limit)
 
 
 def run_query_diff(ctx: RunContext, params: dict[str, Any]) -> dict[str, Any]:
@@ -89,14 +102,13 @@ def run_query_diff(ctx: RunContext, params: dict[str, Any]) -> dict[str, Any]:
     params["primary_keys"] = keys
     limit = queries.QUERY_LIMIT
     current_probe = ctx.execute(queries.probe_columns(current_sql), limit=0)
-    sql = keyed_diff_sql(
+    result = keyed_diff_result(
         ctx,
         (base_sql, base_probe.columns),
         (current_sql, current_probe.columns),
         keys,
         types=(base_probe.types, current_probe.types),
     )
-    result = ctx.execute(sql, limit=limit + 1)
     diff = dataframe(
         result.columns, result.rows[:limit], limit=limit, more=len(result.rows) > limit
     )

@@ -1,0 +1,91 @@
+"""Key-range partitions, so a keyed diff of a big table runs as a few small statements.
+
+A keyed diff joins the two sides on the key, and the join holds one side's rows in a hash
+table: for 1M rows x 21 columns about 300 MB, in the server's own process where the
+warehouse is embedded (DuckDB). Split on ranges of the first key column, each statement
+joins only the rows of one range; a key value lies in exactly one range on both sides (the
+range is a function of the value), so each range's diff is the diff of those keys, and
+the ranges' diffs, in range order, are the whole diff in key order. A row-limited diff
+stops at the range that fills the limit; counts are summed over the ranges.
+
+The boundaries come from a sample of the base side's keys, fetched as text and cast back
+to the key's type; they only decide how even the ranges are, never what a diff returns.
+Only DuckDB, with its default ordering (ascending, NULLs last, no collation), is split:
+there the ranges' order is the order of ``ORDER BY key``, and NULL keys come last.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+from collections.abc import Sequence
+
+from recce_trio.core.runsql.dialect import SqlDialect
+from recce_trio.core.runsql.queries import column_class, strip_statement
+
+# Rows x compared columns per range: about 12 MB of hash table in DuckDB.
+CELLS_PER_RANGE = 1_000_000
+MAX_RANGES = 64
+_SAMPLE_ROWS = 20_000
+_TEXT_TYPES = ("varchar", "text", "string")
+
+
+def splittable(d: SqlDialect, key_type: str) -> bool:
+    """Whether a first key column of this type can be split into ranges."""
+    t = key_type.strip().lower()
+    kind = column_class(t)
+    if t.startswith("time") and not t.startswith("timestamp"):
+        return False  # TIME WITH TIME ZONE orders by instant, not as its text
+    return d.name == "duckdb" and (kind in ("numeric", "datetime") or t in _TEXT_TYPES)
+
+
+def size(d: SqlDialect, sql: str) -> str:
+    """One row: the query's row count, and whether the session orders as ranges assume
+    (ascending, NULLs last, no default collation)."""
+    return (
+        f"SELECT {d.cast_bigint('COUNT(*)')} AS n, "
+        "lower(current_setting('default_order')) IN ('asc', 'ascending') "
+        "AND lower(current_setting('default_null_order')) "
+        "IN ('nulls_last', 'nulls_last_on_asc_first_on_desc') "
+        "AND COALESCE(current_setting('default_collation'), '') = '' AS plain "
+        f"FROM ({strip_statement(sql)}) AS _recce_q"
+    )
+
+
+def count_for(rows: int, columns: int) -> int:
+    """How many ranges a diff of ``rows`` x ``columns`` is split into (1: not split)."""
+    return max(1, min(MAX_RANGES, math.ceil(rows * max(1, columns) / CELLS_PER_RANGE)))
+
+
+def boundaries(d: SqlDialect, sql: str, key: str, ranges: int) -> str:
+    """One row: ``ranges - 1`` quantiles of a sample of the key's non-NULL values, as text."""
+    k = d.quote(key)
+    fractions = ", ".join(str(i / ranges) for i in range(1, ranges))
+    return (
+        f"SELECT CAST(quantile_disc(_recce_s.{k}, [{fractions}]) AS VARCHAR[]) AS bounds "
+        f"FROM (SELECT _recce_q.{k} FROM ({strip_statement(sql)}) AS _recce_q "
+        f"WHERE _recce_q.{k} IS NOT NULL) AS _recce_s "
+        f"USING SAMPLE reservoir({_SAMPLE_ROWS} ROWS)"
+    )
+
+
+def conditions(d: SqlDialect, key: str, key_type: str, bounds: Sequence[str]) -> list[str]:
+    """The WHERE condition (on column ``key``) of each range, in key order, NULL keys
+    last: below the first boundary, between two, from the last one up, then NULL."""
+    k = d.quote(key)
+    cuts: list[str] = []
+    for b in bounds:
+        if not cuts or b != cuts[-1]:
+            cuts.append(b)
+    literals = [f"CAST({d.string(b)} AS {key_type})" for b in cuts]
+    if not literals:
+        return [f"{k} IS NOT NULL", f"{k} IS NULL"]
+    found = [f"{k} < {literals[0]}"]
+    found += [f"{k} >= {lo} AND {k} < {hi}" for lo, hi in itertools.pairwise(literals)]
+    found += [f"{k} >= {literals[-1]}", f"{k} IS NULL"]
+    return found
+
+
+def within(sql: str, condition: str) -> str:
+    """A query's rows that meet ``condition`` (on its columns)."""
+    return f"SELECT * FROM ({strip_statement(sql)}) AS _recce_r WHERE {condition}"

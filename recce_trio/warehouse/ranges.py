@@ -1,0 +1,115 @@
+"""Running a keyed diff range by range (recce_trio/core/runsql/partitions.py): how many
+ranges, where they start, and the ranges' results put together."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import NamedTuple
+
+from recce_trio.core.runsql import partitions
+from recce_trio.core.runsql.relations import Relation
+from recce_trio.warehouse.context import RunContext
+from recce_trio.warehouse.engine import QueryResult
+
+
+class Ranges(NamedTuple):
+    """The boundaries of a split on the first key column, of type ``key_type``."""
+
+    bounds: list[str]
+    key_type: str
+
+    def conditions(self, ctx: RunContext, key: str) -> list[str]:
+        """Each range's condition on one side's spelling of the first key column."""
+        return partitions.conditions(ctx.dialect, key, self.key_type, self.bounds)
+
+
+Part = tuple[str | None, str | None]  # a range's condition on each side; None: every row
+
+
+def parts(ctx: RunContext, ranges: Ranges | None, base_key: str, current_key: str) -> list[Part]:
+    """Each range's conditions on both sides, in key order; one part without conditions
+    when the diff is not split."""
+    if ranges is None:
+        return [(None, None)]
+    pairs = zip(ranges.conditions(ctx, base_key), ranges.conditions(ctx, current_key), strict=True)
+    return list(pairs)
+
+
+def is_split(parts: Sequence[Part]) -> bool:
+    """Whether the diff runs range by range: then its statements are small, and run where
+    the engine bounds their memory (``ctx.execute(bounded=True)``)."""
+    return parts[0] != (None, None)
+
+
+def restrict(sql: str, condition: str | None) -> str:
+    """A query's rows within one range (the query itself without a condition)."""
+    return sql if condition is None else partitions.within(sql, condition)
+
+
+def restrict_relation(relation: str, condition: str | None) -> str:
+    """A relation's rows within one range, as something to select FROM."""
+    if condition is None:
+        return relation
+    return f"({partitions.within(f'SELECT * FROM {relation}', condition)}) AS _recce_part"
+
+
+def split(
+    ctx: RunContext,
+    sql: str,
+    key: str,
+    key_type: str,
+    columns: int,
+    *,
+    relation: Relation | None = None,
+) -> Ranges | None:
+    """How to split a diff of ``sql`` (the base side) on ``key``: ``None`` to run it whole
+    (a warehouse other than DuckDB, a key type that cannot be split, few rows)."""
+    d = ctx.dialect
+    if not partitions.splittable(d, key_type):
+        return None
+    rows, plain = ctx.execute(partitions.size(d, sql), limit=1, relation=relation).rows[0]
+    count = partitions.count_for(int(rows or 0), columns)
+    if count < 2 or not plain:
+        return None
+    bounds = partitions.boundaries(d, sql, key, count)
+    sampled = ctx.execute(bounds, limit=1, relation=relation, bounded=True)
+    return Ranges(list(sampled.rows[0][0] or []), key_type)
+
+
+def ordered(
+    ctx: RunContext,
+    parts: Sequence[Part],
+    statement: Callable[[str | None, str | None, int], str],
+    limit: int,
+) -> QueryResult:
+    """The first ``limit`` rows of a diff ordered by key: ``statement(base_condition,
+    current_condition, rows_wanted)`` for each range in turn, until ``limit`` rows."""
+    result = QueryResult([], [], [])
+    rows: list[tuple[object, ...]] = []
+    for base_condition, current_condition in parts:
+        result = ctx.execute(
+            statement(base_condition, current_condition, limit - len(rows)),
+            limit=limit - len(rows),
+            bounded=is_split(parts),
+        )
+        rows.extend(result.rows)
+        if len(rows) >= limit:
+            break
+    return QueryResult(result.columns, result.types, rows)
+
+
+def summed(
+    ctx: RunContext,
+    parts: Sequence[Part],
+    statement: Callable[[str | None, str | None], str],
+    *,
+    relation: Relation | None = None,
+) -> list[int]:
+    """A one-row statement of counts run for each range, the counts summed (NULL as 0)."""
+    total: list[int] = []
+    for base_condition, current_condition in parts:
+        sql = statement(base_condition, current_condition)
+        row = ctx.execute(sql, limit=1, relation=relation, bounded=is_split(parts)).rows[0]
+        counts = [int(v or 0) for v in row]
+        total = counts if not total else [a + b for a, b in zip(total, counts, strict=True)]
+    return total
