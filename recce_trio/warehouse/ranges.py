@@ -55,25 +55,30 @@ def restrict_relation(relation: str, condition: str | None) -> str:
 
 def split(
     ctx: RunContext,
-    sql: str,
-    key: str,
-    key_type: str,
+    base: tuple[str, str],
+    current: tuple[str, str],
     columns: int,
     *,
     relation: Relation | None = None,
 ) -> Ranges | None:
-    """How to split a diff of ``sql`` (the base side) on ``key``: ``None`` to run it whole
-    (a warehouse other than DuckDB, a key type that cannot be split, few rows)."""
+    """How to split a diff of ``base`` and ``current`` (each a query and its spelling of
+    the first key column) with ``columns`` compared columns: ``None`` to run it whole (a
+    warehouse other than DuckDB, few rows, a key type that cannot be split or that differs
+    between the sides, a session that orders otherwise)."""
     d = ctx.dialect
+    if d.name != "duckdb":
+        return None
+    size = partitions.size(d, base, current)
+    rows, base_type, current_type, plain = ctx.execute(size, limit=1, relation=relation).rows[0]
+    count = partitions.count_for(int(rows or 0), columns)
+    key_type = str(base_type or "")
+    if count < 2 or not plain or base_type != current_type:
+        return None
     if not partitions.splittable(d, key_type):
         return None
-    rows, plain = ctx.execute(partitions.size(d, sql), limit=1, relation=relation).rows[0]
-    count = partitions.count_for(int(rows or 0), columns)
-    if count < 2 or not plain:
-        return None
-    bounds = partitions.boundaries(d, sql, key, count)
-    sampled = ctx.execute(bounds, limit=1, relation=relation, bounded=True)
-    return Ranges(list(sampled.rows[0][0] or []), key_type)
+    bounds = partitions.boundaries(d, base[0], base[1], count)
+    sampled = ctx.execute(bounds, relation=relation, bounded=True)
+    return Ranges([str(row[0]) for row in sampled.rows if row[0] is not None], key_type)
 
 
 def ordered(

@@ -48,12 +48,13 @@ def _keyed_sides(ctx: RunContext, params: dict[str, Any]) -> tuple[Any, ...]:
     curr_names = [_lookup(curr_cols, c, curr_rel) for c in wanted]
     # Each compared column's type on both sides (they decide how the sides can be joined).
     types = ([dict(base_cols)[c] for c in base_names], [dict(curr_cols)[c] for c in curr_names])
-    split = None
-    if types[0][: len(keys)] == types[1][: len(keys)]:  # the same ranges on both sides
-        base_all = f"SELECT * FROM {base_rel.sql}"
-        split = ranges.split(
-            ctx, base_all, base_keys[0], types[0][0], len(base_names), relation=base_rel
-        )
+    split = ranges.split(
+        ctx,
+        (f"SELECT * FROM {base_rel.sql}", base_keys[0]),
+        (f"SELECT * FROM {curr_rel.sql}", curr_keys[0]),
+        len(base_names),
+        relation=base_rel,
+    )
     parts = ranges.parts(ctx, split, base_keys[0], curr_keys[0])
     for side, (relation, names) in enumerate(((base_rel, base_keys), (curr_rel, curr_keys))):
         label = ", ".join(names)

@@ -64,7 +64,9 @@ def keyed_diff_result(
         return ctx.execute(queries.keyed_diff(d, base_sql, current_sql, keys, limit), limit=limit)
     positions = [base_columns.index(k) for k in keys]
     current_keys = [current_columns[i] for i in positions]
-    split = ranges.split(ctx, base_sql, keys[0], types[0][positions[0]], len(base_columns))
+    split = ranges.split(
+        ctx, (base_sql, keys[0]), (current_sql, current_keys[0]), len(base_columns)
+    )
     parts = ranges.parts(ctx, split, keys[0], current_keys[0])
 
     def statement(base_condition: str | None, current_condition: str | None, n: int) -> str:

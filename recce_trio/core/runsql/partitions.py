@@ -9,7 +9,8 @@ the ranges' diffs, in range order, are the whole diff in key order. A row-limite
 stops at the range that fills the limit; counts are summed over the ranges.
 
 The boundaries come from a sample of the base side's keys, fetched as text and cast back
-to the key's type; they only decide how even the ranges are, never what a diff returns.
+to the key's type; they only decide how even the ranges are, never what a diff returns
+(each cut is the GREATEST of the boundaries up to it, so the cuts ascend in any case).
 Only DuckDB, with its default ordering (ascending, NULLs last, no collation), is split:
 there the ranges' order is the order of ``ORDER BY key``, and NULL keys come last.
 """
@@ -39,16 +40,26 @@ def splittable(d: SqlDialect, key_type: str) -> bool:
     return d.name == "duckdb" and (kind in ("numeric", "datetime") or t in _TEXT_TYPES)
 
 
-def size(d: SqlDialect, sql: str) -> str:
-    """One row: the query's row count, and whether the session orders as ranges assume
-    (ascending, NULLs last, no default collation)."""
+def size(d: SqlDialect, base: tuple[str, str], current: tuple[str, str]) -> str:
+    """One row: the base query's row count, the key column's type on each side as DuckDB
+    names it (``typeof``, even with no rows: a probe's types can be guesses through dbt),
+    and whether the session orders as ranges assume (ascending, NULLs last, no default
+    collation). ``base`` and ``current`` are (query, key column)."""
+
+    def key_type(sql: str, key: str) -> str:
+        return (
+            f"(SELECT typeof(_recce_q.{d.quote(key)}) FROM (SELECT 1) AS _recce_one "
+            f"LEFT JOIN ({strip_statement(sql)}) AS _recce_q ON TRUE LIMIT 1)"
+        )
+
+    count = f"(SELECT COUNT(*) FROM ({strip_statement(base[0])}) AS _recce_q)"
     return (
-        f"SELECT {d.cast_bigint('COUNT(*)')} AS n, "
+        f"SELECT {d.cast_bigint(count)} AS n, {key_type(*base)} AS base_type, "
+        f"{key_type(*current)} AS current_type, "
         "lower(current_setting('default_order')) IN ('asc', 'ascending') "
         "AND lower(current_setting('default_null_order')) "
         "IN ('nulls_last', 'nulls_last_on_asc_first_on_desc') "
-        "AND COALESCE(current_setting('default_collation'), '') = '' AS plain "
-        f"FROM ({strip_statement(sql)}) AS _recce_q"
+        "AND COALESCE(current_setting('default_collation'), '') = '' AS plain"
     )
 
 
@@ -58,11 +69,12 @@ def count_for(rows: int, columns: int) -> int:
 
 
 def boundaries(d: SqlDialect, sql: str, key: str, ranges: int) -> str:
-    """One row: ``ranges - 1`` quantiles of a sample of the key's non-NULL values, as text."""
+    """``ranges - 1`` quantiles of a sample of the key's non-NULL values, as text, one row
+    each (a list would come back through dbt as one string)."""
     k = d.quote(key)
     fractions = ", ".join(str(i / ranges) for i in range(1, ranges))
     return (
-        f"SELECT CAST(quantile_disc(_recce_s.{k}, [{fractions}]) AS VARCHAR[]) AS bounds "
+        f"SELECT CAST(unnest(quantile_disc(_recce_s.{k}, [{fractions}])) AS VARCHAR) AS bound "
         f"FROM (SELECT _recce_q.{k} FROM ({strip_statement(sql)}) AS _recce_q "
         f"WHERE _recce_q.{k} IS NOT NULL) AS _recce_s "
         f"USING SAMPLE reservoir({_SAMPLE_ROWS} ROWS)"
@@ -71,18 +83,25 @@ def boundaries(d: SqlDialect, sql: str, key: str, ranges: int) -> str:
 
 def conditions(d: SqlDialect, key: str, key_type: str, bounds: Sequence[str]) -> list[str]:
     """The WHERE condition (on column ``key``) of each range, in key order, NULL keys
-    last: below the first boundary, between two, from the last one up, then NULL."""
+    last: below the first cut, between two, from the last one up, then NULL. Each cut is
+    the GREATEST of the boundaries so far, so the cuts ascend in the warehouse's own order
+    whatever order the boundaries come in (text that came back through dbt, say): the
+    ranges never overlap and miss nothing."""
     k = d.quote(key)
-    cuts: list[str] = []
+    literals: list[str] = []
     for b in bounds:
-        if not cuts or b != cuts[-1]:
-            cuts.append(b)
-    literals = [f"CAST({d.string(b)} AS {key_type})" for b in cuts]
-    if not literals:
+        literal = f"CAST({d.string(b)} AS {key_type})"
+        if literal not in literals:
+            literals.append(literal)
+    cuts = [
+        literals[0] if i == 0 else f"GREATEST({', '.join(literals[: i + 1])})"
+        for i in range(len(literals))
+    ]
+    if not cuts:
         return [f"{k} IS NOT NULL", f"{k} IS NULL"]
-    found = [f"{k} < {literals[0]}"]
-    found += [f"{k} >= {lo} AND {k} < {hi}" for lo, hi in itertools.pairwise(literals)]
-    found += [f"{k} >= {literals[-1]}", f"{k} IS NULL"]
+    found = [f"{k} < {cuts[0]}"]
+    found += [f"{k} >= {lo} AND {k} < {hi}" for lo, hi in itertools.pairwise(cuts)]
+    found += [f"{k} >= {cuts[-1]}", f"{k} IS NULL"]
     return found
 
 
