@@ -56,17 +56,21 @@ def _keyed_sides(ctx: RunContext, params: dict[str, Any]) -> tuple[Any, ...]:
         relation=base_rel,
     )
     parts = ranges.parts(ctx, split, base_keys[0], curr_keys[0])
-    for side, (relation, names) in enumerate(((base_rel, base_keys), (curr_rel, curr_keys))):
-        label = ", ".join(names)
-        ctx.progress(f"Verify primary key: {label}", None)
-        sql = queries.duplicate_keys(ctx.dialect, relation.sql, names)
+    ctx.progress(f"Verify primary key: {', '.join(base_keys)}", None)
 
-        def dups(*conditions: str | None, at: str = relation.sql, side: int = side) -> str:
-            part = ranges.restrict_relation(at, conditions[side])
-            return queries.duplicate_keys(ctx.dialect, part, names)  # noqa: B023 (run at once)
+    def dups(base_condition: str | None, current_condition: str | None) -> str:
+        a = ranges.restrict(f"SELECT * FROM {base_rel.sql}", base_condition)
+        b = ranges.restrict(f"SELECT * FROM {curr_rel.sql}", current_condition)
+        return keyed.duplicated_keys(ctx.dialect, a, b, base_keys, curr_keys)
 
-        (invalids,) = ranges.summed(ctx, parts, dups, relation=relation)
+    # Both sides' duplicated key values in one statement (per range), base reported first.
+    counts = ranges.summed(ctx, parts, dups, relation=curr_rel)
+    for (relation, names), invalids in zip(
+        ((base_rel, base_keys), (curr_rel, curr_keys)), counts, strict=True
+    ):
         if invalids:
+            label = ", ".join(names)
+            sql = queries.duplicate_keys(ctx.dialect, relation.sql, names)
             raise WarehouseError(
                 f'Invalid primary key: "{label}". The column should be unique '
                 f"({invalids} duplicated value(s) in {relation.sql}). "
