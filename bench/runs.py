@@ -3,7 +3,7 @@
 
     python bench/make_warehouse.py --out /tmp/recce_whbench      # once
     python bench/runs.py --project /tmp/recce_whbench [--models 200] [--engine dbt]
-                         [--only row_count_diff] [--repeat 5]
+                         [--only row_count_diff] [--repeat 5] [--fresh]
 
 The server is a child process (`python -m recce_trio server`, the project's profiles.yml);
 ``--engine dbt`` starts it with ``--dbt-adapter``, so the profile is opened through dbt's
@@ -18,7 +18,9 @@ figures within one invocation. ``--only`` keeps the runs whose label contains th
 ``--repeat`` runs each that many times (more health samples: the p99 of one short run is
 close to its maximum). "less CPU waits" is each probe's time less what the server's event
 loop thread and the probe's thread spent waiting for a CPU meanwhile (Linux schedstat): on a
-loaded machine what is left is mostly the loop waiting for the interpreter.
+loaded machine what is left is mostly the loop waiting for the interpreter. ``--fresh`` runs
+each in a server of its own, so that what one run left resident (DuckDB's cache, the
+allocator's free pages) does not hide the next run's RSS growth.
 """
 
 from __future__ import annotations
@@ -157,14 +159,8 @@ def wait_settled(port: int, timeout_s: float = 120) -> dict[str, Any]:
     return health
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--project", type=Path, default=Path("/tmp/recce_whbench"))
-    parser.add_argument("--models", type=int, default=200)
-    parser.add_argument("--engine", choices=("native", "dbt"), default="native")
-    parser.add_argument("--only", default="", help="only the runs whose label contains this")
-    parser.add_argument("--repeat", type=int, default=1, help="run each this many times")
-    args = parser.parse_args()
+def start_server(args: argparse.Namespace) -> tuple[subprocess.Popen[bytes], int]:
+    """A server on the bench project, its warehouse settled (through dbt: opened)."""
     port = free_port()
     env = {**os.environ, "DBT_PROFILES_DIR": str(args.project)}
     dbt = ["--dbt-adapter"] if args.engine == "dbt" else []
@@ -173,11 +169,34 @@ def main() -> None:
          "--project-dir", str(args.project), "--log-level", "warning", *dbt],
         env=env, cwd=args.project,
     )  # fmt: skip
+    health = wait_settled(port)
+    print(f"engine: {args.engine}; warehouse: {health['warehouse']}")
+    if args.engine == "dbt":  # the first statement through dbt opens its connection
+        wait(port, submit(port, "query", {"sql_template": "select 1 as one"}))
+    return server, port
+
+
+def stop(server: subprocess.Popen[bytes]) -> None:
+    server.terminate()
+    server.wait(timeout=30)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--project", type=Path, default=Path("/tmp/recce_whbench"))
+    parser.add_argument("--models", type=int, default=200)
+    parser.add_argument("--engine", choices=("native", "dbt"), default="native")
+    parser.add_argument("--only", default="", help="only the runs whose label contains this")
+    parser.add_argument("--repeat", type=int, default=1, help="run each this many times")
+    parser.add_argument(
+        "--fresh",
+        action="store_true",
+        help="each run in a server of its own (else one for all: a run's RSS growth then "
+        "depends on what the runs before it left resident)",
+    )
+    args = parser.parse_args()
+    server, port = start_server(args)
     try:
-        health = wait_settled(port)
-        print(f"engine: {args.engine}; warehouse: {health['warehouse']}")
-        if args.engine == "dbt":  # the first statement through dbt opens its connection
-            wait(port, submit(port, "query", {"sql_template": "select 1 as one"}))
         print(f"health p99 with no run: {probe_idle(port, server_pid=server.pid).figures()}")
         key_sql = "select * from {{ ref('big') }}"
         runs: list[tuple[str, str, dict[str, Any]]] = [
@@ -195,7 +214,10 @@ def main() -> None:
         print(f"{'run':36} {'status':9} {'wall s':>7} {'RSS +MB':>8} {'health p99 ms':>14} "
               f"{'less CPU waits':>15}")  # fmt: skip
         pooled: dict[str, HealthProbe] = {}  # every probe of each label's runs
-        for label, run_type, params in runs:
+        for i, (label, run_type, params) in enumerate(runs):
+            if args.fresh and i:
+                stop(server)
+                server, port = start_server(args)
             reset_peak(server.pid)
             before = status_kb(server.pid, "VmRSS")
             probe = HealthProbe(port, server.pid)
@@ -225,8 +247,7 @@ def main() -> None:
         after = wait(port, submit(port, "query", {"sql_template": "select 1 as one"}))
         print(f"cancel: {run['status']} in {cancel_ms:.0f} ms; next run {after['status']}")
     finally:
-        server.terminate()
-        server.wait(timeout=30)
+        stop(server)
 
 
 if __name__ == "__main__":

@@ -229,3 +229,22 @@ def test_a_cancelled_diff_stops_between_two_ranges(
         execute_run("value_diff", {"model": "customers", "primary_key": "customer_id"}, ctx)
     after = _run(engine, "value_diff", {"model": "customers", "primary_key": "customer_id"})
     assert after["summary"] == {"total": 5, "added": 1, "removed": 1}
+
+
+def test_a_statement_in_the_diff_instance_is_interrupted_and_the_instance_still_works(
+    duckdb_file: Path,
+) -> None:
+    from recce_trio.warehouse.connect import open_engine
+    from recce_trio.warehouse.engine import CancelToken
+    from tests.warehouse.test_engines import LONG_QUERY, _cancel_when_running
+
+    engine = open_engine(duckdb_target(duckdb_file))
+    try:
+        token = CancelToken()
+        watcher = _cancel_when_running(token)
+        with pytest.raises(RunCancelledError):
+            engine.execute_bounded(LONG_QUERY["duckdb"], cancel=token)
+        watcher.join()
+        assert engine.execute_bounded("SELECT COUNT(*) FROM prod.orders").rows == [(5,)]
+    finally:
+        engine.close()
