@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from recce_trio.core.runresults.frames import dataframe
-from recce_trio.core.runsql import queries
+from recce_trio.core.runsql import partitions, queries
 from recce_trio.core.runsql.relations import Relation, RelationResolver
 from recce_trio.errors import RunParamsError, TemplateError, WarehouseError
 from recce_trio.warehouse.context import RunContext
@@ -164,6 +164,26 @@ def run_row_count(ctx: RunContext, params: dict[str, Any], *, diff: bool) -> dic
     return result
 
 
+def _profile_values(
+    ctx: RunContext, relation: Relation, columns: list[tuple[str, str]]
+) -> list[Any]:
+    """The profile statement's row (row count, then 6 values per column). On DuckDB, which
+    runs in the server's process, a big table is profiled a few columns per statement, so
+    the distinct counts and medians of only those columns are held at once."""
+    d = ctx.dialect
+    per = len(columns)
+    if d.name == "duckdb" and len(columns) > 1:
+        count = ctx.execute(queries.row_count(d, relation.sql), limit=1, relation=relation)
+        rows = int(count.rows[0][0] or 0)
+        per = max(1, min(len(columns), partitions.CELLS_PER_RANGE // max(1, rows)))
+    values: list[Any] = []
+    for start in range(0, len(columns), per):
+        sql = queries.profile(d, relation.sql, columns[start : start + per])
+        row = ctx.execute(sql, limit=1, relation=relation).rows[0]
+        values = [row[0], *values[1:], *row[1:]] if values else list(row)
+    return values
+
+
 def _profile_side(
     ctx: RunContext, model: str, env_name: str, wanted: list[str] | None
 ) -> dict[str, Any]:
@@ -176,8 +196,7 @@ def _profile_side(
     ctx.progress(f"{label} Profile columns of {model}", None)
     rows: list[list[Any]] = []
     if columns:
-        sql = queries.profile(ctx.dialect, relation.sql, columns)
-        values = ctx.execute(sql, limit=1, relation=relation).rows[0]
+        values = _profile_values(ctx, relation, columns)
         total = int(values[0] or 0)
         for i, (name, db_type) in enumerate(columns):
             n, d, lo, hi, avg, median = values[1 + 6 * i : 7 + 6 * i]
