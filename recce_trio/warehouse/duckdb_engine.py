@@ -196,6 +196,7 @@ class DuckDBEngine:
         name the main connection gives it, external access then turned off; None if it
         cannot be opened (the diffs then share the main connection)."""
         duckdb = self._duckdb
+        con = None
         try:
             with self._con.cursor() as cursor:
                 (catalog,) = cursor.execute("SELECT current_database()").fetchall()[0]
@@ -203,11 +204,13 @@ class DuckDBEngine:
             path = str(self._path).replace("'", "''")
             name = '"' + str(catalog).replace('"', '""') + '"'
             con.execute(f"ATTACH '{path}' AS {name} (READ_ONLY)")
-            self._diff_use = f"USE {name}"  # each cursor starts in the in-memory catalog
             if not self._external_access:
                 con.execute("SET enable_external_access = false")
         except duckdb.Error:
+            if con is not None:
+                con.close()
             return None
+        self._diff_use = f"USE {name}"  # each cursor starts in the in-memory catalog
         return con
 
     def _execute(
