@@ -52,9 +52,11 @@ class WireIndex:
         self.named: list[bytes] = [b""] * len(ids)
         self.keyed: list[bytes] = [b""] * len(ids)
         self.heads: list[bytes] = []
+        self.bare: list[bytes] = []
         for n, uid in enumerate(node_ids):
             quoted = _encode(uid)
             self.heads.append(_head(project, uid, quoted))
+            self.bare.append(self.heads[-1] + _TAIL)
             edges = project.edges(uid)
             for col in edges.columns if edges is not None else ():
                 cid = f"{uid}_{col.name}"
@@ -239,8 +241,12 @@ def _node_answer(
     if not pool.issuperset(owned):
         return None  # a shorter pool id may have the column (cll_data's _owner): rare
     named, heads = index.named.__getitem__, index.heads
+    # A node without columns in the answer is its head and tail, joined once (``bare``).
+    bare, owned_get = index.bare, owned.get
     node_parts = [
-        heads[o] + b",".join(map(named, owned.get(o, ()))) + _TAIL
+        bare[o]
+        if (kept := owned_get(o)) is None
+        else heads[o] + b",".join(map(named, kept)) + _TAIL
         for o in sorted(owned.keys() | ordered[:first_column])
         if column is not None or o in result
     ]
