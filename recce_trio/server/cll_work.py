@@ -16,7 +16,6 @@ child is killed).
 
 from __future__ import annotations
 
-import gc
 import logging
 import sys
 import time
@@ -30,6 +29,7 @@ from recce_trio.core.artifacts.files import ArtifactPaths
 from recce_trio.server import gateway
 from recce_trio.server.cll_child import CllMapProcess, fingerprint
 from recce_trio.server.cll_review import is_analysed, mark_analysed
+from recce_trio.server.gcpolicy import full_collections_held
 from recce_trio.server.runtime import CllMapProgress, Served, ServerState
 
 log = logging.getLogger("recce_trio.server.cll")
@@ -49,8 +49,6 @@ MAP_WORKERS = 2
 # Below this many lineage nodes the map is computed here: a second or two of work, less than
 # starting a child process and reading the artifacts again costs.
 MAP_IN_CHILD_MIN_NODES = 400
-# The gen-2 threshold while the child's results arrive: no full collection (see _map_in_child).
-FULL_COLLECTIONS_OFF = 1 << 30
 # While the child maps, a request analyses up to this many unmapped nodes itself (a few
 # tenths of a second); one that needs more waits for the map (see wait_for_the_map).
 INLINE_MAX_UNMAPPED = 48
@@ -201,36 +199,32 @@ async def _map_in_child(state: ServerState, progress: CllMapProgress) -> bool:
     child = await gateway.run(gateway.CLL_MAP, start, thread_name="recce-trio cll child")
     progress.child_pid, progress.child_ended = child.process.pid, trio.Event()
     stats: dict[str, Any] = {}
-    young, middle, full = gc.get_threshold()
     # What the child sends becomes a million long-lived objects here; each full collection
     # while they arrive would scan them all with the interpreter held (~0.2 s each, twice
-    # or more per map). Young collections go on (they take requests' short-lived garbage);
-    # full ones wait for the end, when the map's objects are frozen out of them.
-    gc.set_threshold(young, middle, FULL_COLLECTIONS_OFF)
+    # or more per map): they wait for the end, when the map's objects are frozen.
     try:
-        while True:
-            tag, value = await gateway.run(gateway.CLL_MAP, _receive, child, project)
-            if tag == "E":
-                progress.done += value
-                progress.elapsed_s = time.perf_counter() - started
-            elif tag == "C":
-                await _with_change_analysis(state)
-            elif tag == "Z":
-                stats = value
-                break
-            elif tag != "H":
-                log.warning("the column lineage child failed (%s): computing it here", value)
-                progress.state = "running"
-                return False
-        await _with_change_analysis(state)  # a project without modified nodes sends no C
-        await gateway.run(gateway.CLL_MAP, project.build_index)
-        await gateway.run(gateway.CLL_MAP, _prepare_answers, project)
+        with full_collections_held():
+            while True:
+                tag, value = await gateway.run(gateway.CLL_MAP, _receive, child, project)
+                if tag == "E":
+                    progress.done += value
+                    progress.elapsed_s = time.perf_counter() - started
+                elif tag == "C":
+                    await _with_change_analysis(state)
+                elif tag == "Z":
+                    stats = value
+                    break
+                elif tag != "H":
+                    log.warning("the column lineage child failed (%s): computing it here", value)
+                    progress.state = "running"
+                    return False
+            await _with_change_analysis(state)  # a project without modified nodes sends no C
+            await gateway.run(gateway.CLL_MAP, project.build_index)
+            await gateway.run(gateway.CLL_MAP, _prepare_answers, project)
     except Exception:
         log.exception("the column lineage map failed; computing it here instead")
         return False
     finally:
-        gc.set_threshold(young, middle, full)
-        gc.freeze()
         with trio.CancelScope(shield=True):
             await gateway.run(gateway.FILES, child.close)
         progress.child_pid = None

@@ -19,6 +19,7 @@ import trio
 from recce_trio.config import DEMO_DIR, ServerConfig
 from recce_trio.errors import RecceTrioError, WarehouseConnectError
 from recce_trio.server import gateway
+from recce_trio.server.gcpolicy import full_collections_held
 
 if TYPE_CHECKING:
     from recce_trio.warehouse.engine import Engine
@@ -88,18 +89,22 @@ class WarehouseService:
             self.target = target
             self.state = CONNECTING  # only now: support_tasks never flips on and off
             self.resolved.set()
-            configured = await gateway.run(gateway.FILES, warehouse_layer)
             limiter = gateway.warehouse_limiter(target.threads)
-            engine = await gateway.run_limited(
-                limiter,
-                configured.open_configured,
-                target,
-                self.config.duckdb_external_access,
-                self.config.demo,
-                self.config.dbt_adapter,
-                abandon_on_cancel=True,
-                thread_name="recce-trio warehouse connect",
-            )
+            # The engines, sqlglot and, through dbt, dbt-core and its adapter: hundreds of
+            # thousands of long-lived objects, whose full collections would each hold the
+            # interpreter 100-400 ms while they arrive. Held back, then frozen.
+            with full_collections_held():
+                configured = await gateway.run(gateway.FILES, warehouse_layer)
+                engine = await gateway.run_limited(
+                    limiter,
+                    configured.open_configured,
+                    target,
+                    self.config.duckdb_external_access,
+                    self.config.demo,
+                    self.config.dbt_adapter,
+                    abandon_on_cancel=True,
+                    thread_name="recce-trio warehouse connect",
+                )
             self.engine, self.limiter = engine, limiter
             self.state = READY
             log.info("warehouse ready: %s, %d threads", target.describe(), target.threads)
