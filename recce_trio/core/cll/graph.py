@@ -40,6 +40,19 @@ class CllRequestError(ValueError):
     """The request names something the artifacts do not have (a client's mistake: HTTP 400)."""
 
 
+def column_object(uid: str, cid: str, col: WireColumn) -> dict[str, Any]:
+    """Recce's column object for ``col`` of node ``uid``, with ``change_status`` None."""
+    return {
+        "id": cid,
+        "table_id": uid,
+        "name": col.name,
+        "type": col.type,
+        "transformation_type": col.kind,
+        "change_status": None,
+        "depends_on": [{"node": p, "column": c} for p, c in col.parents],
+    }
+
+
 class CllProject:
     """Column lineage and change analysis for one base/current artifact pair.
 
@@ -205,18 +218,7 @@ class CllProject:
         if found is None:
             edges = self.edges(uid)
             found = tuple(
-                (
-                    cid,
-                    {
-                        "id": cid,
-                        "table_id": uid,
-                        "name": col.name,
-                        "type": col.type,
-                        "transformation_type": col.kind,
-                        "change_status": None,
-                        "depends_on": [{"node": p, "column": c} for p, c in col.parents],
-                    },
-                )
+                (cid, column_object(uid, cid, col))
                 for col in (edges.columns if edges is not None else ())
                 for cid in (f"{uid}_{col.name}",)
             )

@@ -22,7 +22,7 @@ from itertools import groupby
 import msgspec
 
 from recce_trio.core.cll.api import cll_data
-from recce_trio.core.cll.graph import CllProject, Edges, WireColumn
+from recce_trio.core.cll.graph import CllProject, Edges, column_object
 
 __all__ = ["WireIndex", "cll_json", "prepare", "prepared"]
 
@@ -62,7 +62,7 @@ class WireIndex:
                 cid = f"{uid}_{col.name}"
                 if cid in num or project.owner(cid) != uid or cid not in pmap:
                     continue  # a node id, or a longer node's column
-                obj = _column_object(uid, cid, col)
+                obj = _encode(column_object(uid, cid, col))
                 num[cid] = len(ids)
                 ids.append(cid)
                 owner_of.append(n)
@@ -109,21 +109,6 @@ def _head(project: CllProject, uid: str, quoted: bytes) -> bytes:
         "change_category": None,
     }
     return quoted + b":" + _encode(obj)[:-1] + b',"columns":{'
-
-
-def _column_object(uid: str, cid: str, col: WireColumn) -> bytes:
-    """Recce's column object as ``CllProject.column_dicts`` has it (change_status null)."""
-    return _encode(
-        {
-            "id": cid,
-            "table_id": uid,
-            "name": col.name,
-            "type": col.type,
-            "transformation_type": col.kind,
-            "change_status": None,
-            "depends_on": [{"node": p, "column": c} for p, c in col.parents],
-        }
-    )
 
 
 _indexes: weakref.WeakKeyDictionary[CllProject, WireIndex] = weakref.WeakKeyDictionary()
