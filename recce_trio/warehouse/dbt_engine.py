@@ -194,19 +194,7 @@ class DbtAdapterEngine:
         def work(adapter: Any, conn: Any) -> T:
             cursor = conn.handle.cursor()
             try:
-                try:
-                    cursor.execute(sql)
-                except Exception as e:
-                    raise errors(e) from None
-                description = cursor.description or []
-                rows = CursorStream(
-                    cursor,
-                    unique_names(str(d[0]) for d in description),
-                    [str(d[1]).lower() for d in description],
-                    errors,
-                    token,
-                    piece=FETCH_PIECE,
-                )
+                rows = CursorStream.execute(cursor, sql, errors, token, piece=FETCH_PIECE)
                 return consume(rows)
             finally:
                 cursor.close()

@@ -271,19 +271,7 @@ class DuckDBEngine:
         try:
             token.attach(cursor.interrupt)
             try:
-                try:
-                    cursor.execute(sql)
-                except Exception as e:
-                    raise errors(e) from None
-                description = cursor.description or []
-                rows = CursorStream(
-                    cursor,
-                    unique_names(d[0] for d in description),
-                    [str(d[1]).lower() for d in description],
-                    errors,
-                    token,
-                    piece=FETCH_PIECE,
-                )
+                rows = CursorStream.execute(cursor, sql, errors, token, piece=FETCH_PIECE)
                 result = consume(rows)
             finally:
                 token.detach()

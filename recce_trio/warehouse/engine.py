@@ -129,6 +129,32 @@ class CursorStream:
         self.columns = columns
         self.types = types
 
+    @classmethod
+    def execute(
+        cls,
+        cursor: Any,
+        sql: str,
+        errors: Callable[[Exception], BaseException],
+        cancel: CancelToken,
+        *,
+        piece: int | None = None,
+    ) -> CursorStream:
+        """Run ``sql`` on a DB-API ``cursor`` and stream its rows, named and typed from the
+        cursor's ``description`` (name, type code)."""
+        try:
+            cursor.execute(sql)
+        except Exception as e:
+            raise errors(e) from None
+        description = cursor.description or []
+        return cls(
+            cursor,
+            unique_names(str(d[0]) for d in description),
+            [str(d[1]).lower() for d in description],
+            errors,
+            cancel,
+            piece=piece,
+        )
+
     def fetch(self, size: int) -> list[tuple[Any, ...]]:
         self._cancel.check()
         piece = self._piece or size
