@@ -27,7 +27,8 @@ def test_overlapping_holds_put_back_the_threshold_only_when_the_last_ends() -> N
 
 def test_what_arrived_during_a_hold_is_frozen_and_an_error_still_ends_it() -> None:
     before = gc.get_threshold()
-    kept = []
+    kept: list[list[list[int]]] = []
+    gc.unfreeze()  # nothing frozen before: what is frozen after, the hold froze
     try:
         try:
             with full_collections_held():
@@ -37,6 +38,7 @@ def test_what_arrived_during_a_hold_is_frozen_and_an_error_still_ends_it() -> No
             pass
         assert gc.get_threshold() == before
         assert gc.get_freeze_count() >= 1000
+        assert not any(obj is kept[0] for obj in gc.get_objects())  # out of every collection
     finally:
         gc.set_threshold(*before)
         gc.unfreeze()
