@@ -14,6 +14,7 @@ from recce_trio.core import state as statefile
 from recce_trio.core.artifacts import Catalog, Manifest, decode_catalog, decode_manifest
 from recce_trio.core.artifacts.files import ARTIFACTS, ArtifactPaths, artifact_key
 from recce_trio.core.checks import parse_time
+from recce_trio.core.side import Side
 
 log = logging.getLogger("recce_trio.core.artifactset")
 
@@ -77,6 +78,9 @@ class LoadedArtifacts:
     base_catalog: Catalog | None
     current_catalog: Catalog | None
     single_env: bool
+    # Each manifest's ``Side`` if the loader made it already (``build_review`` uses the one
+    # made for the very manifest it reads, makes any other itself, and lets these go).
+    prepared: tuple[Side, ...] = field(default=(), repr=False, compare=False)
 
 
 Source = Path | bytes | None
@@ -158,6 +162,7 @@ def merge_newer_artifacts(
         base_catalog=cast("Catalog | None", loaded[("base", "catalog")]),
         current_catalog=cast("Catalog | None", loaded[("current", "catalog")]),
         single_env=artifacts.single_env,
+        prepared=artifacts.prepared,  # build_review uses those made for the manifests kept
     )
 
 

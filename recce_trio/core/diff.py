@@ -12,6 +12,7 @@ from recce_trio.core.lineage import Lineage, LineageNodes, build_lineage
 from recce_trio.core.samecheck import EXPOSURE, NODE
 from recce_trio.core.selector import SelectionGraph
 from recce_trio.core.selector.grammar import WILDCARD
+from recce_trio.core.side import Side, side_of
 from recce_trio.core.state_rules import StateComparison
 
 
@@ -55,6 +56,7 @@ def build_lineage_diff(
     base_catalog: Catalog | None,
     current_manifest: Manifest,
     current_catalog: Catalog | None,
+    sides: tuple[Side, Side] | None = None,
 ) -> LineageDiff:
     """Both lineages and the change status of every changed node.
 
@@ -65,10 +67,20 @@ def build_lineage_diff(
     does not call modified when new (sources, exposures, metrics, semantic models) are
     reported ``added`` too. ``change`` of a modified node is
     ``{"category": "unknown", "columns": {name: "added"|"removed"|"modified"} | None}``.
+
+    ``sides``: base's and current's ``Side`` (made here if not given).
     """
-    base = build_lineage(base_manifest, base_catalog)
-    current = build_lineage(current_manifest, current_catalog)
-    state = StateComparison(base_manifest, current_manifest)
+    if sides is None:
+        sides = make_sides(base_manifest, current_manifest)
+    base_side, current_side = sides
+    base = build_lineage(base_manifest, base_catalog, base_side)
+    current = build_lineage(current_manifest, current_catalog, current_side)
+    state = StateComparison(
+        base_manifest,
+        current_manifest,
+        indexes=(base_side.index, current_side.index),
+        keys=(base_side.keys, current_side.keys),
+    )
     project = current_manifest.metadata.project_name or base_manifest.metadata.project_name
 
     base_nodes: LineageNodes = base["nodes"]
@@ -98,6 +110,16 @@ def build_lineage_diff(
         elif in_current:
             diff[uid] = {"change_status": "added", "change": None}
     return LineageDiff(base=base, current=current, diff=diff, state=state)
+
+
+def make_sides(
+    base_manifest: Manifest, current_manifest: Manifest, prepared: Iterable[Side] = ()
+) -> tuple[Side, Side]:
+    """Base's and current's ``Side``: among ``prepared`` (made for these very manifests) or
+    made now; one for both if they are the same manifest (single-environment mode)."""
+    current = side_of(current_manifest, prepared)
+    base = current if base_manifest is current_manifest else side_of(base_manifest, prepared)
+    return base, current
 
 
 def modified_lineage_nodes(

@@ -7,13 +7,8 @@ from typing import Any
 
 import msgspec
 
-from recce_trio.core.artifacts.records import (
-    LINEAGE_NODE_TYPES,
-    Catalog,
-    CatalogTable,
-    Manifest,
-    Node,
-)
+from recce_trio.core.artifacts.records import Catalog, CatalogTable, Manifest, Node
+from recce_trio.core.side import Side, lineage_ids, parent_map
 
 Lineage = dict[str, Any]
 
@@ -31,21 +26,18 @@ class LineageNodes(Mapping[str, dict[str, Any]]):
     on demand instead.
     """
 
-    def __init__(self, manifest: Manifest, catalog: Catalog | None) -> None:
+    def __init__(
+        self, manifest: Manifest, catalog: Catalog | None, side: Side | None = None
+    ) -> None:
+        """``side``: the manifest's ``Side``, if made already (it knows the ids)."""
         self._manifest = manifest
         self._catalog = catalog
         self._flags: dict[str, tuple[frozenset[str], frozenset[str]]] | None = None
-        self._ids = [
-            uid for uid, node in manifest.nodes.items() if node.resource_type in LINEAGE_NODE_TYPES
-        ]
-        for part in (
-            manifest.sources,
-            manifest.exposures,
-            manifest.metrics,
-            manifest.semantic_models,
-        ):
-            self._ids.extend(uid for uid in part if uid not in manifest.nodes)
-        self._id_set = frozenset(self._ids)
+        if side is None:
+            self._ids = lineage_ids(manifest)
+            self._id_set = frozenset(self._ids)
+        else:
+            self._ids, self._id_set = side.ids, side.id_set
 
     def __getitem__(self, uid: str) -> dict[str, Any]:
         if uid not in self._id_set:
@@ -151,17 +143,18 @@ def _source_entry(uid: str, source: Node, catalog: Catalog | None) -> dict[str, 
     return entry
 
 
-def build_lineage(manifest: Manifest, catalog: Catalog | None) -> Lineage:
+def build_lineage(manifest: Manifest, catalog: Catalog | None, side: Side | None = None) -> Lineage:
     """Recce's per-environment lineage (``DbtAdapter.get_lineage``) as JSON-ready data.
 
     ``{"nodes": {id: node}, "parent_map": {id: [ids]}, "manifest_metadata": {...},
     "catalog_metadata": {...} | None}``; node columns come from the catalog, in catalog order.
     ``nodes`` is a read-only mapping whose entries are built when read (``LineageNodes``).
+    ``side``: the manifest's ``Side``, if made already (it has the ids and the parent map).
     """
-    nodes = LineageNodes(manifest, catalog)
+    nodes = LineageNodes(manifest, catalog, side)
     return {
         "nodes": nodes,
-        "parent_map": _parent_map(manifest, nodes),
+        "parent_map": parent_map(manifest, nodes.ids) if side is None else side.parent_map,
         "manifest_metadata": msgspec.to_builtins(manifest.metadata),
         "catalog_metadata": msgspec.to_builtins(catalog.metadata) if catalog is not None else None,
     }
@@ -219,18 +212,3 @@ def _checksum(node: Node) -> dict[str, str] | None:
     if node.checksum is None:
         return None
     return {"name": node.checksum.name, "checksum": node.checksum.checksum}
-
-
-def _parent_map(manifest: Manifest, nodes: Mapping[str, Any]) -> dict[str, list[str]]:
-    """dbt's parent_map (sorted depends_on.nodes; seeds have no parents) restricted to ``nodes``."""
-    ids = nodes.ids if isinstance(nodes, LineageNodes) else frozenset(nodes)
-    parent_map: dict[str, list[str]] = {}
-    for part in manifest.lineage_sections():
-        for uid, node in part.items():
-            if uid not in ids:
-                continue
-            if node.resource_type == "seed":
-                parent_map[uid] = []
-                continue
-            parent_map[uid] = sorted(ids.intersection(node.depends_on.nodes))
-    return parent_map

@@ -6,25 +6,22 @@ in, ``edges`` with their own change status, both sides' ``metadata``, and how co
 catalogs are (``artifact_health``, ``schema_coverage``). Node details (columns, code) are
 fetched per node (``GET /api/models/{id}``), so the graph stays small.
 
-The nodes are read straight from the manifest and catalog records: a lineage node with its
-catalog columns is never built just to read a handful of fields.
+Each node's own fields come from its manifest's ``Side`` (core/side.py), made as soon as that
+manifest was loaded: a lineage node with its catalog columns is never built just to read a
+handful of fields, and what is left here is what needs both sides.
 """
 
 from __future__ import annotations
 
 from collections.abc import Collection, Mapping
+from collections.abc import Set as AbstractSet
 from typing import Any
 
 import msgspec
 
-from recce_trio.core.artifacts.records import Catalog, Manifest, Node
+from recce_trio.core.artifacts.records import Catalog, Manifest
+from recce_trio.core.side import IN_NODES, IN_SOURCES, Side
 
-# Resource types whose relation a catalog can describe (besides sources).
-_CATALOGUED_TYPES = frozenset({"model", "seed", "snapshot"})
-# Materializations that leave no relation in the warehouse, so no catalog entry.
-_NO_RELATION = frozenset({"ephemeral", "semantic_view"})
-# Graph members that are not relations at all.
-_NOT_RELATIONS = frozenset({"exposure", "metric", "semantic_model", "saved_query"})
 # How many ids the health and coverage summaries list (Recce's cap).
 SAMPLE_LIMIT = 50
 
@@ -33,14 +30,10 @@ COVERED, UNCHECKED, NOT_APPLICABLE, COMPLETE = "covered", "unchecked", "not_appl
 
 def merged_lineage(
     *,
-    base_manifest: Manifest,
+    base: Side,
+    current: Side,
     base_catalog: Catalog | None,
-    current_manifest: Manifest,
     current_catalog: Catalog | None,
-    base_ids: Collection[str],
-    current_ids: Collection[str],
-    base_parents: Mapping[str, list[str]],
-    current_parents: Mapping[str, list[str]],
     diff: Mapping[str, Any],
 ) -> dict[str, Any]:
     """``{"nodes", "edges", "metadata", "artifact_health", "schema_coverage", "folders",
@@ -48,11 +41,13 @@ def merged_lineage(
     each node's index into it (-1: no file), in the order of ``nodes`` (sorted by id),
     run-length encoded (``runs``).
 
-    ``base_ids``/``current_ids`` are each side's lineage node ids and ``*_parents`` its
-    parent map (``core.lineage``); ``diff`` maps unique_id to ``{change_status, change}``.
-    Where a node is in both sides, the current one describes it.
+    ``base``/``current`` are each side's ``Side`` (its lineage's ids, parents and each
+    node's own fields); ``diff`` maps unique_id to ``{change_status, change}``. Where a node
+    is in both sides, the current one describes it.
     """
-    base_ids, current_ids = _id_set(base_ids), _id_set(current_ids)
+    base_ids, current_ids = base.id_set, current.id_set
+    base_tables = _tables(base_catalog)
+    current_tables = _tables(current_catalog)
     nodes: dict[str, dict[str, Any]] = {}
     folder_index: dict[str, int] = {}  # each folder once
     folder_of: list[int] = []  # each node's index into it (-1: no file), in the nodes' order
@@ -60,44 +55,29 @@ def merged_lineage(
     checked: list[str] = []
     unchecked: list[str] = []
     for uid in sorted(base_ids | current_ids):
-        base = base_manifest.lineage_record(uid) if uid in base_ids else None
-        current = current_manifest.lineage_record(uid) if uid in current_ids else None
-        record = current if current is not None else base
-        if record is None:  # pragma: no cover - the ids come from these manifests
+        in_base, in_current = uid in base_ids, uid in current_ids
+        side = current if in_current else base
+        entry = side.entries.get(uid)
+        if entry is None:  # pragma: no cover - the ids come from these manifests
             continue
-        node: dict[str, Any] = {
-            "name": record.name,
-            "resource_type": record.resource_type or _default_type(uid),
-            "package_name": record.package_name or "",
-        }
-        if record.schema is not None and node["resource_type"] in _CATALOGUED_TYPES:
-            node["schema"] = record.schema
-        if (
-            base is not None
-            and current is not None
-            and base.schema is not None
-            and base.schema != node.get("schema", base.schema)
-        ):
-            node["base_schema"] = base.schema
-        materialized = record.config.get("materialized")
-        if isinstance(materialized, str):
-            node["materialized"] = materialized
-        if record.tags:
-            node["tags"] = list(record.tags)
-        if record.source_name is not None:
-            node["source_name"] = record.source_name
+        head, tail = entry
+        node = dict(head)
+        if in_base and in_current:
+            base_schema = base.records[uid].schema
+            if base_schema is not None and base_schema != node.get("schema", base_schema):
+                node["base_schema"] = base_schema
+        node.update(tail)
+        folder = side.folders[uid]
         folder_of.append(  # recce-trio's: the own page groups nodes by folder
-            folder_index.setdefault(_folder(record.original_file_path), len(folder_index))
-            if record.original_file_path
-            else -1
+            -1 if folder is None else folder_index.setdefault(folder, len(folder_index))
         )
         change = diff.get(uid)
         if change:
             node["change_status"] = change["change_status"]
             if change.get("change") is not None:
                 node["change"] = change["change"]
-        base_status = None if base is None else catalog_status(uid, base, base_catalog)
-        current_status = None if current is None else catalog_status(uid, current, current_catalog)
+        base_status = _status(uid, base.relation[uid], base_tables) if in_base else None
+        current_status = _status(uid, current.relation[uid], current_tables) if in_current else None
         if base_status is not None:
             node["base_catalog_status"] = base_status
         if current_status is not None:
@@ -114,19 +94,35 @@ def merged_lineage(
 
     return {
         "nodes": nodes,
-        "edges": merged_edges(base_parents, current_parents, nodes),
+        "edges": merged_edges(base.edges, current.edges),
         "metadata": {
-            "base": _metadata(base_manifest, base_catalog),
-            "current": _metadata(current_manifest, current_catalog),
+            "base": _metadata(base.manifest, base_catalog),
+            "current": _metadata(current.manifest, current_catalog),
         },
         "artifact_health": {
-            "base": artifact_health(base_manifest, base_catalog, base_ids),
-            "current": artifact_health(current_manifest, current_catalog, current_ids),
+            "base": artifact_health(base.relations, base_catalog),
+            "current": artifact_health(current.relations, current_catalog),
         },
         "schema_coverage": schema_coverage(checked, unchecked, one_sided),
         "folders": list(folder_index),
         "folder_runs": runs(folder_of),
     }
+
+
+def _tables(catalog: Catalog | None) -> dict[str, Mapping[str, Any]]:
+    """A catalog's tables by where ``Side.relation`` says a node's would be."""
+    if catalog is None:
+        return {IN_NODES: {}, IN_SOURCES: {}}
+    return {IN_NODES: catalog.nodes, IN_SOURCES: catalog.sources}
+
+
+def _status(uid: str, place: str | None, tables: Mapping[str, Mapping[str, Any]]) -> str:
+    """Whether one side's catalog describes the node's relation: ``covered``, ``unchecked``
+    (it could, but has no entry) or ``not_applicable`` (no relation: exposures, metrics,
+    semantic models, ephemeral models)."""
+    if place is None:
+        return NOT_APPLICABLE
+    return COVERED if uid in tables[place] else UNCHECKED
 
 
 def runs(values: list[int]) -> list[int]:
@@ -142,38 +138,6 @@ def runs(values: list[int]) -> list[int]:
     return encoded
 
 
-def _id_set(ids: Collection[str]) -> frozenset[str] | set[str]:
-    """``ids`` as a set: a lineage's ``LineageNodes`` has one already."""
-    found = getattr(ids, "ids", None)
-    if isinstance(found, frozenset):
-        return found
-    return ids if isinstance(ids, (set, frozenset)) else set(ids)
-
-
-def _folder(path: str) -> str:
-    """The folder of a node's file, relative to its package ("" for a file at the top)."""
-    cut = path.rfind("/")
-    return path[:cut] if cut > 0 else ""
-
-
-def _default_type(uid: str) -> str:
-    return uid.split(".", 1)[0]
-
-
-def catalog_status(uid: str, record: Node, catalog: Catalog | None) -> str:
-    """Whether one side's catalog describes the node's relation: ``covered``, ``unchecked``
-    (it could, but has no entry) or ``not_applicable`` (no relation: exposures, metrics,
-    semantic models, ephemeral models)."""
-    kind = record.resource_type or _default_type(uid)
-    if kind in _NOT_RELATIONS:
-        return NOT_APPLICABLE
-    if kind == "source":
-        return COVERED if catalog is not None and uid in catalog.sources else UNCHECKED
-    if record.config.get("materialized") in _NO_RELATION:
-        return NOT_APPLICABLE
-    return COVERED if catalog is not None and uid in catalog.nodes else UNCHECKED
-
-
 def schema_comparison(base: str | None, current: str | None) -> str:
     """``complete`` when both catalogs describe the node, ``not_applicable`` when it is on one
     side only or has no relation, else ``unchecked`` (a schema view would be incomplete)."""
@@ -186,24 +150,15 @@ def schema_comparison(base: str | None, current: str | None) -> str:
     return UNCHECKED
 
 
-def artifact_health(
-    manifest: Manifest, catalog: Catalog | None, candidates: Collection[str] | None = None
-) -> dict[str, Any]:
-    """How much of a manifest's relations its catalog covers (Recce's ``artifact_health``).
+def artifact_health(expected: Collection[str], catalog: Catalog | None) -> dict[str, Any]:
+    """How much of a manifest's relations (``expected``: ``Side.relations``) its catalog
+    covers (Recce's ``artifact_health``).
 
     ``status``: ``complete``, ``partial``, ``empty`` (no relation covered), ``absent`` (no
     catalog) or ``not_applicable`` (nothing to cover); counts, and up to 50 ids of relations
     the catalog misses and of catalog entries the manifest does not know (orphans).
     """
-    nodes = manifest.nodes
-    # ``candidates`` (the lineage's ids) spares a walk over every test of the manifest.
-    expected = {
-        uid
-        for uid in (nodes if candidates is None else candidates)
-        if (node := nodes.get(uid)) is not None
-        and node.resource_type in _CATALOGUED_TYPES
-        and node.config.get("materialized") not in _NO_RELATION
-    }
+    expected = frozenset(expected)
     in_catalog = set(catalog.nodes) if catalog is not None else set()
     covered = expected & in_catalog
     missing = expected - covered
@@ -251,14 +206,10 @@ def schema_coverage(
 
 
 def merged_edges(
-    base_parents: Mapping[str, list[str]],
-    current_parents: Mapping[str, list[str]],
-    nodes: Collection[str],
+    base_edges: AbstractSet[tuple[str, str]], current_edges: AbstractSet[tuple[str, str]]
 ) -> list[dict[str, Any]]:
-    """Every parent -> child edge of either side, ``change_status`` ``added`` or ``removed``
-    where only one side has it; sorted."""
-    base_edges = _edges(base_parents, nodes)
-    current_edges = _edges(current_parents, nodes)
+    """Every parent -> child edge of either side (``Side.edges``), ``change_status``
+    ``added`` or ``removed`` where only one side has it; sorted."""
     edges = []
     for source, target in sorted(base_edges | current_edges):
         edge: dict[str, Any] = {"source": source, "target": target}
@@ -268,16 +219,6 @@ def merged_edges(
             edge["change_status"] = "removed"
         edges.append(edge)
     return edges
-
-
-def _edges(parent_map: Mapping[str, list[str]], nodes: Collection[str]) -> set[tuple[str, str]]:
-    return {
-        (parent, child)
-        for child, parents in parent_map.items()
-        if child in nodes
-        for parent in parents
-        if parent in nodes
-    }
 
 
 def _metadata(manifest: Manifest, catalog: Catalog | None) -> dict[str, Any]:

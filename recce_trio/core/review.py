@@ -15,7 +15,7 @@ import msgspec
 from recce_trio.core.artifacts.records import Node
 from recce_trio.core.artifactset import LoadedArtifacts
 from recce_trio.core.cll.cache import CllCache
-from recce_trio.core.diff import LineageDiff, build_lineage_diff
+from recce_trio.core.diff import LineageDiff, build_lineage_diff, make_sides
 from recce_trio.core.merged import merged_lineage
 
 if TYPE_CHECKING:
@@ -128,21 +128,24 @@ def _code_and_config(record: Node) -> dict[str, Any]:
 
 
 def build_review(artifacts: LoadedArtifacts, *, cll_cache: CllCache | None = None) -> Review:
+    """The review of these artifacts. The ``Side`` of each manifest is taken from
+    ``artifacts.prepared`` if the loader made it already, else made here: the same review
+    either way. The prepared sides are let go once used (they are kept in the review's
+    lineages and state comparison only as far as those need them)."""
+    sides = make_sides(artifacts.base_manifest, artifacts.current_manifest, artifacts.prepared)
+    artifacts.prepared = ()
     diff = build_lineage_diff(
         artifacts.base_manifest,
         artifacts.base_catalog,
         artifacts.current_manifest,
         artifacts.current_catalog,
+        sides,
     )
     merged = merged_lineage(
-        base_manifest=artifacts.base_manifest,
+        base=sides[0],
+        current=sides[1],
         base_catalog=artifacts.base_catalog,
-        current_manifest=artifacts.current_manifest,
         current_catalog=artifacts.current_catalog,
-        base_ids=diff.base["nodes"],
-        current_ids=diff.current["nodes"],
-        base_parents=diff.base["parent_map"],
-        current_parents=diff.current["parent_map"],
         diff=diff.diff,
     )
     return Review(

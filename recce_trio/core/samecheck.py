@@ -11,7 +11,6 @@ from typing import Any
 from recce_trio.core.artifacts.records import TEST_CONFIG_MODIFIERS, Node
 
 # Where a unique_id lives decides which dbt class (and so which same_* methods) applies.
-# Where a unique_id lives decides which dbt class (and so which same_* methods) applies.
 NODE, SOURCE, EXPOSURE, METRIC, SEMANTIC_MODEL, SAVED_QUERY, UNIT_TEST = (
     "node",
     "source",
@@ -171,13 +170,13 @@ def same_contract(new: Node, old: Node) -> bool:
     warns about or raises for versioned models, count simply as a change here."""
     if new.resource_type != "model":
         return True
-    old_enforced, _ = _contract(old)
-    new_enforced, new_checksum = _contract(new)
+    old_enforced, _ = contract_terms(old)
+    new_enforced, new_checksum = contract_terms(new)
     if not old_enforced and not new_enforced:
         return True
     if not old_enforced and new_enforced:
         return False
-    return new_enforced and new_checksum == _contract(old)[1]
+    return new_enforced and new_checksum == contract_terms(old)[1]
 
 
 SAME_METHODS = {
@@ -188,7 +187,8 @@ SAME_METHODS = {
 }
 
 
-def _contract(node: Node) -> tuple[bool, Any]:
+def contract_terms(node: Node) -> tuple[bool, Any]:
+    """What ``same_contract`` reads of a node's contract: whether it is enforced, its checksum."""
     contract = node.contract
     if isinstance(contract, Mapping):
         return contract.get("enforced") is True, contract.get("checksum")

@@ -8,6 +8,7 @@ themselves are in ``samecheck``.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import Any
 
 from recce_trio.core.artifacts.records import Macro, Manifest, Node
 from recce_trio.core.samecheck import (
@@ -51,7 +52,11 @@ _FACTORY_CHECKS = {
 }
 
 
-def index_manifest(manifest: Manifest) -> dict[str, tuple[str, Node]]:
+Index = dict[str, tuple[str, Node]]
+Key = tuple[Any, ...]
+
+
+def index_manifest(manifest: Manifest) -> Index:
     """``{unique_id: (kind, node)}`` for every graph member, in dbt's lookup order."""
     index: dict[str, tuple[str, Node]] = {}
     for kind, part in (
@@ -78,11 +83,24 @@ class StateComparison:
     macros. Results are computed once per check.
     """
 
-    def __init__(self, base: Manifest, current: Manifest) -> None:
+    def __init__(
+        self,
+        base: Manifest,
+        current: Manifest,
+        *,
+        indexes: tuple[Index, Index] | None = None,
+        keys: tuple[Mapping[str, Key], Mapping[str, Key]] | None = None,
+    ) -> None:
+        """``indexes``: ``index_manifest`` of base and current, if made already. ``keys``:
+        base's and current's ``side.compare_key`` of some of their nodes (made with the
+        kinds and records of those indexes): where both sides' keys are equal,
+        ``is_modified`` skips the comparisons, which would find the node the same."""
         self.base = base
         self.current = current
-        self.base_index = index_manifest(base)
-        self.current_index = index_manifest(current)
+        if indexes is None:
+            indexes = (index_manifest(base), index_manifest(current))
+        self.base_index, self.current_index = indexes
+        self._keys = keys
         self.removed = frozenset(self.base_index.keys() - self.current_index.keys())
         self._macro_hits: frozenset[str] | None = None
         self._cache: dict[tuple[str, bool], frozenset[str]] = {}
@@ -125,7 +143,16 @@ class StateComparison:
         if uid in self.removed:
             return True
         entry = self.current_index.get(uid)
-        return entry is not None and self._modified(entry[0], entry[1], self._previous(uid))
+        if entry is None:
+            return False
+        kind, new = entry
+        if self._keys is not None:
+            key = self._keys[1].get(uid)
+            if key is not None and self._keys[0].get(uid) == key:
+                # Same kind and contents (a node's contract included): only its macros can
+                # make it modified.
+                return self._macros_modified(new)
+        return self._modified(kind, new, self._previous(uid))
 
     def _previous(self, uid: str) -> Node | None:
         found = self.base_index.get(uid)

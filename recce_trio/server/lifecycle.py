@@ -130,7 +130,7 @@ def _build(
 ) -> Review:
     if tracker is None:
         return analyse_if_small(build_review(artifacts, cll_cache=cll_cache))
-    with tracker.timing("lineage_diff"):
+    with tracker.timing("lineage_diff", cpu=True):
         review = build_review(artifacts, cll_cache=cll_cache)
     with tracker.timing("change_analysis"):
         return analyse_if_small(review)

@@ -27,6 +27,7 @@ from recce_trio.core.artifactset import (
     LoadedArtifacts,
     LoadProgress,
 )
+from recce_trio.core.side import Side
 from recce_trio.errors import ArtifactReadError
 from recce_trio.server import gateway
 from recce_trio.server.decoders import DecoderProcess, decoded_in_server
@@ -149,6 +150,7 @@ async def load_artifacts(
     prefetched = prefetched or {}
     decode = DECODERS[decoder]
     results: dict[str, Manifest | Catalog | None] = {}
+    sides: dict[str, Side] = {}
     failures: dict[str, BaseException] = {}
     wanted = [(env, kind) for env, kind in ARTIFACTS if not (paths.single_env and env == "base")]
     if paths.single_env:
@@ -173,6 +175,11 @@ async def load_artifacts(
             result = decode(kind, path, control)
             if "peak_rss_kb" in control.stats:
                 tracker.record_count(f"{key}_worker_rss_kb", control.stats["peak_rss_kb"])
+            if isinstance(result, Manifest):
+                # This manifest's share of the review, while the other may still be decoding.
+                control.check()
+                with tracker.timing(f"{key}_side", cpu=True):
+                    sides[key] = Side(result)
             return result
 
         try:
@@ -230,6 +237,7 @@ async def load_artifacts(
         base_catalog=base_catalog,
         current_catalog=current_catalog,
         single_env=paths.single_env,
+        prepared=tuple(sides.values()),
     )
 
 

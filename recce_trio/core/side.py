@@ -1,0 +1,225 @@
+"""What a review needs from one manifest alone (a ``Side``), worked out as soon as that
+manifest is loaded.
+
+A review compares two manifests, so it can only be finished once both are in; but most of
+its work looks at one manifest at a time: which nodes the lineage shows and their parents,
+the lookup ``state:`` selectors use, each node's fields in the merged lineage, what
+``state:modified`` compares of it. The server's loader works that out for each manifest
+right after decoding it, while the other one may still be decoding (server/loading.py);
+``build_review`` then only compares and merges. A review built without sides (the thread
+of a reload, the offline commands) makes them itself: the result is the same.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from recce_trio.core.artifacts.records import LINEAGE_NODE_TYPES, Manifest, Node
+from recce_trio.core.samecheck import NODE, SOURCE, contract_terms
+from recce_trio.core.state_rules import index_manifest
+
+# Resource types whose relation a catalog can describe (besides sources).
+CATALOGUED_TYPES = frozenset({"model", "seed", "snapshot"})
+# Materializations that leave no relation in the warehouse, so no catalog entry.
+NO_RELATION = frozenset({"ephemeral", "semantic_view"})
+# Graph members that are not relations at all.
+NOT_RELATIONS = frozenset({"exposure", "metric", "semantic_model", "saved_query"})
+# A node's own fields in the merged lineage: those before ``base_schema``, those after.
+Entry = tuple[dict[str, Any], dict[str, Any]]
+# Where a node's relation would be in a catalog (``Side.relation``).
+IN_NODES, IN_SOURCES = "nodes", "sources"
+
+
+class Side:
+    """One manifest's share of a review, read-only once made.
+
+    ``ids`` are the lineage's node ids in the lineage's order (``id_set`` the same as a set),
+    ``records`` each one's record, ``parent_map`` dbt's parent map restricted to them,
+    ``edges`` the same as ``(parent, child)`` pairs, ``index`` the ``state:`` selectors' lookup
+    (``state_rules.index_manifest``), ``entries`` each node's merged-lineage fields that come
+    from this manifest alone, ``folders`` each node's folder (None: no file), ``relation``
+    where a catalog would describe it (None: it has no relation), ``keys`` what
+    ``state:modified`` compares of each lineage node that is a node or source (``compare_key``)
+    and ``relations`` the nodes a catalog should cover (``merged.artifact_health``).
+    """
+
+    __slots__ = (
+        "edges",
+        "entries",
+        "folders",
+        "id_set",
+        "ids",
+        "index",
+        "keys",
+        "manifest",
+        "parent_map",
+        "records",
+        "relation",
+        "relations",
+    )
+
+    def __init__(self, manifest: Manifest) -> None:
+        self.manifest = manifest
+        self.ids = lineage_ids(manifest)
+        self.id_set = frozenset(self.ids)
+        self.parent_map = parent_map(manifest, self.id_set)
+        self.edges = frozenset(
+            (parent, child) for child, parents in self.parent_map.items() for parent in parents
+        )
+        self.index = index_manifest(manifest)
+        records: dict[str, Node] = {}
+        entries: dict[str, Entry] = {}
+        folders: dict[str, str | None] = {}
+        relation: dict[str, str | None] = {}
+        keys: dict[str, tuple[Any, ...]] = {}
+        relations: set[str] = set()
+        nodes = manifest.nodes
+        for uid in self.id_set:
+            record = manifest.lineage_record(uid)
+            if record is None:  # pragma: no cover - the ids come from these sections
+                continue
+            records[uid] = record
+            entry, where = _entry(uid, record)
+            entries[uid] = entry
+            relation[uid] = where
+            path = record.original_file_path
+            folders[uid] = _folder(path) if path else None
+            node = nodes.get(uid)
+            if (
+                node is not None
+                and node.resource_type in CATALOGUED_TYPES
+                and node.config.get("materialized") not in NO_RELATION
+            ):
+                relations.add(uid)
+            found = self.index.get(uid)
+            if found is not None and (key := compare_key(*found)) is not None:
+                keys[uid] = key
+        self.records = records
+        self.entries = entries
+        self.folders = folders
+        self.relation = relation
+        self.keys = keys
+        self.relations = frozenset(relations)
+
+
+def side_of(manifest: Manifest, prepared: Iterable[Side] = ()) -> Side:
+    """The side made for this very manifest object among ``prepared``, else a new one."""
+    for side in prepared:
+        if side.manifest is manifest:
+            return side
+    return Side(manifest)
+
+
+def lineage_ids(manifest: Manifest) -> list[str]:
+    """The ids the lineage shows: nodes of the lineage's types, then the sources, exposures,
+    metrics and semantic models that are not also in ``nodes``."""
+    ids = [uid for uid, node in manifest.nodes.items() if node.resource_type in LINEAGE_NODE_TYPES]
+    for part in (
+        manifest.sources,
+        manifest.exposures,
+        manifest.metrics,
+        manifest.semantic_models,
+    ):
+        ids.extend(uid for uid in part if uid not in manifest.nodes)
+    return ids
+
+
+def parent_map(manifest: Manifest, ids: frozenset[str]) -> dict[str, list[str]]:
+    """dbt's parent_map (sorted depends_on.nodes; seeds have no parents) restricted to ``ids``."""
+    parents: dict[str, list[str]] = {}
+    for part in manifest.lineage_sections():
+        for uid, node in part.items():
+            if uid not in ids:
+                continue
+            if node.resource_type == "seed":
+                parents[uid] = []
+                continue
+            parents[uid] = sorted(ids.intersection(node.depends_on.nodes))
+    return parents
+
+
+def compare_key(kind: str, node: Node) -> tuple[Any, ...] | None:
+    """Everything dbt's ``state:modified`` compares of a node of dbt's node classes (models,
+    seeds, snapshots, tests, ...) or of a source (``samecheck.same_contents``, and the
+    contract check of ``StateComparison``), but its macros; None for other kinds.
+
+    Two equal keys mean ``same_contents`` is true: each item is compared with ``==`` there
+    too (the contract as ``same_contract`` reads it). Unequal keys decide nothing: the
+    comparison itself then runs, since it leaves some differences out (config keys dbt
+    excludes, descriptions that are not persisted, ...)."""
+    if kind == NODE:
+        return (
+            NODE,
+            node.resource_type,
+            node.test_metadata is not None,
+            node.raw_code,
+            node.checksum,
+            node.unrendered_config,
+            node.fqn,
+            node.description,
+            node.columns,
+            contract_terms(node),
+            node.latest_version,
+            node.access,
+            node.deprecation_date,
+        )
+    if kind == SOURCE:
+        return (
+            SOURCE,
+            node.unrendered_database,
+            node.unrendered_schema,
+            node.identifier,
+            node.fqn,
+            node.unrendered_config,
+            node.quoting,
+            node.freshness,
+            node.loaded_at_field,
+            node.external,
+        )
+    return None
+
+
+def _entry(uid: str, record: Node) -> tuple[Entry, str | None]:
+    """The node's merged-lineage fields from its own record, in two parts (``base_schema``
+    goes between them when the sides' schemas differ), and where a catalog would describe
+    its relation."""
+    kind = record.resource_type or _default_type(uid)
+    head: dict[str, Any] = {
+        "name": record.name,
+        "resource_type": kind,
+        "package_name": record.package_name or "",
+    }
+    if record.schema is not None and kind in CATALOGUED_TYPES:
+        head["schema"] = record.schema
+    tail: dict[str, Any] = {}
+    materialized = record.config.get("materialized")
+    if isinstance(materialized, str):
+        tail["materialized"] = materialized
+    if record.tags:
+        tail["tags"] = list(record.tags)
+    if record.source_name is not None:
+        tail["source_name"] = record.source_name
+    return (head, tail), catalog_place(kind, materialized)
+
+
+def catalog_place(kind: str, materialized: Any) -> str | None:
+    """Which catalog section would describe a node of this type and materialization (None:
+    it has no relation: exposures, metrics, semantic models, ephemeral models)."""
+    if kind in NOT_RELATIONS:
+        return None
+    if kind == "source":
+        return IN_SOURCES
+    if materialized in NO_RELATION:
+        return None
+    return IN_NODES
+
+
+def _folder(path: str) -> str:
+    """The folder of a node's file, relative to its package ("" for a file at the top)."""
+    cut = path.rfind("/")
+    return path[:cut] if cut > 0 else ""
+
+
+def _default_type(uid: str) -> str:
+    return uid.split(".", 1)[0]
