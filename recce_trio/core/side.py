@@ -12,7 +12,7 @@ of a reload, the offline commands) makes them itself: the result is the same.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from recce_trio.core.artifacts.records import LINEAGE_NODE_TYPES, Manifest, Node
@@ -145,7 +145,9 @@ def compare_key(kind: str, node: Node) -> tuple[Any, ...] | None:
     contract check of ``StateComparison``), but its macros; None for other kinds.
 
     Two equal keys mean ``same_contents`` is true: each item is compared with ``==`` there
-    too (the contract as ``same_contract`` reads it). Unequal keys decide nothing: the
+    too (the contract as ``same_contract`` reads it; the column descriptions only where the
+    node persists them, as ``same_persisted_description`` does: a key says None otherwise, so
+    if one side persists them and the other does not, the keys differ). Unequal keys decide nothing: the
     comparison itself then runs, since it leaves some differences out (config keys dbt
     excludes, descriptions that are not persisted, ...)."""
     if kind == NODE:
@@ -158,7 +160,7 @@ def compare_key(kind: str, node: Node) -> tuple[Any, ...] | None:
             node.unrendered_config,
             node.fqn,
             node.description,
-            node.columns,
+            _persisted_columns(node),
             contract_terms(node),
             node.latest_version,
             node.access,
@@ -178,6 +180,18 @@ def compare_key(kind: str, node: Node) -> tuple[Any, ...] | None:
             node.external,
         )
     return None
+
+
+def _persisted_columns(node: Node) -> dict[str, str] | None:
+    """The column descriptions ``same_persisted_description`` compares when the node persists
+    them; None when it does not (then they are not compared: comparing every column of
+    every node would cost more than the rest of the key)."""
+    if node.resource_type == "test":
+        return None
+    persist_docs = node.config.get("persist_docs") or {}
+    if not isinstance(persist_docs, Mapping) or not persist_docs.get("columns"):
+        return None
+    return {name: col.description for name, col in node.columns.items()}
 
 
 def _entry(uid: str, record: Node) -> tuple[Entry, str | None]:
