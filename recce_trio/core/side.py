@@ -16,7 +16,14 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from recce_trio.core.artifacts.records import LINEAGE_NODE_TYPES, Manifest, Node
-from recce_trio.core.samecheck import NODE, SOURCE, contract_terms
+from recce_trio.core.samecheck import (
+    EXPOSURE,
+    METRIC,
+    NODE,
+    SEMANTIC_MODEL,
+    SOURCE,
+    contract_terms,
+)
 from recce_trio.core.state_rules import index_manifest
 
 # Resource types whose relation a catalog can describe (besides sources).
@@ -59,7 +66,10 @@ class Side:
         "relations",
     )
 
-    def __init__(self, manifest: Manifest) -> None:
+    def __init__(self, manifest: Manifest, early: SideBuilder | None = None) -> None:
+        """``early``: what a ``SideBuilder`` worked out from the records as they arrived;
+        what it has for the records the manifest ends up with is taken, the rest is made
+        now (all of it without one)."""
         self.manifest = manifest
         self.ids = lineage_ids(manifest)
         self.id_set = frozenset(self.ids)
@@ -67,33 +77,34 @@ class Side:
         self.edges = frozenset(
             (parent, child) for child, parents in self.parent_map.items() for parent in parents
         )
-        self.index = index_manifest(manifest)
+        self.index = index = index_manifest(manifest)
+        made = early.made if early is not None else {}
         records: dict[str, Node] = {}
         entries: dict[str, Entry] = {}
         folders: dict[str, str | None] = {}
         relation: dict[str, str | None] = {}
         keys: dict[str, tuple[Any, ...]] = {}
         relations: set[str] = set()
-        nodes = manifest.nodes
         for uid in self.id_set:
             record = manifest.lineage_record(uid)
             if record is None:  # pragma: no cover - the ids come from these sections
                 continue
+            found = made.get(uid)
+            if found is None or found[0] is not record:  # not seen, or since replaced
+                found = _made(uid, _kind_of(manifest, uid, record), record)
+            _, kind, entry, where, folder, key, expected = found
             records[uid] = record
-            entry, where = _entry(uid, record)
             entries[uid] = entry
             relation[uid] = where
-            path = record.original_file_path
-            folders[uid] = _folder(path) if path else None
-            node = nodes.get(uid)
-            if (
-                node is not None
-                and node.resource_type in CATALOGUED_TYPES
-                and node.config.get("materialized") not in NO_RELATION
-            ):
+            folders[uid] = folder
+            if expected:
                 relations.add(uid)
-            found = self.index.get(uid)
-            if found is not None and (key := compare_key(*found)) is not None:
+            indexed = index.get(uid)
+            if indexed is None:  # pragma: no cover - the index has every section's ids
+                key = None
+            elif indexed[0] != kind or indexed[1] is not record:
+                key = compare_key(*indexed)  # the state index sees another record: its key
+            if key is not None:
                 keys[uid] = key
         self.records = records
         self.entries = entries
@@ -101,6 +112,63 @@ class Side:
         self.relation = relation
         self.keys = keys
         self.relations = frozenset(relations)
+
+
+# What a SideBuilder works out per record: the record, its kind (samecheck), its
+# merged-lineage entry, its catalog place, its folder, its compare_key, and whether a catalog
+# should cover it.
+Made = tuple[Node, str, Entry, "str | None", "str | None", "tuple[Any, ...] | None", bool]
+_SECTION_KINDS = {
+    "nodes": NODE,
+    "sources": SOURCE,
+    "exposures": EXPOSURE,
+    "metrics": METRIC,
+    "semantic_models": SEMANTIC_MODEL,
+}
+
+
+class SideBuilder:
+    """A ``Side``'s per-record work, done as a manifest's records arrive (``add``, from the
+    loader thread that receives a decoder process's frames), so that little is left once
+    the last one is in (``Side(manifest, early=builder)``)."""
+
+    def __init__(self) -> None:
+        self.made: dict[str, Made] = {}
+
+    def add(self, section: str, pairs: Iterable[tuple[str, Node]]) -> None:
+        kind = _SECTION_KINDS.get(section)
+        if kind is None:
+            return
+        made = self.made
+        for uid, record in pairs:
+            if kind == NODE and record.resource_type not in LINEAGE_NODE_TYPES:
+                continue  # tests and the like: not in the lineage
+            made[uid] = _made(uid, kind, record)
+
+
+def _made(uid: str, kind: str, record: Node) -> Made:
+    entry, where = _entry(uid, record)
+    path = record.original_file_path
+    expected = (
+        kind == NODE
+        and record.resource_type in CATALOGUED_TYPES
+        and record.config.get("materialized") not in NO_RELATION
+    )
+    folder = _folder(path) if path else None
+    return (record, kind, entry, where, folder, compare_key(kind, record), expected)
+
+
+def _kind_of(manifest: Manifest, uid: str, record: Node) -> str:
+    """The kind of the section a lineage record is in (``Manifest.lineage_record``)."""
+    if manifest.nodes.get(uid) is record:
+        return NODE
+    if manifest.sources.get(uid) is record:
+        return SOURCE
+    if manifest.exposures.get(uid) is record:
+        return EXPOSURE
+    if manifest.metrics.get(uid) is record:
+        return METRIC
+    return SEMANTIC_MODEL
 
 
 def side_of(manifest: Manifest, prepared: Iterable[Side] = ()) -> Side:
@@ -147,8 +215,8 @@ def compare_key(kind: str, node: Node) -> tuple[Any, ...] | None:
     Two equal keys mean ``same_contents`` is true: each item is compared with ``==`` there
     too (the contract as ``same_contract`` reads it; the column descriptions only where the
     node persists them, as ``same_persisted_description`` does: a key says None otherwise, so
-    if one side persists them and the other does not, the keys differ). Unequal keys decide nothing: the
-    comparison itself then runs, since it leaves some differences out (config keys dbt
+    if one side persists them and the other does not, the keys differ). Unequal keys decide
+    nothing: the comparison itself then runs, since it leaves some differences out (config keys dbt
     excludes, descriptions that are not persisted, ...)."""
     if kind == NODE:
         return (

@@ -186,6 +186,8 @@ def main(argv: list[str]) -> int:
     os._exit(0)
 
 
+# Called with each manifest section's records as they arrive: (section, [(key, Node), ...]).
+OnRecords = Callable[[str, list[tuple[str, Node]]], None]
 _header_decoders: dict[
     str, msgspec.msgpack.Decoder[Manifest] | msgspec.msgpack.Decoder[Catalog]
 ] = {
@@ -248,15 +250,19 @@ class DecoderProcess:
         *,
         between_frames: Callable[[], None] | None = None,
         stats: dict[str, int] | None = None,
+        on_records: OnRecords | None = None,
     ) -> Manifest | Catalog:
         """Read the child's frames into records; re-raise its error as the same class.
 
         ``between_frames`` runs after every frame (use it to notice cancellation);
-        ``stats`` receives the child's ``peak_rss_kb``.
+        ``stats`` receives the child's ``peak_rss_kb``; ``on_records(section, pairs)`` is
+        called with each manifest section's records as they arrive.
         """
         try:
             assert self.process.stdout is not None
-            result = _receive(self.kind, self.path, self.process.stdout, between_frames, stats)
+            result = _receive(
+                self.kind, self.path, self.process.stdout, between_frames, stats, on_records
+            )
             if result is None:
                 code = self.process.wait()
                 self._stderr.seek(0)
@@ -306,6 +312,7 @@ def _receive(
     stream: IO[bytes],
     between_frames: Callable[[], None] | None,
     stats: dict[str, int] | None,
+    on_records: OnRecords | None = None,
 ) -> Manifest | Catalog | None:
     artifact: Manifest | Catalog | None = None
     while True:
@@ -334,6 +341,8 @@ def _receive(
         elif tag == "N":
             section, node_pairs = _node_chunk.decode(payload)
             getattr(artifact, section).update(node_pairs)
+            if on_records is not None:
+                on_records(section, node_pairs)
         elif tag == "T":
             section, table_pairs = _table_chunk.decode(payload)
             getattr(artifact, section).update(table_pairs)

@@ -27,7 +27,7 @@ from recce_trio.core.artifactset import (
     LoadedArtifacts,
     LoadProgress,
 )
-from recce_trio.core.side import Side
+from recce_trio.core.side import Side, SideBuilder
 from recce_trio.errors import ArtifactReadError
 from recce_trio.server import gateway
 from recce_trio.server.decoders import DecoderProcess, decoded_in_server
@@ -44,6 +44,8 @@ class _DecodeControl:
         self.cancelled = False
         self.stats: dict[str, int] = {}
         self.decoder = prefetched
+        # A manifest's share of the review, worked out as its records arrive from a decoder.
+        self.side = SideBuilder()
         self._lock = threading.Lock()
 
     def start(self, kind: str, path: Path) -> DecoderProcess:
@@ -94,7 +96,9 @@ def decode_with_process(kind: str, path: Path, control: _DecodeControl) -> Manif
     if control.decoder is None and decoded_in_server(kind, path):
         return decode_in_thread(kind, path, control)
     decoder = control.start(kind, path)
-    return decoder.result(between_frames=control.check, stats=control.stats)
+    return decoder.result(
+        between_frames=control.check, stats=control.stats, on_records=control.side.add
+    )
 
 
 # One catalog decoded in the server at a time: the first step of each (finding its tables)
@@ -176,10 +180,12 @@ async def load_artifacts(
             if "peak_rss_kb" in control.stats:
                 tracker.record_count(f"{key}_worker_rss_kb", control.stats["peak_rss_kb"])
             if isinstance(result, Manifest):
-                # This manifest's share of the review, while the other may still be decoding.
+                # The rest of this manifest's share of the review (the decoder's frames did
+                # most of it), while the other manifest may still be decoding.
                 control.check()
                 with tracker.timing(f"{key}_side", cpu=True):
-                    sides[key] = Side(result)
+                    sides[key] = Side(result, early=control.side)
+                control.side = SideBuilder()  # let go of what it held
             return result
 
         try:

@@ -209,6 +209,45 @@ async def test_generated_project_diff_matches_what_was_changed(
 CORPUS_PAIRS = sorted(p.parent.parent for p in CORPUS.glob("*/base/manifest.json"))
 
 
+async def served_review(root: Path, loader: str) -> tuple[Any, ...]:
+    """What a client reads of a review: /api/info's lineage, the older full form, the
+    changed and state:modified selections."""
+    async with running(root, loader=loader) as (_, client):
+        health = await wait_until_ready(client)
+        assert health["ready"], health
+        _, info = await get_json(client, "/api/info")
+        _, full = await get_json(client, "/api/info?lineage=full")
+        _, changed = await post_json(client, "/api/select", {"view_mode": "changed_models"})
+        _, modified = await post_json(client, "/api/select", {"select": "state:modified+"})
+    return info["lineage"], full["lineage"], changed, modified
+
+
+def link_pair(folder: Path, into: Path) -> Path:
+    for env, source in (("target", folder), ("target-base", folder / "base")):
+        (into / env).mkdir()
+        for name in ("manifest.json", "catalog.json"):
+            if (source / name).exists():
+                (into / env / name).symlink_to(source / name)
+    return into
+
+
+async def test_both_loaders_serve_the_same_review(generated: tuple[Path, dict[str, Any]]) -> None:
+    # The process loader works out each manifest's share of the review as its decoder's
+    # records arrive; the thread loader after decoding it whole.
+    root, _ = generated
+    assert await served_review(root, "process") == await served_review(root, "thread")
+
+
+@pytest.mark.corpus
+@pytest.mark.skipif(not CORPUS.is_dir(), reason=f"corpus not found at {CORPUS}")
+@pytest.mark.parametrize("folder", CORPUS_PAIRS, ids=lambda p: p.name)
+async def test_both_loaders_serve_the_same_review_of_corpus_pairs(
+    folder: Path, tmp_path: Path
+) -> None:
+    root = link_pair(folder, tmp_path)
+    assert await served_review(root, "process") == await served_review(root, "thread")
+
+
 @pytest.mark.corpus
 @pytest.mark.skipif(not CORPUS.is_dir(), reason=f"corpus not found at {CORPUS}")
 @pytest.mark.parametrize("folder", CORPUS_PAIRS, ids=lambda p: p.name)
