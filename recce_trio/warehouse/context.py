@@ -98,8 +98,9 @@ class RunContext:
         bounded: bool = False,
     ) -> QueryResult:
         """Run one statement; a warehouse error names ``relation`` when given. ``bounded``:
-        a statement of a keyed diff, run where the engine bounds its memory, if it can
-        (the DuckDB engine's ``execute_bounded``)."""
+        a statement of known, modest needs (a range of a keyed diff, a few columns of a
+        profile), run where the engine bounds its memory, if it can (the DuckDB engine's
+        ``execute_bounded``)."""
         self.cancel.check()
         run = getattr(self.engine, "execute_bounded", None) if bounded else None
         try:

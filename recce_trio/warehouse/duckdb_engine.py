@@ -49,7 +49,7 @@ FETCH_PIECE = 500
 # smaller limit, so a diff of a big model adds little more than this to the server's memory.
 # A statement that does not fit (very wide rows: a scan pins a block per column) runs again
 # on the main connection.
-DIFF_MEMORY_LIMIT = "40MB"
+DIFF_MEMORY_LIMIT = "24MB"
 
 
 _spill: list[str] = []  # this process's spill folder, once made
@@ -145,6 +145,9 @@ class DuckDBEngine:
                 k: v for k, v in config.items() if k.lower() != "enable_external_access"
             }
             self._diff_config["memory_limit"] = DIFF_MEMORY_LIMIT
+            # One thread: a scan pins a block per column and thread, which a small limit
+            # would not hold for two, and the server's other threads keep a core.
+            self._diff_config["threads"] = 1
             # Its own spill folder: two instances would write the same file names.
             self._diff_config["temp_directory"] = os.path.join(spill_folder(), "diff")
         self._path = path
@@ -153,6 +156,10 @@ class DuckDBEngine:
         self._diff_use = ""
         try:
             self._con = duckdb.connect(str(path), read_only=True, config=config)
+            # A first statement, here in the background connect: it checks the connection,
+            # and DuckDB sets up some 5 MB of its own on an instance's first statement,
+            # which would otherwise count in the first run's memory.
+            self._con.execute("SELECT 1").fetchall()
         except duckdb.Error as e:
             text = str(e).replace(str(path), self._name)
             hint = "Is dbt writing to it right now? " if "lock" in text.lower() else ""

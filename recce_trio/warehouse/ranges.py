@@ -60,17 +60,19 @@ def split(
     columns: int,
     *,
     relation: Relation | None = None,
+    ordered: bool = False,
 ) -> Ranges | None:
     """How to split a diff of ``base`` and ``current`` (each a query and its spelling of
-    the first key column) with ``columns`` compared columns: ``None`` to run it whole (a
-    warehouse other than DuckDB, few rows, a key type that cannot be split or that differs
-    between the sides, a session that orders otherwise)."""
+    the first key column) with ``columns`` compared columns (``ordered``: a row-limited
+    diff, see ``partitions.count_for``): ``None`` to run it whole (a warehouse other than
+    DuckDB, few rows, a key type that cannot be split or that differs between the sides, a
+    session that orders otherwise)."""
     d = ctx.dialect
     if d.name != "duckdb":
         return None
     size = partitions.size(d, base, current)
     rows, base_type, current_type, plain = ctx.execute(size, limit=1, relation=relation).rows[0]
-    count = partitions.count_for(int(rows or 0), columns)
+    count = partitions.count_for(int(rows or 0), columns, ordered=ordered)
     key_type = str(base_type or "")
     if count < 2 or not plain or base_type != current_type:
         return None

@@ -26,8 +26,11 @@ def _lookup(columns: list[tuple[str, str]], name: str, relation: Relation) -> st
     )
 
 
-def _keyed_sides(ctx: RunContext, params: dict[str, Any]) -> tuple[Any, ...]:
-    """Both relations, the key and compared columns spelt per side, and the key check."""
+def _keyed_sides(
+    ctx: RunContext, params: dict[str, Any], *, ordered: bool = False
+) -> tuple[Any, ...]:
+    """Both relations, the key and compared columns spelt per side, and the key check
+    (``ordered``: for a row-limited diff, which takes smaller ranges)."""
     pk = params["primary_key"]
     keys = [pk] if isinstance(pk, str) else list(pk)
     if not keys:
@@ -54,6 +57,7 @@ def _keyed_sides(ctx: RunContext, params: dict[str, Any]) -> tuple[Any, ...]:
         (f"SELECT * FROM {curr_rel.sql}", curr_keys[0]),
         len(base_names),
         relation=base_rel,
+        ordered=ordered,
     )
     parts = ranges.parts(ctx, split, base_keys[0], curr_keys[0])
     ctx.progress(f"Verify primary key: {', '.join(base_keys)}", None)
@@ -107,7 +111,7 @@ def run_value_diff(ctx: RunContext, params: dict[str, Any]) -> dict[str, Any]:
 
 def run_value_diff_detail(ctx: RunContext, params: dict[str, Any]) -> dict[str, Any]:
     """The rows that differ (base version first), keyed, computed in the warehouse."""
-    sides = _keyed_sides(ctx, params)
+    sides = _keyed_sides(ctx, params, ordered=True)
     base_rel, curr_rel, base_keys, _, base_names, curr_names, types, parts = sides
     d = ctx.dialect
     limit = queries.DETAIL_LIMIT

@@ -169,7 +169,8 @@ def _profile_values(
 ) -> list[Any]:
     """The profile statement's row (row count, then 6 values per column). On DuckDB, which
     runs in the server's process, a big table is profiled a few columns per statement, so
-    the distinct counts and medians of only those columns are held at once."""
+    the distinct counts and medians of only those columns are held at once, and the
+    statements run where the engine bounds their memory (its diff instance)."""
     d = ctx.dialect
     per = len(columns)
     if d.name == "duckdb" and len(columns) > 1:
@@ -179,7 +180,7 @@ def _profile_values(
     values: list[Any] = []
     for start in range(0, len(columns), per):
         sql = queries.profile(d, relation.sql, columns[start : start + per])
-        row = ctx.execute(sql, limit=1, relation=relation).rows[0]
+        row = ctx.execute(sql, limit=1, relation=relation, bounded=True).rows[0]
         values = [row[0], *values[1:], *row[1:]] if values else list(row)
     return values
 

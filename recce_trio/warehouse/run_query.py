@@ -65,7 +65,7 @@ def keyed_diff_result(
     positions = [base_columns.index(k) for k in keys]
     current_keys = [current_columns[i] for i in positions]
     split = ranges.split(
-        ctx, (base_sql, keys[0]), (current_sql, current_keys[0]), len(base_columns)
+        ctx, (base_sql, keys[0]), (current_sql, current_keys[0]), len(base_columns), ordered=True
     )
     parts = ranges.parts(ctx, split, keys[0], current_keys[0])
 

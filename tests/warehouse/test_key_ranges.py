@@ -142,6 +142,9 @@ def test_what_can_be_split() -> None:
     assert not partitions.splittable(type(D)("postgres"), "integer")
     assert partitions.count_for(1_000_000, 21) == 21
     assert partitions.count_for(10_000, 21) == 1
+    # A row-limited diff (query_diff, value_diff_detail) takes ranges 4 times smaller.
+    assert partitions.count_for(1_000_000, 21, ordered=True) == 84
+    assert partitions.count_for(100_000_000, 21) == partitions.MAX_RANGES
 
 
 # Through the runner: split wherever possible (a range per few cells) and whole.
@@ -189,8 +192,8 @@ def test_duckdb_runs_the_ranges_in_its_diff_instance_and_falls_back_when_they_do
     try:
         params = {"model": "orders", "primary_key": ["order_id", "line_no"]}
         whole = _run(engine, "value_diff", params)
-        limit_sql = "SELECT current_setting('memory_limit')"
-        assert engine.execute_bounded(limit_sql).rows == [("38.1 MiB",)]  # 40 MB
+        limit_sql = "SELECT current_setting('memory_limit'), current_setting('threads')"
+        assert engine.execute_bounded(limit_sql).rows == [("22.8 MiB", 1)]  # 24 MB, 1 thread
         assert engine.execute_bounded("SELECT COUNT(*) FROM dev.orders").rows == [(5,)]
         monkeypatch.setattr(partitions, "CELLS_PER_RANGE", 1)
         assert _run(engine, "value_diff", params) == whole
@@ -199,6 +202,29 @@ def test_duckdb_runs_the_ranges_in_its_diff_instance_and_falls_back_when_they_do
         big = "SELECT COUNT(DISTINCT range) FROM range(3000000)"
         assert engine.execute_bounded(big).rows == [(3000000,)]
         assert _run(engine, "value_diff", params) == whole
+    finally:
+        engine.close()
+
+
+def test_duckdb_profiles_in_its_diff_instance(
+    duckdb_file: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from recce_trio.warehouse.connect import open_engine
+
+    engine = open_engine(duckdb_target(duckdb_file))
+    try:
+        whole = _run(engine, "profile_diff", {"model": "orders"})
+        bounded: list[str] = []
+        real = engine.execute_bounded
+
+        def record(sql: str, **kwargs: Any) -> Any:
+            bounded.append(sql)
+            return real(sql, **kwargs)
+
+        monkeypatch.setattr(engine, "execute_bounded", record)
+        assert _run(engine, "profile_diff", {"model": "orders"}) == whole
+        # Both sides' profile statements ran bounded (a few columns each where big).
+        assert len(bounded) == 2 and all("MEDIAN" in s.upper() for s in bounded)
     finally:
         engine.close()
 

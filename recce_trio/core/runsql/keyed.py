@@ -5,8 +5,7 @@ ordered by the key). When the key is unique on both sides, the same rows come ou
 FULL OUTER JOIN on the key that keeps the pairs whose other columns differ (``IS DISTINCT
 FROM``: NULLs equal, as EXCEPT compares): a row of A is in ``A EXCEPT B`` exactly when B has
 no row with its key, or that row differs in some column. The join holds one side in a hash
-table once, where the two EXCEPTs (each with its DISTINCT) hold three; and only the first
-``limit`` differing keys are expanded into rows.
+table once, where the two EXCEPTs (each with its DISTINCT) hold three.
 
 Only DuckDB takes this path: PostgreSQL refuses a FULL JOIN on ``IS NOT DISTINCT FROM``
 (not hash- or merge-joinable), and other warehouses differ in what they accept; they keep
@@ -88,18 +87,19 @@ def joined_diff(
         ["_recce_ina IS NULL", "_recce_inb IS NULL"]
         + [f"_recce_a{i} IS DISTINCT FROM _recce_b{i}" for i in others]
     )
-    first_keys = ", ".join(f"COALESCE(_recce_a{i}, _recce_b{i})" for i in keys)
     picked = ", ".join(
         f"CASE WHEN _recce_s.s = 1 THEN _recce_a{i} ELSE _recce_b{i} END AS {d.quote(c)}"
         for i, c in enumerate(base_columns)
     )
     order = ", ".join([*(d.quote(base_columns[i]) for i in keys), "in_a DESC", "in_b DESC"])
-    # Each differing key gives one or two rows, so the first ``limit`` keys are enough.
-    differing = d.limit(
+    # Every differing pair is expanded into its one or two rows, and one ORDER BY ... LIMIT
+    # keeps the first ``limit``: the same rows as taking the first ``limit`` keys first, but
+    # the warehouse sorts the narrow expanded rows once, rather than the wide pairs too (in
+    # DuckDB a top-N over both sides' columns holds several times more memory).
+    differing = (
         f"SELECT * FROM ({side(base_sql, base_columns, 'a')}) AS _recce_l "
         f"FULL OUTER JOIN ({side(current_sql, current_columns, 'b')}) AS _recce_r ON {on} "
-        f"WHERE {changed} ORDER BY {first_keys}",
-        limit,
+        f"WHERE {changed}"
     )
     sql = (
         f"SELECT {picked}, _recce_s.s = 1 AS in_a, _recce_s.s = 0 AS in_b "

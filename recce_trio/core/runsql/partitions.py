@@ -26,7 +26,11 @@ from recce_trio.core.runsql.queries import column_class, strip_statement
 
 # Rows x compared columns per range: about 12 MB of hash table in DuckDB.
 CELLS_PER_RANGE = 1_000_000
-MAX_RANGES = 64
+# A row-limited diff (the first 2,000 differing rows, in key order) takes ranges this many
+# times smaller: on top of its join it sorts the rows it returns (about 9 MB in DuckDB,
+# whatever the range), and it mostly stops after the first few ranges anyway.
+ORDERED_SHARE = 4
+MAX_RANGES = 256
 _SAMPLE_ROWS = 20_000
 _TEXT_TYPES = ("varchar", "text", "string")
 
@@ -63,9 +67,11 @@ def size(d: SqlDialect, base: tuple[str, str], current: tuple[str, str]) -> str:
     )
 
 
-def count_for(rows: int, columns: int) -> int:
-    """How many ranges a diff of ``rows`` x ``columns`` is split into (1: not split)."""
-    return max(1, min(MAX_RANGES, math.ceil(rows * max(1, columns) / CELLS_PER_RANGE)))
+def count_for(rows: int, columns: int, *, ordered: bool = False) -> int:
+    """How many ranges a diff of ``rows`` x ``columns`` is split into (1: not split);
+    ``ordered``: a row-limited diff (smaller ranges, ``ORDERED_SHARE``)."""
+    cells = max(1, CELLS_PER_RANGE // ORDERED_SHARE) if ordered else CELLS_PER_RANGE
+    return max(1, min(MAX_RANGES, math.ceil(rows * max(1, columns) / cells)))
 
 
 def boundaries(d: SqlDialect, sql: str, key: str, ranges: int) -> str:
