@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -116,6 +117,15 @@ class RunContext:
                 relation=relation.sql,
                 hint=e.hint,
             ) from None
+
+    def bounded_scope(self) -> contextlib.AbstractContextManager[None]:
+        """Around a series of ``bounded`` statements: an engine that bounds them by
+        changing its own settings (the dbt engine on DuckDB) changes them once for all."""
+        scope = getattr(self.engine, "bounded_scope", None)
+        if scope is None:
+            return contextlib.nullcontext()
+        manager: contextlib.AbstractContextManager[None] = scope()
+        return manager
 
     def columns(self, relation: Relation) -> list[tuple[str, str]]:
         """The relation's live columns (name, lower-case warehouse type), in table order."""

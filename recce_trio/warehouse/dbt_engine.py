@@ -8,6 +8,7 @@ Statements go through the adapter's own connections.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import gc
 import os
 import threading
@@ -20,6 +21,7 @@ from recce_trio.errors import (
     WarehouseConnectError,
     WarehouseError,
 )
+from recce_trio.warehouse.dbt_limits import READ, BoundedLimits, profile_sets_limits
 from recce_trio.warehouse.engine import (
     CancelToken,
     CursorStream,
@@ -102,6 +104,12 @@ class DbtAdapterEngine:
         self._lock = threading.Lock()
         self._running: set[CancelToken] = set()
         self._macros: DbtMacroLibrary | None = None
+        # dbt-duckdb: DuckDB in this process, its limits lowered for the diffs (dbt_limits),
+        # from the defaults read here, with a first statement that opens the connection.
+        self._limits: BoundedLimits | None = None
+        if target.type == "duckdb" and not profile_sets_limits(target.settings):
+            (limit, threads), *_ = self._rows_of(READ)
+            self._limits = BoundedLimits(self._rows_of, (str(limit), str(threads)))
 
     @property
     def dialect(self) -> str:
@@ -146,7 +154,8 @@ class DbtAdapterEngine:
     def on_connection(self, cancel: CancelToken, work: Callable[[], Any]) -> Any:
         """``work()`` with a connection of this thread open (macros that call adapter methods
         run statements on it), interrupted by ``cancel``; its errors pass through."""
-        return self._run(cancel, lambda adapter, conn: work(), wrap=False)
+        with self._user_values():
+            return self._run(cancel, lambda adapter, conn: work(), wrap=False)
 
     def macro_provider(
         self, sources: Mapping[str, ManifestSource], cancel: CancelToken
@@ -164,6 +173,12 @@ class DbtAdapterEngine:
     def execute(
         self, sql: str, *, limit: int | None = None, cancel: CancelToken | None = None
     ) -> QueryResult:
+        with self._user_values():
+            return self._execute(sql, limit=limit, cancel=cancel)
+
+    def _execute(
+        self, sql: str, *, limit: int | None = None, cancel: CancelToken | None = None
+    ) -> QueryResult:
         token = cancel if cancel is not None else CancelToken()
 
         def work(adapter: Any, conn: Any) -> QueryResult:
@@ -175,6 +190,35 @@ class DbtAdapterEngine:
         result: QueryResult = self._run(token, work)
         token.check()
         return result
+
+    def _rows_of(self, sql: str) -> list[tuple[Any, ...]]:
+        """A short statement of recce-trio's own, run to its end (no cancel)."""
+        return self._execute(sql).rows
+
+    def _user_values(self) -> contextlib.AbstractContextManager[None]:
+        """Around every statement but the bounded ones: the user's DuckDB limits while it
+        runs (no other run's diff lowers them meanwhile)."""
+        return self._limits.suspended() if self._limits is not None else contextlib.nullcontext()
+
+    def bounded_scope(self) -> contextlib.AbstractContextManager[None]:
+        """Statements run inside (``execute_bounded`` ones) share one lowering of the
+        limits, rather than one each (dbt-duckdb; elsewhere nothing changes)."""
+        return self._limits.scope() if self._limits is not None else contextlib.nullcontext()
+
+    def execute_bounded(
+        self, sql: str, *, limit: int | None = None, cancel: CancelToken | None = None
+    ) -> QueryResult:
+        """``execute`` under lowered DuckDB limits (dbt-duckdb, see dbt_limits); a
+        statement that does not fit runs again under the user's values."""
+        if self._limits is None:
+            return self._execute(sql, limit=limit, cancel=cancel)
+        with self._limits.scope():
+            try:
+                return self._execute(sql, limit=limit, cancel=cancel)
+            except WarehouseError as e:
+                if "out of memory" not in e.message.lower():
+                    raise
+        return self.execute(sql, limit=limit, cancel=cancel)
 
     def stream(
         self,
@@ -199,7 +243,8 @@ class DbtAdapterEngine:
             finally:
                 cursor.close()
 
-        result: T = self._run(token, work, wrap=False)
+        with self._user_values():
+            result: T = self._run(token, work, wrap=False)
         token.check()
         return result
 
@@ -217,7 +262,8 @@ class DbtAdapterEngine:
             names = unique_names(str(d[0]) for d in description)
             return [(n, str(d[1]).lower()) for n, d in zip(names, description, strict=True)]
 
-        columns: list[tuple[str, str]] = self._run(token, work)
+        with self._user_values():
+            columns: list[tuple[str, str]] = self._run(token, work)
         return columns
 
     def interrupt(self) -> None:

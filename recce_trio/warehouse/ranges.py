@@ -3,6 +3,7 @@ ranges, where they start, and the ranges' results put together."""
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable, Sequence
 from typing import NamedTuple
 
@@ -93,16 +94,22 @@ def ordered(
     current_condition, rows_wanted)`` for each range in turn, until ``limit`` rows."""
     result = QueryResult([], [], [])
     rows: list[tuple[object, ...]] = []
-    for base_condition, current_condition in parts:
-        result = ctx.execute(
-            statement(base_condition, current_condition, limit - len(rows)),
-            limit=limit - len(rows),
-            bounded=is_split(parts),
-        )
-        rows.extend(result.rows)
-        if len(rows) >= limit:
-            break
+    with _scope(ctx, parts):
+        for base_condition, current_condition in parts:
+            result = ctx.execute(
+                statement(base_condition, current_condition, limit - len(rows)),
+                limit=limit - len(rows),
+                bounded=is_split(parts),
+            )
+            rows.extend(result.rows)
+            if len(rows) >= limit:
+                break
     return QueryResult(result.columns, result.types, rows)
+
+
+def _scope(ctx: RunContext, parts: Sequence[Part]) -> contextlib.AbstractContextManager[None]:
+    """One bounded scope for every range of a split diff (``ctx.bounded_scope``)."""
+    return ctx.bounded_scope() if is_split(parts) else contextlib.nullcontext()
 
 
 def summed(
@@ -114,9 +121,10 @@ def summed(
 ) -> list[int]:
     """A one-row statement of counts run for each range, the counts summed (NULL as 0)."""
     total: list[int] = []
-    for base_condition, current_condition in parts:
-        sql = statement(base_condition, current_condition)
-        row = ctx.execute(sql, limit=1, relation=relation, bounded=is_split(parts)).rows[0]
-        counts = [int(v or 0) for v in row]
-        total = counts if not total else [a + b for a, b in zip(total, counts, strict=True)]
+    with _scope(ctx, parts):
+        for base_condition, current_condition in parts:
+            sql = statement(base_condition, current_condition)
+            row = ctx.execute(sql, limit=1, relation=relation, bounded=is_split(parts)).rows[0]
+            counts = [int(v or 0) for v in row]
+            total = counts if not total else [a + b for a, b in zip(total, counts, strict=True)]
     return total

@@ -178,10 +178,11 @@ def _profile_values(
         rows = int(count.rows[0][0] or 0)
         per = max(1, min(len(columns), partitions.CELLS_PER_RANGE // max(1, rows)))
     values: list[Any] = []
-    for start in range(0, len(columns), per):
-        sql = queries.profile(d, relation.sql, columns[start : start + per])
-        row = ctx.execute(sql, limit=1, relation=relation, bounded=True).rows[0]
-        values = [row[0], *values[1:], *row[1:]] if values else list(row)
+    with ctx.bounded_scope():
+        for start in range(0, len(columns), per):
+            sql = queries.profile(d, relation.sql, columns[start : start + per])
+            row = ctx.execute(sql, limit=1, relation=relation, bounded=True).rows[0]
+            values = [row[0], *values[1:], *row[1:]] if values else list(row)
     return values
 
 
