@@ -119,8 +119,12 @@ class PostgresEngine:
             ) from None
 
     def release(self, conn: Any) -> None:
+        """Back to the pool, if it is idle and sane. A cancel request that lands on the end
+        of a transaction (its CLOSE or ROLLBACK) leaves it aborted: such a connection is
+        closed, never handed to the next statement ("current transaction is aborted")."""
+        idle = conn.info.transaction_status == self._psycopg.pq.TransactionStatus.IDLE
         with self._cond:
-            if conn.closed or conn.broken or self._closed:
+            if conn.closed or conn.broken or self._closed or not idle:
                 self._open -= 1
                 conn.close()
             else:
@@ -201,18 +205,23 @@ class PostgresEngine:
             try:
                 with conn.transaction(), conn.cursor(name="recce_trio_stream") as cur:
                     try:
-                        cur.execute(sql)
-                    except Exception as e:
-                        raise errors(e) from None
-                    description = cur.description or []
-                    rows = CursorStream(
-                        cur,
-                        unique_names(d.name for d in description),
-                        [str(d.type_display or "unknown").lower() for d in description],
-                        errors,
-                        token,
-                    )
-                    result = consume(rows)
+                        try:
+                            cur.execute(sql)
+                        except Exception as e:
+                            raise errors(e) from None
+                        description = cur.description or []
+                        rows = CursorStream(
+                            cur,
+                            unique_names(d.name for d in description),
+                            [str(d.type_display or "unknown").lower() for d in description],
+                            errors,
+                            token,
+                        )
+                        result = consume(rows)
+                    finally:
+                        # Before the cursor's CLOSE and the COMMIT or ROLLBACK: no cancel
+                        # request (they repeat every 50 ms) may land on those.
+                        token.detach()
             except self._psycopg.Error as e:  # ending the transaction
                 raise errors(e) from None
             finally:

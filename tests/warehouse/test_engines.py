@@ -176,6 +176,28 @@ def test_postgres_unknown_database(postgres_server) -> None:  # type: ignore[no-
     assert "no_such_db" not in str(info.value)
 
 
+def test_postgres_never_reuses_a_connection_left_in_an_aborted_transaction(
+    postgres_server,  # type: ignore[no-untyped-def]
+) -> None:
+    """A cancel request that lands on the end of a transaction (its CLOSE or ROLLBACK)
+    leaves it aborted; the next statement must not get that connection."""
+    import psycopg
+
+    from tests.warehouse.conftest import postgres_target
+
+    engine = open_engine(postgres_target(postgres_server, threads=1))  # a pool of one
+    try:
+        conn = engine.acquire()  # type: ignore[attr-defined]
+        conn.execute("BEGIN")
+        with pytest.raises(psycopg.errors.DivisionByZero):
+            conn.execute("SELECT 1 / 0")
+        engine.release(conn)  # type: ignore[attr-defined]
+        assert engine.execute("SELECT 41 + 1 AS answer").rows == [(42,)]
+        assert conn.closed
+    finally:
+        engine.close()
+
+
 def test_duckdb_profile_settings_apply_but_not_access(duckdb_file: Path) -> None:
     target = duckdb_target(duckdb_file)
     target = WarehouseTarget(

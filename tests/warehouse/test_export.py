@@ -8,7 +8,6 @@ from __future__ import annotations
 import csv
 import io
 import itertools
-import threading
 from typing import Any
 
 import pytest
@@ -17,6 +16,7 @@ from recce_trio.errors import RunCancelledError, TemplateError, WarehouseError
 from recce_trio.warehouse.context import RunContext
 from recce_trio.warehouse.export import write_export
 from tests.warehouse import data
+from tests.warehouse.test_engines import _cancel_when_running
 
 CUSTOMERS = "select * from {{ ref('customers') }} order by 1"
 ENDLESS = {
@@ -146,14 +146,13 @@ def test_a_bad_template_or_statement_fails_before_any_byte(ctx: RunContext) -> N
 def test_cancelling_interrupts_the_statement_and_the_connection_stays_usable(
     ctx: RunContext, engine_name: str
 ) -> None:
-    timer = threading.Timer(0.3, ctx.cancel.cancel)
-    timer.start()
-    try:
-        with pytest.raises(RunCancelledError):
-            write_export(ctx, "query", {"sql_template": ENDLESS[engine_name]}, "csv",
-                         lambda b: None)  # fmt: skip
-    finally:
-        timer.cancel()
+    # Cancelled as soon as the statement is attached (not after a fixed time): the cancel
+    # request is repeated every 50 ms until the statement ends.
+    watcher = _cancel_when_running(ctx.cancel)
+    with pytest.raises(RunCancelledError):
+        write_export(ctx, "query", {"sql_template": ENDLESS[engine_name]}, "csv",
+                     lambda b: None)  # fmt: skip
+    watcher.join()
     fresh = RunContext(base=ctx.base, current=ctx.current, engine=ctx.engine)
     assert export(fresh, "query", sql_template=CUSTOMERS)[1] == 4
 
