@@ -13,7 +13,9 @@ PostgreSQL): run it with a Python that has dbt-core and dbt-duckdb. Before the r
 machine now, to read the others against. For
 each run: POST /api/runs (nowait), then GET /api/runs/{id}/wait until it ends, while another
 thread asks /api/health every 20 ms on its own connection. RSS growth is the server's VmHWM
-(peak resident) during the run minus its VmRSS before it. The machine is shared: compare
+(peak resident) during the run minus its VmRSS before it; each server's idle RSS, with its
+warehouse connected, is printed when it has settled (what a build moves from the runs to the
+connection shows there). The machine is shared: compare
 figures within one invocation. ``--only`` keeps the runs whose label contains that text,
 ``--repeat`` runs each that many times (more health samples: the p99 of one short run is
 close to its maximum). "less CPU waits" is each probe's time less what the server's event
@@ -170,9 +172,10 @@ def start_server(args: argparse.Namespace) -> tuple[subprocess.Popen[bytes], int
         env=env, cwd=args.project,
     )  # fmt: skip
     health = wait_settled(port)
-    print(f"engine: {args.engine}; warehouse: {health['warehouse']}")
     if args.engine == "dbt":  # the first statement through dbt opens its connection
         wait(port, submit(port, "query", {"sql_template": "select 1 as one"}))
+    rss = status_kb(server.pid, "VmRSS") / 1024
+    print(f"engine: {args.engine}; warehouse: {health['warehouse']}; idle RSS {rss:.1f} MB")
     return server, port
 
 
