@@ -18,6 +18,9 @@ class InfoCache:
         self.lock = trio.Lock()
         self.entries: dict[str, tuple[Review, bytes, Representation]] = {}
         self.prepared: Review | None = None  # the review prepare_info last ran for
+        # Set once an /api/info body has been sent (the background's heavier work after
+        # ready waits for it, so that a page waiting for the lineage comes first).
+        self.answered = trio.Event()
 
     def _found(self, review: Review, head: bytes, form: str) -> Representation | None:
         entry = self.entries.get(form)
@@ -37,11 +40,8 @@ class InfoCache:
 
             def build() -> Representation:
                 lineage = review.lineage_json if form == "merged" else review.full_lineage_json()
-                body = bytearray(head)
-                body[-1:] = b',"lineage":'
-                body += lineage
-                body += b"}"
-                return Representation(body, media_type="application/json")
+                body = b"".join((head[:-1], b',"lineage":', lineage, b"}"))  # one copy
+                return Representation(body, media_type="application/json", quick_first=True)
 
             # Joining and hashing megabytes: off the event loop.
             representation = await gateway.run(gateway.ENCODING, build)

@@ -119,7 +119,7 @@ async def refresh(
     if announce is not None:
         # Open pages refetch on this event, and their checks and row counts look up node
         # names: work those lookups out first, off the loop (~40 ms at 5,000 models). At
-        # startup, the background's _prepare does it after /api/info is prepared.
+        # startup, the background does it once the first /api/info is answered.
         await gateway.run(gateway.FILES, state.session.warm_index)
         await state.ws.broadcast({"command": "refresh", "event": {"eventType": announce}})
     return True

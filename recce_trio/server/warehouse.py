@@ -1,5 +1,6 @@
-"""The server's warehouse connection: found from dbt's profiles.yml and opened in the background
-once the review is ready (never in the startup path), through the gateway; closed on shutdown.
+"""The server's warehouse connection: found from dbt's profiles.yml while the artifacts load, and
+opened in the background once the review is ready (never in the startup path), through the
+gateway; closed on shutdown.
 
 States, as ``/api/health`` shows them: ``none`` (no profile configured: warehouse runs are
 refused with 400 saying how to configure one), ``connecting``, ``ready``, ``failed`` (the
@@ -59,6 +60,10 @@ class WarehouseService:
         self.engine: Engine | None = None
         self.limiter: trio.CapacityLimiter | None = None
         self.resolved = trio.Event()  # set once it is known whether a profile is configured
+        # What find_profile found: the target (None: no profile) or why it failed.
+        self._found: tuple[WarehouseTarget | None, ModuleType | None, BaseException | None] | None
+        self._found = None
+        self._finding = trio.Lock()
         self.settled = trio.Event()  # set once the state is none, ready or failed
 
     def health(self) -> dict[str, Any]:
@@ -72,15 +77,34 @@ class WarehouseService:
         """Whether warehouse runs can work (for support_tasks and /api/flag)."""
         return self.state in (CONNECTING, READY)
 
+    async def find_profile(self) -> None:
+        """Read the profile (light imports, profiles.yml): may run while the artifacts load, so
+        that /api/info, which says whether one is configured, need not wait for it after
+        ready. Never raises but for cancellation; ``connect`` reports what failed."""
+        async with self._finding:
+            if self._found is not None:
+                return
+            profiles: ModuleType | None = None
+            try:
+                profiles = await gateway.run(gateway.FILES, profiles_layer)
+                target = await gateway.run(gateway.FILES, profiles.resolve_target, self.config)
+            except Exception as exc:
+                self._found = (None, profiles, exc)
+            else:
+                self._found = (target, profiles, None)
+
     async def connect(self) -> None:
-        """Find the profile and open the connection (in worker threads). Never raises but for
-        cancellation; always settles."""
+        """Find the profile (unless ``find_profile`` has) and open the connection (in worker
+        threads). Never raises but for cancellation; always settles."""
         home = Path.home()
         profiles: ModuleType | None = None
         try:
             # The profile first, with light imports: /api/info waits for it (support_tasks).
-            profiles = await gateway.run(gateway.FILES, profiles_layer)
-            target = await gateway.run(gateway.FILES, profiles.resolve_target, self.config)
+            await self.find_profile()
+            assert self._found is not None
+            target, profiles, failure = self._found
+            if failure is not None:
+                raise failure
             if target is None:
                 self.state = NONE
                 self.resolved.set()

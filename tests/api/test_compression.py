@@ -9,6 +9,7 @@ from typing import Any
 
 import brotli
 import pytest
+import trio
 import zstandard
 
 from recce_trio.server.compress import (
@@ -17,9 +18,11 @@ from recce_trio.server.compress import (
     choose_for_size,
     compress,
     etag_matches,
+    matching_etag,
     parse_accept_encoding,
 )
 from tests.api.test_startup import running, wait_until_ready
+from tests.conftest import load_bench_module
 
 DECODE = {
     "gzip": gzip.decompress,
@@ -91,6 +94,45 @@ def test_parse_and_etag_matching() -> None:
     assert etag_matches("*", "abc")
     assert not etag_matches('"abd"', "abc")
     assert not etag_matches(None, "abc")
+    # The tag the client named comes back (a 304 names the representation the client has).
+    assert matching_etag('"zzz", W/"abc-br-fast"', "abc") == '"abc-br-fast"'
+    assert matching_etag("*", "abc") == "*"
+    assert matching_etag('"abcd-br"', "abc") is None
+
+
+@pytest.fixture(scope="module")
+def big_info_project(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A generated project whose /api/info is over FAST_SIZE (about 300 KB)."""
+    out = tmp_path_factory.mktemp("gen500")
+    load_bench_module("make_artifacts").make_project(out, 500, seed=2, check=False)
+    return out
+
+
+async def test_a_large_info_asked_before_ready_comes_at_the_fast_level_then_the_kept_one(
+    big_info_project: Path,
+) -> None:
+    async with running(big_info_project) as (app, client):
+        # Asked while the artifacts load, as the page does: answered the moment it is ready,
+        # without waiting for the kept (slower, smaller) level.
+        status, first, fast = await fetch(client, "/api/info", **{"Accept-Encoding": "br"})
+        assert status == 200 and first["Content-Encoding"] == "br"
+        assert first["ETag"].endswith('-br-fast"')
+        _, _, plain = await fetch(client, "/api/info")
+        assert len(plain) >= FAST_SIZE
+        assert json.loads(brotli.decompress(fast)) == json.loads(plain)
+        # The background then makes the kept level: later requests get it, smaller.
+        representation = app.extensions["recce"].info.entries["merged"][2]
+        with trio.fail_after(30):
+            while not representation.ready("br"):  # noqa: ASYNC110
+                await trio.sleep(0.05)
+        _, kept_headers, kept = await fetch(client, "/api/info", **{"Accept-Encoding": "br"})
+        assert kept_headers["ETag"].endswith('-br"') and len(kept) < len(fast)
+        assert brotli.decompress(kept) == brotli.decompress(fast)
+        # The page that holds the fast one revalidates it: not modified, under its own tag.
+        status, again, body = await fetch(
+            client, "/api/info", **{"Accept-Encoding": "br", "If-None-Match": first["ETag"]}
+        )
+        assert (status, body) == (304, b"") and again["ETag"] == first["ETag"]
 
 
 @pytest.mark.parametrize("encoding", ["gzip", "br", "zstd"])

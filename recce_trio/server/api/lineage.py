@@ -76,10 +76,20 @@ async def _info_body(state: ServerState, form: str) -> Representation:
     return await state.info.get(review, _encoder.encode(_info_head(state, review)), form)
 
 
+async def build_info(state: ServerState) -> None:
+    """Build the default /api/info body (off the loop): the first thing after ready, since a
+    page's request is waiting for it. Never raises: a failure here only means a request
+    does the work (and reports it)."""
+    try:
+        await _info_body(state, "merged")
+    except Exception:
+        log.exception("could not build /api/info")
+
+
 async def prepare_info(state: ServerState) -> None:
-    """Encode and compress the default /api/info body in every coding, and evaluate the
-    page-load selections, in worker threads. Started once the review is built, so requests
-    find them ready. Never raises: a failure here only means a request does the work."""
+    """Compress the default /api/info body at the kept level of every coding, and evaluate
+    the page-load selections, in worker threads, so later requests find them ready. Never
+    raises: a failure here only means a request does the work."""
     cache = state.info
     if cache.prepared is state.review:
         return
@@ -104,10 +114,12 @@ async def info() -> Response:
         raise RequestError(f"lineage must be one of {', '.join(LINEAGE_FORMS)}; got {form!r}")
     state = server_state()
     representation = await _info_body(state, form)
-    if state.info.prepared is not state.review:
+    cache = state.info
+    if cache.prepared is not state.review and cache.answered.is_set():
         # A new review (the artifacts were reloaded): compress the other codings meanwhile.
+        # (At startup the background does it, once this first answer has been sent.)
         cast(QuartTrio, current_app).nursery.start_soon(prepare_info, state)
-    return await representation.respond(cache_control=_revalidate)
+    return await representation.respond(cache_control=_revalidate, sent=cache.answered.set)
 
 
 async def select() -> Response:
@@ -121,16 +133,19 @@ async def select() -> Response:
         packages = [review.project_name]  # Recce's default: the root project's nodes only
     if body.view_mode not in (None, "all", "changed_models"):
         raise RequestError(f"view_mode must be 'all' or 'changed_models', got {body.view_mode!r}")
+
     # In a worker thread: a selector not seen before can take tens of milliseconds on a big
     # project (its lookup tables are built on first use), and the event loop answers health
     # probes meanwhile. One at a time: the selector caches are shared.
-    evaluate = partial(
-        review.diff.graph.select,
-        select=body.select,
-        exclude=body.exclude,
-        packages=packages,
-        view_mode=body.view_mode,
-    )
+    # (The selector graph itself is built on first use, ~0.1 s at 5,000 models: there too.)
+    def evaluate() -> set[str]:
+        return review.diff.graph.select(
+            select=body.select,
+            exclude=body.exclude,
+            packages=packages,
+            view_mode=body.view_mode,
+        )
+
     # SelectorError: 400
     selected = await gateway.run(gateway.SELECTORS, evaluate)
     # Only what the lineage shows: no tests, unit tests, or operation hooks.
