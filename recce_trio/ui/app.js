@@ -55,7 +55,7 @@ const early = askEarly(timings);
 
 /** Load the lineage (`pending`: already asked for) into the store, with `more(lineage)`'s patch. */
 async function loadInfo(pending = null, more = () => ({})) {
-  const { info, lineage, ms, bytes, at } = await (pending ?? loadLineage(timings));
+  const { info, lineage, ms, bytes, at } = await (pending ?? loadLineage(timings).lineage);
   // The worker's marks, on this page's clock.
   const marks = Object.fromEntries(Object.entries(at ?? {}).map(([k, v]) => [k, v - performance.timeOrigin]));
   timings.info = { ms, bytes, ...marks };
@@ -326,6 +326,10 @@ async function startReview(health) {
     if (document.visibilityState === "visible" && store.get().side === "runs") loadRuns();
   }, 3000);
   store.set({ group: queryToState(location.search, {}).group }); // drawn grouped from the first frame
+  if (!store.get().lineage) {
+    $("graph-status").textContent = "Loading the lineage…";
+    $("graph-status").hidden = false;
+  }
   try {
     await loadInfo(early.lineage, firstView);
   } catch (err) {
@@ -375,7 +379,9 @@ async function main() {
     screenPosition: (id) => lineageView?.graph.screenPosition(id) ?? null,
     shownIds: () => [...(store.get().shown?.ids ?? [])],
   };
-  const health = await waitForServer(early.lineage);
+  // The review is shown (and wired) as soon as the server answers for the lineage, while the
+  // data worker parses it.
+  const health = await waitForServer(early.answered);
   timings.readyAt = performance.now();
   if (health) await startReview(health);
   document.body.dataset.ready = "true";

@@ -17,6 +17,7 @@ self.onmessage = async ({ data: size }) => {
   try {
     const response = await fetch("/api/info");
     at.answered = now();
+    if (response.ok) self.postMessage({ answered: true }); // the server is ready: the page shows the review meanwhile
     const text = await response.text();
     at.received = now();
     if (!response.ok) {

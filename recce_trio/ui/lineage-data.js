@@ -7,11 +7,18 @@ import { api } from "./api.js";
 import { NODE_H, NODE_W } from "./graph-paint.js";
 import { queryToState } from "./router.js";
 
-/** The slimmed lineage ({info, lineage, ms, bytes, at}); `timings.infoReceivedAt` is set. */
+/**
+ * `{lineage, answered}`: the slimmed lineage ({info, lineage, ms, bytes, at}; then
+ * `timings.infoReceivedAt` is set), and a promise resolved as soon as /api/info has answered
+ * with success (its body is on its way: the server is ready).
+ */
 export function loadLineage(timings) {
-  return new Promise((resolve, reject) => {
+  let answered;
+  const ok = new Promise((resolve) => (answered = resolve));
+  const lineage = new Promise((resolve, reject) => {
     const worker = new Worker("/info-worker.js");
     worker.onmessage = (event) => {
+      if (event.data.answered) return answered();
       timings.infoReceivedAt = performance.now();
       worker.terminate();
       const data = event.data;
@@ -26,6 +33,7 @@ export function loadLineage(timings) {
     };
     worker.postMessage({ width: NODE_W, height: NODE_H }); // to lay out the first view
   });
+  return { lineage, answered: ok };
 }
 
 /** The node objects (`lineage.nodes`) from the columns info-worker.js sends. */
@@ -48,10 +56,15 @@ function unpack(ids, { names, strings, codes, columns }) {
   return nodes;
 }
 
-/** What the review needs first, asked for now: the lineage, the first selection, a layout worker. */
+/**
+ * What the review needs first, asked for now: the lineage (and `answered`, once the server
+ * has answered for it), the first selection, a layout worker.
+ */
 export function askEarly(timings) {
+  const { lineage, answered } = loadLineage(timings);
   const early = {
-    lineage: loadLineage(timings),
+    lineage,
+    answered,
     // The server's default packages, changed models: used if the lineage has changes and the
     // URL asks for nothing else.
     select: urlSelects() ? null : api.select({ view_mode: "changed_models" }).catch(() => null),

@@ -104,9 +104,10 @@ function renderFailed(health) {
 
 /**
  * Poll health until ready (returns it) or failed (shows why, returns null). `arrived`, if
- * given, is the review's data asked for early (the server answers it the moment it is ready):
- * when it resolves first, the wait ends then rather than at the next poll, and the last health
- * seen is returned with `ready: true`.
+ * given, resolves when the review's data, asked for early, has been answered (the server
+ * answers it the moment it is ready): when it resolves first, the wait ends then rather than
+ * at the next poll (or the answer to a poll on its way), and the last health seen is
+ * returned with `ready: true`.
  */
 export async function waitForServer(arrived = null) {
   const started = performance.now();
@@ -118,7 +119,8 @@ export async function waitForServer(arrived = null) {
     if (here) return { ...last, ready: true };
     let health;
     try {
-      health = await api.health();
+      health = await Promise.race([api.health(), wake.then(() => null)]);
+      if (here) return { ...last, ready: true };
       $("loading-offline").hidden = true;
     } catch {
       $("loading-offline").hidden = false;

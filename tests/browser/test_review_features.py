@@ -372,7 +372,16 @@ def test_big_project_first_view_is_readable_and_the_list_finds_a_model(
     server = Server(["server", "--port", "0", "--project-dir", str(root), "--no-watch"])
     try:
         page.goto(server.url)
-        page.wait_for_function("window.recce?.app?.metrics?.nodes > 1000", timeout=120_000)
+        # The first view settled: drawn, the server's selection answered (the view drawn
+        # from the lineage kept, or replaced and drawn again), and the list shown.
+        page.wait_for_function(
+            """(() => {
+              const m = window.recce?.app?.metrics;
+              return m?.nodes > 1000 && m.provisional !== "drawn" && m.listAt > 0
+                && window.recce.graph.nodes.length === window.recce.shownIds().length;
+            })()""",
+            timeout=120_000,
+        )
         # Legible labels from the start, centred on the change with the most downstream.
         assert page.evaluate("window.recce.app.metrics.legible")
         top = page.locator("#changed-list .changed-item").first.get_attribute("data-node-id")
@@ -393,7 +402,8 @@ def test_big_project_first_view_is_readable_and_the_list_finds_a_model(
         expect(rows.first).to_have_attribute("data-node-id", wanted)
         page.keyboard.press("ArrowDown")
         expect(page.locator(f'.node-panel[data-node-id="{wanted}"]')).to_be_visible()
-        expect(page.locator(".node-panel .changes")).to_contain_text("Code changed")
+        # (Its details come from the server, which maps the column lineage meanwhile.)
+        expect(page.locator(".node-panel .changes")).to_contain_text("Code changed", timeout=30_000)
         page.keyboard.press("Escape")
         expect(page.locator("#panel")).to_be_hidden()
 
