@@ -349,8 +349,7 @@ async function startReview(health) {
   const wanted = queryToState(location.search, { packages });
   const first = wanted.selection ?? { packages, view_mode: hasDiff ? "changed_models" : "all" };
   // Like Recce: if the changed-models selection fails, fall back to the whole lineage.
-  const reuse = !wanted.selection && hasDiff ? early.select : null;
-  if (!(await lineageView.apply(first, reuse)) && !wanted.selection && hasDiff) await lineageView.apply({ packages, view_mode: "all" });
+  if (!(await lineageView.apply(first)) && !wanted.selection && hasDiff) await lineageView.apply({ packages, view_mode: "all" });
   await restore(location.search);
   bindUrl(store, (search) => restore(search));
   history.replaceState(null, "", `${location.pathname}${stateToQuery(store.get())}`);

@@ -112,14 +112,11 @@ export class LineageView {
     this.draw(this.store.get());
   }
 
-  /**
-   * Ask the server for a selection; on success it becomes the shown one. `pending` is the
-   * answer to the same request already on its way (the first view asks early), or null.
-   */
-  async apply(sel, pending = null) {
+  /** Ask the server for a selection; on success it becomes the shown one. */
+  async apply(sel) {
     let result;
     try {
-      result = (pending && (await pending)) || (await api.select(sel));
+      result = await api.select(sel);
     } catch (err) {
       this.store.set({ selectError: err.message });
       return false;
