@@ -262,9 +262,15 @@ function toast(message) {
 async function restore(search) {
   const project = projectName();
   const wanted = queryToState(search, { packages: project ? [project] : undefined });
-  const { selection, ...rest } = wanted;
-  store.set(rest);
+  const { selection } = wanted;
   if (selection && JSON.stringify(selection) !== JSON.stringify(store.get().selection)) await lineageView.apply(selection);
+  restoreView(wanted);
+}
+
+/** All but the selection of the view `wanted` (queryToState): the panel, its tabs, the side. */
+function restoreView(wanted) {
+  const { selection: _selection, ...rest } = wanted;
+  store.set(rest);
   const { panel } = store.get();
   if (panel?.kind === "node") loadDetails(panel.id);
   if (panel?.kind === "run") actions.openRun(panel.id);
@@ -348,9 +354,12 @@ async function startReview(health) {
   const packages = project ? [project] : undefined;
   const wanted = queryToState(location.search, { packages });
   const first = wanted.selection ?? { packages, view_mode: hasDiff ? "changed_models" : "all" };
+  // The rest of the view the URL names now, with the first view, before the reader acts on
+  // it (the server's answer to the selection comes later).
+  restoreView(wanted);
   // Like Recce: if the changed-models selection fails, fall back to the whole lineage.
   if (!(await lineageView.apply(first)) && !wanted.selection && hasDiff) await lineageView.apply({ packages, view_mode: "all" });
-  await restore(location.search);
+  lineageView.revealOpen(store.get()); // the open node, now that the selection is drawn
   bindUrl(store, (search) => restore(search));
   history.replaceState(null, "", `${location.pathname}${stateToQuery(store.get())}`);
 }

@@ -86,16 +86,19 @@ export class LineageView {
       $("select-error").hidden = !state.selectError;
     });
     store.subscribe(["picked", "lineage"], (state) => this.renderPicked(state));
-    store.subscribe(["panel"], (state) => {
-      const id = state.panel?.kind === "node" ? state.panel.id : null;
-      // A node opened (from the list, a link, the search) inside a folder drawn as a group:
-      // show that folder's nodes.
-      const folder = id && state.group === "folder" && state.shown?.ids.includes(id) ? state.lineage?.nodes[id]?.folder : undefined;
-      const chain = id && state.group === "chains" ? this.chainOf.get(id) : undefined;
-      if (folder !== undefined && !this.graph.index.has(id)) this.expand(folder, id);
-      else if (chain && !this.graph.index.has(id)) this.expandChain(chain, id);
-      else if (id !== this.graph.selectedId) this.graph.select(id);
-    });
+    store.subscribe(["panel"], (state) => this.revealOpen(state));
+  }
+
+  /** Select the open node in the graph, drawing the folder or chain it is folded in. */
+  revealOpen(state) {
+    const id = state.panel?.kind === "node" ? state.panel.id : null;
+    // A node opened (from the list, a link, the search) inside a folder drawn as a group:
+    // show that folder's nodes.
+    const folder = id && state.group === "folder" && state.shown?.ids.includes(id) ? state.lineage?.nodes[id]?.folder : undefined;
+    const chain = id && state.group === "chains" ? this.chainOf.get(id) : undefined;
+    if (folder !== undefined && !this.graph.index.has(id)) this.expand(folder, id);
+    else if (chain && !this.graph.index.has(id)) this.expandChain(chain, id);
+    else if (id !== this.graph.selectedId) this.graph.select(id);
   }
 
   /** Show a grouped folder's nodes, centred on `focus` (else its change with the most downstream). */
@@ -112,15 +115,21 @@ export class LineageView {
     this.draw(this.store.get());
   }
 
-  /** Ask the server for a selection; on success it becomes the shown one. */
+  /**
+   * Ask the server for a selection; on success it becomes the shown one, unless a newer one
+   * was asked for meanwhile (then its answer is dropped, and true returned).
+   */
   async apply(sel) {
+    const seq = (this.applySeq = (this.applySeq ?? 0) + 1);
     let result;
     try {
       result = await api.select(sel);
     } catch (err) {
+      if (seq !== this.applySeq) return true;
       this.store.set({ selectError: err.message });
       return false;
     }
+    if (seq !== this.applySeq) return true;
     this.metrics.selectAt ??= performance.now();
     const { lineage } = this.store.get();
     const ids = (result.nodes ?? []).filter((id) => id in lineage.nodes);
