@@ -145,6 +145,8 @@ def test_what_can_be_split() -> None:
     # A row-limited diff (query_diff, value_diff_detail) takes ranges 4 times smaller.
     assert partitions.count_for(1_000_000, 21, ordered=True) == 84
     assert partitions.count_for(100_000_000, 21) == partitions.MAX_RANGES
+    # Wider than 21 columns, a range also takes fewer cells (each column pins its blocks).
+    assert partitions.count_for(300_000, 61) == 54
 
 
 # Through the runner: split wherever possible (a range per few cells) and whole.

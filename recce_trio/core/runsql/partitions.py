@@ -30,6 +30,10 @@ CELLS_PER_RANGE = 1_000_000
 # times smaller: on top of its join it sorts the rows it returns (about 9 MB in DuckDB,
 # whatever the range), and it mostly stops after the first few ranges anyway.
 ORDERED_SHARE = 4
+# Beyond this many compared columns a range also takes fewer cells, in proportion: each
+# column pins blocks of its own while it is scanned (on both sides), which leaves less of a
+# bounded memory to the hash table (61 columns: ranges of about 5,600 rows).
+WIDE_COLUMNS = 21
 MAX_RANGES = 256
 _SAMPLE_ROWS = 20_000
 _TEXT_TYPES = ("varchar", "text", "string")
@@ -70,8 +74,10 @@ def size(d: SqlDialect, base: tuple[str, str], current: tuple[str, str]) -> str:
 def count_for(rows: int, columns: int, *, ordered: bool = False) -> int:
     """How many ranges a diff of ``rows`` x ``columns`` is split into (1: not split);
     ``ordered``: a row-limited diff (smaller ranges, ``ORDERED_SHARE``)."""
+    columns = max(1, columns)
     cells = max(1, CELLS_PER_RANGE // ORDERED_SHARE) if ordered else CELLS_PER_RANGE
-    return max(1, min(MAX_RANGES, math.ceil(rows * max(1, columns) / cells)))
+    cells = max(1, cells * min(columns, WIDE_COLUMNS) // columns)
+    return max(1, min(MAX_RANGES, math.ceil(rows * columns / cells)))
 
 
 def boundaries(d: SqlDialect, sql: str, key: str, ranges: int) -> str:
