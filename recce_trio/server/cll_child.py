@@ -8,21 +8,24 @@ streams what it put into its cache back in small frames; the server installs tho
 into its ``CllCache`` (keys are content digests, so an entry the server's artifacts do not
 match is simply never hit) and builds its per-node edges from them in worker threads.
 
-The child forks ``workers`` processes after reading the artifacts (copy-on-write: the
-artifacts are read once); worker k takes every k-th node. Each worker writes frames to a
-pipe of its own; the child relays whole frames to its stdout.
+The child reads the manifests without their tests (``core.cll.artifacts``: lineage never reads
+them). It forks ``workers`` processes after reading the artifacts (copy-on-write: the artifacts
+are read once); worker k takes every k-th modified node (its change analysis, then its lineage,
+which reuses the current side's parsed query), then every k-th other node. Each worker writes
+frames to a pipe of its own; the child relays whole frames to its stdout.
 
 Wire format on the child's stdout: frames of ``<u32 length><1 byte tag><payload>``.
   H  pickle of the artifacts' fingerprint (``fingerprint``): the server checks that the
      child read the artifacts it serves, else it kills the child and computes in-process
-  E  pickle of ``(entries, edges)``: cache entries ``[(key, value), ...]`` and the edges
-     ``[(uid, NodeEdges), ...]`` of the nodes done (none while the change analysis runs)
+  E  msgpack of ``(entries, edges)``: ``entries`` a pickle of the cache entries the server
+     needs (``[(key, value), ...]``: the change analyses, and the lineage of the nodes a
+     catalog lacks; the rest reaches the server as edges, see ``_shipped``), ``edges`` the
+     ``[(uid, NodeEdges), ...]`` of the nodes done (msgspec structs, decoded in C)
   C  (empty) every worker has finished the modified nodes' change analysis
   X  utf-8 text: the child failed (the server logs it and computes in-process)
   Z  pickle of ``{"peak_rss_kb", "read_s", "workers"}``: the end
-The payloads are pickles because both ends run this same code on the same interpreter (the
-values are the core's frozen dataclasses); the child is the server's own, never another
-program.
+The pickles are fine because both ends run this same code on the same interpreter; the child
+is the server's own, never another program.
 
 Leash: the child's address space is capped (RLIMIT_AS), it runs at a lower priority, and it
 exits when its stdin (a pipe whose write end only the server holds) reaches end-of-file,
@@ -35,6 +38,7 @@ main thread, which lives until the child exits).
 from __future__ import annotations
 
 import contextlib
+import functools
 import gc
 import os
 import pickle
@@ -59,6 +63,9 @@ _BOOTSTRAP = (
     "import os, sys; os.nice(10); "
     "from recce_trio.server.cll_child import main; sys.exit(main(sys.argv[1:]))"
 )
+# The cache entries of ``project.model_lineage``: a worker keeps most to itself (``_shipped``).
+LINEAGE_KEY = "cll"
+_encode = msgspec.msgpack.Encoder().encode
 # Nodes per frame: small enough that the server installs a frame in a few milliseconds.
 NODES_PER_FRAME = 16
 # Address-space cap: the artifacts take about four times their files' size in memory, and the
@@ -81,6 +88,14 @@ def memory_limit(total_size: int) -> int:
 # ---- the child ----
 
 
+@functools.cache
+def _edges_frame() -> msgspec.msgpack.Decoder[Any]:
+    """The decoder of an ``E`` frame (made on first use: it imports the core's lineage)."""
+    from recce_trio.core.cll.graph import NodeEdges
+
+    return msgspec.msgpack.Decoder(tuple[bytes, list[tuple[str, NodeEdges]]])
+
+
 def _write(out: BinaryIO, tag: bytes, payload: bytes = b"") -> None:
     out.write(_HEAD.pack(len(payload), tag[0]) + payload)
     out.flush()
@@ -98,7 +113,8 @@ def _read_frame(stream: IO[bytes]) -> tuple[str, bytes] | None:
 
 
 def _read_artifacts(paths: dict[str, str | None]) -> tuple[Any, Any, Any, Any]:
-    from recce_trio.core.artifacts import read_catalog, read_manifest
+    from recce_trio.core.artifacts import read_catalog
+    from recce_trio.core.cll.artifacts import read_lineage_manifest
 
     read: dict[str, Any] = {}
     out: list[Any] = []
@@ -109,7 +125,7 @@ def _read_artifacts(paths: dict[str, str | None]) -> tuple[Any, Any, Any, Any]:
             continue
         if path not in read:
             if kind == "manifest":
-                read[path] = read_manifest(Path(path))
+                read[path] = read_lineage_manifest(Path(path))
             else:
                 read[path] = read_catalog(Path(path)) if Path(path).is_file() else None
         out.append(read[path])
@@ -117,39 +133,57 @@ def _read_artifacts(paths: dict[str, str | None]) -> tuple[Any, Any, Any, Any]:
 
 
 def fingerprint(*artifacts: Any) -> tuple[Any, ...]:
-    """What tells two reads of the four artifacts apart (dbt stamps each file it writes)."""
+    """What tells two reads of the four artifacts apart (dbt stamps each file it writes).
+    Tests are not counted: the child reads the manifests without them."""
+    from recce_trio.core.cll.artifacts import is_test
+
     out: list[Any] = []
     for artifact in artifacts:
         if artifact is None:
             out.append(None)
             continue
         meta = artifact.metadata
-        out.append((meta.generated_at, meta.invocation_id, len(artifact.nodes)))
+        nodes = sum(1 for uid in artifact.nodes if not is_test(uid))
+        out.append((meta.generated_at, meta.invocation_id, nodes))
     return tuple(out)
 
 
 def _worker(project: Any, outbox: list[Any], spec: dict[str, Any], k: int, out: BinaryIO) -> None:
     workers = spec["workers"]
+    # A modified node's lineage right after its change analysis: the analysis parsed the
+    # node's current SQL, and the lineage reads that parse (``breaking.change_result``).
     modified: list[str] = spec["modified"][k::workers]
     for start in range(0, len(modified), NODES_PER_FRAME):
-        for uid in modified[start : start + NODES_PER_FRAME]:
-            project.change(uid)
-        _send(out, [], outbox)
+        _send(out, project, modified[start : start + NODES_PER_FRAME], outbox, change=True)
     _write(out, b"C")
-    ids: list[str] = spec["ids"][k::workers]
+    done = set(spec["modified"])
+    ids: list[str] = [uid for uid in spec["ids"] if uid not in done][k::workers]
     for start in range(0, len(ids), NODES_PER_FRAME):
-        edges = []
-        for uid in ids[start : start + NODES_PER_FRAME]:
-            found = project.edges(uid)
-            if found is not None:
-                edges.append((uid, found))
-        _send(out, edges, outbox)
+        _send(out, project, ids[start : start + NODES_PER_FRAME], outbox, change=False)
 
 
-def _send(out: BinaryIO, edges: list[Any], outbox: list[Any]) -> None:
-    entries = outbox[:]
+def _send(out: BinaryIO, project: Any, uids: list[str], outbox: list[Any], *, change: bool) -> None:
+    edges = []
+    for uid in uids:
+        if change:
+            project.change(uid)
+        found = project.edges(uid)
+        if found is not None:
+            edges.append((uid, found))
+    entries = [(key, value) for key, value in outbox if _shipped(project, key)]
     outbox.clear()
-    _write(out, b"E", pickle.dumps((entries, edges), protocol=pickle.HIGHEST_PROTOCOL))
+    payload = pickle.dumps(entries, protocol=pickle.HIGHEST_PROTOCOL) if entries else b""
+    _write(out, b"E", _encode((payload, edges)))
+
+
+def _shipped(project: Any, key: tuple[str, ...]) -> bool:
+    """Whether the server needs a cache entry: a change analysis, or the lineage of a node
+    that a catalog lacks (its SQL's columns stand in for the catalog's in its children's
+    analyses, and their cache keys). Other nodes' lineage reaches it as their edges."""
+    if key[0] != LINEAGE_KEY:
+        return True
+    uid = key[1]
+    return not (project.current.columns(uid) and project.base.columns(uid))
 
 
 def _relay(pipes: dict[int, int], out: BinaryIO) -> None:
@@ -312,13 +346,17 @@ class CllMapProcess:
             pass
 
     def next_frame(self) -> tuple[str, Any] | None:
-        """The next frame as (tag, value), or None if the child ended without a ``Z``."""
+        """The next frame as (tag, value), or None if the child ended without a ``Z``. An
+        ``E`` frame's value is ``(entries, edges)`` (see the module's docstring)."""
         assert self.process.stdout is not None
         frame = _read_frame(self.process.stdout)
         if frame is None:
             return None
         tag, payload = frame
-        if tag in ("E", "H", "Z"):
+        if tag == "E":
+            pickled, edges = _edges_frame().decode(payload)
+            return tag, (pickle.loads(pickled) if pickled else [], edges)
+        if tag in ("H", "Z"):
             return tag, pickle.loads(payload)  # our own child's frames
         return tag, payload.decode(errors="replace")
 

@@ -354,6 +354,6 @@ def _prepare_answers(project: Any) -> None:
 
 def _compute(project: Any, batch: list[str]) -> None:
     for uid in batch:
-        project.edges(uid)  # the node's lineage, and its edges for the index
         if project.changes.get(uid) == "modified":
-            project.change(uid)
+            project.change(uid)  # first: the node's lineage reads the query it parses
+        project.edges(uid)  # the node's lineage, and its edges for the index

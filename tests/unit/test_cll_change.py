@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 
+from recce_trio.core.cll.api import CllProject
 from tests.unit.cll_helpers import Cols, build, change
 
 T = {"t": [("a", "int"), ("b", "int"), ("c", "int"), ("x", "int")]}
@@ -259,3 +260,32 @@ def test_changed_columns_the_catalog_does_not_have_are_left_out() -> None:
     ) == ("partial_breaking", {"c": "removed"})
     # Without a catalog for the node the SQL's names stay (Recce sends {}).
     assert change("select a from t", "select a, b from t", T) == ("non_breaking", {"b": "added"})
+
+
+CHANGED_QUERIES = [
+    ("select a, b from t", "select a, b + 1 as b, c from t where a > 1"),
+    (
+        "with x as (select a, b from t) select * from x",
+        "with x as (select a, sum(b) as b from t group by a) select x.*, u.y from x "
+        "join u on x.a = u.x qualify row_number() over (partition by x.a order by u.y) = 1",
+    ),
+    ("select a from t", "select a, b from t union all select x, y from u"),
+]
+
+
+@pytest.mark.parametrize("adapter", ADAPTERS)
+@pytest.mark.parametrize(("base_sql", "current_sql"), CHANGED_QUERIES)
+def test_a_modified_models_lineage_is_the_same_after_its_change_analysis(
+    adapter: str, base_sql: str, current_sql: str
+) -> None:
+    # The change analysis parses the current SQL, and the node's lineage reads that parse
+    # instead of parsing again: it must be the lineage the node has on its own.
+    base = build({"m": base_sql}, TU, adapter=adapter)
+    current = build({"m": current_sql}, TU, adapter=adapter)
+    uid = "model.shop.m"
+    after = CllProject(*base, *current, changes={uid: "modified"})
+    assert after.change(uid) is not None
+    assert len(after.cache) == 2  # the change and, from its parse, the lineage
+    alone = CllProject(*base, *current, changes={uid: "modified"})
+    assert after.node(uid) == alone.node(uid)
+    assert after.node(uid) is not None and after.node(uid).columns  # type: ignore[union-attr]

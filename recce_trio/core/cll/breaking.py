@@ -18,7 +18,7 @@ from recce_trio.core.cll.change import (
     classify,
 )
 from recce_trio.core.cll.parse import CllError
-from recce_trio.core.cll.project import SQL_TYPES, Side, prepared_sql
+from recce_trio.core.cll.project import SQL_TYPES, Side, model_lineage, prepared_sql
 from recce_trio.core.cll.source import model_sql
 
 # Config keys whose change alters which rows an unchanged query leaves in the table.
@@ -114,7 +114,9 @@ def _sql_change(base: Side, current: Side, old: Node, new: Node) -> ChangeResult
     else:
         before = prepared_sql(base, old, prefer_compiled=compiled)
         after = prepared_sql(current, new, prefer_compiled=compiled)
-        result = classify(before, after)
+        result = classify(before, after)  # reads the parsed queries, changes neither
+        if compiled:  # the query the node's lineage reads: analysed now, not parsed again
+            model_lineage(current, new, current.cache, prepared=after)
     if result.category in (NON_BREAKING, PARTIAL):
         changed = [k for k in ROW_CONFIG_KEYS if old.config.get(k) != new.config.get(k)]
         if changed:

@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
 from typing import Any
+
+import msgspec
 
 from recce_trio.core.artifacts.records import LINEAGE_NODE_TYPES, Catalog, Manifest
 from recce_trio.core.cll.breaking import change_result
@@ -18,8 +19,10 @@ from recce_trio.core.cll.project import NodeCll, Side, node_cll
 Edges = dict[str, tuple[str, ...]]
 
 
-@dataclass(frozen=True, slots=True)
-class WireColumn:
+# Structs (array-like, out of the garbage collector: they hold only strings and tuples of
+# strings) rather than dataclasses: the whole-project map's child process sends every node's
+# edges to the server as msgpack, which decodes into them in C (``cll_child``).
+class WireColumn(msgspec.Struct, frozen=True, array_like=True, gc=False):
     name: str
     type: str | None
     kind: str
@@ -27,8 +30,7 @@ class WireColumn:
     parents: tuple[ColumnRef, ...]
 
 
-@dataclass(frozen=True, slots=True)
-class NodeEdges:
+class NodeEdges(msgspec.Struct, frozen=True, array_like=True, gc=False):
     """One node as ``/api/cll`` uses it: its parent ids (parent nodes and the parent columns
     its rows depend on) and its columns with their parent column ids."""
 

@@ -24,7 +24,7 @@ from recce_trio.core.cll.model import (
     ModelLineage,
     analyse,
 )
-from recce_trio.core.cll.parse import CllError, prepare
+from recce_trio.core.cll.parse import CllError, Prepared, prepare
 from recce_trio.core.cll.relations import RelationIndex, catalog_columns, schema_digest
 from recce_trio.core.cll.source import missing_macros, model_sql
 
@@ -135,14 +135,18 @@ class Side:
         return key
 
 
-def model_lineage(side: Side, node: Node, cache: CllCache | None) -> ModelLineage:
-    """The SQL lineage of a model or snapshot, from the cache when it has it."""
+def model_lineage(
+    side: Side, node: Node, cache: CllCache | None, prepared: Prepared | None = None
+) -> ModelLineage:
+    """The SQL lineage of a model or snapshot, from the cache when it has it. ``prepared``:
+    the node's query as ``prepared_sql(side, node)`` gives it, parsed already (the change
+    analysis's current side), to be analysed instead of parsing it again."""
     key = ("cll", node.unique_id, side.sql_key(node))
     if cache is not None:
         hit = cache.get(key)
         if hit is not None:
             return hit  # type: ignore[no-any-return]
-    result = _analyse_node(side, node)
+    result = _analyse_node(side, node, prepared)
     if cache is not None:
         cache.put(key, result)
     return result
@@ -172,9 +176,9 @@ def prepared_sql(side: Side, node: Node, *, prefer_compiled: bool = True):  # ty
         raise
 
 
-def _analyse_node(side: Side, node: Node) -> ModelLineage:
+def _analyse_node(side: Side, node: Node, prepared: Prepared | None = None) -> ModelLineage:
     try:
-        result = analyse(prepared_sql(side, node))
+        result = analyse(prepared if prepared is not None else prepared_sql(side, node))
         if not (node.compiled_code and node.compiled_code.strip()):
             macros = missing_macros(node.raw_code)
             if macros:
