@@ -76,22 +76,27 @@ class WireIndex:
         self.ids, self.num, self.owner_of = ids, num, owner_of
         # A node's columns (its own and those a longer node id spells the same), by number.
         self.node_columns: list[tuple[int, ...]] = []
+        number_of = num.get
         for uid in node_ids:
             edges = project.edges(uid)
-            cols = (num.get(f"{uid}_{col.name}") for col in (edges.columns if edges else ()))
-            self.node_columns.append(tuple(c for c in cols if c is not None))
+            cols = map(number_of, [f"{uid}_{c.name}" for c in (edges.columns if edges else ())])
+            self.node_columns.append(tuple([c for c in cols if c is not None]))
+        number = num.__getitem__
 
         def numbered(edges: Edges, keys: Iterable[str]) -> list[tuple[int, ...]]:
-            return [tuple(num[t] for t in edges.get(k, ())) for k in keys]
+            get = edges.get
+            return [tuple(map(number, get(k, ()))) for k in keys]
 
         self.up, self.down = numbered(pmap, ids), numbered(cmap, ids)
         self.nup, self.ndown = numbered(parents, node_ids), numbered(children, node_ids)
-        self.quoted = quoted_ids = [_encode(k) for k in ids]
+        self.quoted = quoted_ids = list(map(_encode, ids))
+        # The whole entry of each id: its quoted id, a colon, and its parents (children).
+        colon, up_get, down_get = b":".join, pmap.get, cmap.get
         self.up_whole = [
-            q + b":" + _encode(pmap.get(k, ())) for q, k in zip(quoted_ids, ids, strict=True)
+            colon((q, _encode(up_get(k, ())))) for q, k in zip(quoted_ids, ids, strict=True)
         ]
         self.down_whole = [
-            q + b":" + _encode(cmap.get(k, ())) for q, k in zip(quoted_ids, ids, strict=True)
+            colon((q, _encode(down_get(k, ())))) for q, k in zip(quoted_ids, ids, strict=True)
         ]
 
 
