@@ -1,21 +1,20 @@
 """The whole-project column lineage map, computed in a child process.
 
-Why a process: parsing and qualifying SQL is pure Python work that holds the interpreter; in a
-thread of the server it competes with the event loop for the GIL (health probes waited up to
-half a second behind it). The child reads the four artifact files itself, computes every
-node's lineage (and the modified nodes' change analysis first) on its own interpreter, and
-streams what it put into its cache back in small frames; the server installs those entries
-into its ``CllCache`` (keys are content digests, so an entry the server's artifacts do not
-match is simply never hit) and builds its per-node edges from them in worker threads.
+Why a process: parsing SQL is pure Python work that holds the interpreter; in a thread of the
+server it competes with the event loop (health probes waited up to half a second behind it).
+The child (started by ``cll_process.CllMapProcess``) reads the artifact files itself, the
+manifests without their tests (``core.cll.artifacts``), computes every node's lineage and the
+modified nodes' change analysis, and streams the edges back in small frames, which the server
+installs (``CllProject.install``).
 
-The child reads the manifests without their tests (``core.cll.artifacts``: lineage never reads
-them). It forks ``workers`` processes after reading the artifacts (copy-on-write: the artifacts
-are read once); worker k takes every k-th modified node (its change analysis, then its lineage,
-which reuses the current side's parsed query), then every k-th other node. Each worker writes
-frames to a pipe of its own; the child relays whole frames to its stdout.
+It forks ``workers`` processes after reading the artifacts (copy-on-write); worker k takes
+every k-th modified node (its change analysis, then its lineage, which reuses the parsed
+query), then every k-th other node, those the server asks to hurry with first (``_Hurry``: a
+request waits for them). Each worker writes frames to a pipe of its own; the child relays
+whole frames to its stdout.
 
 Wire format on the child's stdout: frames of ``<u32 length><1 byte tag><payload>``.
-  H  pickle of the artifacts' fingerprint (``fingerprint``): the server checks that the
+  H  pickle of the artifacts' ``core.cll.artifacts.fingerprint``: the server checks that the
      child read the artifacts it serves, else it kills the child and computes in-process
   E  msgpack of ``(entries, edges)``: ``entries`` a pickle of the cache entries the server
      needs (``[(key, value), ...]``: the change analyses, and the lineage of the nodes a
@@ -29,14 +28,15 @@ is the server's own, never another program.
 
 Leash: the child's address space is capped (RLIMIT_AS), it runs at a lower priority, and it
 exits when its stdin (a pipe whose write end only the server holds) reaches end-of-file,
-which happens however the server ends, ``kill -9`` included. (``PR_SET_PDEATHSIG`` is not
-used for the child: it fires when the *thread* that started it ends, and the gateway's worker
-threads come and go.) Workers die with the child (``PR_SET_PDEATHSIG``, set from the child's
-main thread, which lives until the child exits).
+which happens however the server ends, ``kill -9`` included (``_watch_stdin``).
+(``PR_SET_PDEATHSIG`` is not used for the child: it fires when the *thread* that started it
+ends, and the gateway's worker threads come and go.) Workers die with the child
+(``PR_SET_PDEATHSIG``, set from the child's main thread, which lives until the child exits).
 """
 
 from __future__ import annotations
 
+import collections
 import contextlib
 import functools
 import gc
@@ -45,11 +45,9 @@ import pickle
 import resource
 import selectors
 import struct
-import subprocess
 import sys
-import tempfile
+import threading
 import time
-from collections.abc import Sequence
 from pathlib import Path
 from typing import IO, Any, BinaryIO
 
@@ -59,7 +57,7 @@ from recce_trio.server import leash
 from recce_trio.server.leash import EXIT_ORPHANED
 
 _HEAD = struct.Struct(">IB")
-_BOOTSTRAP = (
+BOOTSTRAP = (
     "import os, sys; os.nice(10); "
     "from recce_trio.server.cll_child import main; sys.exit(main(sys.argv[1:]))"
 )
@@ -89,7 +87,7 @@ def memory_limit(total_size: int) -> int:
 
 
 @functools.cache
-def _edges_frame() -> msgspec.msgpack.Decoder[Any]:
+def edges_frame() -> msgspec.msgpack.Decoder[Any]:
     """The decoder of an ``E`` frame (made on first use: it imports the core's lineage)."""
     from recce_trio.core.cll.graph import NodeEdges
 
@@ -101,7 +99,7 @@ def _write(out: BinaryIO, tag: bytes, payload: bytes = b"") -> None:
     out.flush()
 
 
-def _read_frame(stream: IO[bytes]) -> tuple[str, bytes] | None:
+def read_frame(stream: IO[bytes]) -> tuple[str, bytes] | None:
     head = stream.read(_HEAD.size)
     if len(head) < _HEAD.size:
         return None
@@ -132,23 +130,21 @@ def _read_artifacts(paths: dict[str, str | None]) -> tuple[Any, Any, Any, Any]:
     return out[0], out[1], out[2], out[3]
 
 
-def fingerprint(*artifacts: Any) -> tuple[Any, ...]:
-    """What tells two reads of the four artifacts apart (dbt stamps each file it writes).
-    Tests are not counted: the child reads the manifests without them."""
-    from recce_trio.core.cll.artifacts import is_test
-
-    out: list[Any] = []
-    for artifact in artifacts:
-        if artifact is None:
-            out.append(None)
-            continue
-        meta = artifact.metadata
-        nodes = sum(1 for uid in artifact.nodes if not is_test(uid))
-        out.append((meta.generated_at, meta.invocation_id, nodes))
-    return tuple(out)
+def _others(spec: dict[str, Any]) -> list[str]:
+    """The nodes after the modified ones; worker k takes every k-th."""
+    done = set(spec["modified"])
+    return [uid for uid in spec["ids"] if uid not in done]
 
 
-def _worker(project: Any, outbox: list[Any], spec: dict[str, Any], k: int, out: BinaryIO) -> None:
+def _worker(
+    project: Any,
+    outbox: list[Any],
+    spec: dict[str, Any],
+    k: int,
+    out: BinaryIO,
+    hurry: _Hurry,
+    control: int,
+) -> None:
     workers = spec["workers"]
     # A modified node's lineage right after its change analysis: the analysis parsed the
     # node's current SQL, and the lineage reads that parse (``breaking.change_result``).
@@ -156,10 +152,110 @@ def _worker(project: Any, outbox: list[Any], spec: dict[str, Any], k: int, out: 
     for start in range(0, len(modified), NODES_PER_FRAME):
         _send(out, project, modified[start : start + NODES_PER_FRAME], outbox, change=True)
     _write(out, b"C")
-    done = set(spec["modified"])
-    ids: list[str] = [uid for uid in spec["ids"] if uid not in done][k::workers]
-    for start in range(0, len(ids), NODES_PER_FRAME):
-        _send(out, project, ids[start : start + NODES_PER_FRAME], outbox, change=False)
+    queue = collections.deque(_others(spec)[k::workers])
+    left = set(queue)
+    pending = bytearray()
+    # What the server asked for before the fork is in this copy of ``_Hurry`` (and may also
+    # come through the pipe: a node is computed once all the same).
+    queue.extendleft(reversed([u for u in hurry.pending if u in left]))
+    while left:
+        # The nodes a request waits for (``_Hurry``) go first.
+        queue.extendleft(reversed([u for u in _hurried(control, pending) if u in left]))
+        batch: list[str] = []
+        while queue and len(batch) < NODES_PER_FRAME:
+            uid = queue.popleft()
+            if uid in left:
+                left.discard(uid)
+                batch.append(uid)
+        _send(out, project, batch, outbox, change=False)
+
+
+def _hurried(fd: int, pending: bytearray) -> list[str]:
+    """The node ids the child main process passed on since the last call (non-blocking)."""
+    with contextlib.suppress(BlockingIOError):
+        while chunk := os.read(fd, 1 << 16):
+            pending += chunk
+    out: list[str] = []
+    while len(pending) >= 4:
+        (size,) = struct.unpack_from(">I", pending)
+        if len(pending) < 4 + size:
+            break
+        out.extend(msgspec.msgpack.decode(bytes(pending[4 : 4 + size]), type=list[str]))
+        del pending[: 4 + size]
+    return out
+
+
+class _Hurry:
+    """Node ids the server asks for first (a request waits for them), read from stdin by
+    ``_watch_stdin`` and passed on to the worker that owns each; kept until the workers
+    start."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.pending: list[str] = []
+        self.pipes: list[int] = []
+        self.owner: dict[str, int] = {}
+
+    def add(self, uids: list[str]) -> None:
+        with self.lock:
+            if self.pipes:
+                self._forward(uids)
+            else:
+                self.pending.extend(uids)
+
+    def start(self, pipes: list[int], owner: dict[str, int]) -> None:
+        with self.lock:
+            self.pipes, self.owner = pipes, owner
+            self._forward(self.pending)
+            self.pending = []
+
+    def _forward(self, uids: list[str]) -> None:
+        parts: list[list[str]] = [[] for _ in self.pipes]
+        for uid in uids:
+            k = self.owner.get(uid)
+            if k is not None:
+                parts[k].append(uid)
+        for fd, part in zip(self.pipes, parts, strict=True):
+            if part:
+                payload = msgspec.msgpack.encode(part)
+                with contextlib.suppress(OSError):  # that worker has ended
+                    _write_all(fd, struct.pack(">I", len(payload)) + payload)
+
+
+def _write_all(fd: int, data: bytes) -> None:
+    view = memoryview(data)
+    while view:
+        view = view[os.write(fd, view) :]
+
+
+def _read_message() -> bytes | None:
+    """The next ``<u32 length><payload>`` message on stdin (unbuffered: what follows stays
+    for the next call); None at end-of-file."""
+
+    def read(n: int) -> bytes | None:
+        data = b""
+        while len(data) < n:
+            chunk = os.read(0, n - len(data))
+            if not chunk:
+                return None
+            data += chunk
+        return data
+
+    head = read(4)
+    return None if head is None else read(struct.unpack(">I", head)[0])
+
+
+def _watch_stdin(hurry: _Hurry) -> None:
+    """Read the server's requests to hurry (msgpack lists of ids) from stdin; exit when it
+    reaches end-of-file (the lifeline: only the server holds its write end)."""
+
+    def watch() -> None:
+        with contextlib.suppress(OSError, msgspec.DecodeError):
+            while (message := _read_message()) is not None:
+                hurry.add(msgspec.msgpack.decode(message, type=list[str]))
+        os._exit(EXIT_ORPHANED)
+
+    threading.Thread(target=watch, name="parent watch", daemon=True).start()
 
 
 def _send(out: BinaryIO, project: Any, uids: list[str], outbox: list[Any], *, change: bool) -> None:
@@ -220,14 +316,15 @@ def _relay(pipes: dict[int, int], out: BinaryIO) -> None:
             out.flush()
 
 
-def _run(spec: dict[str, Any], out: BinaryIO) -> None:
+def _run(spec: dict[str, Any], out: BinaryIO, hurry: _Hurry) -> None:
     from recce_trio.core.cll.api import CllProject
+    from recce_trio.core.cll.artifacts import fingerprint as lineage_fingerprint
     from recce_trio.core.cll.cache import RecordingCache
 
     started = time.perf_counter()
     base_m, base_c, cur_m, cur_c = _read_artifacts(spec["paths"])
     read_s = time.perf_counter() - started
-    _write(out, b"H", pickle.dumps(fingerprint(base_m, base_c, cur_m, cur_c)))
+    _write(out, b"H", pickle.dumps(lineage_fingerprint(base_m, base_c, cur_m, cur_c)))
     outbox: list[Any] = []
     project = CllProject(
         base_m, base_c, cur_m, cur_c, changes=spec["changes"], cache=RecordingCache(outbox)
@@ -238,20 +335,22 @@ def _run(spec: dict[str, Any], out: BinaryIO) -> None:
     gc.collect()
     gc.freeze()  # the artifacts: out of every later collection, and of copy-on-write faults
     pipes: dict[int, int] = {}
-    workers = max(1, int(spec["workers"]))
+    controls: list[int] = []
+    workers = spec["workers"] = max(1, int(spec["workers"]))
     child = os.getpid()
     for k in range(workers):
         r, w = os.pipe()
+        control, hurry_w = os.pipe()
         pid = os.fork()
         if pid == 0:  # the worker
-            os.close(r)
-            for fd in pipes:
+            for fd in (r, hurry_w, *pipes, *controls):
                 os.close(fd)
+            os.set_blocking(control, False)
             leash.die_with_parent(child)
             code = 0
             try:
                 with os.fdopen(w, "wb", buffering=1 << 16) as stream:
-                    _worker(project, outbox, spec, k, stream)
+                    _worker(project, outbox, spec, k, stream, hurry, control)
             except BrokenPipeError:
                 code = EXIT_ORPHANED
             except BaseException as exc:  # the parent logs it and computes in-process
@@ -261,7 +360,10 @@ def _run(spec: dict[str, Any], out: BinaryIO) -> None:
                     code = 1
             os._exit(code)
         os.close(w)
+        os.close(control)
         pipes[r] = pid
+        controls.append(hurry_w)
+    hurry.start(controls, {uid: i % workers for i, uid in enumerate(_others(spec))})
     _relay(pipes, out)
     failed = 0
     for pid in pipes.values():
@@ -280,97 +382,23 @@ def _run(spec: dict[str, Any], out: BinaryIO) -> None:
 
 def main(argv: list[str]) -> int:
     """``MEMORY_LIMIT_BYTES``; reads a length-prefixed msgpack spec from stdin
-    (``{paths, changes, ids, modified, workers}``), then watches stdin for end-of-file."""
+    (``{paths, changes, ids, modified, workers}``), then node ids to hurry with, until
+    end-of-file."""
     if len(argv) != 1 or not argv[0].isdigit():
         print("usage: python -m recce_trio.server.cll_child MEMORY_LIMIT_BYTES", file=sys.stderr)
         return 2
-    stdin = sys.stdin.buffer
-    head = stdin.read(4)
-    if len(head) < 4:
+    message = _read_message()
+    if message is None:
         return EXIT_ORPHANED
-    spec = msgspec.msgpack.decode(stdin.read(struct.unpack(">I", head)[0]))
-    leash.watch_stdin()
+    spec = msgspec.msgpack.decode(message)
+    hurry = _Hurry()
+    _watch_stdin(hurry)
     leash.cap_memory(int(argv[0]))
     out = sys.stdout.buffer
     try:
-        _run(spec, out)
+        _run(spec, out, hurry)
     except BrokenPipeError:
         os._exit(EXIT_ORPHANED)
     except BaseException as exc:
         _write(out, b"X", f"{type(exc).__name__}: {exc}"[:400].encode())
     os._exit(0)  # skip tearing down hundreds of megabytes of objects one by one
-
-
-# ---- the server's side ----
-
-
-class CllMapProcess:
-    """The child computing one review's map. Start it in a worker thread; read its frames
-    with ``next_frame`` (blocking); ``close`` kills it if it still runs."""
-
-    def __init__(
-        self,
-        paths: dict[str, str | None],
-        *,
-        changes: dict[str, str],
-        ids: Sequence[str],
-        modified: Sequence[str],
-        workers: int,
-    ) -> None:
-        total = 0
-        for path in {p for p in paths.values() if p is not None}:
-            with contextlib.suppress(OSError):
-                total += os.stat(path).st_size
-        spec = {
-            "paths": paths,
-            "changes": changes,
-            "ids": list(ids),
-            "modified": list(modified),
-            "workers": workers,
-        }
-        payload = msgspec.msgpack.encode(spec)
-        self._stderr = tempfile.TemporaryFile()  # noqa: SIM115 - closed by close()
-        self.process = subprocess.Popen(
-            [sys.executable, "-c", _BOOTSTRAP, str(memory_limit(total))],
-            stdin=subprocess.PIPE,  # the spec, then the child's lifeline
-            stdout=subprocess.PIPE,
-            stderr=self._stderr,
-            env={**os.environ, "MALLOC_ARENA_MAX": "2"},
-        )
-        assert self.process.stdin is not None
-        # The child reads the spec first thing; if it died before, next_frame says so.
-        try:
-            self.process.stdin.write(struct.pack(">I", len(payload)) + payload)
-            self.process.stdin.flush()
-        except BrokenPipeError:
-            pass
-
-    def next_frame(self) -> tuple[str, Any] | None:
-        """The next frame as (tag, value), or None if the child ended without a ``Z``. An
-        ``E`` frame's value is ``(entries, edges)`` (see the module's docstring)."""
-        assert self.process.stdout is not None
-        frame = _read_frame(self.process.stdout)
-        if frame is None:
-            return None
-        tag, payload = frame
-        if tag == "E":
-            pickled, edges = _edges_frame().decode(payload)
-            return tag, (pickle.loads(pickled) if pickled else [], edges)
-        if tag in ("H", "Z"):
-            return tag, pickle.loads(payload)  # our own child's frames
-        return tag, payload.decode(errors="replace")
-
-    def stderr_tail(self) -> str:
-        self._stderr.seek(0)
-        return self._stderr.read()[-2000:].decode(errors="replace").strip()
-
-    def close(self) -> None:
-        """Stop the child (its workers die with it) and release its pipes."""
-        if self.process.poll() is None:
-            self.process.kill()
-        self.process.wait()
-        for pipe in (self.process.stdin, self.process.stdout):
-            if pipe is not None:
-                with contextlib.suppress(OSError):
-                    pipe.close()
-        self._stderr.close()

@@ -27,7 +27,7 @@ import trio
 
 from recce_trio.core.artifacts.files import ArtifactPaths
 from recce_trio.server import gateway
-from recce_trio.server.cll_child import CllMapProcess, fingerprint
+from recce_trio.server.cll_process import CllMapProcess
 from recce_trio.server.cll_review import is_analysed, mark_analysed
 from recce_trio.server.gcpolicy import full_collections_held
 from recce_trio.server.runtime import CllMapProgress, Served, ServerState
@@ -102,9 +102,9 @@ async def wait_for_the_map(
     state: ServerState, project: Any, node_id: str | None, *, no_upstream: bool, no_downstream: bool
 ) -> None:
     """While a child process maps ``project``, a request that would analyse more than
-    ``INLINE_MAX_UNMAPPED`` nodes itself waits for the map instead: that analysis would hold
-    the server's interpreter (and health probes) for seconds, for what the child is computing
-    anyway. A smaller one goes ahead at once."""
+    ``INLINE_MAX_UNMAPPED`` nodes itself asks the child to compute those first and waits for
+    them instead: that analysis would hold the server's interpreter (and health probes) for
+    seconds, for what the child is computing anyway. A smaller one goes ahead at once."""
     progress = progress_of(state)
 
     def mapping() -> bool:
@@ -122,11 +122,19 @@ async def wait_for_the_map(
     missing = await gateway.run(
         gateway.CLL, _unmapped, project, node_id, no_upstream, no_downstream
     )
-    if missing > INLINE_MAX_UNMAPPED:
-        await ended.wait()  # done (the index is built), failed, or killed by a reload
+    if len(missing) <= INLINE_MAX_UNMAPPED:
+        return
+    child = progress.child
+    if child is not None:
+        await gateway.run(gateway.FILES, child.hurry, missing)
+    while missing and not ended.is_set():
+        await progress.installed.wait()  # set by each frame installed, and at the child's end
+        missing = [uid for uid in missing if not project.has_edges(uid)]
 
 
-def _unmapped(project: Any, node_id: str | None, no_upstream: bool, no_downstream: bool) -> int:
+def _unmapped(
+    project: Any, node_id: str | None, no_upstream: bool, no_downstream: bool
+) -> list[str]:
     from recce_trio.core.cll.api import unmapped
 
     return unmapped(project, node_id, no_upstream=no_upstream, no_downstream=no_downstream)
@@ -198,6 +206,7 @@ async def _map_in_child(state: ServerState, progress: CllMapProgress) -> bool:
 
     child = await gateway.run(gateway.CLL_MAP, start, thread_name="recce-trio cll child")
     progress.child_pid, progress.child_ended = child.process.pid, trio.Event()
+    progress.child = child
     stats: dict[str, Any] = {}
     # What the child sends becomes a million long-lived objects here; each full collection
     # while they arrive would scan them all with the interpreter held (~0.2 s each, twice
@@ -209,6 +218,8 @@ async def _map_in_child(state: ServerState, progress: CllMapProgress) -> bool:
                 if tag == "E":
                     progress.done += value
                     progress.elapsed_s = time.perf_counter() - started
+                    progress.installed.set()
+                    progress.installed = trio.Event()
                 elif tag == "C":
                     await _with_change_analysis(state)
                 elif tag == "Z":
@@ -229,8 +240,9 @@ async def _map_in_child(state: ServerState, progress: CllMapProgress) -> bool:
     finally:
         with trio.CancelScope(shield=True):
             await gateway.run(gateway.FILES, child.close)
-        progress.child_pid = None
+        progress.child_pid = progress.child = None
         progress.child_ended.set()
+        progress.installed.set()
     progress.state = "done"
     progress.elapsed_s = time.perf_counter() - started
     log.info(
@@ -258,6 +270,8 @@ def _receive(child: CllMapProcess, project: Any) -> tuple[str, Any]:
         return "X", "it ended early" + (f": {tail.splitlines()[-1]}" if tail else "")
     tag, value = frame
     if tag == "H":
+        from recce_trio.core.cll.artifacts import fingerprint
+
         mine = fingerprint(
             project.base.manifest,
             project.base.catalog,

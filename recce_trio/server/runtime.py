@@ -137,6 +137,10 @@ class CllMapProgress:
     # when it has ended (done, failed or killed).
     child_pid: int | None = None
     child_ended: trio.Event = field(default_factory=trio.Event)
+    # That child (``cll_process.CllMapProcess``), to ask it to hurry with some nodes, and an
+    # event set (then replaced) whenever nodes it sent are installed, and when it ends.
+    child: Any = None
+    installed: trio.Event = field(default_factory=trio.Event)
     # Set when the map of the review being served has ended (done, failed or nothing to do).
     finished: trio.Event = field(default_factory=trio.Event)
 

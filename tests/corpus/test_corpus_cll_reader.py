@@ -9,8 +9,7 @@ from pathlib import Path
 import pytest
 
 from recce_trio.core.artifacts import read_manifest
-from recce_trio.core.cll.artifacts import is_test, read_lineage_manifest
-from recce_trio.server.cll_child import fingerprint
+from recce_trio.core.cll.artifacts import fingerprint, is_test, read_lineage_manifest
 from tests.corpus.test_corpus_cll import corpus_sets
 
 pytestmark = pytest.mark.corpus

@@ -17,7 +17,7 @@ import trio
 
 from recce_trio.core.artifacts import read_catalog, read_manifest
 from recce_trio.core.cll.api import CllProject, cll_data
-from recce_trio.server.cll_child import CllMapProcess
+from recce_trio.server.cll_process import CllMapProcess
 from recce_trio.server.cll_work import MAP_IN_CHILD_MIN_NODES, _lineage_ids_and_modified, _receive
 from recce_trio.server.leash import EXIT_ORPHANED
 from tests.api.helpers import call, ready_app
@@ -159,6 +159,35 @@ def test_a_child_that_read_other_artifacts_is_refused(
     assert served.cache.misses == served.cache.hits == len(served.cache) == 0
 
 
+def test_the_child_computes_first_the_nodes_it_is_asked_to_hurry_with(
+    generated: tuple[Path, dict],  # type: ignore[type-arg]
+) -> None:
+    root = generated[0]
+    served = read_project(root)
+    ids, modified = _lineage_ids_and_modified(served)
+    last = [uid for uid in ids if uid not in modified][-5:]  # what it would compute last
+    child = CllMapProcess(
+        paths_of(root), changes=served.changes, ids=ids, modified=modified, workers=1
+    )
+    order: list[str] = []
+    try:
+        child.hurry(last)
+        while True:
+            frame = child.next_frame()
+            assert frame is not None, child.stderr_tail()
+            tag, value = frame
+            if tag == "C":
+                order.clear()  # the modified nodes come first all the same
+            elif tag == "E":
+                order.extend(uid for uid, _ in value[1])
+            elif tag == "Z":
+                break
+    finally:
+        child.close()
+    assert order[: len(last)] == last
+    assert sorted(order) == sorted(uid for uid in ids if uid not in modified)
+
+
 def test_the_child_exits_when_its_lifeline_closes(generated: tuple[Path, dict]) -> None:  # type: ignore[type-arg]
     root = generated[0]
     served = read_project(root)
@@ -237,7 +266,7 @@ def test_a_reload_mid_map_kills_the_child_and_maps_the_new_review_anew(big: Path
         assert server.stop() == 0
 
 
-async def test_during_the_childs_map_a_big_request_waits_for_it_a_small_one_does_not(
+async def test_during_the_childs_map_a_big_request_waits_for_its_nodes_a_small_one_does_not(
     big: Path,
 ) -> None:
     async with ready_app(big) as (app, client):
@@ -257,14 +286,19 @@ async def test_during_the_childs_map_a_big_request_waits_for_it_a_small_one_does
         )
         assert status == 200 and mart in small["current"]["nodes"]
         assert project.index is None and progress.child_pid is not None
-        # Its whole lineage: thousands of nodes the child is computing. The answer waits for
-        # the map, and nothing more is analysed here.
+        # Its whole lineage: hundreds of nodes the child is computing. The child computes
+        # those first and the answer waits for them; nothing more is analysed here.
         misses = state.cll_cache.misses
         status, whole = await call(client, "post", "/api/cll", {"node_id": mart})
         assert status == 200
-        assert project.index is not None and progress.state == "done"
         assert state.cll_cache.misses == misses
         assert len(whole["current"]["nodes"]) > 100
         assert small["current"]["nodes"][mart]["columns"].keys() <= set(
             whole["current"]["nodes"][mart]["columns"]
         )
+        # The same answer as once the whole map is built.
+        with trio.fail_after(300):
+            await progress.finished.wait()
+        assert project.index is not None and progress.state == "done"
+        status, after = await call(client, "post", "/api/cll", {"node_id": mart})
+        assert status == 200 and after == whole

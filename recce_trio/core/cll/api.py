@@ -203,13 +203,18 @@ def request_pool(
 
 def unmapped(
     project: CllProject, node_id: str | None, *, no_upstream: bool, no_downstream: bool
-) -> int:
-    """How many nodes a ``cll_data`` answer with these params would analyse itself (0 once
-    the whole map is built)."""
+) -> list[str]:
+    """The nodes a ``cll_data`` answer with these params would analyse itself (none once
+    the whole map is built), nearest to the request first."""
     if project.index is not None or (node_id is not None and node_id not in project.graph()[0]):
-        return 0
+        return []
     pool = request_pool(project, node_id, no_upstream=no_upstream, no_downstream=no_downstream)
-    return sum(1 for uid in pool if not project.has_edges(uid))
+    parents = project.graph()[0]
+    # The request's node, then its parents and children: what a page shows first.
+    near = [node_id] if node_id is not None else []
+    near += [p for uid in near for p in parents.get(uid, ())]
+    ordered = [*dict.fromkeys(near), *sorted(pool)]
+    return [uid for uid in dict.fromkeys(ordered) if uid in pool and not project.has_edges(uid)]
 
 
 def _invert(edges: Edges) -> Edges:

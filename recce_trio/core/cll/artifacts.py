@@ -21,7 +21,7 @@ from recce_trio.core.artifacts.identify import (
     sniff_head,
 )
 from recce_trio.core.artifacts.manifest import SUPPORTED_MANIFEST_VERSIONS
-from recce_trio.core.artifacts.records import Manifest, ManifestMetadata, Node
+from recce_trio.core.artifacts.records import Catalog, Manifest, ManifestMetadata, Node
 
 TEST_PREFIX = "test."
 
@@ -76,3 +76,18 @@ def read_lineage_manifest(path: Path) -> Manifest:
 def is_test(unique_id: str) -> bool:
     """Whether ``unique_id`` names a data test (dbt spells it ``test.<package>.<name>``)."""
     return unique_id.startswith(TEST_PREFIX)
+
+
+def fingerprint(*artifacts: Manifest | Catalog | None) -> tuple[object, ...]:
+    """What tells two reads of the same artifacts apart (dbt stamps each file it writes): the
+    server checks the map's child read the files it serves. Tests are not counted, so that a
+    manifest read by ``read_lineage_manifest`` and by ``read_manifest`` agree."""
+    out: list[object] = []
+    for artifact in artifacts:
+        if artifact is None:
+            out.append(None)
+            continue
+        meta = artifact.metadata
+        nodes = sum(1 for uid in artifact.nodes if not is_test(uid))
+        out.append((meta.generated_at, meta.invocation_id, nodes))
+    return tuple(out)
