@@ -48,7 +48,6 @@ import struct
 import sys
 import threading
 import time
-from pathlib import Path
 from typing import IO, Any, BinaryIO
 
 import msgspec
@@ -70,12 +69,6 @@ NODES_PER_FRAME = 16
 # analysis of one model a few megabytes more; the floor covers the interpreter and sqlglot.
 MEMORY_FLOOR = 768 << 20
 MEMORY_PER_FILE_BYTE = 8
-ENVS_KINDS = (
-    ("base", "manifest"),
-    ("base", "catalog"),
-    ("current", "manifest"),
-    ("current", "catalog"),
-)
 
 
 def memory_limit(total_size: int) -> int:
@@ -108,26 +101,6 @@ def read_frame(stream: IO[bytes]) -> tuple[str, bytes] | None:
     if len(payload) < size:
         return None
     return chr(tag), payload
-
-
-def _read_artifacts(paths: dict[str, str | None]) -> tuple[Any, Any, Any, Any]:
-    from recce_trio.core.artifacts import read_catalog
-    from recce_trio.core.cll.artifacts import read_lineage_manifest
-
-    read: dict[str, Any] = {}
-    out: list[Any] = []
-    for env, kind in ENVS_KINDS:
-        path = paths.get(f"{env}_{kind}")
-        if path is None:
-            out.append(None)
-            continue
-        if path not in read:
-            if kind == "manifest":
-                read[path] = read_lineage_manifest(Path(path))
-            else:
-                read[path] = read_catalog(Path(path)) if Path(path).is_file() else None
-        out.append(read[path])
-    return out[0], out[1], out[2], out[3]
 
 
 def _others(spec: dict[str, Any]) -> list[str]:
@@ -319,10 +292,11 @@ def _relay(pipes: dict[int, int], out: BinaryIO) -> None:
 def _run(spec: dict[str, Any], out: BinaryIO, hurry: _Hurry) -> None:
     from recce_trio.core.cll.api import CllProject
     from recce_trio.core.cll.artifacts import fingerprint as lineage_fingerprint
+    from recce_trio.core.cll.artifacts import read_lineage_artifacts
     from recce_trio.core.cll.cache import RecordingCache
 
     started = time.perf_counter()
-    base_m, base_c, cur_m, cur_c = _read_artifacts(spec["paths"])
+    base_m, base_c, cur_m, cur_c = read_lineage_artifacts(spec["paths"])
     read_s = time.perf_counter() - started
     _write(out, b"H", pickle.dumps(lineage_fingerprint(base_m, base_c, cur_m, cur_c)))
     outbox: list[Any] = []

@@ -9,11 +9,12 @@ decoded into the same records, so lineage gives the same answers over either.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
 
 import msgspec
 
-from recce_trio.core.artifacts import read_manifest
+from recce_trio.core.artifacts import read_catalog, read_manifest
 from recce_trio.core.artifacts.identify import (
     check_artifact,
     explain_failure,
@@ -91,3 +92,39 @@ def fingerprint(*artifacts: Manifest | Catalog | None) -> tuple[object, ...]:
         nodes = sum(1 for uid in artifact.nodes if not is_test(uid))
         out.append((meta.generated_at, meta.invocation_id, nodes))
     return tuple(out)
+
+
+ENVS_KINDS = (
+    ("base", "manifest"),
+    ("base", "catalog"),
+    ("current", "manifest"),
+    ("current", "catalog"),
+)
+
+
+def read_lineage_artifacts(
+    paths: Mapping[str, str | None],
+) -> tuple[Manifest, Catalog | None, Manifest, Catalog | None]:
+    """The base and current manifest (``read_lineage_manifest``) and catalog, from ``paths``
+    (``{"base_manifest": path, "base_catalog": path or None, ...}``); a file named twice is
+    read once, a catalog that is missing is None."""
+    read: dict[str, Manifest | Catalog | None] = {}
+    for env, kind in ENVS_KINDS:
+        path = paths.get(f"{env}_{kind}")
+        if path is None or path in read:
+            continue
+        if kind == "manifest":
+            read[path] = read_lineage_manifest(Path(path))
+        else:
+            read[path] = read_catalog(Path(path)) if Path(path).is_file() else None
+
+    def get(env: str, kind: str) -> object:
+        path = paths.get(f"{env}_{kind}")
+        return None if path is None else read[path]
+
+    base_m, cur_m = get("base", "manifest"), get("current", "manifest")
+    base_c, cur_c = get("base", "catalog"), get("current", "catalog")
+    assert isinstance(base_m, Manifest) and isinstance(cur_m, Manifest), "no manifest"
+    assert base_c is None or isinstance(base_c, Catalog)
+    assert cur_c is None or isinstance(cur_c, Catalog)
+    return base_m, base_c, cur_m, cur_c
