@@ -46,8 +46,9 @@ def merged_lineage(
     is in both sides, the current one describes it.
     """
     base_ids, current_ids = base.id_set, current.id_set
-    base_tables = _tables(base_catalog)
-    current_tables = _tables(current_catalog)
+    base_entries, current_entries = base.entries, current.entries
+    base_records = base.records
+    base_tables, current_tables = _tables(base_catalog), _tables(current_catalog)
     nodes: dict[str, dict[str, Any]] = {}
     folder_index: dict[str, int] = {}  # each folder once
     folder_of: list[int] = []  # each node's index into it (-1: no file), in the nodes' order
@@ -55,19 +56,18 @@ def merged_lineage(
     checked: list[str] = []
     unchecked: list[str] = []
     for uid in sorted(base_ids | current_ids):
-        in_base, in_current = uid in base_ids, uid in current_ids
-        side = current if in_current else base
-        entry = side.entries.get(uid)
+        base_entry = base_entries.get(uid) if uid in base_ids else None
+        current_entry = current_entries.get(uid) if uid in current_ids else None
+        entry = current_entry if current_entry is not None else base_entry
         if entry is None:  # pragma: no cover - the ids come from these manifests
             continue
-        head, tail = entry
+        head, tail, folder, _ = entry
         node = dict(head)
-        if in_base and in_current:
-            base_schema = base.records[uid].schema
+        if base_entry is not None and current_entry is not None:
+            base_schema = base_records[uid].schema
             if base_schema is not None and base_schema != node.get("schema", base_schema):
                 node["base_schema"] = base_schema
         node.update(tail)
-        folder = side.folders[uid]
         folder_of.append(  # recce-trio's: the own page groups nodes by folder
             -1 if folder is None else folder_index.setdefault(folder, len(folder_index))
         )
@@ -76,11 +76,29 @@ def merged_lineage(
             node["change_status"] = change["change_status"]
             if change.get("change") is not None:
                 node["change"] = change["change"]
-        base_status = _status(uid, base.relation[uid], base_tables) if in_base else None
-        current_status = _status(uid, current.relation[uid], current_tables) if in_current else None
-        if base_status is not None:
+        # Whether each side's catalog describes the node's relation: covered, unchecked (it
+        # could, but has no entry) or not_applicable (no relation: exposures, metrics,
+        # semantic models, ephemeral models); None where the side does not have the node.
+        base_status = current_status = None
+        if base_entry is not None:
+            place = base_entry[3]
+            base_status = (
+                NOT_APPLICABLE
+                if place is None
+                else COVERED
+                if uid in base_tables[place]
+                else UNCHECKED
+            )
             node["base_catalog_status"] = base_status
-        if current_status is not None:
+        if current_entry is not None:
+            place = current_entry[3]
+            current_status = (
+                NOT_APPLICABLE
+                if place is None
+                else COVERED
+                if uid in current_tables[place]
+                else UNCHECKED
+            )
             node["current_catalog_status"] = current_status
         comparison = schema_comparison(base_status, current_status)
         node["schema_comparison_status"] = comparison
@@ -110,19 +128,10 @@ def merged_lineage(
 
 
 def _tables(catalog: Catalog | None) -> dict[str, Mapping[str, Any]]:
-    """A catalog's tables by where ``Side.relation`` says a node's would be."""
+    """A catalog's tables by where a ``side.Entry`` says a node's would be."""
     if catalog is None:
         return {IN_NODES: {}, IN_SOURCES: {}}
     return {IN_NODES: catalog.nodes, IN_SOURCES: catalog.sources}
-
-
-def _status(uid: str, place: str | None, tables: Mapping[str, Mapping[str, Any]]) -> str:
-    """Whether one side's catalog describes the node's relation: ``covered``, ``unchecked``
-    (it could, but has no entry) or ``not_applicable`` (no relation: exposures, metrics,
-    semantic models, ephemeral models)."""
-    if place is None:
-        return NOT_APPLICABLE
-    return COVERED if uid in tables[place] else UNCHECKED
 
 
 def runs(values: list[int]) -> list[int]:

@@ -12,8 +12,11 @@ of a reload, the offline commands) makes them itself: the result is the same.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterable, Mapping
 from typing import Any
+
+import msgspec
 
 from recce_trio.core.artifacts.records import LINEAGE_NODE_TYPES, Manifest, Node
 from recce_trio.core.samecheck import (
@@ -32,9 +35,13 @@ CATALOGUED_TYPES = frozenset({"model", "seed", "snapshot"})
 NO_RELATION = frozenset({"ephemeral", "semantic_view"})
 # Graph members that are not relations at all.
 NOT_RELATIONS = frozenset({"exposure", "metric", "semantic_model", "saved_query"})
-# A node's own fields in the merged lineage: those before ``base_schema``, those after.
-Entry = tuple[dict[str, Any], dict[str, Any]]
-# Where a node's relation would be in a catalog (``Side.relation``).
+# A ``compare_key`` as ``key_digest`` makes it.
+Key = bytes | tuple[Any, ...] | None
+# A node's share of the merged lineage: its own fields (those before ``base_schema``, those
+# after), its folder (None: no file) and where a catalog would describe its relation (None:
+# it has none).
+Entry = tuple[dict[str, Any], dict[str, Any], "str | None", "str | None"]
+# Where a node's relation would be in a catalog (``Entry``).
 IN_NODES, IN_SOURCES = "nodes", "sources"
 
 
@@ -44,9 +51,8 @@ class Side:
     ``ids`` are the lineage's node ids in the lineage's order (``id_set`` the same as a set),
     ``records`` each one's record, ``parent_map`` dbt's parent map restricted to them,
     ``edges`` the same as ``(parent, child)`` pairs, ``index`` the ``state:`` selectors' lookup
-    (``state_rules.index_manifest``), ``entries`` each node's merged-lineage fields that come
-    from this manifest alone, ``folders`` each node's folder (None: no file), ``relation``
-    where a catalog would describe it (None: it has no relation), ``keys`` what
+    (``state_rules.index_manifest``), ``entries`` each node's share of the merged lineage
+    (``Entry``: its own fields, folder and catalog place), ``keys`` what
     ``state:modified`` compares of each lineage node that is a node or source (``compare_key``)
     and ``relations`` the nodes a catalog should cover (``merged.artifact_health``).
     """
@@ -54,7 +60,6 @@ class Side:
     __slots__ = (
         "edges",
         "entries",
-        "folders",
         "id_set",
         "ids",
         "index",
@@ -62,7 +67,6 @@ class Side:
         "manifest",
         "parent_map",
         "records",
-        "relation",
         "relations",
     )
 
@@ -81,9 +85,7 @@ class Side:
         made = early.made if early is not None else {}
         records: dict[str, Node] = {}
         entries: dict[str, Entry] = {}
-        folders: dict[str, str | None] = {}
-        relation: dict[str, str | None] = {}
-        keys: dict[str, tuple[Any, ...]] = {}
+        keys: dict[str, Key] = {}
         relations: set[str] = set()
         for uid in self.id_set:
             record = manifest.lineage_record(uid)
@@ -92,32 +94,27 @@ class Side:
             found = made.get(uid)
             if found is None or found[0] is not record:  # not seen, or since replaced
                 found = _made(uid, _kind_of(manifest, uid, record), record)
-            _, kind, entry, where, folder, key, expected = found
+            _, kind, entry, key, expected = found
             records[uid] = record
             entries[uid] = entry
-            relation[uid] = where
-            folders[uid] = folder
             if expected:
                 relations.add(uid)
             indexed = index.get(uid)
             if indexed is None:  # pragma: no cover - the index has every section's ids
                 key = None
             elif indexed[0] != kind or indexed[1] is not record:
-                key = compare_key(*indexed)  # the state index sees another record: its key
+                key = key_digest(compare_key(*indexed))  # the index has another record
             if key is not None:
                 keys[uid] = key
         self.records = records
         self.entries = entries
-        self.folders = folders
-        self.relation = relation
         self.keys = keys
         self.relations = frozenset(relations)
 
 
 # What a SideBuilder works out per record: the record, its kind (samecheck), its
-# merged-lineage entry, its catalog place, its folder, its compare_key, and whether a catalog
-# should cover it.
-Made = tuple[Node, str, Entry, "str | None", "str | None", "tuple[Any, ...] | None", bool]
+# merged-lineage entry, its compare_key, and whether a catalog should cover it.
+Made = tuple[Node, str, Entry, Key, bool]
 _SECTION_KINDS = {
     "nodes": NODE,
     "sources": SOURCE,
@@ -147,15 +144,30 @@ class SideBuilder:
 
 
 def _made(uid: str, kind: str, record: Node) -> Made:
-    entry, where = _entry(uid, record)
-    path = record.original_file_path
     expected = (
         kind == NODE
         and record.resource_type in CATALOGUED_TYPES
         and record.config.get("materialized") not in NO_RELATION
     )
-    folder = _folder(path) if path else None
-    return (record, kind, entry, where, folder, compare_key(kind, record), expected)
+    key = key_digest(compare_key(kind, record))
+    return (record, kind, _entry(uid, record), key, expected)
+
+
+_key_encoder = msgspec.msgpack.Encoder()
+
+
+def key_digest(key: tuple[Any, ...] | None) -> Key:
+    """``key`` as a 16-byte digest of its msgpack encoding: two sides' keys are then compared
+    in a few nanoseconds, where the values took microseconds (the SQL, configs, ...). Equal
+    digests mean equal encodings, so equal values; values that encode differently but are
+    equal (dicts in another order, 1 and 1.0) only make the comparison itself run. A key
+    that cannot be encoded (an integer past 64 bits) stays as it is."""
+    if key is None:
+        return None
+    try:
+        return hashlib.blake2b(_key_encoder.encode(key), digest_size=16).digest()
+    except (TypeError, ValueError, OverflowError):
+        return key
 
 
 def _kind_of(manifest: Manifest, uid: str, record: Node) -> str:
@@ -262,10 +274,8 @@ def _persisted_columns(node: Node) -> dict[str, str] | None:
     return {name: col.description for name, col in node.columns.items()}
 
 
-def _entry(uid: str, record: Node) -> tuple[Entry, str | None]:
-    """The node's merged-lineage fields from its own record, in two parts (``base_schema``
-    goes between them when the sides' schemas differ), and where a catalog would describe
-    its relation."""
+def _entry(uid: str, record: Node) -> Entry:
+    """The node's share of the merged lineage from its own record (``Entry``)."""
     kind = record.resource_type or _default_type(uid)
     head: dict[str, Any] = {
         "name": record.name,
@@ -282,7 +292,9 @@ def _entry(uid: str, record: Node) -> tuple[Entry, str | None]:
         tail["tags"] = list(record.tags)
     if record.source_name is not None:
         tail["source_name"] = record.source_name
-    return (head, tail), catalog_place(kind, materialized)
+    path = record.original_file_path
+    folder = _folder(path) if path else None
+    return head, tail, folder, catalog_place(kind, materialized)
 
 
 def catalog_place(kind: str, materialized: Any) -> str | None:

@@ -8,7 +8,6 @@ themselves are in ``samecheck``.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
 
 from recce_trio.core.artifacts.records import Macro, Manifest, Node
 from recce_trio.core.samecheck import (
@@ -53,7 +52,7 @@ _FACTORY_CHECKS = {
 
 
 Index = dict[str, tuple[str, Node]]
-Key = tuple[Any, ...]
+Key = object  # a side.compare_key, as side.key_digest makes it: only compared with ==
 
 
 def index_manifest(manifest: Manifest) -> Index:
