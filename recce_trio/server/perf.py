@@ -45,14 +45,12 @@ class StartupPerfTracker:
         spent waiting: for the interpreter, for a core)."""
         start = time.perf_counter()
         start_cpu = time.thread_time() if cpu else 0.0
-        start_proc = time.process_time()
         try:
             yield
         finally:
             self.record_timing(name, (time.perf_counter() - start) * 1000)
             if cpu:
                 self.record_timing(f"{name}_cpu", (time.thread_time() - start_cpu) * 1000)
-                self.record_timing(f"{name}_proc", (time.process_time() - start_proc) * 1000)
 
     def mark_since_start(self, name: str) -> None:
         """Record the time since the package was first imported (process start-up) until now."""
