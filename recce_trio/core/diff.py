@@ -131,34 +131,35 @@ def modified_lineage_nodes(
     is in the merged graph (current, else removed from base; enabled, or an exposure), is in
     the package, and is not an empty model (blank SQL)."""
     found: set[str] = set()
+    current_index, removed_ids = state.current_index, state.removed
+    wildcard = project is not None and WILDCARD.search(project) is not None
     for uid in ids:
-        current = state.current_index.get(uid)
+        current = current_index.get(uid)
         removed = current is None
         if current is not None:
             kind, node = current
-        elif uid in state.removed:
+        elif uid in removed_ids:
             kind, node = state.base_index[uid]
         else:
             continue
         if kind != EXPOSURE and node.config.get("enabled", True) is False:
             continue
-        if project is not None and not _in_package(node.package_name, project):
+        if project is not None and not (
+            fnmatchcase(node.package_name, project) if wildcard else node.package_name == project
+        ):
             continue
         if (
             not removed
             and kind == NODE
             and node.resource_type != "seed"
             and node.raw_code is not None
-            and not node.raw_code.strip()
+            # blank: what strip() would leave empty, without copying the SQL to find out
+            and (not node.raw_code or node.raw_code.isspace())
         ):
             continue
         if state.is_modified(uid):
             found.add(uid)
     return found
-
-
-def _in_package(package: str, pattern: str) -> bool:
-    return fnmatchcase(package, pattern) if WILDCARD.search(pattern) else package == pattern
 
 
 def column_changes(

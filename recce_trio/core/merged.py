@@ -14,13 +14,12 @@ handful of fields, and what is left here is what needs both sides.
 from __future__ import annotations
 
 from collections.abc import Collection, Mapping
-from collections.abc import Set as AbstractSet
 from typing import Any
 
 import msgspec
 
 from recce_trio.core.artifacts.records import Catalog, Manifest
-from recce_trio.core.side import IN_NODES, IN_SOURCES, Side
+from recce_trio.core.side import IN_NODES, IN_SOURCES, Children, Side
 
 # How many ids the health and coverage summaries list (Recce's cap).
 SAMPLE_LIMIT = 50
@@ -112,7 +111,7 @@ def merged_lineage(
 
     return {
         "nodes": nodes,
-        "edges": merged_edges(base.edges, current.edges),
+        "edges": merged_edges(base.children, current.children),
         "metadata": {
             "base": _metadata(base.manifest, base_catalog),
             "current": _metadata(current.manifest, current_catalog),
@@ -215,18 +214,25 @@ def schema_coverage(
 
 
 def merged_edges(
-    base_edges: AbstractSet[tuple[str, str]], current_edges: AbstractSet[tuple[str, str]]
+    base: Mapping[str, Children], current: Mapping[str, Children]
 ) -> list[dict[str, Any]]:
-    """Every parent -> child edge of either side (``Side.edges``), ``change_status``
-    ``added`` or ``removed`` where only one side has it; sorted."""
-    edges = []
-    for source, target in sorted(base_edges | current_edges):
-        edge: dict[str, Any] = {"source": source, "target": target}
-        if (source, target) not in base_edges:
-            edge["change_status"] = "added"
-        elif (source, target) not in current_edges:
-            edge["change_status"] = "removed"
-        edges.append(edge)
+    """Every parent -> child edge of either side (``Side.children``), ``change_status``
+    ``added`` or ``removed`` where only one side has it; sorted by parent, then child."""
+    edges: list[dict[str, Any]] = []
+    for source in sorted(base.keys() | current.keys()):
+        mine, theirs = current.get(source), base.get(source)
+        if mine is not None and theirs is not None and mine[0] == theirs[0]:
+            edges += mine[1]  # the same children on both sides
+            continue
+        now = set(mine[0]) if mine is not None else set()
+        before = set(theirs[0]) if theirs is not None else set()
+        for target in sorted(now | before):
+            edge: dict[str, Any] = {"source": source, "target": target}
+            if target not in before:
+                edge["change_status"] = "added"
+            elif target not in now:
+                edge["change_status"] = "removed"
+            edges.append(edge)
     return edges
 
 

@@ -50,15 +50,15 @@ class Side:
 
     ``ids`` are the lineage's node ids in the lineage's order (``id_set`` the same as a set),
     ``records`` each one's record, ``parent_map`` dbt's parent map restricted to them,
-    ``edges`` the same as ``(parent, child)`` pairs, ``index`` the ``state:`` selectors' lookup
-    (``state_rules.index_manifest``), ``entries`` each node's share of the merged lineage
-    (``Entry``: its own fields, folder and catalog place), ``keys`` what
+    ``children`` the same the other way round (``children_of``), ``index`` the ``state:``
+    selectors' lookup (``state_rules.index_manifest``), ``entries`` each node's share of the
+    merged lineage (``Entry``: its own fields, folder and catalog place), ``keys`` what
     ``state:modified`` compares of each lineage node that is a node or source (``compare_key``)
     and ``relations`` the nodes a catalog should cover (``merged.artifact_health``).
     """
 
     __slots__ = (
-        "edges",
+        "children",
         "entries",
         "id_set",
         "ids",
@@ -78,9 +78,7 @@ class Side:
         self.ids = lineage_ids(manifest)
         self.id_set = frozenset(self.ids)
         self.parent_map = parent_map(manifest, self.id_set)
-        self.edges = frozenset(
-            (parent, child) for child, parents in self.parent_map.items() for parent in parents
-        )
+        self.children = children_of(self.parent_map)
         self.index = index = index_manifest(manifest)
         made = early.made if early is not None else {}
         records: dict[str, Node] = {}
@@ -217,6 +215,25 @@ def parent_map(manifest: Manifest, ids: frozenset[str]) -> dict[str, list[str]]:
                 continue
             parents[uid] = sorted(ids.intersection(node.depends_on.nodes))
     return parents
+
+
+# A node's children in the lineage, sorted, and the merged lineage's edge to each.
+Children = tuple[list[str], list[dict[str, str]]]
+
+
+def children_of(parents: Mapping[str, list[str]]) -> dict[str, Children]:
+    """``{parent: (children, edges)}``: each parent's children, sorted, and the merged
+    lineage's ``{"source", "target"}`` edge to each (used as they are where both sides have
+    the same children)."""
+    found: dict[str, list[str]] = {}
+    for child, of in parents.items():
+        for parent in of:
+            found.setdefault(parent, []).append(child)
+    children: dict[str, Children] = {}
+    for parent, targets in found.items():
+        targets.sort()
+        children[parent] = (targets, [{"source": parent, "target": t} for t in targets])
+    return children
 
 
 def compare_key(kind: str, node: Node) -> tuple[Any, ...] | None:
