@@ -19,7 +19,8 @@ from typing import Any
 import msgspec
 
 from recce_trio.core.artifacts.records import Catalog, Manifest
-from recce_trio.core.side import IN_NODES, IN_SOURCES, Children, Side
+from recce_trio.core.side import Children, Side
+from recce_trio.core.side_records import IN_NODES, IN_SOURCES
 
 # How many ids the health and coverage summaries list (Recce's cap).
 SAMPLE_LIMIT = 50

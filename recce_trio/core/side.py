@@ -12,37 +12,28 @@ of a reload, the offline commands) makes them itself: the result is the same.
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Iterable, Mapping
-from typing import Any
-
-import msgspec
 
 from recce_trio.core.artifacts.records import LINEAGE_NODE_TYPES, Manifest, Node
 from recce_trio.core.samecheck import (
     EXPOSURE,
     METRIC,
     NODE,
+    SAVED_QUERY,
     SEMANTIC_MODEL,
     SOURCE,
-    contract_terms,
+    UNIT_TEST,
+)
+from recce_trio.core.side_records import (
+    CATALOGUED_TYPES,
+    NO_RELATION,
+    Entry,
+    Key,
+    compare_key,
+    entry_of,
+    key_digest,
 )
 from recce_trio.core.state_rules import index_manifest
-
-# Resource types whose relation a catalog can describe (besides sources).
-CATALOGUED_TYPES = frozenset({"model", "seed", "snapshot"})
-# Materializations that leave no relation in the warehouse, so no catalog entry.
-NO_RELATION = frozenset({"ephemeral", "semantic_view"})
-# Graph members that are not relations at all.
-NOT_RELATIONS = frozenset({"exposure", "metric", "semantic_model", "saved_query"})
-# A ``compare_key`` as ``key_digest`` makes it.
-Key = bytes | tuple[Any, ...] | None
-# A node's share of the merged lineage: its own fields (those before ``base_schema``, those
-# after), its folder (None: no file) and where a catalog would describe its relation (None:
-# it has none).
-Entry = tuple[dict[str, Any], dict[str, Any], "str | None", "str | None"]
-# Where a node's relation would be in a catalog (``Entry``).
-IN_NODES, IN_SOURCES = "nodes", "sources"
 
 
 class Side:
@@ -75,11 +66,19 @@ class Side:
         what it has for the records the manifest ends up with is taken, the rest is made
         now (all of it without one)."""
         self.manifest = manifest
-        self.ids = lineage_ids(manifest)
-        self.id_set = frozenset(self.ids)
-        self.parent_map = parent_map(manifest, self.id_set)
+        if early is not None and early.saw_all_of(manifest):
+            # What arrived is what the manifest holds, in the same order: the ids, parents
+            # and state index come from what the builder kept of it.
+            self.ids = early.lineage_ids(manifest)
+            self.id_set = frozenset(self.ids)
+            self.parent_map = early.parent_map(self.id_set)
+            self.index = index = early.index()
+        else:
+            self.ids = lineage_ids(manifest)
+            self.id_set = frozenset(self.ids)
+            self.parent_map = parent_map(manifest, self.id_set)
+            self.index = index = index_manifest(manifest)
         self.children = children_of(self.parent_map)
-        self.index = index = index_manifest(manifest)
         made = early.made if early is not None else {}
         records: dict[str, Node] = {}
         entries: dict[str, Entry] = {}
@@ -122,23 +121,90 @@ _SECTION_KINDS = {
 }
 
 
+# The sections ``state_rules.index_manifest`` reads, in its order, and each one's kind.
+_INDEXED = (
+    ("saved_queries", SAVED_QUERY),
+    ("unit_tests", UNIT_TEST),
+    ("semantic_models", SEMANTIC_MODEL),
+    ("metrics", METRIC),
+    ("exposures", EXPOSURE),
+    ("sources", SOURCE),
+    ("nodes", NODE),
+)
+_INDEX_KINDS = dict(_INDEXED)
+# The sections whose members the lineage shows (``Manifest.lineage_sections``), in order.
+_LINEAGE_SECTIONS = ("nodes", "sources", "exposures", "metrics", "semantic_models")
+
+
 class SideBuilder:
     """A ``Side``'s per-record work, done as a manifest's records arrive (``add``, from the
     loader thread that receives a decoder process's frames), so that little is left once
-    the last one is in (``Side(manifest, early=builder)``)."""
+    the last one is in (``Side(manifest, early=builder)``).
+
+    Besides each lineage record's share (``made``), it keeps each section's state-index
+    entries, lineage ids and sorted parents in the order they came: if the manifest's
+    sections then hold just what arrived, in that order, the ``Side`` takes those instead of
+    walking the manifest."""
 
     def __init__(self) -> None:
         self.made: dict[str, Made] = {}
+        self.received: dict[str, list[tuple[str, Node]]] = {}
+        self.indexed: dict[str, dict[str, tuple[str, Node]]] = {}
+        self.lineage: dict[str, list[str]] = {}
+        self.parents: dict[str, list[tuple[str, list[str] | None]]] = {}
 
-    def add(self, section: str, pairs: Iterable[tuple[str, Node]]) -> None:
+    def add(self, section: str, pairs: list[tuple[str, Node]]) -> None:
+        self.received.setdefault(section, []).extend(pairs)
+        index_kind = _INDEX_KINDS.get(section)
+        if index_kind is None:
+            return
+        self.indexed.setdefault(section, {}).update(
+            (uid, (index_kind, record)) for uid, record in pairs
+        )
         kind = _SECTION_KINDS.get(section)
         if kind is None:
             return
         made = self.made
+        lineage = self.lineage.setdefault(section, [])
+        parents = self.parents.setdefault(section, [])
         for uid, record in pairs:
             if kind == NODE and record.resource_type not in LINEAGE_NODE_TYPES:
                 continue  # tests and the like: not in the lineage
             made[uid] = _made(uid, kind, record)
+            lineage.append(uid)
+            deps = record.depends_on.nodes
+            parents.append((uid, None if record.resource_type == "seed" else sorted(set(deps))))
+
+    def saw_all_of(self, manifest: Manifest) -> bool:
+        """Whether the sections the side reads hold what arrived here, in the same order
+        (a list comparison: the same objects, so a pointer comparison each)."""
+        return all(
+            list(getattr(manifest, section).items()) == self.received.get(section, [])
+            for section, _ in _INDEXED
+        )
+
+    def lineage_ids(self, manifest: Manifest) -> list[str]:
+        """``lineage_ids(manifest)``, from the records as they arrived."""
+        ids = list(self.lineage.get("nodes", ()))
+        for section in _LINEAGE_SECTIONS[1:]:
+            ids.extend(uid for uid in self.lineage.get(section, ()) if uid not in manifest.nodes)
+        return ids
+
+    def parent_map(self, ids: frozenset[str]) -> dict[str, list[str]]:
+        """``parent_map(manifest, ids)``, from the records' sorted parents as they arrived."""
+        parents: dict[str, list[str]] = {}
+        for section in _LINEAGE_SECTIONS:
+            for uid, deps in self.parents.get(section, ()):
+                if uid in ids:
+                    parents[uid] = [] if deps is None else [d for d in deps if d in ids]
+        return parents
+
+    def index(self) -> dict[str, tuple[str, Node]]:
+        """``state_rules.index_manifest(manifest)``, from the records as they arrived."""
+        index: dict[str, tuple[str, Node]] = {}
+        for section, _ in _INDEXED:
+            index.update(self.indexed.get(section, {}))
+        return index
 
 
 def _made(uid: str, kind: str, record: Node) -> Made:
@@ -148,24 +214,7 @@ def _made(uid: str, kind: str, record: Node) -> Made:
         and record.config.get("materialized") not in NO_RELATION
     )
     key = key_digest(compare_key(kind, record))
-    return (record, kind, _entry(uid, record), key, expected)
-
-
-_key_encoder = msgspec.msgpack.Encoder()
-
-
-def key_digest(key: tuple[Any, ...] | None) -> Key:
-    """``key`` as a 16-byte digest of its msgpack encoding: two sides' keys are then compared
-    in a few nanoseconds, where the values took microseconds (the SQL, configs, ...). Equal
-    digests mean equal encodings, so equal values; values that encode differently but are
-    equal (dicts in another order, 1 and 1.0) only make the comparison itself run. A key
-    that cannot be encoded (an integer past 64 bits) stays as it is."""
-    if key is None:
-        return None
-    try:
-        return hashlib.blake2b(_key_encoder.encode(key), digest_size=16).digest()
-    except (TypeError, ValueError, OverflowError):
-        return key
+    return (record, kind, entry_of(uid, record), key, expected)
 
 
 def _kind_of(manifest: Manifest, uid: str, record: Node) -> str:
@@ -234,103 +283,3 @@ def children_of(parents: Mapping[str, list[str]]) -> dict[str, Children]:
         targets.sort()
         children[parent] = (targets, [{"source": parent, "target": t} for t in targets])
     return children
-
-
-def compare_key(kind: str, node: Node) -> tuple[Any, ...] | None:
-    """Everything dbt's ``state:modified`` compares of a node of dbt's node classes (models,
-    seeds, snapshots, tests, ...) or of a source (``samecheck.same_contents``, and the
-    contract check of ``StateComparison``), but its macros; None for other kinds.
-
-    Two equal keys mean ``same_contents`` is true: each item is compared with ``==`` there
-    too (the contract as ``same_contract`` reads it; the column descriptions only where the
-    node persists them, as ``same_persisted_description`` does: a key says None otherwise, so
-    if one side persists them and the other does not, the keys differ). Unequal keys decide
-    nothing: the comparison itself then runs, since it leaves some differences out (config keys dbt
-    excludes, descriptions that are not persisted, ...)."""
-    if kind == NODE:
-        return (
-            NODE,
-            node.resource_type,
-            node.test_metadata is not None,
-            node.raw_code,
-            node.checksum,
-            node.unrendered_config,
-            node.fqn,
-            node.description,
-            _persisted_columns(node),
-            contract_terms(node),
-            node.latest_version,
-            node.access,
-            node.deprecation_date,
-        )
-    if kind == SOURCE:
-        return (
-            SOURCE,
-            node.unrendered_database,
-            node.unrendered_schema,
-            node.identifier,
-            node.fqn,
-            node.unrendered_config,
-            node.quoting,
-            node.freshness,
-            node.loaded_at_field,
-            node.external,
-        )
-    return None
-
-
-def _persisted_columns(node: Node) -> dict[str, str] | None:
-    """The column descriptions ``same_persisted_description`` compares when the node persists
-    them; None when it does not (then they are not compared: comparing every column of
-    every node would cost more than the rest of the key)."""
-    if node.resource_type == "test":
-        return None
-    persist_docs = node.config.get("persist_docs") or {}
-    if not isinstance(persist_docs, Mapping) or not persist_docs.get("columns"):
-        return None
-    return {name: col.description for name, col in node.columns.items()}
-
-
-def _entry(uid: str, record: Node) -> Entry:
-    """The node's share of the merged lineage from its own record (``Entry``)."""
-    kind = record.resource_type or _default_type(uid)
-    head: dict[str, Any] = {
-        "name": record.name,
-        "resource_type": kind,
-        "package_name": record.package_name or "",
-    }
-    if record.schema is not None and kind in CATALOGUED_TYPES:
-        head["schema"] = record.schema
-    tail: dict[str, Any] = {}
-    materialized = record.config.get("materialized")
-    if isinstance(materialized, str):
-        tail["materialized"] = materialized
-    if record.tags:
-        tail["tags"] = list(record.tags)
-    if record.source_name is not None:
-        tail["source_name"] = record.source_name
-    path = record.original_file_path
-    folder = _folder(path) if path else None
-    return head, tail, folder, catalog_place(kind, materialized)
-
-
-def catalog_place(kind: str, materialized: Any) -> str | None:
-    """Which catalog section would describe a node of this type and materialization (None:
-    it has no relation: exposures, metrics, semantic models, ephemeral models)."""
-    if kind in NOT_RELATIONS:
-        return None
-    if kind == "source":
-        return IN_SOURCES
-    if materialized in NO_RELATION:
-        return None
-    return IN_NODES
-
-
-def _folder(path: str) -> str:
-    """The folder of a node's file, relative to its package ("" for a file at the top)."""
-    cut = path.rfind("/")
-    return path[:cut] if cut > 0 else ""
-
-
-def _default_type(uid: str) -> str:
-    return uid.split(".", 1)[0]

@@ -130,6 +130,7 @@ def _build(
 ) -> Review:
     if tracker is None:
         return analyse_if_small(build_review(artifacts, cll_cache=cll_cache))
+    tracker.mark_since_start("lineage_diff_start")
     with tracker.timing("lineage_diff", cpu=True):
         review = build_review(artifacts, cll_cache=cll_cache)
     with tracker.timing("change_analysis"):

@@ -21,7 +21,15 @@ from recce_trio.core.state_rules import StateComparison
 from tests.conftest import CORPUS
 from tests.unit import factories as f
 
-SECTIONS = ("nodes", "sources", "exposures", "metrics", "semantic_models")
+SECTIONS = (
+    "nodes",
+    "sources",
+    "exposures",
+    "metrics",
+    "semantic_models",
+    "saved_queries",
+    "unit_tests",
+)
 
 
 def review(
@@ -55,6 +63,7 @@ def streamed(manifest: Manifest, *, chunk: int = 7, reverse: bool = False) -> Si
         pairs = list(getattr(manifest, section).items())
         for start in range(0, len(pairs), chunk):
             builder.add(section, pairs[start : start + chunk])
+    assert builder.saw_all_of(manifest)  # so the side takes the ids, parents and index kept
     return Side(manifest, early=builder)
 
 
