@@ -9,7 +9,8 @@ and its decoder processes had used by then (Linux: /proc); then when the same bo
 br-compressed, as a browser asks for it; /api/health latency (p50/p99/max) while loading,
 probed every 20 ms from a separate thread over a keep-alive connection; peak RSS of the server
 and of its decoder processes (from /api/startup-perf); the /api/info body's size, raw and on
-the wire in each content coding. Also the floors measured in the same run:
+the wire in each content coding; the server's own per-step timings (/api/startup-perf: the
+last run's, and each step's median over the runs). Also the floors measured in the same run:
 interpreter start plus the server's imports, and the fastest single-threaded decode of the four
 files. Compare figures as ratios within one run: machines are shared and noisy.
 """
@@ -295,6 +296,14 @@ def main() -> None:
         print(f"  /api/info raw             = {wire['identity'] / 1e6:.2f} MB (target <= 3)")
         print(f"  /api/info on the wire     = {smallest / 1e6:.2f} MB (target <= 1)")
     print("\nper-step server timings of the last run, ms:", json.dumps(runs[-1]["timings"]))
+    steps: dict[str, list[float]] = {}
+    for run in runs:
+        for name, ms in (run["timings"] or {}).items():  # type: ignore[attr-defined]
+            steps.setdefault(name, []).append(ms)
+    print(
+        "per-step server timings, median of the runs, ms:",
+        json.dumps({name: round(statistics.median(v), 1) for name, v in steps.items()}),
+    )
 
 
 if __name__ == "__main__":
