@@ -66,13 +66,16 @@ class Side:
         what it has for the records the manifest ends up with is taken, the rest is made
         now (all of it without one)."""
         self.manifest = manifest
-        if early is not None and early.saw_all_of(manifest):
+        trusted = early is not None and early.saw_all_of(manifest)
+        if early is not None and trusted:
             # What arrived is what the manifest holds, in the same order: the ids, parents
             # and state index come from what the builder kept of it.
             self.ids = early.lineage_ids(manifest)
             self.id_set = frozenset(self.ids)
             self.parent_map = early.parent_map(self.id_set)
             self.index = index = early.index()
+            # No id in two sections either: each lineage id's record is the one it made.
+            trusted = len(index) == early.indexed_count()
         else:
             self.ids = lineage_ids(manifest)
             self.id_set = frozenset(self.ids)
@@ -85,22 +88,25 @@ class Side:
         keys: dict[str, Key] = {}
         relations: set[str] = set()
         for uid in self.id_set:
-            record = manifest.lineage_record(uid)
-            if record is None:  # pragma: no cover - the ids come from these sections
-                continue
-            found = made.get(uid)
-            if found is None or found[0] is not record:  # not seen, or since replaced
-                found = _made(uid, _kind_of(manifest, uid, record), record)
-            _, kind, entry, key, expected = found
+            if trusted:
+                record, kind, entry, key, expected = made[uid]
+            else:
+                found = made.get(uid)
+                record = manifest.lineage_record(uid)  # type: ignore[assignment]
+                if record is None:  # pragma: no cover - the ids come from these sections
+                    continue
+                if found is None or found[0] is not record:  # not seen, or since replaced
+                    found = _made(uid, _kind_of(manifest, uid, record), record)
+                _, kind, entry, key, expected = found
+                indexed = index.get(uid)
+                if indexed is None:  # pragma: no cover - the index has every section's ids
+                    key = None
+                elif indexed[0] != kind or indexed[1] is not record:
+                    key = key_digest(compare_key(*indexed))  # the index has another record
             records[uid] = record
             entries[uid] = entry
             if expected:
                 relations.add(uid)
-            indexed = index.get(uid)
-            if indexed is None:  # pragma: no cover - the index has every section's ids
-                key = None
-            elif indexed[0] != kind or indexed[1] is not record:
-                key = key_digest(compare_key(*indexed))  # the index has another record
             if key is not None:
                 keys[uid] = key
         self.records = records
@@ -182,6 +188,10 @@ class SideBuilder:
             list(getattr(manifest, section).items()) == self.received.get(section, [])
             for section, _ in _INDEXED
         )
+
+    def indexed_count(self) -> int:
+        """How many records arrived in the sections the state index reads."""
+        return sum(len(self.received.get(section, ())) for section, _ in _INDEXED)
 
     def lineage_ids(self, manifest: Manifest) -> list[str]:
         """``lineage_ids(manifest)``, from the records as they arrived."""
