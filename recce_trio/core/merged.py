@@ -19,7 +19,7 @@ from typing import Any
 import msgspec
 
 from recce_trio.core.artifacts.records import Catalog, Manifest
-from recce_trio.core.side import Children, Side
+from recce_trio.core.side import Side
 from recce_trio.core.side_records import IN_NODES, IN_SOURCES
 
 # How many ids the health and coverage summaries list (Recce's cap).
@@ -49,33 +49,38 @@ def merged_lineage(
     base_entries, current_entries = base.entries, current.entries
     base_records = base.records
     base_tables, current_tables = _tables(base_catalog), _tables(current_catalog)
-    nodes: dict[str, dict[str, Any]] = {}
+    nodes: dict[str, msgspec.Raw] = {}
     folder_index: dict[str, int] = {}  # each folder once
     folder_of: list[int] = []  # each node's index into it (-1: no file), in the nodes' order
     one_sided: list[str] = []
     checked: list[str] = []
     unchecked: list[str] = []
+    encode = _encoder.encode
     for uid in sorted(base_ids | current_ids):
         base_entry = base_entries.get(uid) if uid in base_ids else None
         current_entry = current_entries.get(uid) if uid in current_ids else None
         entry = current_entry if current_entry is not None else base_entry
         if entry is None:  # pragma: no cover - the ids come from these manifests
             continue
-        head, tail, folder, _ = entry
-        node = dict(head)
+        # The node's JSON object, member by member in Recce's order: its own fields from
+        # its side (current where it has one), with base_schema among them where the two
+        # sides' schemas differ, then the change and the catalog statuses.
+        head, tail, folder, _, schema = entry
+        parts = [head]
         if base_entry is not None and current_entry is not None:
             base_schema = base_records[uid].schema
-            if base_schema is not None and base_schema != node.get("schema", base_schema):
-                node["base_schema"] = base_schema
-        node.update(tail)
+            if base_schema is not None and schema is not None and base_schema != schema:
+                parts.append(b',"base_schema":' + encode(base_schema))
+        if tail:
+            parts.append(b"," + tail)
         folder_of.append(  # recce-trio's: the own page groups nodes by folder
             -1 if folder is None else folder_index.setdefault(folder, len(folder_index))
         )
         change = diff.get(uid)
         if change:
-            node["change_status"] = change["change_status"]
+            parts.append(b',"change_status":' + encode(change["change_status"]))
             if change.get("change") is not None:
-                node["change"] = change["change"]
+                parts.append(b',"change":' + encode(change["change"]))
         # Whether each side's catalog describes the node's relation: covered, unchecked (it
         # could, but has no entry) or not_applicable (no relation: exposures, metrics,
         # semantic models, ephemeral models); None where the side does not have the node.
@@ -89,7 +94,7 @@ def merged_lineage(
                 if uid in base_tables[place]
                 else UNCHECKED
             )
-            node["base_catalog_status"] = base_status
+            parts.append(_BASE_STATUS[base_status])
         if current_entry is not None:
             place = current_entry[3]
             current_status = (
@@ -99,16 +104,16 @@ def merged_lineage(
                 if uid in current_tables[place]
                 else UNCHECKED
             )
-            node["current_catalog_status"] = current_status
+            parts.append(_CURRENT_STATUS[current_status])
         comparison = schema_comparison(base_status, current_status)
-        node["schema_comparison_status"] = comparison
+        parts.append(_COMPARISON[comparison])
         if comparison == COMPLETE:
             checked.append(uid)
         elif comparison == UNCHECKED:
             unchecked.append(uid)
         elif base_status is None or current_status is None:
             one_sided.append(uid)
-        nodes[uid] = node
+        nodes[uid] = msgspec.Raw(b"".join(parts))
 
     return {
         "nodes": nodes,
@@ -125,6 +130,16 @@ def merged_lineage(
         "folders": list(folder_index),
         "folder_runs": runs(folder_of),
     }
+
+
+_encoder = msgspec.json.Encoder()
+_STATUSES = (COVERED, UNCHECKED, NOT_APPLICABLE)
+_BASE_STATUS = {s: b',"base_catalog_status":"%s"' % s.encode() for s in _STATUSES}
+_CURRENT_STATUS = {s: b',"current_catalog_status":"%s"' % s.encode() for s in _STATUSES}
+_COMPARISON = {
+    s: b',"schema_comparison_status":"%s"}' % s.encode()
+    for s in (COMPLETE, UNCHECKED, NOT_APPLICABLE)
+}
 
 
 def _tables(catalog: Catalog | None) -> dict[str, Mapping[str, Any]]:
@@ -215,23 +230,23 @@ def schema_coverage(
 
 
 def merged_edges(
-    base: Mapping[str, Children], current: Mapping[str, Children]
+    base: Mapping[str, list[str]], current: Mapping[str, list[str]]
 ) -> list[dict[str, Any]]:
     """Every parent -> child edge of either side (``Side.children``), ``change_status``
     ``added`` or ``removed`` where only one side has it; sorted by parent, then child."""
     edges: list[dict[str, Any]] = []
     for source in sorted(base.keys() | current.keys()):
-        mine, theirs = current.get(source), base.get(source)
-        if mine is not None and theirs is not None and mine[0] == theirs[0]:
-            edges += mine[1]  # the same children on both sides
+        now, before = current.get(source), base.get(source)
+        if now is not None and now == before:  # the same children on both sides
+            edges += [{"source": source, "target": target} for target in now]
             continue
-        now = set(mine[0]) if mine is not None else set()
-        before = set(theirs[0]) if theirs is not None else set()
-        for target in sorted(now | before):
+        now_set = set(now) if now is not None else set()
+        before_set = set(before) if before is not None else set()
+        for target in sorted(now_set | before_set):
             edge: dict[str, Any] = {"source": source, "target": target}
-            if target not in before:
+            if target not in before_set:
                 edge["change_status"] = "added"
-            elif target not in now:
+            elif target not in now_set:
                 edge["change_status"] = "removed"
             edges.append(edge)
     return edges

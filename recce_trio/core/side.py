@@ -137,7 +137,6 @@ _INDEXED = (
     ("sources", SOURCE),
     ("nodes", NODE),
 )
-_INDEX_KINDS = dict(_INDEXED)
 # The sections whose members the lineage shows (``Manifest.lineage_sections``), in order.
 _LINEAGE_SECTIONS = ("nodes", "sources", "exposures", "metrics", "semantic_models")
 
@@ -147,26 +146,19 @@ class SideBuilder:
     loader thread that receives a decoder process's frames), so that little is left once
     the last one is in (``Side(manifest, early=builder)``).
 
-    Besides each lineage record's share (``made``), it keeps each section's state-index
-    entries, lineage ids and sorted parents in the order they came: if the manifest's
+    Besides each lineage record's share (``made``), it keeps each section's records, lineage
+    ids and sorted parents in the order they came: if the manifest's
     sections then hold just what arrived, in that order, the ``Side`` takes those instead of
     walking the manifest."""
 
     def __init__(self) -> None:
         self.made: dict[str, Made] = {}
         self.received: dict[str, list[tuple[str, Node]]] = {}
-        self.indexed: dict[str, dict[str, tuple[str, Node]]] = {}
         self.lineage: dict[str, list[str]] = {}
         self.parents: dict[str, list[tuple[str, list[str] | None]]] = {}
 
     def add(self, section: str, pairs: list[tuple[str, Node]]) -> None:
         self.received.setdefault(section, []).extend(pairs)
-        index_kind = _INDEX_KINDS.get(section)
-        if index_kind is None:
-            return
-        self.indexed.setdefault(section, {}).update(
-            (uid, (index_kind, record)) for uid, record in pairs
-        )
         kind = _SECTION_KINDS.get(section)
         if kind is None:
             return
@@ -212,8 +204,8 @@ class SideBuilder:
     def index(self) -> dict[str, tuple[str, Node]]:
         """``state_rules.index_manifest(manifest)``, from the records as they arrived."""
         index: dict[str, tuple[str, Node]] = {}
-        for section, _ in _INDEXED:
-            index.update(self.indexed.get(section, {}))
+        for section, kind in _INDEXED:
+            index.update((uid, (kind, record)) for uid, record in self.received.get(section, ()))
         return index
 
 
@@ -276,20 +268,12 @@ def parent_map(manifest: Manifest, ids: frozenset[str]) -> dict[str, list[str]]:
     return parents
 
 
-# A node's children in the lineage, sorted, and the merged lineage's edge to each.
-Children = tuple[list[str], list[dict[str, str]]]
-
-
-def children_of(parents: Mapping[str, list[str]]) -> dict[str, Children]:
-    """``{parent: (children, edges)}``: each parent's children, sorted, and the merged
-    lineage's ``{"source", "target"}`` edge to each (used as they are where both sides have
-    the same children)."""
-    found: dict[str, list[str]] = {}
+def children_of(parents: Mapping[str, list[str]]) -> dict[str, list[str]]:
+    """``{parent: children}``, each parent's children sorted: the parent map the other way."""
+    children: dict[str, list[str]] = {}
     for child, of in parents.items():
         for parent in of:
-            found.setdefault(parent, []).append(child)
-    children: dict[str, Children] = {}
-    for parent, targets in found.items():
+            children.setdefault(parent, []).append(child)
+    for targets in children.values():
         targets.sort()
-        children[parent] = (targets, [{"source": parent, "target": t} for t in targets])
     return children

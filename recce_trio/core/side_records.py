@@ -21,10 +21,11 @@ NO_RELATION = frozenset({"ephemeral", "semantic_view"})
 NOT_RELATIONS = frozenset({"exposure", "metric", "semantic_model", "saved_query"})
 # A ``compare_key`` as ``key_digest`` makes it.
 Key = bytes | tuple[Any, ...] | None
-# A node's share of the merged lineage: its own fields (those before ``base_schema``, those
-# after), its folder (None: no file) and where a catalog would describe its relation (None:
-# it has none).
-Entry = tuple[dict[str, Any], dict[str, Any], "str | None", "str | None"]
+# A node's share of the merged lineage: its own fields as JSON, those before ``base_schema``
+# (the object's opening brace and members) and those after (members only, b"" if none); its
+# folder (None: no file); where a catalog would describe its relation (None: it has none);
+# and its ``schema`` field (None if it has none).
+Entry = tuple[bytes, bytes, "str | None", "str | None", "str | None"]
 # Where a node's relation would be in a catalog (``Entry``).
 IN_NODES, IN_SOURCES = "nodes", "sources"
 
@@ -104,7 +105,14 @@ def entry_of(uid: str, record: Node) -> Entry:
         tail["source_name"] = record.source_name
     path = record.original_file_path
     folder = _folder(path) if path else None
-    return head, tail, folder, catalog_place(kind, materialized)
+    encoded_tail = _encoder.encode(tail)[1:-1] if tail else b""
+    return (
+        _encoder.encode(head)[:-1],
+        encoded_tail,
+        folder,
+        catalog_place(kind, materialized),
+        head.get("schema"),
+    )
 
 
 def catalog_place(kind: str, materialized: Any) -> str | None:
@@ -130,6 +138,7 @@ def _default_type(uid: str) -> str:
 
 
 _key_encoder = msgspec.msgpack.Encoder()
+_encoder = msgspec.json.Encoder()
 
 
 def key_digest(key: tuple[Any, ...] | None) -> Key:
