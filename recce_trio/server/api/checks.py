@@ -70,6 +70,7 @@ async def list_checks() -> Response:
 async def create_check() -> Response:
     review = session()
     body = await json_body()
+    await review.lookups_ready()
     name = text_field(body, "name", max_chars=MAX_NAME_CHARS)
     description = text_field(body, "description", max_chars=MAX_DESCRIPTION_CHARS) or ""
     run_id = field(body, "run_id", str)

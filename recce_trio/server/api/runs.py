@@ -71,6 +71,7 @@ async def submit(
     if warehouse:
         normalise_params(kind, params)  # RunParamsError: 400 before anything runs
     review = session()
+    await review.lookups_ready()
     lineage_diff = state.review.diff
     run = Run(type=kind, params=params, check_id=check_id, status=RUNNING, triggered_by="user")
     run.name = runs.run_name(run, review.node_name)
@@ -199,6 +200,7 @@ async def aggregate_runs() -> Response:
         # Recce answers 405 when the aggregation fails, as it does on such a filter.
         raise RequestError("filter.nodes must be a list of node ids or names", status=405)
     review = session()
+    await review.lookups_ready()
     result = runs.aggregate(review.checklist.runs, name_to_id=review.name_to_id(), nodes=nodes)
     return json_response(result)
 
