@@ -20,7 +20,7 @@ import msgspec
 
 from recce_trio.core.artifacts.records import Catalog, Manifest
 from recce_trio.core.side import Side
-from recce_trio.core.side_records import IN_NODES, IN_SOURCES
+from recce_trio.core.side_records import IN_NODES, IN_SOURCES, Entry
 
 # How many ids the health and coverage summaries list (Recce's cap).
 SAMPLE_LIMIT = 50
@@ -84,26 +84,11 @@ def merged_lineage(
         # Whether each side's catalog describes the node's relation: covered, unchecked (it
         # could, but has no entry) or not_applicable (no relation: exposures, metrics,
         # semantic models, ephemeral models); None where the side does not have the node.
-        base_status = current_status = None
-        if base_entry is not None:
-            place = base_entry[3]
-            base_status = (
-                NOT_APPLICABLE
-                if place is None
-                else COVERED
-                if uid in base_tables[place]
-                else UNCHECKED
-            )
+        base_status = _catalog_status(uid, base_entry, base_tables)
+        current_status = _catalog_status(uid, current_entry, current_tables)
+        if base_status is not None:
             parts.append(_BASE_STATUS[base_status])
-        if current_entry is not None:
-            place = current_entry[3]
-            current_status = (
-                NOT_APPLICABLE
-                if place is None
-                else COVERED
-                if uid in current_tables[place]
-                else UNCHECKED
-            )
+        if current_status is not None:
             parts.append(_CURRENT_STATUS[current_status])
         comparison = schema_comparison(base_status, current_status)
         parts.append(_COMPARISON[comparison])
@@ -140,6 +125,18 @@ _COMPARISON = {
     s: b',"schema_comparison_status":"%s"}' % s.encode()
     for s in (COMPLETE, UNCHECKED, NOT_APPLICABLE)
 }
+
+
+def _catalog_status(
+    uid: str, entry: Entry | None, tables: Mapping[str, Mapping[str, Any]]
+) -> str | None:
+    """A node's catalog status on one side (None: the side does not have the node)."""
+    if entry is None:
+        return None
+    place = entry[3]
+    if place is None:
+        return NOT_APPLICABLE
+    return COVERED if uid in tables[place] else UNCHECKED
 
 
 def _tables(catalog: Catalog | None) -> dict[str, Mapping[str, Any]]:
