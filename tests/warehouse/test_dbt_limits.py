@@ -1,7 +1,7 @@
 """dbt-duckdb's DuckDB runs in the server's process: its limits are lowered while the diffs'
 statements run and the user's values come back after, also after an error, a cancel or a
-statement that did not fit (recce_trio/warehouse/dbt_limits.py). On a real DuckDB; the
-dbt-duckdb ones where it is installed (tox -e dbt)."""
+statement that did not fit (recce_trio/warehouse/dbt_limits.py). On a real DuckDB; through
+dbt-duckdb in test_dbt_limits_adapter.py (tox -e dbt)."""
 
 from __future__ import annotations
 
@@ -11,16 +11,12 @@ from typing import Any
 import duckdb
 import pytest
 
-from recce_trio.errors import RunCancelledError, WarehouseError
 from recce_trio.warehouse.dbt_limits import BoundedLimits, profile_sets_limits
-from recce_trio.warehouse.engine import CancelToken
-from tests.warehouse.conftest import ENGINES
 
 READ = "SELECT current_setting('memory_limit'), current_setting('threads')"
 LOWERED = ("22.8 MiB", 1)
 # Needs far more than 24 MB and cannot spill: runs only under the user's limits.
 BIG = "SELECT COUNT(DISTINCT range) FROM range(3000000)"
-needs_dbt = pytest.mark.skipif("dbt-duckdb" not in ENGINES, reason="dbt-duckdb not installed")
 
 
 def limits_on(con: Any) -> BoundedLimits:
@@ -101,34 +97,3 @@ def test_a_profile_that_sets_the_limits_is_left_alone() -> None:
     assert profile_sets_limits({"config_options": {"Threads": 4}})
     assert not profile_sets_limits({"config_options": {"access_mode": "READ_ONLY"}})
     assert not profile_sets_limits({"path": "x.duckdb"})
-
-
-@needs_dbt
-def test_dbt_duckdb_bounds_the_diffs_and_restores_the_users_values(dbt_duckdb_engine: Any) -> None:
-    engine = dbt_duckdb_engine
-    user = engine.execute(READ).rows[0]
-    assert engine.execute_bounded(READ).rows == [LOWERED]
-    assert engine.execute(READ).rows == [user]
-    with engine.bounded_scope():
-        assert engine.execute_bounded(READ).rows == [LOWERED]
-        # A statement that does not fit runs again under the user's values.
-        assert engine.execute_bounded(BIG).rows == [(3000000,)]
-        assert engine.execute_bounded(READ).rows == [LOWERED]
-    assert engine.execute(READ).rows == [user]
-    with pytest.raises(WarehouseError):
-        engine.execute_bounded("SELECT * FROM no_such_table")
-    assert engine.execute(READ).rows == [user]
-
-
-@needs_dbt
-def test_dbt_duckdb_restores_the_values_after_a_cancel(dbt_duckdb_engine: Any) -> None:
-    from tests.warehouse.test_engines import LONG_QUERY, _cancel_when_running
-
-    engine = dbt_duckdb_engine
-    user = engine.execute(READ).rows[0]
-    token = CancelToken()
-    watcher = _cancel_when_running(token)
-    with pytest.raises(RunCancelledError), engine.bounded_scope():
-        engine.execute_bounded(LONG_QUERY["dbt-duckdb"], cancel=token)
-    watcher.join()
-    assert engine.execute(READ).rows == [user]
