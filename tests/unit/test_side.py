@@ -11,6 +11,7 @@ import msgspec
 import pytest
 
 from recce_trio.core.artifacts import read_catalog, read_manifest
+from recce_trio.core.artifacts.manifest import RECORD_SECTIONS
 from recce_trio.core.artifacts.records import Catalog, ColumnInfo, Manifest
 from recce_trio.core.artifactset import LoadedArtifacts
 from recce_trio.core.diff import modified_lineage_nodes
@@ -20,16 +21,6 @@ from recce_trio.core.side import Side, SideBuilder
 from recce_trio.core.state_rules import StateComparison
 from tests.conftest import CORPUS
 from tests.unit import factories as f
-
-SECTIONS = (
-    "nodes",
-    "sources",
-    "exposures",
-    "metrics",
-    "semantic_models",
-    "saved_queries",
-    "unit_tests",
-)
 
 
 def review(
@@ -59,7 +50,7 @@ def streamed(manifest: Manifest, *, chunk: int = 7, reverse: bool = False) -> Si
     """The side made as a decoder process's frames would feed it: a few records at a time,
     sections in any order."""
     builder = SideBuilder()
-    for section in reversed(SECTIONS) if reverse else SECTIONS:
+    for section in reversed(RECORD_SECTIONS) if reverse else RECORD_SECTIONS:
         pairs = list(getattr(manifest, section).items())
         for start in range(0, len(pairs), chunk):
             builder.add(section, pairs[start : start + chunk])
