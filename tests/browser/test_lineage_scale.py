@@ -3,6 +3,8 @@ edges left out of a frame."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +20,17 @@ pytest.importorskip("playwright", reason=NO_PLAYWRIGHT)
 from playwright.sync_api import Page, expect
 
 pytestmark = pytest.mark.browser
+
+
+@contextmanager
+def served(page: Page, root: Path) -> Iterator[None]:
+    """A server of the project at ``root``, its page open in ``page``; both stopped after."""
+    server = Server(["server", "--port", "0", "--project-dir", str(root), "--no-watch"])
+    try:
+        page.goto(server.url)
+        yield
+    finally:
+        stop(server, page)
 
 
 def server_selection(url: str) -> list[str]:
@@ -100,9 +113,7 @@ def test_group_by_folder_expand_a_folder_and_open_a_node_inside_one(
     page: Page, generated: tuple[Path, dict[str, Any]]
 ) -> None:
     root, _ = generated
-    server = Server(["server", "--port", "0", "--project-dir", str(root), "--no-watch"])
-    try:
-        page.goto(server.url)
+    with served(page, root):
         shown = shown_when_settled(page)
         folder_of: dict[str, str] = page.evaluate(
             "(ids) => Object.fromEntries(ids.map((id) => "
@@ -167,8 +178,6 @@ def test_group_by_folder_expand_a_folder_and_open_a_node_inside_one(
         page.wait_for_function("(id) => window.recce.graph.selectedId === id", arg=opened)
         assert in_view(page, opened)
         assert f"folder:{folder_of[opened]}" not in drawn(page)
-    finally:
-        stop(server, page)
 
 
 # ---- unchanged chains folded ----
@@ -261,9 +270,7 @@ def test_minimap_click_and_drag_move_the_view(
     page: Page, generated: tuple[Path, dict[str, Any]]
 ) -> None:
     root, _ = generated
-    server = Server(["server", "--port", "0", "--project-dir", str(root), "--no-watch"])
-    try:
-        page.goto(server.url)
+    with served(page, root):
         shown = shown_when_settled(page)
         # Zoomed in on part of the graph, the minimap shows the whole.
         for _ in range(4):
@@ -298,8 +305,6 @@ def test_minimap_click_and_drag_move_the_view(
             page.mouse.move(x0 + (x1 - x0) * step / 10, y0 + (y1 - y0) * step / 10)
         page.mouse.up()
         assert in_view(page, right) and not in_view(page, left)
-    finally:
-        stop(server, page)
 
 
 # ---- semantic zoom ----
@@ -309,9 +314,7 @@ def test_far_out_only_the_changes_are_labelled_and_names_return_when_zoomed_in(
     page: Page, big_project: tuple[Path, dict[str, Any]]
 ) -> None:
     root, _ = big_project
-    server = Server(["server", "--port", "0", "--project-dir", str(root), "--no-watch"])
-    try:
-        page.goto(server.url)
+    with served(page, root):
         wait_for_review(page)
         assert page.evaluate("window.recce.graph.legible")
         page.click("#zoom-fit")  # 3,545 nodes: names would be specks
@@ -333,8 +336,6 @@ def test_far_out_only_the_changes_are_labelled_and_names_return_when_zoomed_in(
         page.wait_for_function(
             "window.recce.graph.legible && window.recce.graph.farLabels.length === 0"
         )
-    finally:
-        stop(server, page)
 
 
 # ---- long edges left out ----
@@ -344,9 +345,7 @@ def test_the_page_says_how_many_long_edges_a_frame_leaves_out_and_shows_them(
     page: Page, big_project: tuple[Path, dict[str, Any]]
 ) -> None:
     root, _ = big_project
-    server = Server(["server", "--port", "0", "--project-dir", str(root), "--no-watch"])
-    try:
-        page.goto(server.url)
+    with served(page, root):
         wait_for_review(page)
         page.click("#zoom-fit")  # the whole changed-models view: thousands of edges in view
         note = page.locator("#edges-note")
@@ -363,6 +362,3 @@ def test_the_page_says_how_many_long_edges_a_frame_leaves_out_and_shows_them(
         assert page.evaluate("window.recce.graph.edgesHidden") == 0
         page.locator("#edges-toggle").click()
         expect(note).to_contain_text(f"{hidden:,} of {in_view:,} edges in view hidden")
-
-    finally:
-        stop(server, page)
