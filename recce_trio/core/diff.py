@@ -12,7 +12,7 @@ from recce_trio.core.lineage import Lineage, LineageNodes, build_lineage
 from recce_trio.core.samecheck import EXPOSURE, NODE
 from recce_trio.core.selector import SelectionGraph
 from recce_trio.core.selector.grammar import WILDCARD
-from recce_trio.core.side import Side, side_of
+from recce_trio.core.side import Side, side_of, state_comparison
 from recce_trio.core.state_rules import StateComparison
 
 
@@ -75,12 +75,7 @@ def build_lineage_diff(
     base_side, current_side = sides
     base = build_lineage(base_manifest, base_catalog, base_side)
     current = build_lineage(current_manifest, current_catalog, current_side)
-    state = StateComparison(
-        base_manifest,
-        current_manifest,
-        indexes=(base_side.index, current_side.index),
-        keys=(base_side.keys, current_side.keys),
-    )
+    state = state_comparison(base_side, current_side)
     project = current_manifest.metadata.project_name or base_manifest.metadata.project_name
 
     base_nodes: LineageNodes = base["nodes"]

@@ -33,7 +33,7 @@ from recce_trio.core.side_records import (
     entry_of,
     key_digest,
 )
-from recce_trio.core.state_rules import index_manifest
+from recce_trio.core.state_rules import StateComparison, index_manifest
 
 
 class Side:
@@ -238,6 +238,17 @@ def side_of(manifest: Manifest, prepared: Iterable[Side] = ()) -> Side:
         if side.manifest is manifest:
             return side
     return Side(manifest)
+
+
+def state_comparison(base: Side, current: Side) -> StateComparison:
+    """dbt's ``state:`` comparison of the two sides' manifests, through their indexes and
+    comparison keys."""
+    return StateComparison(
+        base.manifest,
+        current.manifest,
+        indexes=(base.index, current.index),
+        keys=(base.keys, current.keys),
+    )
 
 
 def lineage_ids(manifest: Manifest) -> list[str]:

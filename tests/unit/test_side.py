@@ -17,7 +17,7 @@ from recce_trio.core.artifactset import LoadedArtifacts
 from recce_trio.core.diff import modified_lineage_nodes
 from recce_trio.core.review import Review, build_review
 from recce_trio.core.selector import SelectionGraph
-from recce_trio.core.side import Side, SideBuilder
+from recce_trio.core.side import Side, SideBuilder, state_comparison
 from recce_trio.core.state_rules import StateComparison
 from tests.conftest import CORPUS
 from tests.unit import factories as f
@@ -148,9 +148,7 @@ def test_state_modified_with_comparison_keys_is_dbts(
 ) -> None:
     base, current = f.manifest(base_node), f.manifest(current_node)
     sides = (Side(base), Side(current))
-    keyed = StateComparison(
-        base, current, indexes=(sides[0].index, sides[1].index), keys=(sides[0].keys, sides[1].keys)
-    )
+    keyed = state_comparison(*sides)
     uid = current_node.unique_id
     assert keyed.is_modified(uid) is modified
     assert (uid in StateComparison(base, current).select("modified")) is modified
@@ -168,12 +166,7 @@ def test_corpus_pairs_are_the_same_review_however_their_sides_were_made(folder: 
     same_review_every_way(base, current, (catalog_of(folder / "base"), catalog_of(folder)))
     # state:modified through the comparison keys is the full selector's answer.
     base_side, current_side = Side(base), Side(current)
-    keyed = StateComparison(
-        base,
-        current,
-        indexes=(base_side.index, current_side.index),
-        keys=(base_side.keys, current_side.keys),
-    )
+    keyed = state_comparison(base_side, current_side)
     project = current.metadata.project_name or base.metadata.project_name
     ids = base_side.id_set | current_side.id_set
     full = SelectionGraph(base, current).select(
