@@ -12,7 +12,7 @@ of a reload, the offline commands) makes them itself: the result is the same.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 
 from recce_trio.core.artifacts.records import LINEAGE_NODE_TYPES, Manifest, Node
 from recce_trio.core.samecheck import (
@@ -25,13 +25,15 @@ from recce_trio.core.samecheck import (
     UNIT_TEST,
 )
 from recce_trio.core.side_records import (
-    CATALOGUED_TYPES,
-    NO_RELATION,
+    SECTION_KINDS,
     Entry,
     Key,
+    Share,
     compare_key,
     entry_of,
+    has_relation,
     key_digest,
+    lineage_shares,
 )
 from recce_trio.core.state_rules import StateComparison, index_manifest
 
@@ -118,14 +120,6 @@ class Side:
 # What a SideBuilder works out per record: the record, its kind (samecheck), its
 # merged-lineage entry, its compare_key, and whether a catalog should cover it.
 Made = tuple[Node, str, Entry, Key, bool]
-_SECTION_KINDS = {
-    "nodes": NODE,
-    "sources": SOURCE,
-    "exposures": EXPOSURE,
-    "metrics": METRIC,
-    "semantic_models": SEMANTIC_MODEL,
-}
-
 
 # The sections ``state_rules.index_manifest`` reads, in its order, and each one's kind.
 _INDEXED = (
@@ -157,21 +151,26 @@ class SideBuilder:
         self.lineage: dict[str, list[str]] = {}
         self.parents: dict[str, list[tuple[str, list[str] | None]]] = {}
 
-    def add(self, section: str, pairs: list[tuple[str, Node]]) -> None:
+    def add(
+        self, section: str, pairs: list[tuple[str, Node]], shares: Sequence[Share] | None = None
+    ) -> None:
+        """File a chunk of ``section``'s records as they arrived. ``shares``: each lineage
+        record's share, as ``side_records.lineage_shares`` works it out of these records (a
+        decoder process sends it with them); worked out here when not given."""
         self.received.setdefault(section, []).extend(pairs)
-        kind = _SECTION_KINDS.get(section)
+        kind = SECTION_KINDS.get(section)
         if kind is None:
             return
+        if shares is None:
+            shares = lineage_shares(section, pairs)
         made = self.made
         lineage = self.lineage.setdefault(section, [])
         parents = self.parents.setdefault(section, [])
-        for uid, record in pairs:
-            if kind == NODE and record.resource_type not in LINEAGE_NODE_TYPES:
-                continue  # tests and the like: not in the lineage
-            made[uid] = _made(uid, kind, record)
+        for place, entry, key, expected, deps in shares:
+            uid, record = pairs[place]
+            made[uid] = (record, kind, entry, key, expected)
             lineage.append(uid)
-            deps = record.depends_on.nodes
-            parents.append((uid, None if record.resource_type == "seed" else sorted(set(deps))))
+            parents.append((uid, deps))
 
     def saw_all_of(self, manifest: Manifest) -> bool:
         """Whether the sections the side reads hold what arrived here, in the same order
@@ -210,13 +209,8 @@ class SideBuilder:
 
 
 def _made(uid: str, kind: str, record: Node) -> Made:
-    expected = (
-        kind == NODE
-        and record.resource_type in CATALOGUED_TYPES
-        and record.config.get("materialized") not in NO_RELATION
-    )
     key = key_digest(compare_key(kind, record))
-    return (record, kind, entry_of(uid, record), key, expected)
+    return (record, kind, entry_of(uid, record), key, has_relation(kind, record))
 
 
 def _kind_of(manifest: Manifest, uid: str, record: Node) -> str:

@@ -5,13 +5,20 @@ the merged lineage, where a catalog would describe it, and a digest of what dbt'
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import msgspec
 
-from recce_trio.core.artifacts.records import Node
-from recce_trio.core.samecheck import NODE, SOURCE, contract_terms
+from recce_trio.core.artifacts.records import LINEAGE_NODE_TYPES, Node
+from recce_trio.core.samecheck import (
+    EXPOSURE,
+    METRIC,
+    NODE,
+    SEMANTIC_MODEL,
+    SOURCE,
+    contract_terms,
+)
 
 # Resource types whose relation a catalog can describe (besides sources).
 CATALOGUED_TYPES = frozenset({"model", "seed", "snapshot"})
@@ -28,6 +35,47 @@ Key = bytes | tuple[Any, ...] | None
 Entry = tuple[bytes, bytes, "str | None", "str | None", "str | None"]
 # Where a node's relation would be in a catalog (``Entry``).
 IN_NODES, IN_SOURCES = "nodes", "sources"
+# The manifest sections whose records the lineage shows, and each one's kind (samecheck).
+SECTION_KINDS = {
+    "nodes": NODE,
+    "sources": SOURCE,
+    "exposures": EXPOSURE,
+    "metrics": METRIC,
+    "semantic_models": SEMANTIC_MODEL,
+}
+# What is worked out of one lineage record of a chunk of a section (``lineage_shares``): its
+# place in the chunk, its ``Entry``, its ``key_digest``, whether a catalog should cover it,
+# and its parents as dbt's parent map lists them (sorted; None for a seed, which has none).
+Share = tuple[int, Entry, Key, bool, "list[str] | None"]
+
+
+def lineage_shares(section: str, pairs: Sequence[tuple[str, Any]]) -> list[Share]:
+    """Each lineage record's share of its side, for the records of one chunk of ``section``
+    (``[(unique_id, record), ...]``; records that are not in the lineage, tests say, are
+    passed over). A decoder process works this out as it decodes and sends it with the
+    records, so that the server's ``SideBuilder`` only files it; the ``SideBuilder`` works it
+    out itself for records that come without it."""
+    kind = SECTION_KINDS.get(section)
+    if kind is None:
+        return []
+    shares: list[Share] = []
+    for place, (uid, record) in enumerate(pairs):
+        resource_type = record.resource_type
+        if kind == NODE and resource_type not in LINEAGE_NODE_TYPES:
+            continue
+        key = key_digest(compare_key(kind, record))
+        parents = None if resource_type == "seed" else sorted(set(record.depends_on.nodes))
+        shares.append((place, entry_of(uid, record), key, has_relation(kind, record), parents))
+    return shares
+
+
+def has_relation(kind: str, record: Node) -> bool:
+    """Whether a catalog should describe this lineage record (``merged.artifact_health``)."""
+    return (
+        kind == NODE
+        and record.resource_type in CATALOGUED_TYPES
+        and record.config.get("materialized") not in NO_RELATION
+    )
 
 
 def compare_key(kind: str, node: Node) -> tuple[Any, ...] | None:

@@ -8,7 +8,8 @@ runs. See docs/startup.md for the measurements behind this choice.
 
 Wire format on the child's stdout: frames of ``<u32 length><1 byte tag><msgpack payload>``.
   H  the artifact with its record dicts emptied (metadata, schema_version)
-  N  (section, [(key, Node), ...])          manifest sections: nodes, sources, exposures, ...
+  N  (section, [(key, Node), ...], shares)  manifest sections: nodes, sources, exposures, ...;
+     shares: each lineage record's share of its side (``side_records.lineage_shares``)
   M  [(key, Macro), ...]
   T  (section, [(key, CatalogTable), ...])  catalog sections: nodes, sources
   E  {"class", "message", "hint"}    a RecceTrioError (or other failure) while decoding
@@ -28,7 +29,7 @@ import resource
 import struct
 import sys
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from queue import SimpleQueue
 from typing import IO, TYPE_CHECKING, BinaryIO, cast
@@ -42,6 +43,8 @@ from recce_trio.server import leash
 
 if TYPE_CHECKING:  # the parent's side only: a decoder process does without these imports
     import subprocess
+
+    from recce_trio.core.side_records import Share
 CHUNK = 128
 # A catalog up to this size is decoded by the server's loader thread itself, a few tables at
 # a time (``read_catalog_in_pieces``): for the 13 MB catalog of a 5,000-model project that is
@@ -92,6 +95,7 @@ def _frames(kind: str, path: Path) -> Iterator[tuple[bytes, bytes]]:
     from recce_trio.core.artifacts.catalog import TableChunk, iter_catalog
     from recce_trio.core.artifacts.identify import read_artifact_bytes
     from recce_trio.core.artifacts.manifest import Chunk, iter_manifest
+    from recce_trio.core.side_records import lineage_shares
 
     enc = msgspec.msgpack.Encoder()
     try:
@@ -108,8 +112,11 @@ def _frames(kind: str, path: Path) -> Iterator[tuple[bytes, bytes]]:
             for section, records in cast(Iterator[Chunk], pieces):
                 if section == "macros":
                     yield b"M", enc.encode(records)
-                else:
-                    yield b"N", enc.encode((section, records))
+                    continue
+                # Each lineage record's share of the review's side, worked out here, on the
+                # decoder's core, rather than in the server's loader thread.
+                shares = lineage_shares(section, records)
+                yield b"N", enc.encode((section, records, shares))
         else:
             tables = iter_catalog(read_artifact_bytes(path, kind="catalog"), path=path, chunk=CHUNK)
             yield b"H", enc.encode(next(tables))
@@ -186,15 +193,25 @@ def main(argv: list[str]) -> int:
     os._exit(0)
 
 
-# Called with each manifest section's records as they arrive: (section, [(key, Node), ...]).
-OnRecords = Callable[[str, list[tuple[str, Node]]], None]
+# Called with each manifest section's records as they arrive: (section, [(key, Node), ...],
+# shares) (see the N frame above).
+OnRecords = Callable[[str, list[tuple[str, Node]], "Sequence[Share] | None"], None]
 _header_decoders: dict[
     str, msgspec.msgpack.Decoder[Manifest] | msgspec.msgpack.Decoder[Catalog]
 ] = {
     "manifest": msgspec.msgpack.Decoder(Manifest),
     "catalog": msgspec.msgpack.Decoder(Catalog),
 }
-_node_chunk = msgspec.msgpack.Decoder(tuple[str, list[tuple[str, Node]]])
+# A lineage record's share as the N frame carries it (``side_records.Share``; the key is
+# always a digest there, or None for kinds without one).
+_WireShare = tuple[
+    int,
+    tuple[bytes, bytes, str | None, str | None, str | None],
+    bytes | None,
+    bool,
+    list[str] | None,
+]
+_node_chunk = msgspec.msgpack.Decoder(tuple[str, list[tuple[str, Node]], list[_WireShare]])
 _table_chunk = msgspec.msgpack.Decoder(tuple[str, list[tuple[str, CatalogTable]]])
 _macro_chunk = msgspec.msgpack.Decoder(list[tuple[str, Macro]])
 _error = msgspec.msgpack.Decoder(dict[str, str])
@@ -255,8 +272,8 @@ class DecoderProcess:
         """Read the child's frames into records; re-raise its error as the same class.
 
         ``between_frames`` runs after every frame (use it to notice cancellation);
-        ``stats`` receives the child's ``peak_rss_kb``; ``on_records(section, pairs)`` is
-        called with each manifest section's records as they arrive.
+        ``stats`` receives the child's ``peak_rss_kb``; ``on_records(section, pairs, shares)``
+        is called with each manifest section's records as they arrive.
         """
         try:
             assert self.process.stdout is not None
@@ -339,10 +356,10 @@ def _receive(
         elif artifact is None:
             return None
         elif tag == "N":
-            section, node_pairs = _node_chunk.decode(payload)
+            section, node_pairs, shares = _node_chunk.decode(payload)
             getattr(artifact, section).update(node_pairs)
             if on_records is not None:
-                on_records(section, node_pairs)
+                on_records(section, node_pairs, shares)
         elif tag == "T":
             section, table_pairs = _table_chunk.decode(payload)
             getattr(artifact, section).update(table_pairs)

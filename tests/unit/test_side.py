@@ -3,6 +3,7 @@ or record by record as a decoder sends them: the review a user gets must not dep
 
 from __future__ import annotations
 
+import io
 import itertools
 from pathlib import Path
 from typing import Any
@@ -19,6 +20,7 @@ from recce_trio.core.review import Review, build_review
 from recce_trio.core.selector import SelectionGraph
 from recce_trio.core.side import Side, SideBuilder, state_comparison
 from recce_trio.core.state_rules import StateComparison
+from recce_trio.server import decoders
 from tests.conftest import CORPUS
 from tests.unit import factories as f
 
@@ -58,6 +60,29 @@ def streamed(manifest: Manifest, *, chunk: int = 7, reverse: bool = False) -> Si
     return Side(manifest, early=builder)
 
 
+def through_a_decoder(path: Path) -> tuple[Manifest, Side]:
+    """The manifest and its side as the server's loader gets them from a decoder process: the
+    decoder's own frames (each lineage record's share of the side worked out there, on the
+    records it decoded), read back by the server's reader into a ``SideBuilder``."""
+    stream = io.BytesIO()
+    for tag, payload in decoders._frames("manifest", path):
+        decoders._write(stream, tag, payload)
+    stream.seek(0)
+    builder = SideBuilder()
+    manifest = decoders._receive("manifest", path, stream, None, None, builder.add)
+    assert isinstance(manifest, Manifest)
+    assert builder.saw_all_of(manifest)
+    return manifest, Side(manifest, early=builder)
+
+
+def same_review_through_decoders(
+    base_path: Path, current_path: Path, catalogs: tuple[Catalog | None, Catalog | None]
+) -> None:
+    expected = served(review(read_manifest(base_path), read_manifest(current_path), catalogs))
+    (base, base_side), (current, current_side) = map(through_a_decoder, (base_path, current_path))
+    assert served(review(base, current, catalogs, (base_side, current_side))) == expected
+
+
 def same_review_every_way(
     base: Manifest, current: Manifest, catalogs: tuple[Catalog | None, Catalog | None]
 ) -> None:
@@ -86,6 +111,9 @@ def test_generated_project_is_the_same_review_however_its_sides_were_made(
     same_review_every_way(base, current, catalogs)
     changed = set(review(base, current, catalogs, (Side(base), Side(current))).diff.diff)
     assert set(summary["modified"]["raw_code"]) <= changed
+    same_review_through_decoders(
+        root / "target-base/manifest.json", root / "target/manifest.json", catalogs
+    )
 
 
 def test_a_side_fed_a_record_that_was_replaced_later_uses_the_one_kept() -> None:
@@ -163,7 +191,11 @@ CORPUS_PAIRS = sorted(p.parent.parent for p in CORPUS.glob("*/base/manifest.json
 def test_corpus_pairs_are_the_same_review_however_their_sides_were_made(folder: Path) -> None:
     base = read_manifest(folder / "base" / "manifest.json")
     current = read_manifest(folder / "manifest.json")
-    same_review_every_way(base, current, (catalog_of(folder / "base"), catalog_of(folder)))
+    catalogs = (catalog_of(folder / "base"), catalog_of(folder))
+    same_review_every_way(base, current, catalogs)
+    same_review_through_decoders(
+        folder / "base" / "manifest.json", folder / "manifest.json", catalogs
+    )
     # state:modified through the comparison keys is the full selector's answer.
     base_side, current_side = Side(base), Side(current)
     keyed = state_comparison(base_side, current_side)
