@@ -8,7 +8,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import yaml
 from jinja2 import TemplateError as JinjaTemplateError
 from jinja2.sandbox import SandboxedEnvironment
 
@@ -176,6 +175,8 @@ def _read_yaml(path: Path, *, what: str) -> dict[str, Any]:
         ) from None
     except OSError as e:
         raise ProfileError(f"Cannot read the {what} {path}: {e.strerror}.") from None
+    import yaml  # only a profile that exists pays for it (~30 ms), not every server start
+
     try:
         data = yaml.safe_load(text)
     except yaml.YAMLError as e:
