@@ -53,8 +53,10 @@ class StartupPerfTracker:
                 self.record_timing(f"{name}_cpu", (time.thread_time() - start_cpu) * 1000)
 
     def mark_since_start(self, name: str) -> None:
-        """Record the time since the package was first imported (process start-up) until now."""
+        """Record the time since the package was first imported (process start-up) until now,
+        and under ``<name>_process_cpu`` the CPU time the whole process has used by then."""
         self.record_timing(name, (time.perf_counter() - self._started) * 1000)
+        self.record_timing(f"{name}_process_cpu", time.process_time() * 1000)
 
     def to_dict(self) -> dict[str, Any]:
         with self._lock:
