@@ -15,7 +15,7 @@ Wire format on the child's stdout: frames of ``<u32 length><1 byte tag><msgpack 
   E  {"class", "message", "hint"}    a RecceTrioError (or other failure) while decoding
   Z  {"peak_rss_kb", "memory_limit_kb"} end of artifact, with the child's peak memory
 
-A decoder is kept on a short leash: it reads regular files only (``read_artifact_bytes``), its
+A decoder is kept on a short leash: it reads regular files only (``map_artifact``), its
 address space is capped in proportion to the file's size (``memory_limit``), and it dies with
 its parent: ``PR_SET_PDEATHSIG`` on Linux, and everywhere a watch on its stdin, a pipe whose
 other end only the parent holds, which reaches end-of-file when the parent goes.
@@ -26,6 +26,7 @@ from __future__ import annotations
 import gc
 import os
 import resource
+import signal
 import struct
 import sys
 import threading
@@ -93,7 +94,7 @@ def _write(out: BinaryIO, tag: bytes, payload: bytes) -> None:
 def _frames(kind: str, path: Path) -> Iterator[tuple[bytes, bytes]]:
     """The artifact as (tag, payload) frames; an error becomes an ``E`` frame."""
     from recce_trio.core.artifacts.catalog import TableChunk, iter_catalog
-    from recce_trio.core.artifacts.identify import read_artifact_bytes
+    from recce_trio.core.artifacts.identify import map_artifact
     from recce_trio.core.artifacts.manifest import Chunk, iter_manifest
     from recce_trio.core.side_records import lineage_shares
 
@@ -103,7 +104,7 @@ def _frames(kind: str, path: Path) -> Iterator[tuple[bytes, bytes]]:
             # Record by record, so the parent can decode the first frames while the rest of
             # the file is still being decoded here.
             pieces = iter_manifest(
-                read_artifact_bytes(path, kind="manifest"),
+                map_artifact(path, kind="manifest"),
                 path=path,
                 chunk=CHUNK,
                 compact_tests=True,
@@ -118,7 +119,7 @@ def _frames(kind: str, path: Path) -> Iterator[tuple[bytes, bytes]]:
                 shares = lineage_shares(section, records)
                 yield b"N", enc.encode((section, records, shares))
         else:
-            tables = iter_catalog(read_artifact_bytes(path, kind="catalog"), path=path, chunk=CHUNK)
+            tables = iter_catalog(map_artifact(path, kind="catalog"), path=path, chunk=CHUNK)
             yield b"H", enc.encode(next(tables))
             for piece in cast(Iterator[TableChunk], tables):
                 yield b"T", enc.encode(piece)
@@ -282,6 +283,13 @@ class DecoderProcess:
             )
             if result is None:
                 code = self.process.wait()
+                if code == -signal.SIGBUS:  # it maps the file: cut short while being read
+                    raise errors.ArtifactReadError(
+                        f"{self.path} was cut short while it was being read.",
+                        path=self.path,
+                        hint="Something rewrote it while it was read (a dbt run?): load it "
+                        "again once the file is complete.",
+                    )
                 self._stderr.seek(0)
                 tail = self._stderr.read()[-2000:].decode(errors="replace").strip()
                 raise errors.ArtifactReadError(

@@ -60,6 +60,20 @@ def test_decoder_over_its_memory_cap_fails_with_a_named_error(tmp_path: Path) ->
     assert "check that the file is the one dbt wrote" in str(info.value)
 
 
+def test_a_file_cut_short_under_a_decoder_is_named(project: Path) -> None:
+    """A decoder maps the file: should it be cut short while mapped, reading past its new end
+    kills the decoder with SIGBUS, which the user sees as the file cut short, not as a crash."""
+    path = project / "target" / "manifest.json"
+    with HeldFile(path) as held:  # the decoder waits to open the file: alive, not writing
+        decoder = DecoderProcess("manifest", path)
+        held.wait_for_reader()
+        decoder.process.send_signal(signal.SIGBUS)  # what the kernel sends it then
+        with pytest.raises(ArtifactReadError) as info:
+            decoder.result()
+    assert str(info.value).startswith(f"{path} was cut short while it was being read.")
+    assert "load it again once the file is complete" in str(info.value)
+
+
 def test_decoder_exits_when_its_lifeline_closes(project: Path) -> None:
     """The portable watch: end-of-file on the pipe only the parent writes to."""
     path = project / "target" / "manifest.json"

@@ -9,6 +9,7 @@ from pathlib import Path
 import msgspec
 
 from recce_trio.core.artifacts.identify import (
+    Document,
     check_artifact,
     explain_failure,
     read_artifact_bytes,
@@ -22,7 +23,7 @@ from recce_trio.core.artifacts.records import Catalog, CatalogMetadata, CatalogT
 SUPPORTED_CATALOG_VERSIONS: tuple[int, ...] = (0, 1)
 
 
-def decode_catalog(data: bytes, *, path: Path | str) -> Catalog:
+def decode_catalog(data: Document, *, path: Path | str) -> Catalog:
     """Decode catalog.json bytes of any supported schema version; ``path`` is only for messages.
 
     Raises ``ArtifactDecodeError``, ``NotADbtArtifactError`` or ``UnsupportedSchemaVersionError``.
@@ -63,7 +64,7 @@ _table = msgspec.json.Decoder(CatalogTable)
 
 
 def iter_catalog(
-    data: bytes, *, path: Path | str, chunk: int = 256
+    data: Document, *, path: Path | str, chunk: int = 256
 ) -> Iterator[Catalog | TableChunk]:
     """The same content as ``decode_catalog``, delivered in pieces: first the catalog with no
     tables, then ``(section, [(unique_id, table), ...])`` chunks. Each step is one short call

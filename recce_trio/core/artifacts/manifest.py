@@ -14,6 +14,7 @@ import msgspec
 
 from recce_trio.core.artifacts.identify import (
     ArtifactId,
+    Document,
     check_artifact,
     explain_failure,
     identify,
@@ -37,7 +38,7 @@ from recce_trio.core.artifacts.records import (
 SUPPORTED_MANIFEST_VERSIONS: tuple[int, ...] = (0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 20)
 
 
-def decode_manifest(data: bytes, *, path: Path | str) -> Manifest:
+def decode_manifest(data: Document, *, path: Path | str) -> Manifest:
     """Decode manifest.json bytes of any supported schema version; ``path`` is only for messages.
 
     Raises ``ArtifactDecodeError``, ``NotADbtArtifactError`` or ``UnsupportedSchemaVersionError``.
@@ -237,7 +238,7 @@ Chunk = tuple[str, list[tuple[str, Any]]]
 
 
 def iter_manifest(
-    data: bytes, *, path: Path | str, chunk: int = 256, compact_tests: bool = False
+    data: Document, *, path: Path | str, chunk: int = 256, compact_tests: bool = False
 ) -> Iterator[Manifest | Chunk]:
     """The same content as ``decode_manifest``, delivered in pieces: first the manifest with
     its record sections empty, then ``(section, [(unique_id, record), ...])`` chunks (section
@@ -311,7 +312,7 @@ _Artifact = TypeVar("_Artifact", Manifest, Catalog)
 
 
 def decode_typed(
-    data: bytes,
+    data: Document,
     *,
     type_: type[_Artifact],
     want: str,
