@@ -3,8 +3,10 @@
     python bench/page_load.py --project-dir /tmp/gen5000 [--runs 3]
     (generate the project first: python bench/make_artifacts.py --models 5000 --out /tmp/gen5000)
 
-For each run it starts Chromium, then spawns `recce-trio server` (the clock starts there), opens
-the page as soon as the server prints its address, and prints:
+For each run it starts Chromium, opens a blank page and waits until Chromium's processes are
+idle (less than 20 ms of CPU in half a second: its start, ~1 s of CPU on the 2-core machine,
+done), then spawns `recce-trio server` (the clock starts there), opens the page as soon as the
+server prints its address, and prints:
 - spawn -> the server is ready (the time its "startup ready" log line arrived: no extra request);
 - spawn -> the page knows it is ready (health polled every 250 ms, or the review's data arrived);
 - spawn -> changed-models list shown (names readable, sorted by downstream impact);
@@ -18,13 +20,24 @@ the page as soon as the server prints its address, and prints:
   kept (the server's set was the same) or replaced;
 - the longest main-thread task (Chromium's Long Tasks API) during the load, and while panning
   and zooming the drawn graph for a few seconds (drags, wheel zooms in and out, a fit);
-- the JS heap in use once drawn (CDP Performance.getMetrics).
+- the JS heap in use once drawn (CDP Performance.getMetrics);
+- the CPU time Chromium's processes (by kind: browser, renderer, GPU, utility) and the server
+  (with its decoder processes) used between spawn and ready, from /proc: what competed with
+  the server's load for the cores.
+
+Why Chromium settles first: a reviewer's browser is already running when they open the review,
+so its start is no part of the page's load. `--browser cold` keeps the earlier definition
+(Chromium launched, the server spawned at once: Chromium's start runs on the same cores as the
+server's load and delays its ready by ~0.7 s on 2 cores); `--browser both` alternates the two,
+one run each, and prints the medians of each.
 Needs playwright and /usr/bin/chromium (see tests/browser/conftest.py).
 """
 
 from __future__ import annotations
 
 import argparse
+import os
+import re
 import statistics
 import sys
 import threading
@@ -67,10 +80,78 @@ def pan_and_zoom(page: Page) -> None:
     page.wait_for_timeout(300)
 
 
-def watch_for_ready(server: Server) -> list[float]:
-    """When the server logged that it is ready (its "startup ready in" line), as time.time();
-    read from its output, so that finding out adds no request to the server."""
-    found: list[float] = []
+TICK_S = 1 / os.sysconf("SC_CLK_TCK")
+
+
+def cpu_by_kind(server_pid: int | None) -> dict[str, float]:
+    """CPU seconds (user + system) used so far by this process's descendants (with their
+    children that have ended), by kind:
+    Chromium's by its `--type` (browser, renderer, gpu-process, utility, zygote...), `server`
+    for the server's process tree, `driver` for Playwright's; from /proc (Linux)."""
+    procs: dict[int, tuple[int, float]] = {}  # pid -> (parent, seconds)
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            stat = Path(f"/proc/{entry}/stat").read_text()
+        except OSError:
+            continue
+        fields = stat[stat.rfind(")") + 2 :].split()
+        # utime, stime, and the same of its children that have ended (decoder processes)
+        procs[int(entry)] = (int(fields[1]), sum(map(int, fields[11:15])) * TICK_S)
+    children: dict[int, list[int]] = {}
+    for pid, (parent, _) in procs.items():
+        children.setdefault(parent, []).append(pid)
+    out: dict[str, float] = {}
+    stack = [(pid, False) for pid in children.get(os.getpid(), [])]
+    while stack:
+        pid, in_server = stack.pop()
+        in_server = in_server or pid == server_pid
+        kind = "server" if in_server else process_kind(pid)
+        out[kind] = out.get(kind, 0.0) + procs[pid][1]
+        stack.extend((child, in_server) for child in children.get(pid, []))
+    return out
+
+
+def process_kind(pid: int) -> str:
+    """A Chromium process's `--type` ("browser" without one), else "driver" (Playwright's).
+    (Chromium's children rewrite their command line as one string.)"""
+    try:
+        cmdline = Path(f"/proc/{pid}/cmdline").read_bytes()
+    except OSError:
+        return "driver"
+    program = Path(cmdline.split(b"\0")[0].split(b" ")[0].decode(errors="replace")).name
+    if "chrom" not in program:
+        return "driver"
+    if "crashpad" in program:
+        return "crashpad"
+    kind = re.search(rb"--type=([\w-]+)", cmdline)
+    return kind.group(1).decode() if kind else "browser"
+
+
+def chromium_seconds(cpu: dict[str, float]) -> float:
+    return sum(s for kind, s in cpu.items() if kind not in ("server", "driver"))
+
+
+def settle(limit_s: float = 20.0) -> float:
+    """Wait until Chromium's processes are idle (under 20 ms of CPU in 0.5 s); the seconds
+    waited."""
+    started = time.monotonic()
+    last = chromium_seconds(cpu_by_kind(None))
+    while time.monotonic() - started < limit_s:
+        time.sleep(0.5)
+        now = chromium_seconds(cpu_by_kind(None))
+        if now - last < 0.02:
+            break
+        last = now
+    return time.monotonic() - started
+
+
+def watch_for_ready(server: Server) -> list:
+    """When the server logged that it is ready (its "startup ready in" line), as time.time(),
+    then the CPU seconds used by kind (cpu_by_kind); read from its output, so that finding out
+    adds no request to the server."""
+    found: list = []
 
     def watch() -> None:
         seen = 0
@@ -79,17 +160,23 @@ def watch_for_ready(server: Server) -> list[float]:
             seen += len(lines)
             if any("startup ready" in line for line in lines):
                 found.append(time.time())
+                found.append(cpu_by_kind(server.proc.pid))
             time.sleep(0.005)
 
     threading.Thread(target=watch, daemon=True).start()
     return found
 
 
-def one_run(browser_args: list[str], project: Path) -> dict[str, float]:
+def one_run(browser_args: list[str], project: Path, settled: bool) -> dict:
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=str(CHROMIUM), args=browser_args)
         page = browser.new_page(viewport={"width": 1400, "height": 800})
         page.add_init_script(LONG_TASKS)
+        settle_s = 0.0
+        if settled:
+            page.goto("about:blank")
+            settle_s = settle()
+        before = cpu_by_kind(None)
         spawned = time.time()
         server = Server(["server", "--port", "0", "--project-dir", str(project), "--no-watch"])
         ready_at = watch_for_ready(server)
@@ -116,6 +203,8 @@ def one_run(browser_args: list[str], project: Path) -> dict[str, float]:
             metrics = {x["name"]: x["value"] for x in cdp.send("Performance.getMetrics")["metrics"]}
             to_spawn = lambda at: m["origin"] / 1000 + at / 1000 - spawned  # noqa: E731
             server_ready = ready_at[0] - spawned if ready_at else float("nan")
+            at_ready = ready_at[1] if ready_at else {}
+            load_cpu = {k: v - before.get(k, 0.0) for k, v in at_ready.items()}
             # The page's steps, each as seconds after the server said it was ready.
             steps = {
                 name: to_spawn(at) - server_ready
@@ -147,6 +236,11 @@ def one_run(browser_args: list[str], project: Path) -> dict[str, float]:
                 if at is not None
             }
             return {
+                "browser": "settled" if settled else "cold",
+                "settle_s": settle_s,
+                "load_cpu": load_cpu,
+                "chromium_cpu_s": chromium_seconds(load_cpu) if load_cpu else float("nan"),
+                "server_cpu_s": load_cpu.get("server", float("nan")),
                 "server_ready_s": server_ready,
                 "steps": steps,
                 "ready_s": to_spawn(m["readyAt"]),
@@ -168,35 +262,63 @@ def one_run(browser_args: list[str], project: Path) -> dict[str, float]:
             server.stop()
 
 
-def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--project-dir", type=Path, required=True)
-    ap.add_argument("--runs", type=int, default=3)
-    args = ap.parse_args()
-    runs = [one_run(CHROMIUM_ARGS, args.project_dir) for _ in range(args.runs)]
+def report(runs: list[dict], label: str) -> None:
     for i, r in enumerate(runs, 1):
         steps = ", ".join(f"{name} {s * 1000:+.0f}" for name, s in r["steps"].items())
+        cpu = ", ".join(
+            f"{kind} {s:.2f}" for kind, s in sorted(r["load_cpu"].items(), key=lambda x: -x[1])
+        )
         print(
-            f"run {i}: {r['nodes']} nodes drawn; /api/info {r['info_mb']:.1f} MB; server ready "
+            f"run {i} ({r['browser']} browser"
+            + (f", settled in {r['settle_s']:.1f} s" if r["browser"] == "settled" else "")
+            + f"): {r['nodes']} nodes drawn; /api/info {r['info_mb']:.1f} MB; server ready "
             f"{r['server_ready_s']:.2f} s; page saw ready "
             f"{r['ready_s']:.2f} s; list {r['list_s']:.2f} s; readable {r['readable_s']:.2f} s; "
             "longest task "
             f"{r['load_longest_ms']:.0f} ms loading, {r['pan_longest_ms']:.0f} ms panning/zooming "
             f"({r['pan_long_tasks']} over 50 ms); heap {r['heap_mb']:.1f} MB; first view drawn "
             f"before /api/select answered: {r['provisional']}\n"
+            f"  CPU s from spawn to ready: {cpu}\n"
             f"  after server ready (ms): {steps}"
         )
     med = lambda key: statistics.median(r[key] for r in runs)  # noqa: E731
     print(
-        f"median of {len(runs)}: spawn -> server ready (its log) {med('server_ready_s'):.2f} s, "
+        f"median of {len(runs)} ({label}): spawn -> server ready (its log) "
+        f"{med('server_ready_s'):.2f} s, "
         f"-> the page saw it {med('ready_s'):.2f} s, -> changed list {med('list_s'):.2f} s, "
         f"spawn -> first readable view {med('readable_s'):.2f} s (server ready -> readable "
         f"{statistics.median(r['readable_s'] - r['server_ready_s'] for r in runs):.2f} s), "
         "longest main-thread task "
         f"while panning/zooming {med('pan_longest_ms'):.0f} ms (max "
         f"{max(r['pan_longest_ms'] for r in runs):.0f} ms), during load "
-        f"{med('load_longest_ms'):.0f} ms, JS heap {med('heap_mb'):.1f} MB"
+        f"{med('load_longest_ms'):.0f} ms, JS heap {med('heap_mb'):.1f} MB; CPU from spawn to "
+        f"ready: Chromium {med('chromium_cpu_s'):.2f} s, the server {med('server_cpu_s'):.2f} s"
     )
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--project-dir", type=Path, required=True)
+    ap.add_argument("--runs", type=int, default=3)
+    ap.add_argument(
+        "--browser",
+        choices=["settled", "cold", "both"],
+        default="settled",
+        help="settled: Chromium started and idle before the server is spawned (the default: a "
+        "reviewer's browser is already running); cold: spawned right after Chromium's launch; "
+        "both: alternated, --runs of each",
+    )
+    args = ap.parse_args()
+    kinds = {"settled": [True], "cold": [False], "both": [False, True]}[args.browser]
+    runs = [
+        one_run(CHROMIUM_ARGS, args.project_dir, settled)
+        for _ in range(args.runs)
+        for settled in kinds
+    ]
+    for settled in kinds:
+        label = "settled browser" if settled else "cold browser"
+        report([r for r in runs if (r["browser"] == "settled") == settled], label)
+    print(f"load average at the end: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
 
 
 if __name__ == "__main__":

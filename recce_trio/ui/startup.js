@@ -43,29 +43,46 @@ export const STARTUP_ERRORS = {
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
 export function showView(name) {
+  if (document.body.dataset.view === name) return;
   for (const view of ["loading", "failed", "review"]) $(view).hidden = view !== name;
   document.body.dataset.view = name;
 }
 
+/** Set an element's text only when it changes: a poll that changes nothing
+ * costs the page no style or layout work (the server is loading on the same machine). */
+function setText(el, text) {
+  if (el.textContent !== text) el.textContent = text;
+}
+
 function renderProgress(health, elapsedS) {
   const rows = $("progress-rows");
-  rows.replaceChildren();
-  for (const [key, label] of ARTIFACTS) {
+  if (!rows.children.length) {
+    for (const [key, label] of ARTIFACTS) {
+      rows.append(
+        h("tr", { class: "artifact", dataset: { artifact: key } },
+          h("td", {}, h("span", { class: "state-dot" })),
+          h("td", {}, label),
+          h("td", { class: "state" }),
+          h("td", { class: "muted small" }),
+        ),
+      );
+    }
+  }
+  ARTIFACTS.forEach(([key], i) => {
     const a = health.artifacts?.[key] ?? { state: "pending" };
     const detail = [formatBytes(a.bytes), a.seconds != null ? `${a.seconds.toFixed(2)} s` : "", a.error ?? ""]
       .filter(Boolean).join(" · ");
-    rows.append(
-      h("tr", { class: `artifact ${a.state}`, dataset: { artifact: key, state: a.state } },
-        h("td", {}, h("span", { class: "state-dot" })),
-        h("td", {}, label),
-        h("td", { class: "state" }, a.state === "missing" ? "missing (optional)" : a.state),
-        h("td", { class: "muted small" }, detail),
-      ),
-    );
-  }
-  $("loading-elapsed").textContent = `${elapsedS.toFixed(0)} s`;
-  $("loading-single-env").textContent = "No base environment (--target-base-path) was found: base and current are the same, so nothing will show as changed.";
-  $("loading-single-env").hidden = !health.single_env;
+    const row = rows.children[i];
+    if (row.dataset.state !== a.state) {
+      row.className = `artifact ${a.state}`;
+      row.dataset.state = a.state;
+    }
+    setText(row.children[2], a.state === "missing" ? "missing (optional)" : a.state);
+    setText(row.children[3], detail);
+  });
+  setText($("loading-elapsed"), `${elapsedS.toFixed(0)} s`);
+  setText($("loading-single-env"), "No base environment (--target-base-path) was found: base and current are the same, so nothing will show as changed.");
+  if ($("loading-single-env").hidden !== !health.single_env) $("loading-single-env").hidden = !health.single_env;
 }
 
 function renderFailed(health) {
@@ -102,12 +119,19 @@ function renderFailed(health) {
   }
 }
 
+// Health polls while the server loads: the first at once, then less and less often (the
+// page and the server share the machine's cores, and the progress shown needs no more). The
+// review does not wait for a poll: `arrived` ends the wait.
+const POLL_FIRST_MS = 250;
+const POLL_GROWTH = 1.5;
+const POLL_MAX_MS = 1000;
+
 /**
- * Poll health until ready (returns it) or failed (shows why, returns null). `arrived`, if
- * given, resolves when the review's data, asked for early, has been answered (the server
- * answers it the moment it is ready): when it resolves first, the wait ends then rather than
- * at the next poll (or the answer to a poll on its way), and the last health seen is
- * returned with `ready: true`.
+ * Poll health until ready (returns it) or failed (shows why, returns null), every 250 ms at
+ * first, backing off to once a second. `arrived`, if given, resolves when the review's data,
+ * asked for early, has been answered (the server answers it the moment it is ready): when it
+ * resolves first, the wait ends then rather than at the next poll (or the answer to a poll on
+ * its way), and the last health seen is returned with `ready: true`.
  */
 export async function waitForServer(arrived = null) {
   const started = performance.now();
@@ -115,13 +139,14 @@ export async function waitForServer(arrived = null) {
   const wake = new Promise((resolve) => arrived?.then(() => { here = true; resolve(); }, () => {}));
   const pause = (ms) => Promise.race([sleep(ms), wake]);
   let last = null;
+  let interval = POLL_FIRST_MS;
   for (;;) {
     if (here) return { ...last, ready: true };
     let health;
     try {
       health = await Promise.race([api.health(), wake.then(() => null)]);
       if (here) return { ...last, ready: true };
-      $("loading-offline").hidden = true;
+      if (!$("loading-offline").hidden) $("loading-offline").hidden = true;
     } catch {
       $("loading-offline").hidden = false;
       await pause(1000);
@@ -135,6 +160,7 @@ export async function waitForServer(arrived = null) {
     }
     showView("loading");
     renderProgress(health, (performance.now() - started) / 1000);
-    await pause(250);
+    await pause(interval);
+    interval = Math.min(interval * POLL_GROWTH, POLL_MAX_MS);
   }
 }
