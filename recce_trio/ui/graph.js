@@ -16,7 +16,6 @@ const LABEL_ZOOM = 0.3; // below this, only the changed nodes' screen-size label
 export const EDGE_BUDGET = 1200; // edges drawn per still frame at most, unless all are asked for
 const MOVING_EDGE_BUDGET = 300; // while panning or zooming; the full frame follows when it stops
 const SETTLE_MS = 160;
-const HAIRLINE = 0.999; // of a CSS pixel: under one device pixel at a device pixel ratio of 1
 
 export class GraphView {
   constructor(canvas, { onSelect, onPick, onEdges, minimap = null } = {}) {
@@ -217,11 +216,8 @@ export class GraphView {
     // Edges: one path for all, curves only when they can be told apart from lines.
     const curves = k > 0.25;
     const sel = this.selected;
-    // One pixel wide, at most (thicker only when zoomed in past 1:1): at a device width of one
-    // pixel or less Skia draws a path as a hairline, 4 to 10 times faster to rasterize in
-    // software than stroking it (Chromium rasterizes the canvas when the frame is committed,
-    // on the page's main thread: wider edges made frames of 100-400 ms on a big graph).
-    ctx.lineWidth = k < 1 ? HAIRLINE / k : 1;
+    // One CSS pixel below 1:1: a hairline at 1 device pixel, 4-10x faster to raster (docs/ui.md).
+    ctx.lineWidth = k < 1 ? 0.999 / k : 1;
     // Far out, thousands of edges would hide the nodes: fade them.
     ctx.strokeStyle = k > 0.15 ? "#b8c0c9" : "rgba(150, 160, 172, 0.25)";
     ctx.beginPath();

@@ -29,7 +29,8 @@ export class Minimap {
     const v = this.view, b = v.bounds;
     const inView = b && b.x0 * v.k + v.tx >= -1 && b.y0 * v.k + v.ty >= -1
       && b.x1 * v.k + v.tx <= v.width + 1 && b.y1 * v.k + v.ty <= v.height + 1;
-    this.canvas.hidden = !v.nodes.length || inView;
+    const hidden = !v.nodes.length || inView;
+    if (this.canvas.hidden !== hidden) this.canvas.hidden = hidden; // each frame: no needless style work
   }
 
   _scale() {
