@@ -4,7 +4,7 @@
 // fit. The minimap (minimap.js) shows the whole graph and the part in view; the node
 // decorations and far-out labels are drawn by graph-paint.js.
 
-import { drawChangedLabels, drawGroupBacks, drawPicked, edgePath, NODE_H, NODE_W, STATUS_COLORS } from "./graph-paint.js";
+import { drawChangedLabels, drawGroupBacks, drawPicked, edgePath, NODE_H, NODE_W, shortestEdges, STATUS_COLORS } from "./graph-paint.js";
 import { Minimap } from "./minimap.js";
 
 export { NODE_H, NODE_W, STATUS_COLORS };
@@ -248,18 +248,14 @@ export class GraphView {
       this.edgesInView = drawn.length;
       this.onEdges(hidden, drawn.length); // what a settled frame left out, for the page to say
     }
-    if (hidden) {
-      const length = ([s, t]) => Math.abs(nodes[t].x - nodes[s].x) + Math.abs(nodes[t].y - nodes[s].y);
-      drawn.sort((e, f) => length(e) - length(f));
-      drawn.length = budget;
-    }
+    const kept = hidden ? shortestEdges(this, drawn, budget) : drawn;
     if (moving) {
       clearTimeout(this.settleTimer);
       this.settleTimer = setTimeout(() => this.redraw(), SETTLE_MS);
     }
     // Curves cost about twice as much to rasterize as lines: only for a few hundred edges.
-    const curved = curves && drawn.length <= 400;
-    for (const [s, t] of drawn) edgePath(ctx, nodes[s].x + NODE_W / 2, nodes[s].y, nodes[t].x - NODE_W / 2, nodes[t].y, curved);
+    const curved = curves && kept.length <= 400;
+    for (const [s, t] of kept) edgePath(ctx, nodes[s].x + NODE_W / 2, nodes[s].y, nodes[t].x - NODE_W / 2, nodes[t].y, curved);
     ctx.stroke();
     if (highlighted.length) {
       ctx.strokeStyle = "#3b6fd8";
