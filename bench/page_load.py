@@ -8,7 +8,7 @@ idle (less than 20 ms of CPU in half a second: its start, ~1 s of CPU on the 2-c
 done), then spawns `recce-trio server` (the clock starts there), opens the page as soon as the
 server prints its address, and prints:
 - spawn -> the server is ready (the time its "startup ready" log line arrived: no extra request);
-- spawn -> the page knows it is ready (health polled every 250 ms, or the review's data arrived);
+- spawn -> the page knows it is ready (health polled, or the review's data arrived);
 - spawn -> changed-models list shown (names readable, sorted by downstream impact);
 - spawn -> first readable view: the animation frame after the first frame that drew the lineage
   at a zoom where node names are legible (i.e. it is on screen);
@@ -159,8 +159,8 @@ def watch_for_ready(server: Server) -> list:
             lines = server.lines[seen:]
             seen += len(lines)
             if any("startup ready" in line for line in lines):
-                found.append(time.time())
-                found.append(cpu_by_kind(server.proc.pid))
+                at = time.time()
+                found.extend((at, cpu_by_kind(server.proc.pid)))  # both at once
             time.sleep(0.005)
 
     threading.Thread(target=watch, daemon=True).start()
