@@ -22,7 +22,9 @@ Wire format on the child's stdout: frames of ``<u32 length><1 byte tag><payload>
      ``[(uid, NodeEdges), ...]`` of the nodes done (msgspec structs, decoded in C)
   C  (empty) every worker has finished the modified nodes' change analysis
   X  utf-8 text: the child failed (the server logs it and computes in-process)
-  Z  pickle of ``{"peak_rss_kb", "read_s", "workers"}``: the end
+  Z  pickle of ``{"peak_rss_kb", "read_s", "workers", "fork_s", "worker_cpu_s",
+     "worker_end_s"}``: the end (when the workers started, from the child's start; each
+     worker's CPU seconds, and when it ended, from their start)
 The pickles are fine because both ends run this same code on the same interpreter; the child
 is the server's own, never another program.
 
@@ -255,8 +257,10 @@ def _shipped(project: Any, key: tuple[str, ...]) -> bool:
     return not (project.current.columns(uid) and project.base.columns(uid))
 
 
-def _relay(pipes: dict[int, int], out: BinaryIO) -> None:
-    """Copy whole frames from the workers' pipes to ``out``; one ``C`` once all sent theirs."""
+def _relay(pipes: dict[int, int], out: BinaryIO) -> dict[int, float]:
+    """Copy whole frames from the workers' pipes to ``out``; one ``C`` once all sent theirs.
+    Returns when each pipe ended (``time.perf_counter()``), by worker pid."""
+    ended: dict[int, float] = {}
     sel = selectors.DefaultSelector()
     buffers: dict[int, bytearray] = {}
     for fd in pipes:
@@ -271,6 +275,7 @@ def _relay(pipes: dict[int, int], out: BinaryIO) -> None:
                 sel.unregister(fd)
                 os.close(fd)
                 del buffers[fd]
+                ended[pipes[fd]] = time.perf_counter()
                 continue
             buf = buffers[fd]
             buf += chunk
@@ -287,6 +292,7 @@ def _relay(pipes: dict[int, int], out: BinaryIO) -> None:
                     out.write(bytes(buf[:end]))
                 del buf[:end]
             out.flush()
+    return ended
 
 
 def _run(spec: dict[str, Any], out: BinaryIO, hurry: _Hurry) -> None:
@@ -338,11 +344,14 @@ def _run(spec: dict[str, Any], out: BinaryIO, hurry: _Hurry) -> None:
         pipes[r] = pid
         controls.append(hurry_w)
     hurry.start(controls, {uid: i % workers for i, uid in enumerate(_others(spec))})
-    _relay(pipes, out)
+    forked = time.perf_counter()
+    ended = _relay(pipes, out)
     failed = 0
+    cpu: list[float] = []
     for pid in pipes.values():
-        _, status = os.waitpid(pid, 0)
+        _, status, usage = os.wait4(pid, 0)
         failed += status != 0
+        cpu.append(round(usage.ru_utime + usage.ru_stime, 2))
     if failed:
         _write(out, b"X", f"{failed} of {workers} lineage workers failed".encode())
         return
@@ -350,6 +359,9 @@ def _run(spec: dict[str, Any], out: BinaryIO, hurry: _Hurry) -> None:
         "peak_rss_kb": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss,
         "read_s": read_s,
         "workers": workers,
+        "fork_s": forked - started,
+        "worker_cpu_s": cpu,
+        "worker_end_s": [round(ended.get(pid, forked) - forked, 2) for pid in pipes.values()],
     }
     _write(out, b"Z", pickle.dumps(stats))
 

@@ -247,13 +247,17 @@ async def _map_in_child(state: ServerState, progress: CllMapProgress) -> bool:
     progress.elapsed_s = time.perf_counter() - started
     log.info(
         "column lineage map: %d nodes in %.1f s (cache %d entries; in a child process with "
-        "%d workers, artifacts read in %.1f s; the server process's CPU meanwhile %.1f s; "
+        "%d workers, artifacts read in %.1f s, workers started at %.1f s, their CPU %s s, "
+        "done %s s after they started; the server process's CPU meanwhile %.1f s; "
         "the edge index and answers' pieces built in %.1f s at the end)",
         progress.total,
         progress.elapsed_s,
         len(project.cache),
         stats.get("workers", 0),
         stats.get("read_s", 0.0),
+        stats.get("fork_s", 0.0),
+        "/".join(f"{s:.1f}" for s in stats.get("worker_cpu_s", ())),
+        "/".join(f"{s:.1f}" for s in stats.get("worker_end_s", ())),
         time.process_time() - cpu,
         stats.get("index_s", 0.0),
     )

@@ -111,10 +111,50 @@ def test_a_column_id_that_two_nodes_spell_the_same() -> None:
     catalog = f.catalog({short: [("b_c", "INTEGER")], long_: [("c", "INTEGER")]}, {SRC: []})
     project = CllProject(manifest, catalog, manifest, catalog, changes={})
     project.full_map()
-    prepare(project)
+    index = prepare(project)
+    assert index is not None and not index.regular  # "a"'s column is "a_b"'s
     for uid in (short, long_):
         _same(project, node_id=uid)
     _same(project, node_id=short, column="b_c")
+
+
+def test_an_edge_outside_the_lineage_graph_still_gives_cll_datas_answer() -> None:
+    # "b" reads "a"'s table without a ref (so "a" is not its parent in the lineage graph):
+    # the index is not regular, and the answers check Recce's pool as cll_data does.
+    src = f.source("raw", "orders")
+    manifest = f.manifest(
+        src,
+        _model("a", "select id from raw.orders", [SRC]),
+        _model("b", "select o.id, a.id as other from raw.orders o join main.a on true", [SRC]),
+    )
+    catalog = f.catalog(
+        {
+            "model.shop.a": [("id", "INTEGER")],
+            "model.shop.b": [("id", "INTEGER"), ("other", "INTEGER")],
+        },
+        {SRC: [("id", "INTEGER")]},
+    )
+    project = CllProject(manifest, catalog, manifest, catalog, changes={})
+    project.full_map()
+    index = prepare(project)
+    assert index is not None and not index.regular
+    assert cll_data(project, node_id="model.shop.b")["parent_map"]["model.shop.b_other"] == [
+        "model.shop.a_id"
+    ]
+    for uid in (SRC, "model.shop.a", "model.shop.b"):
+        for flags in FLAG_SETS:
+            _same(project, node_id=uid, **flags)
+    _same(project, node_id="model.shop.b", column="other")
+
+
+def test_answers_skip_the_pool_walk_only_over_a_regular_index(
+    generated: tuple[Path, dict[str, Any]],
+) -> None:
+    # Every edge follows the lineage graph in these projects (``_regular``).
+    for project in (_project(), _generated(generated[0])):
+        project.full_map()
+        index = prepare(project)
+        assert index is not None and index.regular
 
 
 def test_mistakes_are_refused_as_cll_data_refuses_them() -> None:

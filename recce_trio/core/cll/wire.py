@@ -6,9 +6,11 @@ pieces once the whole map is built and ``prepare`` has run over it (``WireIndex`
 project-wide edge index with a number for each node and column id, and each id, column
 object, node object (but its ``columns``) and whole ``parent_map``/``child_map`` entry
 encoded once. A request walks the numbered index, picks the pieces and joins them; it
-builds no dict per column and encodes no column again. Any other answer (change analysis,
-``no_cll``, the changed nodes, or before ``prepare``) is ``cll_data`` encoded. Both give the
-same JSON (``tests/unit/test_cll_wire.py`` compares them node by node and column by column).
+builds no dict per column and encodes no column again (``cll_json_chunks`` gives it a
+section at a time: the server compresses one while the next is joined). Any other answer
+(change analysis, ``no_cll``, the changed nodes, or before ``prepare``) is ``cll_data``
+encoded. Both give the same JSON (``tests/unit/test_cll_wire.py`` compares them node by
+node and column by column).
 """
 
 from __future__ import annotations
@@ -16,15 +18,16 @@ from __future__ import annotations
 import threading
 import weakref
 from bisect import bisect_left
-from collections.abc import Iterable, Sequence
-from itertools import groupby
+from collections.abc import Iterable, Iterator, Sequence
+from itertools import compress, groupby
+from operator import not_
 
 import msgspec
 
 from recce_trio.core.cll.api import cll_data
 from recce_trio.core.cll.graph import CllProject, Edges, column_object
 
-__all__ = ["WireIndex", "cll_json", "prepare", "prepared"]
+__all__ = ["WireIndex", "cll_json", "cll_json_chunks", "prepare", "prepared"]
 
 _encode = msgspec.json.Encoder().encode
 _TAIL = b'},"impacted":null}'
@@ -89,7 +92,9 @@ class WireIndex:
 
         self.up, self.down = numbered(pmap, ids), numbered(cmap, ids)
         self.nup, self.ndown = numbered(parents, node_ids), numbered(children, node_ids)
+        self.regular = _regular(self)
         self.quoted = quoted_ids = list(map(_encode, ids))
+        self.opening = [q + b":[" for q in quoted_ids]  # a filtered map entry's start
         # The whole entry of each id: its quoted id, a colon, and its parents (children).
         colon, up_get, down_get = b":".join, pmap.get, cmap.get
         self.up_whole = [
@@ -98,6 +103,35 @@ class WireIndex:
         self.down_whole = [
             colon((q, _encode(down_get(k, ())))) for q, k in zip(quoted_ids, ids, strict=True)
         ]
+
+
+def _regular(index: WireIndex) -> bool:
+    """Whether every edge of the index stays within the lineage graph: from an id owned by
+    node ``o`` (a node owns itself) to ids owned by ``o`` or by a parent (child) of ``o``,
+    and no id that no node owns has edges. Then whatever an answer's walks reach from a
+    node's ids is owned by that node or by its ancestors (descendants), the nodes of
+    Recce's pool, and the answer need not walk the node graph to check it (``_node_answer``).
+    """
+    owned_end, owner_of = index.owned_end, index.owner_of
+    for o, columns in enumerate(index.node_columns):
+        if any(owner_of[c] != o for c in columns):
+            return False  # a node's column id that a longer node id spells the same
+    for edges, graph in ((index.up, index.nup), (index.down, index.ndown)):
+        near = [frozenset((o, *found)) for o, found in enumerate(graph)]
+        for i, found in enumerate(edges):
+            if not found:
+                continue
+            if i >= owned_end:
+                return False
+            allowed = near[_owner(index, i)]
+            if any(j >= owned_end or _owner(index, j) not in allowed for j in found):
+                return False
+    return True
+
+
+def _owner(index: WireIndex, i: int) -> int:
+    """The node that owns id number ``i`` (below ``owned_end``): a node owns itself."""
+    return i if i < index.nodes else index.owner_of[i]
 
 
 def _head(project: CllProject, uid: str, quoted: bytes) -> bytes:
@@ -165,6 +199,36 @@ def cll_json(
 ) -> bytes:
     """``{"current": CllData}`` as JSON, the same answer as ``cll_data`` with these params.
     Raises ``CllRequestError`` as ``cll_data`` does."""
+    return b"".join(
+        cll_json_chunks(
+            project,
+            node_id=node_id,
+            column=column,
+            change_analysis=change_analysis,
+            no_cll=no_cll,
+            no_upstream=no_upstream,
+            no_downstream=no_downstream,
+            vocabulary=vocabulary,
+        )
+    )
+
+
+def cll_json_chunks(
+    project: CllProject,
+    *,
+    node_id: str | None = None,
+    column: str | None = None,
+    change_analysis: bool = False,
+    no_cll: bool = False,
+    no_upstream: bool = False,
+    no_downstream: bool = False,
+    vocabulary: str = "v1",
+) -> Iterator[bytes]:
+    """``cll_json``'s bytes in a few chunks, each made when the one before has been taken: a
+    node's answer joined from the pieces comes as its four sections (``nodes``,
+    ``columns``, ``parent_map``, ``child_map``: hundreds of kilobytes each at 5,000
+    models), so the server can compress one while the next is joined. Raises
+    ``CllRequestError`` as ``cll_data`` does, before the first chunk."""
     index = _indexes.get(project)
     found = None
     if index is not None and node_id is not None and not (change_analysis or no_cll):
@@ -181,7 +245,7 @@ def cll_json(
         no_downstream=no_downstream,
         vocabulary=vocabulary,
     )
-    return _encode({"current": data})
+    return iter((_encode({"current": data}),))
 
 
 def _node_answer(
@@ -191,23 +255,22 @@ def _node_answer(
     column: str | None,
     no_upstream: bool,
     no_downstream: bool,
-) -> bytes | None:
-    """``cll_data``'s answer for a node or a column, without change analysis; None for a
-    request this does not answer (``cll_data`` does)."""
+) -> Iterator[bytes] | None:
+    """``cll_data``'s answer for a node or a column, without change analysis, in chunks
+    (``cll_json_chunks``); None for a request this does not answer (``cll_data`` does)."""
     n = index.num.get(node_id)
     if n is None or n >= index.nodes:
         return None
     nodes = index.nodes
-    pool = {n}
-    if not no_upstream:
-        pool |= _walk(pool, index.nup)
-    if not no_downstream:
-        pool |= _walk({n}, index.ndown)
+    # With a regular index (``_regular``), what the walks reach from ids the node owns is
+    # within Recce's pool; otherwise the pool is walked and checked below.
+    within_pool = index.regular
     if column is not None:
         c = index.num.get(project.column_id(node_id, column))
         if c is None:
             return None
         anchors = {c}
+        within_pool = within_pool and (c >= index.owned_end or _owner(index, c) == n)
     else:
         anchors = {n, *index.node_columns[n]}
     result = set(anchors)
@@ -228,8 +291,40 @@ def _node_answer(
     columns = ordered[first_column : bisect_left(ordered, index.owned_end, first_column)]
     owner_get = index.owner_of.__getitem__
     owned = {o: list(group) for o, group in groupby(columns, owner_get)}
-    if not pool.issuperset(owned):
-        return None  # a shorter pool id may have the column (cll_data's _owner): rare
+    if not within_pool:
+        # Recce's pool: the node, its ancestors and its descendants (each way walked).
+        pool = {n}
+        if not no_upstream:
+            pool |= _walk({n}, index.nup)
+        if not no_downstream:
+            pool |= _walk({n}, index.ndown)
+        if not pool.issuperset(owned):
+            return None  # a shorter pool id may have the column (cll_data's _owner): rare
+    return _sections(
+        index,
+        column is not None,
+        ordered,
+        first_column,
+        columns,
+        owned,
+        result,
+        all_parents,
+        all_children,
+    )
+
+
+def _sections(
+    index: WireIndex,
+    for_column: bool,
+    ordered: list[int],
+    first_column: int,
+    columns: list[int],
+    owned: dict[int, list[int]],
+    result: set[int],
+    all_parents: set[int],
+    all_children: set[int],
+) -> Iterator[bytes]:
+    """A node answer's JSON, a section at a time (``_node_answer`` has walked it)."""
     named, heads = index.named.__getitem__, index.heads
     # A node without columns in the answer is its head and tail, joined once (``bare``).
     bare, owned_get = index.bare, owned.get
@@ -238,47 +333,44 @@ def _node_answer(
         if (kept := owned_get(o)) is None
         else heads[o] + b",".join(map(named, kept)) + _TAIL
         for o in sorted(owned.keys() | ordered[:first_column])
-        if column is not None or o in result
+        if for_column or o in result
     ]
-    column_parts = map(index.keyed.__getitem__, columns)
-
+    yield b'{"current":{"nodes":{' + b",".join(node_parts) + b'},"columns":{'
+    del node_parts
+    yield b",".join(map(index.keyed.__getitem__, columns)) + b'},"parent_map":{'
     # An entry lists what of its ids is in the answer: all of them when the walk went that
     # way from it, or when they all are anyway (a C-level check; then the piece is whole).
-    parent_parts = _map_entries(index.up, index.up_whole, index.quoted, result, all_parents)
-    child_parts = _map_entries(index.down, index.down_whole, index.quoted, result, all_children)
-    return b"".join(
-        (
-            b'{"current":{"nodes":{',
-            b",".join(node_parts),
-            b'},"columns":{',
-            b",".join(column_parts),
-            b'},"parent_map":{',
-            b",".join(parent_parts),
-            b'},"child_map":{',
-            b",".join(child_parts),
-            b"}}}",
-        )
-    )
+    parts = _map_entries(index, index.up, index.up_whole, result, all_parents)
+    yield b",".join(parts) + b'},"child_map":{'
+    parts = _map_entries(index, index.down, index.down_whole, result, all_children)
+    yield b",".join(parts) + b"}}}"
 
 
 def _map_entries(
+    index: WireIndex,
     edges: list[tuple[int, ...]],
     whole: list[bytes],
-    quoted: list[bytes],
     result: set[int],
     complete: set[int],
 ) -> list[bytes]:
     """The answer's ``parent_map`` (``child_map``) entries: for each id, its parents
     (children) that are in the answer. All of them when the walk went that way from the id
-    (``complete``) or when they all are anyway (a C-level check): the whole entry, encoded
+    (``complete``) or when they all are anyway (C-level checks): the whole entry, encoded
     once; else the filtered list."""
     parts = list(map(whole.__getitem__, complete))
-    within = result.issuperset
-    for i in result - complete:
-        ids = edges[i]
-        if within(ids):
-            parts.append(whole[i])
-        else:
-            kept = b",".join(map(quoted.__getitem__, filter(result.__contains__, ids)))
-            parts.append(quoted[i] + b":[" + kept + b"]")
+    rest = list(result - complete)
+    kept_whole = list(map(result.issuperset, map(edges.__getitem__, rest)))
+    parts.extend(map(whole.__getitem__, compress(rest, kept_whole)))
+    opening, quoted, inside, join = (
+        index.opening,
+        index.quoted.__getitem__,
+        result.__contains__,
+        b",".join,
+    )
+    parts.extend(
+        [
+            opening[i] + join(map(quoted, filter(inside, edges[i]))) + b"]"
+            for i in compress(rest, map(not_, kept_whole))
+        ]
+    )
     return parts
