@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import difflib
+import gc
 import inspect
 import logging
 import sys
@@ -151,9 +152,24 @@ def server(**given: Any) -> None:
             err=True,
         )
     configure_logging(config.log_level)
-    from recce_trio.server.serve import run_server
-
+    run_server = import_web_stack()
     sys.exit(run_server(config, hypercorn, prefetched=prefetched))
+
+
+def import_web_stack() -> Callable[..., int]:
+    """``server.serve.run_server``, imported with the cyclic collector off: Trio, Hypercorn and
+    Quart make ~50,000 objects that live as long as the process, and collecting over them as
+    they arrive (~150 collections) took ~90 ms of CPU before the port could open. What the
+    imports made is then frozen out of later collections, and the collector is on again."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        from recce_trio.server.serve import run_server
+    finally:
+        gc.freeze()
+        if was_enabled:
+            gc.enable()
+    return run_server
 
 
 def _start_decoding(config: ServerConfig) -> dict[str, DecoderProcess]:

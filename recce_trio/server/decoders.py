@@ -54,9 +54,10 @@ CHUNK = 128
 # decoder process on its leash, as a manifest always does.
 IN_SERVER_CATALOG_MAX = 64 << 20
 # The child lowers its priority before its imports: the server's event loop must answer health
-# probes at once even when decoders outnumber the cores.
+# probes at once even when decoders outnumber the cores. It never collects garbage (a
+# short-lived process), not even while it imports.
 _BOOTSTRAP = (
-    "import os, sys; os.nice(10); "
+    "import gc; gc.disable(); import os, sys; os.nice(10); "
     "from recce_trio.server.decoders import main; sys.exit(main(sys.argv[1:]))"
 )
 _HEAD = struct.Struct(">IB")

@@ -285,3 +285,22 @@ def test_open_page_connections_do_not_hold_up_shutdown(served: Server) -> None:
     served.thread.join(5)
     assert served.proc.stdout is not None
     served.proc.stdout.close()
+
+
+def test_the_web_stack_is_imported_without_collections_and_the_collector_runs_after() -> None:
+    # In a fresh interpreter, as `recce-trio server` imports it: no collection during the
+    # imports (they cost ~90 ms of CPU before the port opened), the collector on afterwards
+    # (or cyclic garbage would pile up for the server's lifetime), the imports frozen.
+    code = (
+        "import gc, json\n"
+        "from recce_trio.cli import import_web_stack\n"
+        "before = sum(s['collections'] for s in gc.get_stats())\n"
+        "import_web_stack()\n"
+        "during = sum(s['collections'] for s in gc.get_stats()) - before\n"
+        "print(json.dumps([during, gc.isenabled(), gc.get_freeze_count()]))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    during, enabled, frozen = json.loads(out.stdout)
+    assert during == 0
+    assert enabled is True
+    assert frozen > 10_000
