@@ -5,13 +5,17 @@
 
 ``big`` has ``--rows`` rows x 20 columns (about 3 % of rows changed in one column, 1 % removed,
 1 % added), ``wide`` has 50 columns (rows / 10), ``m0``..``mN`` are small models for the row
-counts (every tenth one row longer in current).
+counts (every tenth one row longer in current). Each ``--wide COLUMNSxROWS`` (default
+``200x300000``; ``--wide none`` for none) adds a model ``wide<COLUMNS>``: an ``id`` key and
+COLUMNS - 1 columns of integers, doubles, text and dates with NULLs, a few columns changed
+in some rows (values, and values turned NULL), 1 % of rows removed and 1 % added.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import re
 import time
 from pathlib import Path
 from typing import Any
@@ -22,7 +26,51 @@ DATABASE = "whbench"  # the DuckDB file's stem: its catalog name
 SCHEMAS = {"base": "prod", "current": "dev"}
 
 
-def build_db(path: Path, rows: int, models: int) -> None:
+def _wide_value(i: int, x: str) -> str:
+    """Column ``w<i>`` of a wide table, computed from the row number ``x`` (NULL in about
+    one row in 17)."""
+    kind = i % 4
+    if kind == 0:
+        value = f"({x} * {i + 7}) % {1000 + i}"
+    elif kind == 1:
+        value = f"CAST(({x} * {i + 3}) % 9973 AS DOUBLE) / {i + 2}"
+    elif kind == 2:
+        value = f"'v' || (({x} * {i}) % 313)"
+    else:
+        value = f"DATE '2020-01-01' + CAST(({x} * {i}) % 2000 AS INTEGER)"
+    return f"CASE WHEN ({x} + {i}) % 17 = 0 THEN NULL ELSE {value} END"
+
+
+def wide_columns(columns: int) -> dict[str, str]:
+    kinds = ("BIGINT", "DOUBLE", "VARCHAR", "DATE")
+    return {"id": "BIGINT", **{f"w{i}": kinds[i % 4] for i in range(1, columns)}}
+
+
+def build_wide(con: Any, columns: int, rows: int) -> None:
+    """``prod.wide<columns>`` and ``dev.wide<columns>`` (see the module's doc)."""
+    name = f"wide{columns}"
+    base = ", ".join(f"{_wide_value(i, 'range')} AS w{i}" for i in range(1, columns))
+    con.execute(f"CREATE TABLE prod.{name} AS SELECT range AS id, {base} FROM range({rows})")
+
+    def current(i: int) -> str:
+        if i % 25 == 3:  # a changed value in one row in 37
+            return _wide_value(i, "(CASE WHEN range % 37 = 0 THEN range + 1 ELSE range END)")
+        if i % 25 == 4:  # NULL in one row in 53
+            return f"CASE WHEN range % 53 = 0 THEN NULL ELSE {_wide_value(i, 'range')} END"
+        return _wide_value(i, "range")
+
+    changed = ", ".join(f"{current(i)} AS w{i}" for i in range(1, columns))
+    added = ", ".join(f"{_wide_value(i, 'range + 5')} AS w{i}" for i in range(1, columns))
+    con.execute(
+        f"CREATE TABLE dev.{name} AS SELECT range AS id, {changed} FROM range({rows}) "
+        f"WHERE range % 100 <> 7 UNION ALL SELECT range + {rows} AS id, {added} "
+        f"FROM range({rows // 100})"
+    )
+
+
+def build_db(
+    path: Path, rows: int, models: int, wider: list[tuple[int, int]] | None = None
+) -> None:
     import duckdb
 
     con = duckdb.connect(str(path))
@@ -47,6 +95,8 @@ def build_db(path: Path, rows: int, models: int) -> None:
         for m in range(models):
             n = 100 + m + (1 if schema == "dev" and m % 10 == 0 else 0)
             con.execute(f"CREATE TABLE {schema}.m{m} AS SELECT range AS id FROM range({n})")
+    for columns, wide_rows in wider or []:
+        build_wide(con, columns, wide_rows)
     con.close()
 
 
@@ -56,12 +106,17 @@ def _columns(name: str) -> dict[str, str]:
                 "label": "VARCHAR", "amount": "DOUBLE"}  # fmt: skip
     if name == "wide":
         return {f"w{i}": "BIGINT" for i in range(50)}
+    if re.fullmatch(r"wide\d+", name):
+        return wide_columns(int(name[4:]))
     return {"id": "BIGINT"}
 
 
-def artifacts(env: str, models: int) -> tuple[dict[str, Any], dict[str, Any]]:
+def artifacts(
+    env: str, models: int, wide: list[tuple[int, int]] | None = None
+) -> tuple[dict[str, Any], dict[str, Any]]:
     schema = SCHEMAS[env]
-    names = ["big", "wide", *(f"m{m}" for m in range(models))]
+    wide_names = [f"wide{columns}" for columns, _ in wide or []]
+    names = ["big", "wide", *wide_names, *(f"m{m}" for m in range(models))]
     nodes: dict[str, Any] = {}
     catalog: dict[str, Any] = {}
     for name in names:
@@ -107,14 +162,14 @@ def artifacts(env: str, models: int) -> tuple[dict[str, Any], dict[str, Any]]:
     return manifest, cat
 
 
-def make(out: Path, rows: int, models: int) -> Path:
+def make(out: Path, rows: int, models: int, wide: list[tuple[int, int]] | None = None) -> Path:
     out.mkdir(parents=True, exist_ok=True)
     db = out / f"{DATABASE}.duckdb"
     if db.exists():
         db.unlink()
-    build_db(db, rows, models)
+    build_db(db, rows, models, wide)
     for env, folder in (("base", "target-base"), ("current", "target")):
-        manifest, catalog = artifacts(env, models)
+        manifest, catalog = artifacts(env, models, wide)
         (out / folder).mkdir(exist_ok=True)
         (out / folder / "manifest.json").write_text(json.dumps(manifest))
         (out / folder / "catalog.json").write_text(json.dumps(catalog))
@@ -133,9 +188,20 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=Path("/tmp/recce_whbench"))
     parser.add_argument("--rows", type=int, default=1_000_000)
     parser.add_argument("--models", type=int, default=200)
+    parser.add_argument(
+        "--wide",
+        action="append",
+        help="a wide model: COLUMNSxROWS (repeatable; default 200x300000; 'none' for none)",
+    )
     args = parser.parse_args()
+    wide = [
+        (int(c), int(r))
+        for spec in (args.wide or ["200x300000"])
+        if spec != "none"
+        for c, r in [spec.lower().split("x")]
+    ]
     started = time.perf_counter()
-    make(args.out, args.rows, args.models)
+    make(args.out, args.rows, args.models, wide)
     print(f"built {args.out} ({args.rows:,} rows) in {time.perf_counter() - started:.1f} s")
 
 

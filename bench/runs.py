@@ -15,7 +15,9 @@ each run: POST /api/runs (nowait), then GET /api/runs/{id}/wait until it ends, w
 thread asks /api/health every 20 ms on its own connection. RSS growth is the server's VmHWM
 (peak resident) during the run minus its VmRSS before it; each server's idle RSS, with its
 warehouse connected, is printed when it has settled (what a build moves from the runs to the
-connection shows there). The machine is shared: compare
+connection shows there). The project's ``wide<COLUMNS>`` models (``make_warehouse.py
+--wide``) get a value_diff, keyed query_diff, value_diff_detail and profile_diff each. The
+machine is shared: compare
 figures within one invocation. ``--only`` keeps the runs whose label contains that text,
 ``--repeat`` runs each that many times (more health samples: the p99 of one short run is
 close to its maximum). "less CPU waits" is each probe's time less what the server's event
@@ -179,6 +181,13 @@ def start_server(args: argparse.Namespace) -> tuple[subprocess.Popen[bytes], int
     return server, port
 
 
+def wide_models(project: Path) -> list[str]:
+    """The project's ``wide<COLUMNS>`` models (bench/make_warehouse.py ``--wide``)."""
+    manifest = json.loads((project / "target" / "manifest.json").read_text())
+    names = [n["name"] for n in manifest["nodes"].values()]
+    return sorted((n for n in names if re.fullmatch(r"wide\d+", n)), key=lambda n: int(n[4:]))
+
+
 def stop(server: subprocess.Popen[bytes]) -> None:
     server.terminate()
     server.wait(timeout=30)
@@ -213,6 +222,16 @@ def main() -> None:
             ("histogram_diff", "histogram_diff",
              {"model": "big", "column_name": "amount", "column_type": "DOUBLE"}),
         ]  # fmt: skip
+        for model in wide_models(args.project):  # bench/make_warehouse.py --wide
+            wide_sql = f"select * from {{{{ ref('{model}') }}}}"
+            runs += [
+                (f"value_diff, {model}", "value_diff", {"model": model, "primary_key": "id"}),
+                (f"query_diff keyed, {model}", "query_diff",
+                 {"sql_template": wide_sql, "primary_keys": ["id"]}),
+                (f"value_diff_detail, {model}", "value_diff_detail",
+                 {"model": model, "primary_key": "id"}),
+                (f"profile_diff, {model}", "profile_diff", {"model": model}),
+            ]  # fmt: skip
         runs = [r for r in runs if args.only in r[0] for _ in range(args.repeat)]
         print(f"{'run':36} {'status':9} {'wall s':>7} {'RSS +MB':>8} {'health p99 ms':>14} "
               f"{'less CPU waits':>15}")  # fmt: skip

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Callable, Sequence
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from recce_trio.core.runsql import partitions
 from recce_trio.core.runsql.relations import Relation
@@ -62,12 +62,15 @@ def split(
     *,
     relation: Relation | None = None,
     ordered: bool = False,
+    grouped: bool = False,
 ) -> Ranges | None:
     """How to split a diff of ``base`` and ``current`` (each a query and its spelling of
     the first key column) with ``columns`` compared columns (``ordered``: a row-limited
     diff, see ``partitions.count_for``): ``None`` to run it whole (a warehouse other than
     DuckDB, few rows, a key type that cannot be split or that differs between the sides, a
-    session that orders otherwise)."""
+    session that orders otherwise). ``grouped``: the diff compares its columns at most
+    ``partitions.GROUP_COLUMNS`` per statement, so its ranges are sized for that many (no
+    boundaries at all, just the non-NULL and NULL keys, where one range would do)."""
     d = ctx.dialect
     if d.name != "duckdb":
         return None
@@ -79,6 +82,14 @@ def split(
         return None
     if not partitions.splittable(d, key_type):
         return None
+    if grouped:
+        count = partitions.count_for(
+            int(rows or 0) * partitions.GROUP_SHARE,
+            min(columns, partitions.GROUP_COLUMNS),
+            ordered=ordered,
+        )
+        if count < 2:
+            return Ranges([], key_type)
     bounds = partitions.boundaries(d, base[0], base[1], count)
     sampled = ctx.execute(bounds, relation=relation, bounded=True)
     return Ranges([str(row[0]) for row in sampled.rows if row[0] is not None], key_type)
@@ -87,20 +98,22 @@ def split(
 def ordered(
     ctx: RunContext,
     parts: Sequence[Part],
-    statement: Callable[[str | None, str | None, int], str],
+    statement: Callable[[str | None, str | None, int], str | QueryResult],
     limit: int,
 ) -> QueryResult:
     """The first ``limit`` rows of a diff ordered by key: ``statement(base_condition,
-    current_condition, rows_wanted)`` for each range in turn, until ``limit`` rows."""
+    current_condition, rows_wanted)`` for each range in turn, until ``limit`` rows (a
+    statement, or a range's rows already fetched: a wide diff's, keyed_wide.py)."""
     result = QueryResult([], [], [])
     rows: list[tuple[object, ...]] = []
     with _scope(ctx, parts):
         for base_condition, current_condition in parts:
-            result = ctx.execute(
-                statement(base_condition, current_condition, limit - len(rows)),
-                limit=limit - len(rows),
-                bounded=is_split(parts),
-            )
+            sql = statement(base_condition, current_condition, limit - len(rows))
+            if isinstance(sql, QueryResult):
+                result = sql
+            else:
+                n = limit - len(rows)
+                result = ctx.execute(sql, limit=n, bounded=is_split(parts))
             rows.extend(result.rows)
             if len(rows) >= limit:
                 break
@@ -115,16 +128,24 @@ def _scope(ctx: RunContext, parts: Sequence[Part]) -> contextlib.AbstractContext
 def summed(
     ctx: RunContext,
     parts: Sequence[Part],
-    statement: Callable[[str | None, str | None], str],
+    statement: Callable[[str | None, str | None], str | Sequence[str]],
     *,
     relation: Relation | None = None,
+    combine: Callable[[list[tuple[Any, ...]]], Sequence[Any]] | None = None,
 ) -> list[int]:
-    """A one-row statement of counts run for each range, the counts summed (NULL as 0)."""
+    """A one-row statement of counts run for each range, the counts summed (NULL as 0).
+    ``statement`` may give several statements for a range (column groups): ``combine``
+    makes one row of counts of their rows."""
     total: list[int] = []
     with _scope(ctx, parts):
         for base_condition, current_condition in parts:
-            sql = statement(base_condition, current_condition)
-            row = ctx.execute(sql, limit=1, relation=relation, bounded=is_split(parts)).rows[0]
+            sqls = statement(base_condition, current_condition)
+            bounded = is_split(parts)
+            rows = [
+                ctx.execute(sql, limit=1, relation=relation, bounded=bounded).rows[0]
+                for sql in ([sqls] if isinstance(sqls, str) else sqls)
+            ]
+            row = rows[0] if combine is None else combine(rows)
             counts = [int(v or 0) for v in row]
             total = counts if not total else [a + b for a, b in zip(total, counts, strict=True)]
     return total

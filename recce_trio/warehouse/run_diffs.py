@@ -7,11 +7,12 @@ from decimal import Decimal
 from typing import Any
 
 from recce_trio.core.runresults.frames import dataframe, serialise, stamp_types
-from recce_trio.core.runsql import histogram, keyed, queries
+from recce_trio.core.runsql import histogram, keyed, partitions, queries
 from recce_trio.core.runsql.relations import Relation
 from recce_trio.errors import RunParamsError, WarehouseError
-from recce_trio.warehouse import ranges
+from recce_trio.warehouse import keyed_wide, ranges
 from recce_trio.warehouse.context import RunContext
+from recce_trio.warehouse.engine import QueryResult
 
 
 def _lookup(columns: list[tuple[str, str]], name: str, relation: Relation) -> str:
@@ -27,10 +28,11 @@ def _lookup(columns: list[tuple[str, str]], name: str, relation: Relation) -> st
 
 
 def _keyed_sides(
-    ctx: RunContext, params: dict[str, Any], *, ordered: bool = False
+    ctx: RunContext, params: dict[str, Any], *, ordered: bool = False, grouped: bool = False
 ) -> tuple[Any, ...]:
     """Both relations, the key and compared columns spelt per side, and the key check
-    (``ordered``: for a row-limited diff, which takes smaller ranges)."""
+    (``ordered``: for a row-limited diff, which takes smaller ranges; ``grouped``: a diff
+    that compares a group of columns per statement, see ``ranges.split``)."""
     pk = params["primary_key"]
     keys = [pk] if isinstance(pk, str) else list(pk)
     if not keys:
@@ -58,6 +60,7 @@ def _keyed_sides(
         len(base_names),
         relation=base_rel,
         ordered=ordered,
+        grouped=grouped and keyed_wide.wide(len(base_names)),
     )
     parts = ranges.parts(ctx, split, base_keys[0], curr_keys[0])
     ctx.progress(f"Verify primary key: {', '.join(base_keys)}", None)
@@ -86,20 +89,34 @@ def _keyed_sides(
 
 def run_value_diff(ctx: RunContext, params: dict[str, Any]) -> dict[str, Any]:
     """Per column, how many rows match between base and current (joined on the key)."""
-    sides = _keyed_sides(ctx, params)
+    sides = _keyed_sides(ctx, params, grouped=True)
     base_rel, curr_rel, base_keys, curr_keys, base_names, curr_names, types, parts = sides
     ctx.progress(f"Diff columns: {', '.join(base_names)}", None)
     nkeys = len(base_keys)
+    # A split diff compares a group of columns per statement (a scan pins blocks of each
+    # column it reads): the counts of rows come from the first, the mismatches from each.
+    groups = (
+        partitions.groups(len(base_names)) if ranges.is_split(parts) else [range(len(base_names))]
+    )
 
-    def statement(base_condition: str | None, current_condition: str | None) -> str:
-        return queries.value_diff(
-            ctx.dialect,
-            (ranges.restrict_relation(base_rel.sql, base_condition), base_keys, base_names),
-            (ranges.restrict_relation(curr_rel.sql, current_condition), curr_keys, curr_names),
-            raw_keys=types[0][:nkeys] == types[1][:nkeys],  # else joined as text, as before
-        )
+    def statement(base_condition: str | None, current_condition: str | None) -> list[str]:
+        a = ranges.restrict_relation(base_rel.sql, base_condition)
+        b = ranges.restrict_relation(curr_rel.sql, current_condition)
+        return [
+            queries.value_diff(
+                ctx.dialect,
+                (a, base_keys, base_names[g.start : g.stop]),
+                (b, curr_keys, curr_names[g.start : g.stop]),
+                raw_keys=types[0][:nkeys] == types[1][:nkeys],  # else joined as text
+                first=g.start,
+            )
+            for g in groups
+        ]
 
-    row = ranges.summed(ctx, parts, statement, relation=curr_rel)
+    def combine(rows: list[tuple[Any, ...]]) -> list[Any]:
+        return [*rows[0][:4], *(v for row in rows for v in row[4:])]
+
+    row = ranges.summed(ctx, parts, statement, relation=curr_rel, combine=combine)
     total, added, removed, common = row[:4]
     data = []
     for name, mismatched in zip(base_names, row[4:], strict=True):
@@ -111,7 +128,7 @@ def run_value_diff(ctx: RunContext, params: dict[str, Any]) -> dict[str, Any]:
 
 def run_value_diff_detail(ctx: RunContext, params: dict[str, Any]) -> dict[str, Any]:
     """The rows that differ (base version first), keyed, computed in the warehouse."""
-    sides = _keyed_sides(ctx, params, ordered=True)
+    sides = _keyed_sides(ctx, params, ordered=True, grouped=True)
     base_rel, curr_rel, base_keys, _, base_names, curr_names, types, parts = sides
     d = ctx.dialect
     limit = queries.DETAIL_LIMIT
@@ -120,10 +137,19 @@ def run_value_diff_detail(ctx: RunContext, params: dict[str, Any]) -> dict[str, 
     # The key was checked unique on both sides.
     if keyed.joinable(d, base_names, curr_names, types=types):
         positions = range(len(base_keys))
+        bounded = ranges.is_split(parts)
+        # A wide split diff goes a group of columns at a time (keyed_wide.py).
+        wide = keyed_wide.wide(len(base_names)) and bounded
+        key_types = keyed_wide.exact_key_types(ctx, base_sql, base_keys) if wide else None
 
-        def statement(base_condition: str | None, current_condition: str | None, n: int) -> str:
+        def statement(
+            base_condition: str | None, current_condition: str | None, n: int
+        ) -> str | QueryResult:
             a = ranges.restrict(base_sql, base_condition)
             b = ranges.restrict(curr_sql, current_condition)
+            if key_types is not None:
+                sides = (a, base_names), (b, curr_names)
+                return keyed_wide.diff(ctx, *sides, positions, key_types, n, bounded=bounded)
             return keyed.joined_diff(d, (a, base_names), (b, curr_names), positions, n)
 
         result = ranges.ordered(ctx, parts, statement, limit + 1)

@@ -6,6 +6,7 @@ from typing import Any
 
 from recce_trio.core.runresults.frames import dataframe
 from recce_trio.core.runsql import partitions, queries
+from recce_trio.core.runsql.queries import column_class
 from recce_trio.core.runsql.relations import Relation, RelationResolver
 from recce_trio.errors import RunParamsError, TemplateError, WarehouseError
 from recce_trio.warehouse.context import RunContext
@@ -170,20 +171,54 @@ def _profile_values(
     """The profile statement's row (row count, then 6 values per column). On DuckDB, which
     runs in the server's process, a big table is profiled a few columns per statement, so
     the distinct counts and medians of only those columns are held at once, and the
-    statements run where the engine bounds their memory (its diff instance)."""
+    statements run where the engine bounds their memory (its diff instance). Above
+    ``APART_ROWS`` rows even one column's would not fit there: the other statistics go
+    ``partitions.GROUP_COLUMNS`` columns per statement, and each column's distinct count and
+    median get a statement of their own that spills (``queries.distinct_count``,
+    ``queries.middle_median``)."""
     d = ctx.dialect
-    per = len(columns)
+    per, rows = len(columns), 0
     if d.name == "duckdb" and len(columns) > 1:
         count = ctx.execute(queries.row_count(d, relation.sql), limit=1, relation=relation)
         rows = int(count.rows[0][0] or 0)
-        per = max(1, min(len(columns), partitions.CELLS_PER_RANGE // max(1, rows)))
+        per = max(
+            1,
+            min(len(columns), partitions.GROUP_COLUMNS, partitions.CELLS_PER_RANGE // max(1, rows)),
+        )
+    apart = d.name == "duckdb" and rows > APART_ROWS
+    if apart:
+        per = partitions.GROUP_COLUMNS
     values: list[Any] = []
     with ctx.bounded_scope():
         for start in range(0, len(columns), per):
-            sql = queries.profile(d, relation.sql, columns[start : start + per])
+            sql = queries.profile(d, relation.sql, columns[start : start + per], apart=apart)
             row = ctx.execute(sql, limit=1, relation=relation, bounded=True).rows[0]
             values = [row[0], *values[1:], *row[1:]] if values else list(row)
+        if apart:
+            for i, (name, db_type) in enumerate(columns):
+                _apart(ctx, relation, name, column_class(db_type), values, 1 + 6 * i)
     return values
+
+
+# Rows above which a DuckDB profile computes distinct counts and medians apart.
+APART_ROWS = 250_000
+
+
+def _apart(
+    ctx: RunContext, relation: Relation, name: str, kind: str, values: list[Any], at: int
+) -> None:
+    """A column's distinct count and median (numeric) into ``values`` (its six start at
+    ``at``), each from a statement of its own."""
+    d = ctx.dialect
+
+    def one(sql: str) -> Any:
+        return ctx.execute(sql, limit=1, relation=relation, bounded=True).rows[0][0]
+
+    if kind != "complex":
+        values[at + 1] = one(queries.distinct_count(d, relation.sql, name))
+    count = int(values[at] or 0)
+    if kind == "numeric" and count:
+        values[at + 5] = one(queries.middle_median(d, relation.sql, name, count))
 
 
 def _profile_side(

@@ -7,7 +7,7 @@ from typing import Any
 from recce_trio.core.runresults.frames import dataframe, stamp_types
 from recce_trio.core.runsql import keyed, queries
 from recce_trio.errors import RunParamsError, WarehouseError
-from recce_trio.warehouse import ranges
+from recce_trio.warehouse import keyed_wide, ranges
 from recce_trio.warehouse.context import RunContext
 from recce_trio.warehouse.engine import QueryResult
 
@@ -64,17 +64,31 @@ def keyed_diff_result(
         return ctx.execute(queries.keyed_diff(d, base_sql, current_sql, keys, limit), limit=limit)
     positions = [base_columns.index(k) for k in keys]
     current_keys = [current_columns[i] for i in positions]
+    wide = keyed_wide.wide(len(base_columns))
     split = ranges.split(
-        ctx, (base_sql, keys[0]), (current_sql, current_keys[0]), len(base_columns), ordered=True
+        ctx,
+        (base_sql, keys[0]),
+        (current_sql, current_keys[0]),
+        len(base_columns),
+        ordered=True,
+        grouped=wide,
     )
     parts = ranges.parts(ctx, split, keys[0], current_keys[0])
+    bounded = ranges.is_split(parts)
+    # A wide split diff goes a group of columns at a time, where its keys travel as text.
+    key_types = keyed_wide.exact_key_types(ctx, base_sql, keys) if wide and bounded else None
 
-    def statement(base_condition: str | None, current_condition: str | None, n: int) -> str:
+    def statement(
+        base_condition: str | None, current_condition: str | None, n: int
+    ) -> str | QueryResult:
         a = ranges.restrict(base_sql, base_condition)
         b = ranges.restrict(current_sql, current_condition)
         check = keyed.duplicated_keys(d, a, b, keys, current_keys)
-        if any(ctx.execute(check, limit=1, bounded=ranges.is_split(parts)).rows[0]):
+        if any(ctx.execute(check, limit=1, bounded=bounded).rows[0]):
             return queries.keyed_diff(d, a, b, keys, n)
+        if key_types is not None:
+            sides = (a, base_columns), (b, current_columns)
+            return keyed_wide.diff(ctx, *sides, positions, key_types, n, bounded=bounded)
         return keyed.joined_diff(d, (a, base_columns), (b, current_columns), positions, n)
 
     return ranges.ordered(ctx, parts, statement, limit)

@@ -71,7 +71,58 @@ def statements() -> list[str]:
     out.append("CREATE TABLE dev.new_model (id INTEGER)")
     out.append("INSERT INTO dev.new_model VALUES (1), (2), (3)")
     out.append("INSERT INTO prod.legacy VALUES (1), (2)")
+    out += wide_statements()
     return [s for s in out if s]
+
+
+# ``wide``: an id and WIDE_COLUMNS - 1 columns of integers, doubles, text and dates, NULL in
+# about one row in 17; current changes values in a few columns (one row in 37), turns some
+# NULL (one in 53), drops one row in 100 and adds 30 rows.
+WIDE_COLUMNS = 150
+WIDE_ROWS = 3000
+
+
+def _wide_value(i: int, g: str) -> str:
+    kind = i % 4
+    if kind == 0:
+        value = f"({g} * {i + 7}) % {13 + i}"
+    elif kind == 1:
+        value = f"CAST(({g} * {i + 3}) % 97 AS DOUBLE PRECISION) / {i + 2}"
+    elif kind == 2:
+        value = f"'v' || (({g} * {i}) % 31)"
+    else:
+        value = f"DATE '2024-01-01' + CAST(({g} * {i}) % 200 AS INTEGER)"
+    return f"CASE WHEN ({g} + {i}) % 17 = 0 THEN NULL ELSE {value} END"
+
+
+def wide_statements() -> list[str]:
+    """``prod.wide`` and ``dev.wide``, in SQL that DuckDB and PostgreSQL both run."""
+    series = f"generate_series(1, {WIDE_ROWS}) AS _t(g)"
+    base = ", ".join(f"{_wide_value(i, 'g')} AS w{i}" for i in range(1, WIDE_COLUMNS))
+
+    def current(i: int) -> str:
+        if i % 25 == 3:
+            return _wide_value(i, "(CASE WHEN g % 37 = 0 THEN g + 1 ELSE g END)")
+        if i % 25 == 4:
+            return f"CASE WHEN g % 53 = 0 THEN NULL ELSE {_wide_value(i, 'g')} END"
+        return _wide_value(i, "g")
+
+    changed = ", ".join(f"{current(i)} AS w{i}" for i in range(1, WIDE_COLUMNS))
+    added = ", ".join(f"{_wide_value(i, 'g + 5')} AS w{i}" for i in range(1, WIDE_COLUMNS))
+    return [
+        f"CREATE TABLE prod.wide AS SELECT g AS id, {base} FROM {series}",
+        f"CREATE TABLE dev.wide AS SELECT g AS id, {changed} FROM {series} "
+        f"WHERE g % 100 <> 7 UNION ALL SELECT g + {WIDE_ROWS} AS id, {added} "
+        f"FROM generate_series(1, 30) AS _t(g)",
+    ]
+
+
+def wide_manifest(schema: str) -> Manifest:
+    """``manifest(schema)`` with the ``wide`` model."""
+    found = manifest(schema)
+    node = _node("wide", schema)
+    found.nodes[node.unique_id] = node
+    return found
 
 
 def _node(name: str, schema: str, *, resource_type: str = "model", **config: str) -> Node:

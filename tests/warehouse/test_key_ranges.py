@@ -17,12 +17,20 @@ from hypothesis import strategies as st
 
 from recce_trio.core.runsql import keyed, partitions, queries
 from recce_trio.errors import RunCancelledError
-from recce_trio.warehouse import duckdb_engine
+from recce_trio.warehouse import duckdb_engine, keyed_wide
 from recce_trio.warehouse.context import RunContext
 from recce_trio.warehouse.runner import execute_run
 from tests.warehouse import data
 from tests.warehouse.conftest import duckdb_target
-from tests.warehouse.test_keyed_join import COLUMNS, SETTINGS, D, database, rows_of, two_sides
+from tests.warehouse.test_keyed_join import (
+    COLUMNS,
+    SETTINGS,
+    D,
+    _Connection,
+    database,
+    rows_of,
+    two_sides,
+)
 
 # The first key is an INTEGER (k1) or a VARCHAR (k2); boundaries anywhere among the values,
 # in any order (the cuts are running GREATESTs of them).
@@ -31,9 +39,12 @@ int_bounds = st.lists(st.integers(-1, 8).map(str), max_size=4)
 text_bounds = st.lists(st.sampled_from(["", "a", "ab", "b", "c", "é", "z"]), max_size=4)
 
 
-def ranged_rows(con: Any, first: str, bounds: list[str], limit: int, *, dups: bool) -> list[str]:
+def ranged_rows(
+    con: Any, first: str, bounds: list[str], limit: int, *, dups: bool, two_phase: bool = False
+) -> list[str]:
     """The keyed diff range by range, as warehouse/ranges.py runs it: each range's first
-    rows until ``limit``; the EXCEPT form in a range with a duplicated key (``dups``)."""
+    rows until ``limit``; the EXCEPT form in a range with a duplicated key (``dups``);
+    ``two_phase``: each range as a wide diff runs it (keyed_wide.py, a column per group)."""
     keys, positions, key_type = KEY_ORDERS[first]
     rows: list[str] = []
     for condition in partitions.conditions(D, first, key_type, bounds):
@@ -43,6 +54,21 @@ def ranged_rows(con: Any, first: str, bounds: list[str], limit: int, *, dups: bo
         if any(con.execute(check).fetchone()):
             assert dups, "a duplicated key where none was made"
             sql = queries.keyed_diff(D, a, b, keys, limit - len(rows))
+        elif two_phase:
+            types = [key_type, "VARCHAR" if key_type == "INTEGER" else "INTEGER"]
+            found = keyed_wide.diff(
+                _Connection(con),  # type: ignore[arg-type]
+                (a, COLUMNS),
+                (b, COLUMNS),
+                positions,
+                types,  # in the keys' order
+                limit - len(rows),
+                bounded=False,
+            )
+            rows += [repr(r) for r in found.rows]
+            if len(rows) >= limit:
+                break
+            continue
         else:
             sql = keyed.joined_diff(D, (a, COLUMNS), (b, COLUMNS), positions, limit - len(rows))
         rows += rows_of(con, sql)
@@ -69,6 +95,31 @@ def test_range_by_range_returns_what_except_returns(
         con, queries.keyed_diff(D, "SELECT * FROM base_t", "SELECT * FROM curr_t", keys, limit)
     )
     assert ranged_rows(con, first, cuts, limit, dups=False) == expected
+
+
+@SETTINGS
+@given(
+    sides=two_sides(),
+    limit=st.integers(1, 40),
+    first=st.sampled_from(["k1", "k2"]),
+    bounds=st.data(),
+)
+def test_range_by_range_in_two_phases_returns_what_except_returns(
+    sides: Any, limit: int, first: str, bounds: st.DataObject
+) -> None:
+    base, current = sides
+    con = database(base, current)
+    keys = KEY_ORDERS[first][0]
+    cuts = bounds.draw(int_bounds if first == "k1" else text_bounds)
+    expected = rows_of(
+        con, queries.keyed_diff(D, "SELECT * FROM base_t", "SELECT * FROM curr_t", keys, limit)
+    )
+    saved = partitions.GROUP_COLUMNS
+    partitions.GROUP_COLUMNS = 1  # a statement per compared column
+    try:
+        assert ranged_rows(con, first, cuts, limit, dups=False, two_phase=True) == expected
+    finally:
+        partitions.GROUP_COLUMNS = saved
 
 
 @SETTINGS

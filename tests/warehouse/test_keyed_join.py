@@ -13,8 +13,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from recce_trio.core.runsql import keyed, queries
+from recce_trio.core.runsql import keyed, partitions, queries
 from recce_trio.core.runsql.dialect import SqlDialect
+from recce_trio.warehouse import keyed_wide
+from recce_trio.warehouse.engine import QueryResult
 
 D = SqlDialect("duckdb")
 COLUMNS = ["k1", "k2", "v_int", "v_dbl", "v_txt"]
@@ -86,6 +88,48 @@ def _same(x: Any, y: Any) -> bool:
     if isinstance(x, float) and isinstance(y, float) and math.isnan(x) and math.isnan(y):
         return True
     return x == y or (x is None and y is None)
+
+
+class _Connection:
+    """What keyed_wide.diff runs its statements on: a real DuckDB connection."""
+
+    dialect = D
+
+    def __init__(self, con: Any) -> None:
+        self.con = con
+
+    def execute(self, sql: str, *, limit: int | None = None, bounded: bool = False) -> QueryResult:
+        cursor = self.con.execute(sql)
+        rows = cursor.fetchall() if limit is None else cursor.fetchmany(limit)
+        description = cursor.description
+        return QueryResult([d[0] for d in description], [str(d[1]) for d in description], rows)
+
+
+@SETTINGS
+@given(sides=two_sides(), limit=st.integers(1, 40), group=st.integers(1, 3))
+def test_the_two_phase_form_returns_what_except_returns(sides: Any, limit: int, group: int) -> None:
+    """The wide diff's two phases (a group of ``group`` columns per statement, keys as
+    text between them) against Recce's whole EXCEPT form."""
+    base, current = sides
+    con = database(base, current)
+    a, b = "SELECT * FROM base_t", "SELECT * FROM curr_t"
+    expected = rows_of(con, queries.keyed_diff(D, a, b, KEYS, limit))
+    saved = partitions.GROUP_COLUMNS
+    partitions.GROUP_COLUMNS = group
+    try:
+        found = keyed_wide.diff(
+            _Connection(con),  # type: ignore[arg-type]
+            (a, COLUMNS),
+            (b, COLUMNS),
+            [0, 1],
+            ["INTEGER", "VARCHAR"],
+            limit,
+            bounded=False,
+        )
+    finally:
+        partitions.GROUP_COLUMNS = saved
+    assert [repr(r) for r in found.rows] == expected
+    assert found.columns == [*COLUMNS, "in_a", "in_b"]
 
 
 @SETTINGS

@@ -34,6 +34,12 @@ ORDERED_SHARE = 4
 # column pins blocks of its own while it is scanned (on both sides), which leaves less of a
 # bounded memory to the hash table (61 columns: ranges of about 5,600 rows).
 WIDE_COLUMNS = 21
+# A wide diff compares at most this many columns per statement (column groups, see
+# ``groups``); its ranges are then sized for this many columns.
+GROUP_COLUMNS = 10
+# ... and ranges this many times smaller than a narrow diff's (a group's statements leave the
+# blocks they read cached, which leaves less to the next group's hash table).
+GROUP_SHARE = 2
 MAX_RANGES = 256
 _SAMPLE_ROWS = 20_000
 _TEXT_TYPES = ("varchar", "text", "string")
@@ -78,6 +84,11 @@ def count_for(rows: int, columns: int, *, ordered: bool = False) -> int:
     cells = max(1, CELLS_PER_RANGE // ORDERED_SHARE) if ordered else CELLS_PER_RANGE
     cells = max(1, cells * min(columns, WIDE_COLUMNS) // columns)
     return max(1, min(MAX_RANGES, math.ceil(rows * columns / cells)))
+
+
+def groups(count: int, first: int = 0) -> list[range]:
+    """Positions ``first``..``count - 1`` in groups of at most ``GROUP_COLUMNS``, in order."""
+    return [range(i, min(count, i + GROUP_COLUMNS)) for i in range(first, count, GROUP_COLUMNS)]
 
 
 def boundaries(d: SqlDialect, sql: str, key: str, ranges: int) -> str:

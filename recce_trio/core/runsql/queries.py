@@ -124,11 +124,14 @@ def value_diff(
     current: tuple[str, Sequence[str], Sequence[str]],
     *,
     raw_keys: bool | None = None,
+    first: int = 0,
 ) -> str:
     """One statement for the whole value diff. ``base`` and ``current`` are (relation, key
     columns, compared columns), spelt as each side spells them; the compared columns start
     with the keys. Rows are joined on the key (NULL keys match each other); it returns
     ``total, added, removed, common`` and then one mismatch count per compared column.
+    ``first``: the compared columns given are a group of the whole list, starting at that
+    position (0: with the keys; the counts of rows are the same for every group).
 
     DuckDB joins on the keys themselves (``IS NOT DISTINCT FROM``), and a key column cannot
     mismatch there; elsewhere, or with ``raw_keys=False`` (key types that differ between the
@@ -147,7 +150,7 @@ def value_diff(
         value_cols = [
             f"{d.quote(c)} AS _recce_c{i}"
             for i, c in enumerate(columns)
-            if not (raw_keys and i < nkeys)
+            if not (raw_keys and first + i < nkeys)
         ]
         return f"SELECT {', '.join(key_cols + value_cols)}, 1 AS _recce_in FROM {relation}"
 
@@ -161,7 +164,7 @@ def value_diff(
         f"{d.cast_bigint(f'SUM(CASE WHEN {both} THEN 1 ELSE 0 END)')} AS common",
     ]
     for i in range(len(base[2])):
-        if raw_keys and i < nkeys:
+        if raw_keys and first + i < nkeys:
             counts.append(f"{d.cast_bigint('0')} AS _recce_m{i}")
             continue
         a, b = f"a._recce_c{i}", f"b._recce_c{i}"
@@ -176,9 +179,13 @@ def value_diff(
     )
 
 
-def profile(d: SqlDialect, relation: str, columns: Sequence[tuple[str, str]]) -> str:
+def profile(
+    d: SqlDialect, relation: str, columns: Sequence[tuple[str, str]], *, apart: bool = False
+) -> str:
     """One statement per side: per column, 7 aggregates (``_n``, ``_d``, min, max, avg,
-    median), after the total row count. NULL where a statistic does not apply."""
+    median), after the total row count. NULL where a statistic does not apply. ``apart``:
+    NULL for the distinct counts and medians too, computed apart (``distinct_count``,
+    ``middle_median``: statements that spill, where these aggregates hold every value)."""
     parts = [f"{d.cast_bigint('COUNT(*)')} AS _recce_rows"]
     for i, (name, db_type) in enumerate(columns):
         c = d.quote(name)
@@ -186,13 +193,14 @@ def profile(d: SqlDialect, relation: str, columns: Sequence[tuple[str, str]]) ->
         null = "NULL"
         parts.append(f"{d.cast_bigint(f'COUNT({c})')} AS _recce_n{i}")
         distinct = d.cast_bigint(f"COUNT(DISTINCT {c})") if kind != "complex" else null
+        distinct = null if apart else distinct
         parts.append(f"{distinct} AS _recce_d{i}")
         ordered = kind in ("numeric", "datetime")
         parts.append(f"{d.cast_text(f'MIN({c})') if ordered else null} AS _recce_min{i}")
         parts.append(f"{d.cast_text(f'MAX({c})') if ordered else null} AS _recce_max{i}")
         if kind == "numeric":
             avg = d.cast_double(f"AVG({c})")
-            median = d.cast_double(d.median(c))
+            median = null if apart else d.cast_double(d.median(c))
         elif kind == "logical":
             avg = d.cast_double(f"AVG(CASE WHEN {c} THEN 1 ELSE 0 END)")
             median = null
@@ -201,6 +209,29 @@ def profile(d: SqlDialect, relation: str, columns: Sequence[tuple[str, str]]) ->
         parts.append(f"{avg} AS _recce_avg{i}")
         parts.append(f"{median} AS _recce_med{i}")
     return f"SELECT {', '.join(parts)} FROM {relation}"
+
+
+def distinct_count(d: SqlDialect, relation: str, column: str) -> str:
+    """``COUNT(DISTINCT column)`` as a GROUP BY, which spills where the aggregate does not."""
+    c = d.quote(column)
+    return (
+        f"SELECT {d.cast_bigint('COUNT(*)')} AS _recce_d FROM (SELECT DISTINCT {c} "
+        f"FROM {relation} WHERE {c} IS NOT NULL) AS _recce_values"
+    )
+
+
+def middle_median(d: SqlDialect, relation: str, column: str, count: int) -> str:
+    """The median of a numeric column with ``count`` non-NULL values, as ``profile`` gives
+    it: the same median aggregate over only the one or two middle values in the column's
+    order (a sort, which spills, where the aggregate holds every value); the median of those
+    is the median of all of them."""
+    c = d.quote(column)
+    low, high = (count - 1) // 2 + 1, count // 2 + 1
+    return (
+        f"SELECT {d.cast_double(d.median('_recce_v'))} AS _recce_med FROM (SELECT {c} AS "
+        f"_recce_v, row_number() OVER (ORDER BY {c}) AS _recce_rn FROM {relation} "
+        f"WHERE {c} IS NOT NULL) AS _recce_sorted WHERE _recce_rn BETWEEN {low} AND {high}"
+    )
 
 
 def top_k(d: SqlDialect, base_relation: str, current_relation: str, column: str, k: int) -> str:

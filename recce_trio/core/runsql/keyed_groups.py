@@ -1,0 +1,150 @@
+"""The keyed diff of a wide table (keyed.py's join form) in two phases, a group of columns
+per statement: where the warehouse runs in the server's process (DuckDB), a scan pins a
+block of every column it reads, so a statement over both sides' hundred columns does not
+fit in a bounded memory whatever the range of keys it reads.
+
+1. ``differing_keys``, once per group of columns: the first keys in key order whose rows
+   differ in that group (a row on one side only differs in every group). The comparison
+   is exact, ``IS DISTINCT FROM`` as in the join form, never a hash.
+2. ``first_keys``: the first keys of all the groups' lists together, in key order: a key
+   differs exactly when it differs in some group, and the first ``n`` differing keys are
+   among the first ``n`` of each group's.
+3. ``rows_of_keys``, once per group: both sides' rows of those keys, the key and that
+   group's columns, expanded and ordered as the join form orders them (by key, base row
+   first); every group gives the same rows in the same order, so the groups' columns are
+   put side by side by position.
+
+The keys travel between the statements as text, cast back to their type: only key types
+whose text is exact (``exact_key_type``: numbers, dates and timestamps, text) take this form.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from recce_trio.core.runsql.dialect import SqlDialect
+from recce_trio.core.runsql.queries import column_class, strip_statement
+
+Side = tuple[str, Sequence[str]]  # a query and its column names
+KeyText = tuple[str | None, ...]  # a key's columns as text (None: NULL)
+
+
+def exact_key_type(key_type: str) -> bool:
+    """Whether a key column of this type (as DuckDB's ``typeof`` names it) comes back as
+    text that casts back to the same value."""
+    t = key_type.strip().lower()
+    if t.startswith("time") and not t.startswith("timestamp"):
+        return False
+    return column_class(t) in ("numeric", "datetime") or t in ("varchar", "text", "string")
+
+
+def key_types(d: SqlDialect, sql: str, keys: Sequence[str]) -> str:
+    """One row: each key column's type as DuckDB names it (``typeof``, even with no rows)."""
+    cols = ", ".join(f"typeof(_recce_q.{d.quote(k)}) AS _recce_t{i}" for i, k in enumerate(keys))
+    return (
+        f"SELECT {cols} FROM (SELECT 1) AS _recce_one "
+        f"LEFT JOIN ({strip_statement(sql)}) AS _recce_q ON TRUE LIMIT 1"
+    )
+
+
+def _side(d: SqlDialect, side: Side, positions: Sequence[int], tag: str) -> str:
+    sql, columns = side
+    cols = ", ".join(f"_recce_q.{d.quote(columns[i])} AS _recce_{tag}{i}" for i in positions)
+    return f"SELECT {cols}, 1 AS _recce_in{tag} FROM ({strip_statement(sql)}) AS _recce_q"
+
+
+def differing_keys(
+    d: SqlDialect,
+    base: Side,
+    current: Side,
+    key_positions: Sequence[int],
+    group: Sequence[int],
+    limit: int,
+) -> str:
+    """Phase 1: the first ``limit`` keys, in key order, whose rows differ in the columns at
+    ``group`` (or are on one side only), each key column as text."""
+    keys = list(key_positions)
+    positions = keys + [i for i in group if i not in keys]
+    on = " AND ".join(f"_recce_a{i} IS NOT DISTINCT FROM _recce_b{i}" for i in keys)
+    changed = " OR ".join(
+        ["_recce_ina IS NULL", "_recce_inb IS NULL"]
+        + [f"_recce_a{i} IS DISTINCT FROM _recce_b{i}" for i in group if i not in keys]
+    )
+    key = [f"COALESCE(_recce_a{i}, _recce_b{i})" for i in keys]
+    texts = ", ".join(f"{d.cast_text(k)} AS _recce_k{j}" for j, k in enumerate(key))
+    sql = (
+        f"SELECT {texts} FROM ({_side(d, base, positions, 'a')}) AS _recce_l "
+        f"FULL OUTER JOIN ({_side(d, current, positions, 'b')}) AS _recce_r ON {on} "
+        f"WHERE {changed} ORDER BY {', '.join(key)}"
+    )
+    return d.limit(sql, limit)
+
+
+def _values(d: SqlDialect, keys: Sequence[KeyText], types: Sequence[str]) -> str:
+    def literal(text: str | None, key_type: str) -> str:
+        return f"CAST({'NULL' if text is None else d.string(text)} AS {key_type})"
+
+    names = [f"_recce_k{j}" for j in range(len(types))]
+    if not keys:  # no rows, the same columns
+        cols = ", ".join(f"{literal(None, t)} AS {n}" for n, t in zip(names, types, strict=True))
+        return f"(SELECT {cols} WHERE FALSE) AS _recce_v"
+    rows = ", ".join(
+        "(" + ", ".join(literal(t, ty) for t, ty in zip(k, types, strict=True)) + ")" for k in keys
+    )
+    return f"(VALUES {rows}) AS _recce_v({', '.join(names)})"
+
+
+def first_keys(d: SqlDialect, keys: Sequence[KeyText], types: Sequence[str], limit: int) -> str:
+    """Phase 2: the first ``limit`` of ``keys`` (several groups' lists, given as text, of
+    key columns of ``types``), in the warehouse's key order, each once, as text again."""
+    names = [f"_recce_k{j}" for j in range(len(types))]
+    # (named apart from the keys: ORDER BY a name of the SELECT list would order the text)
+    texts = ", ".join(f"{d.cast_text(n)} AS _recce_t{j}" for j, n in enumerate(names))
+    sql = (
+        f"SELECT {texts} FROM (SELECT DISTINCT * FROM {_values(d, keys, types)}) AS _recce_u "
+        f"ORDER BY {', '.join(names)}"
+    )
+    return d.limit(sql, limit)
+
+
+def rows_of_keys(
+    d: SqlDialect,
+    base: Side,
+    current: Side,
+    key_positions: Sequence[int],
+    group: Sequence[int],
+    keys: Sequence[KeyText],
+    types: Sequence[str],
+) -> str:
+    """Phase 3: both sides' rows of ``keys`` (all of them differing keys), the key columns
+    and the columns at ``group`` (named as the base query names them), then ``in_a`` and
+    ``in_b``: a changed row twice, base version first, ordered by key as the join form."""
+    base_columns = base[1]
+    kpos = list(key_positions)
+    positions = kpos + [i for i in group if i not in kpos]
+    wanted = f"SELECT * FROM {_values(d, keys, types)}"
+
+    def side(s: Side, tag: str) -> str:
+        match = " AND ".join(
+            f"_recce_w._recce_k{j} IS NOT DISTINCT FROM _recce_x._recce_{tag}{i}"
+            for j, i in enumerate(kpos)
+        )
+        return (
+            f"SELECT * FROM ({_side(d, s, positions, tag)}) AS _recce_x "
+            f"WHERE EXISTS (SELECT 1 FROM ({wanted}) AS _recce_w WHERE {match})"
+        )
+
+    on = " AND ".join(f"_recce_a{i} IS NOT DISTINCT FROM _recce_b{i}" for i in kpos)
+    picked = ", ".join(
+        f"CASE WHEN _recce_s.s = 1 THEN _recce_a{i} ELSE _recce_b{i} END "
+        f"AS {d.quote(base_columns[i])}"
+        for i in positions
+    )
+    order = ", ".join([*(d.quote(base_columns[i]) for i in kpos), "in_a DESC", "in_b DESC"])
+    return (
+        f"SELECT {picked}, _recce_s.s = 1 AS in_a, _recce_s.s = 0 AS in_b "
+        f"FROM ({side(base, 'a')}) AS _recce_l FULL OUTER JOIN ({side(current, 'b')}) "
+        f"AS _recce_r ON {on} CROSS JOIN (VALUES (1), (0)) AS _recce_s(s) "
+        f"WHERE (_recce_s.s = 1 AND _recce_ina = 1) OR (_recce_s.s = 0 AND _recce_inb = 1) "
+        f"ORDER BY {order}"
+    )
