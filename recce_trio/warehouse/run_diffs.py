@@ -156,9 +156,9 @@ def run_value_diff_detail(ctx: RunContext, params: dict[str, Any]) -> dict[str, 
     else:
         sql = queries.keyed_diff(d, base_sql, curr_sql, base_keys, limit + 1)
         result = ctx.execute(sql, limit=limit + 1, relation=curr_rel)
-    frame = dataframe(
-        result.columns, result.rows[:limit], limit=limit, more=len(result.rows) > limit
-    )
+    rows, columns, more = list(result.rows[:limit]), result.columns, len(result.rows) > limit
+    del result  # the frame takes the rows over (``consume``)
+    frame = dataframe(columns, rows, limit=limit, more=more, consume=True)
     return stamp_types(frame, dict(ctx.stamp(params["model"])))
 
 

@@ -125,9 +125,9 @@ def run_query_diff(ctx: RunContext, params: dict[str, Any]) -> dict[str, Any]:
         keys,
         types=(base_probe.types, current_probe.types),
     )
-    diff = dataframe(
-        result.columns, result.rows[:limit], limit=limit, more=len(result.rows) > limit
-    )
+    rows, columns, more = list(result.rows[:limit]), result.columns, len(result.rows) > limit
+    del result  # the frame takes the rows over (``consume``)
+    diff = dataframe(columns, rows, limit=limit, more=more, consume=True)
     if catalog_types:
         stamp_types(diff, catalog_types)
     return {"base": None, "current": None, "diff": diff}
