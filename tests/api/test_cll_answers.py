@@ -10,9 +10,7 @@ import pytest
 import trio
 
 from recce_trio.config import DEMO_DIR
-from recce_trio.server.cll_answers import encode
 from recce_trio.server.cll_work import progress_of
-from recce_trio.server.compress import FAST_SIZE
 from tests.api.helpers import ready_app
 from tests.api.test_compression import DECODE
 
@@ -33,13 +31,13 @@ async def test_answers_are_compressed_as_accepted_and_kept(
     from recce_trio.core.cll import wire
 
     made: list[dict[str, Any]] = []
-    real = wire.cll_json_chunks
+    real = wire.cll_json
 
-    def counting(project: Any, **params: Any) -> Any:
+    def counting(project: Any, **params: Any) -> bytes:
         made.append(params)
         return real(project, **params)
 
-    monkeypatch.setattr(wire, "cll_json_chunks", counting)
+    monkeypatch.setattr(wire, "cll_json", counting)
     async with ready_app(DEMO_DIR, demo=True) as (app, client):
         with trio.fail_after(30):
             await progress_of(app.extensions["recce"]).finished.wait()
@@ -64,36 +62,3 @@ async def test_answers_are_compressed_as_accepted_and_kept(
         # Other params are another question.
         await ask(client, {"node_id": ORDERS, "no_upstream": True}, "br")
         assert len(made) == asked + 1
-
-
-@pytest.mark.parametrize(
-    ("accept", "wanted"),
-    [("gzip, br, zstd", "zstd"), ("br", "br"), ("gzip", "gzip"), ("identity", None)],
-)
-def test_a_large_answer_is_compressed_as_it_comes_and_decodes_to_the_same_json(
-    accept: str, wanted: str | None
-) -> None:
-    # A node's answer at 5,000 models: megabytes, in four sections; zstd compresses each as
-    # the next is made. Whatever the coding, the client decodes the answer's bytes.
-    entries = [
-        json.dumps({f"model.p.m{i}_c{k}": [f"model.p.m{i + 1}_c{j}" for j in range(k)]})[1:-1]
-        for i in range(12000)
-        for k in range(4)
-    ]
-    quarter = len(entries) // 4
-    parts = [",".join(entries[k : k + quarter]).encode() for k in range(0, len(entries), quarter)]
-    chunks = [b"{" + parts[0], *(b"," + part for part in parts[1:]), b"}"]
-    whole = b"".join(chunks)
-    assert len(whole) > 4 * FAST_SIZE and min(map(len, parts)) > FAST_SIZE
-    body, coding = encode(iter(chunks), accept)
-    assert coding == (wanted or "identity")
-    assert DECODE[wanted](body) == whole
-    assert len(body) < len(whole) or wanted is None
-
-
-def test_a_small_answer_is_coded_by_its_whole_size() -> None:
-    # Under FAST_SIZE the smallest coding is preferred; chunks are joined first.
-    chunks = [b'{"a":"' + b"x" * 2000, b'"}']
-    body, coding = encode(iter(chunks), "gzip, br, zstd")
-    assert coding == "br" and DECODE["br"](body) == b"".join(chunks)
-    assert encode(iter([b"{}"]), "gzip, br, zstd") == (b"{}", "identity")

@@ -6,11 +6,9 @@ pieces once the whole map is built and ``prepare`` has run over it (``WireIndex`
 project-wide edge index with a number for each node and column id, and each id, column
 object, node object (but its ``columns``) and whole ``parent_map``/``child_map`` entry
 encoded once. A request walks the numbered index, picks the pieces and joins them; it
-builds no dict per column and encodes no column again (``cll_json_chunks`` gives it a
-section at a time: the server compresses one while the next is joined). Any other answer
-(change analysis, ``no_cll``, the changed nodes, or before ``prepare``) is ``cll_data``
-encoded. Both give the same JSON (``tests/unit/test_cll_wire.py`` compares them node by
-node and column by column).
+builds no dict per column and encodes no column again. Any other answer (change analysis,
+``no_cll``, the changed nodes, or before ``prepare``) is ``cll_data`` encoded. Both give the
+same JSON (``tests/unit/test_cll_wire.py`` compares them node by node and column by column).
 """
 
 from __future__ import annotations
@@ -18,7 +16,7 @@ from __future__ import annotations
 import threading
 import weakref
 from bisect import bisect_left
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Sequence
 from itertools import compress, groupby
 from operator import not_
 
@@ -27,7 +25,7 @@ import msgspec
 from recce_trio.core.cll.api import cll_data
 from recce_trio.core.cll.graph import CllProject, Edges, column_object
 
-__all__ = ["WireIndex", "cll_json", "cll_json_chunks", "prepare", "prepared"]
+__all__ = ["WireIndex", "cll_json", "prepare", "prepared"]
 
 _encode = msgspec.json.Encoder().encode
 _TAIL = b'},"impacted":null}'
@@ -199,36 +197,6 @@ def cll_json(
 ) -> bytes:
     """``{"current": CllData}`` as JSON, the same answer as ``cll_data`` with these params.
     Raises ``CllRequestError`` as ``cll_data`` does."""
-    return b"".join(
-        cll_json_chunks(
-            project,
-            node_id=node_id,
-            column=column,
-            change_analysis=change_analysis,
-            no_cll=no_cll,
-            no_upstream=no_upstream,
-            no_downstream=no_downstream,
-            vocabulary=vocabulary,
-        )
-    )
-
-
-def cll_json_chunks(
-    project: CllProject,
-    *,
-    node_id: str | None = None,
-    column: str | None = None,
-    change_analysis: bool = False,
-    no_cll: bool = False,
-    no_upstream: bool = False,
-    no_downstream: bool = False,
-    vocabulary: str = "v1",
-) -> Iterator[bytes]:
-    """``cll_json``'s bytes in a few chunks, each made when the one before has been taken: a
-    node's answer joined from the pieces comes as its four sections (``nodes``,
-    ``columns``, ``parent_map``, ``child_map``: hundreds of kilobytes each at 5,000
-    models), so the server can compress one while the next is joined. Raises
-    ``CllRequestError`` as ``cll_data`` does, before the first chunk."""
     index = _indexes.get(project)
     found = None
     if index is not None and node_id is not None and not (change_analysis or no_cll):
@@ -245,7 +213,7 @@ def cll_json_chunks(
         no_downstream=no_downstream,
         vocabulary=vocabulary,
     )
-    return iter((_encode({"current": data}),))
+    return _encode({"current": data})
 
 
 def _node_answer(
@@ -255,9 +223,9 @@ def _node_answer(
     column: str | None,
     no_upstream: bool,
     no_downstream: bool,
-) -> Iterator[bytes] | None:
-    """``cll_data``'s answer for a node or a column, without change analysis, in chunks
-    (``cll_json_chunks``); None for a request this does not answer (``cll_data`` does)."""
+) -> bytes | None:
+    """``cll_data``'s answer for a node or a column, without change analysis; None for a
+    request this does not answer (``cll_data`` does)."""
     n = index.num.get(node_id)
     if n is None or n >= index.nodes:
         return None
@@ -300,31 +268,6 @@ def _node_answer(
             pool |= _walk({n}, index.ndown)
         if not pool.issuperset(owned):
             return None  # a shorter pool id may have the column (cll_data's _owner): rare
-    return _sections(
-        index,
-        column is not None,
-        ordered,
-        first_column,
-        columns,
-        owned,
-        result,
-        all_parents,
-        all_children,
-    )
-
-
-def _sections(
-    index: WireIndex,
-    for_column: bool,
-    ordered: list[int],
-    first_column: int,
-    columns: list[int],
-    owned: dict[int, list[int]],
-    result: set[int],
-    all_parents: set[int],
-    all_children: set[int],
-) -> Iterator[bytes]:
-    """A node answer's JSON, a section at a time (``_node_answer`` has walked it)."""
     named, heads = index.named.__getitem__, index.heads
     # A node without columns in the answer is its head and tail, joined once (``bare``).
     bare, owned_get = index.bare, owned.get
@@ -333,17 +276,27 @@ def _sections(
         if (kept := owned_get(o)) is None
         else heads[o] + b",".join(map(named, kept)) + _TAIL
         for o in sorted(owned.keys() | ordered[:first_column])
-        if for_column or o in result
+        if column is not None or o in result
     ]
-    yield b'{"current":{"nodes":{' + b",".join(node_parts) + b'},"columns":{'
-    del node_parts
-    yield b",".join(map(index.keyed.__getitem__, columns)) + b'},"parent_map":{'
+    column_parts = map(index.keyed.__getitem__, columns)
+
     # An entry lists what of its ids is in the answer: all of them when the walk went that
-    # way from it, or when they all are anyway (a C-level check; then the piece is whole).
-    parts = _map_entries(index, index.up, index.up_whole, result, all_parents)
-    yield b",".join(parts) + b'},"child_map":{'
-    parts = _map_entries(index, index.down, index.down_whole, result, all_children)
-    yield b",".join(parts) + b"}}}"
+    # way from it, or when they all are anyway (C-level checks; then the piece is whole).
+    parent_parts = _map_entries(index, index.up, index.up_whole, result, all_parents)
+    child_parts = _map_entries(index, index.down, index.down_whole, result, all_children)
+    return b"".join(
+        (
+            b'{"current":{"nodes":{',
+            b",".join(node_parts),
+            b'},"columns":{',
+            b",".join(column_parts),
+            b'},"parent_map":{',
+            b",".join(parent_parts),
+            b'},"child_map":{',
+            b",".join(child_parts),
+            b"}}}",
+        )
+    )
 
 
 def _map_entries(
