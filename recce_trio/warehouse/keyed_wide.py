@@ -20,9 +20,14 @@ def wide(columns: int) -> bool:
     return columns > partitions.WIDE_COLUMNS
 
 
-def exact_key_types(ctx: RunContext, sql: str, keys: Sequence[str]) -> list[str] | None:
-    """The key columns' types when every one of them travels exactly as text, else None
-    (then the range's diff is one statement, as for a narrow table)."""
+def exact_key_types(
+    ctx: RunContext, sql: str, keys: Sequence[str], columns: int, *, bounded: bool
+) -> list[str] | None:
+    """For a split (``bounded``) diff of ``columns`` compared columns that goes a group at a
+    time (``wide``), the key columns' types when every one of them travels exactly as text;
+    else None (then each range's diff is one statement, as for a narrow table)."""
+    if not (bounded and wide(columns)):
+        return None
     types = [str(t) for t in ctx.execute(keyed_groups.key_types(ctx.dialect, sql, keys)).rows[0]]
     return types if all(keyed_groups.exact_key_type(t) for t in types) else None
 

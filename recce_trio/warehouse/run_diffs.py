@@ -139,8 +139,9 @@ def run_value_diff_detail(ctx: RunContext, params: dict[str, Any]) -> dict[str, 
         positions = range(len(base_keys))
         bounded = ranges.is_split(parts)
         # A wide split diff goes a group of columns at a time (keyed_wide.py).
-        wide = keyed_wide.wide(len(base_names)) and bounded
-        key_types = keyed_wide.exact_key_types(ctx, base_sql, base_keys) if wide else None
+        key_types = keyed_wide.exact_key_types(
+            ctx, base_sql, base_keys, len(base_names), bounded=bounded
+        )
 
         def statement(
             base_condition: str | None, current_condition: str | None, n: int

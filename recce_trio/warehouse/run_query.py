@@ -76,7 +76,7 @@ def keyed_diff_result(
     parts = ranges.parts(ctx, split, keys[0], current_keys[0])
     bounded = ranges.is_split(parts)
     # A wide split diff goes a group of columns at a time, where its keys travel as text.
-    key_types = keyed_wide.exact_key_types(ctx, base_sql, keys) if wide and bounded else None
+    key_types = keyed_wide.exact_key_types(ctx, base_sql, keys, len(base_columns), bounded=bounded)
 
     def statement(
         base_condition: str | None, current_condition: str | None, n: int

@@ -77,6 +77,8 @@ def ranged_rows(
     return rows
 
 
+# Two-phase: the differing keys first, a statement per compared column, then their rows.
+@pytest.mark.parametrize("two_phase", [False, True], ids=["one_statement", "two_phases"])
 @SETTINGS
 @given(
     sides=two_sides(),
@@ -85,27 +87,7 @@ def ranged_rows(
     bounds=st.data(),
 )
 def test_range_by_range_returns_what_except_returns(
-    sides: Any, limit: int, first: str, bounds: st.DataObject
-) -> None:
-    base, current = sides
-    con = database(base, current)
-    keys = KEY_ORDERS[first][0]
-    cuts = bounds.draw(int_bounds if first == "k1" else text_bounds)
-    expected = rows_of(
-        con, queries.keyed_diff(D, "SELECT * FROM base_t", "SELECT * FROM curr_t", keys, limit)
-    )
-    assert ranged_rows(con, first, cuts, limit, dups=False) == expected
-
-
-@SETTINGS
-@given(
-    sides=two_sides(),
-    limit=st.integers(1, 40),
-    first=st.sampled_from(["k1", "k2"]),
-    bounds=st.data(),
-)
-def test_range_by_range_in_two_phases_returns_what_except_returns(
-    sides: Any, limit: int, first: str, bounds: st.DataObject
+    two_phase: bool, sides: Any, limit: int, first: str, bounds: st.DataObject
 ) -> None:
     base, current = sides
     con = database(base, current)
@@ -115,9 +97,9 @@ def test_range_by_range_in_two_phases_returns_what_except_returns(
         con, queries.keyed_diff(D, "SELECT * FROM base_t", "SELECT * FROM curr_t", keys, limit)
     )
     saved = partitions.GROUP_COLUMNS
-    partitions.GROUP_COLUMNS = 1  # a statement per compared column
+    partitions.GROUP_COLUMNS = 1
     try:
-        assert ranged_rows(con, first, cuts, limit, dups=False, two_phase=True) == expected
+        assert ranged_rows(con, first, cuts, limit, dups=False, two_phase=two_phase) == expected
     finally:
         partitions.GROUP_COLUMNS = saved
 
