@@ -63,6 +63,9 @@ def _info_head(state: ServerState, review: Review) -> dict[str, Any]:
         "filename": state_file.name if state_file is not None else None,
         "support_tasks": {
             **dict.fromkeys(sorted(WAREHOUSE_RUN_TYPES), state.warehouse.enabled),
+            # Recce's UI counts a missing key as available: say no to the one run type
+            # recce-trio does not have (Recce's DuckDB-only profile_distribution).
+            "profile_distribution": False,
             "change_analysis": True,
         },
     }
