@@ -37,8 +37,8 @@ async def run_beside_serving(state: ServerState) -> None:
         # waits for its decoders, rather than after ready with a page waiting.
         nursery.start_soon(state.warehouse.find_profile)
         await run_startup(state)
-    if state.ready:
-        async with trio.open_nursery() as nursery:
+        # At once, not after the profile's read: the idle and lifetime timers count from ready.
+        if state.ready:
             nursery.start_soon(_after_ready, state)
             nursery.start_soon(state.warehouse.connect)  # after readiness, never before
             nursery.start_soon(run_background, state)
