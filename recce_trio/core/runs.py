@@ -77,7 +77,9 @@ def execute(run_type: str, params: dict[str, Any], lineage_diff: LineageDiff) ->
 
 def selected_nodes(lineage_diff: LineageDiff, params: dict[str, Any]) -> list[str]:
     """The lineage nodes a lineage or schema diff covers: ``node_id`` (one or a list), or else
-    Recce's selector params (``select``, ``exclude``, ``packages``, ``view_mode``)."""
+    Recce's selector params (``select``, ``exclude``, ``packages``, ``view_mode``). As in
+    Recce, ``packages`` defaults to the root project: installed packages' nodes only when
+    named."""
     known = lineage_diff.base["nodes"].keys() | lineage_diff.current["nodes"].keys()
     node_id = params.get("node_id")
     if node_id is not None:
@@ -89,10 +91,17 @@ def selected_nodes(lineage_diff: LineageDiff, params: dict[str, Any]) -> list[st
     chosen = lineage_diff.graph.select(
         select=params.get("select"),
         exclude=params.get("exclude"),
-        packages=params.get("packages"),
+        packages=default_packages(lineage_diff, params.get("packages")),
         view_mode=params.get("view_mode"),
     )
     return sorted(uid for uid in chosen if uid in known and not uid.startswith("test."))
+
+
+def default_packages(lineage_diff: LineageDiff, packages: list[str] | None) -> list[str] | None:
+    """``packages`` as given, else Recce's default: the root project only."""
+    if packages is None and lineage_diff.project is not None:
+        return [lineage_diff.project]
+    return packages
 
 
 def lineage_diff_result(lineage_diff: LineageDiff, params: dict[str, Any]) -> dict[str, Any]:

@@ -261,6 +261,8 @@ def run_profile(ctx: RunContext, params: dict[str, Any], *, diff: bool) -> dict[
     model, wanted = params["model"], params.get("columns")
     if not diff:
         return {"current": _profile_side(ctx, model, "current", wanted)}
-    ctx.model(model, "current")  # fail before any statement if either side lacks it
+    # Fail before any statement if either side lacks it: base first, as Recce reports.
+    ctx.model(model, "base")
+    ctx.model(model, "current")
     base = _profile_side(ctx, model, "base", wanted)
     return {"base": base, "current": _profile_side(ctx, model, "current", wanted)}

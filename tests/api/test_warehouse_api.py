@@ -65,6 +65,12 @@ async def test_every_run_type_on_the_demo_warehouse() -> None:
         single = (await _run(client, "row_count", node_names=["orders"]))["result"]
         assert single["orders"]["curr"] == 7
 
+        # Without a node list, as in Recce: the root project's models, not installed packages'.
+        every = (await _run(client, "row_count_diff"))["result"]
+        assert "orders" in every and "pkg_calendar" not in every
+        package = (await _run(client, "row_count_diff", packages=["local_pkg"]))["result"]
+        assert set(package) == {"pkg_calendar", "pkg_weekdays"}
+
         sql = "select customer_id, lifetime_value from {{ ref('customers') }}"
         diff = await _run(client, "query_diff", sql_template=sql, primary_keys=["customer_id"])
         rows = _rows(diff["result"]["diff"])

@@ -308,6 +308,9 @@ def test_profile_of_some_columns_keeps_table_order(ctx: RunContext) -> None:
 def test_profile_diff_of_a_model_missing_on_one_side_fails(ctx: RunContext) -> None:
     with pytest.raises(ModelNotFoundError, match="'new_model' does not exist in base"):
         run(ctx, "profile_diff", model="new_model")
+    # A name neither side has: base is named, as Recce names it.
+    with pytest.raises(ModelNotFoundError, match="'no_such_model' does not exist in base"):
+        run(ctx, "profile_diff", model="no_such_model")
 
 
 def test_value_diff_single_key(ctx: RunContext) -> None:

@@ -12,6 +12,7 @@ import trio
 from quart import Quart, Response, current_app, request
 from quart_trio import QuartTrio
 
+from recce_trio.core import runs
 from recce_trio.core.checks import WAREHOUSE_RUN_TYPES
 from recce_trio.core.review import Review
 from recce_trio.core.state import RECCE_VERSION, SCHEMA_VERSION
@@ -131,9 +132,7 @@ async def select() -> Response:
     except msgspec.ValidationError as exc:
         raise RequestError(f"invalid request body: {exc}") from None
     review = _review()
-    packages = body.packages
-    if packages is None and review.project_name is not None:
-        packages = [review.project_name]  # Recce's default: the root project's nodes only
+    packages = runs.default_packages(review.diff, body.packages)
     if body.view_mode not in (None, "all", "changed_models"):
         raise RequestError(f"view_mode must be 'all' or 'changed_models', got {body.view_mode!r}")
 
