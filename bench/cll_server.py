@@ -46,8 +46,19 @@ DECODERS = {
     "identity": lambda data: data,
     "gzip": lambda data: zlib.decompress(data, 16 + zlib.MAX_WBITS),
     "br": brotli.decompress,
-    "zstd": lambda data: zstandard.ZstdDecompressor().decompressobj().decompress(data),
+    "zstd": lambda data: _zstd_frames(data),
 }
+
+
+def _zstd_frames(data: bytes) -> bytes:
+    """zstd data of one or more frames, decoded as httpx decodes it (a large /api/cll answer
+    is a frame per section)."""
+    out = []
+    while data:
+        stream = zstandard.ZstdDecompressor().decompressobj()
+        out.append(stream.decompress(data))
+        data = stream.unused_data
+    return b"".join(out)
 
 
 def pct(samples: list[float]) -> str:

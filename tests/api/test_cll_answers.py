@@ -4,10 +4,13 @@ question answered from the kept answer (the reload case is in test_cll_api)."""
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from typing import Any
 
+import httpx
 import pytest
 import trio
+import zstandard
 
 from recce_trio.config import DEMO_DIR
 from recce_trio.server.cll_work import progress_of
@@ -31,13 +34,13 @@ async def test_answers_are_compressed_as_accepted_and_kept(
     from recce_trio.core.cll import wire
 
     made: list[dict[str, Any]] = []
-    real = wire.cll_json
+    real = wire.cll_chunks
 
-    def counting(project: Any, **params: Any) -> bytes:
+    def counting(project: Any, **params: Any) -> Iterator[bytes]:
         made.append(params)
         return real(project, **params)
 
-    monkeypatch.setattr(wire, "cll_json", counting)
+    monkeypatch.setattr(wire, "cll_chunks", counting)
     async with ready_app(DEMO_DIR, demo=True) as (app, client):
         with trio.fail_after(30):
             await progress_of(app.extensions["recce"]).finished.wait()
@@ -62,3 +65,41 @@ async def test_answers_are_compressed_as_accepted_and_kept(
         # Other params are another question.
         await ask(client, {"node_id": ORDERS, "no_upstream": True}, "br")
         assert len(made) == asked + 1
+
+
+def _answer_sections(count: int) -> list[bytes]:
+    """A column-lineage-like JSON answer of about ``count`` * 48 bytes, in four sections
+    cut anywhere (sections are byte ranges, not JSON values)."""
+    ids = [f'"model.shop.m{i}_col{i % 17}":["model.shop.p{i}_c{i % 5}"]' for i in range(count)]
+    text = ('{"current":{"parent_map":{' + ",".join(ids) + "}}}").encode()
+    quarter = len(text) // 4
+    return [text[:quarter], text[quarter : 2 * quarter], b"", text[2 * quarter :]]
+
+
+@pytest.mark.parametrize(
+    ("count", "accept", "wanted"),
+    [
+        (12_000, "gzip, deflate, br, zstd", "zstd"),  # ~580 KB: a frame per section
+        (12_000, "gzip, deflate, br", "br"),
+        (12_000, None, None),
+        (2_000, "gzip, deflate, br, zstd", "zstd"),  # ~96 KB: made per request, zstd first
+        (200, "gzip, deflate, br, zstd", "br"),  # ~10 KB: the smallest coding
+    ],
+)
+def test_a_node_answer_decodes_whole_as_clients_read_it(
+    count: int, accept: str | None, wanted: str | None
+) -> None:
+    from recce_trio.server.cll_answers import encode
+
+    sections = _answer_sections(count)
+    expected = b"".join(sections)
+    body, coding = encode(iter(sections), accept)
+    assert (coding if coding != "identity" else None) == wanted
+    # httpx (the bench's and many scripts' client) and a streaming decoder, as browsers
+    # read zstd, give the whole answer back: every frame, in order.
+    response = httpx.Response(200, headers={"Content-Encoding": coding}, content=body)
+    assert response.content == expected
+    if coding == "zstd":
+        reader = zstandard.ZstdDecompressor().stream_reader(body, read_across_frames=True)
+        assert reader.read() == expected
+    json.loads(expected)

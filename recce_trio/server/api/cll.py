@@ -8,15 +8,16 @@ question is answered from there.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 from quart import Quart, Response, request
 
 from recce_trio.errors import RequestError
 from recce_trio.server.api._http import field, json_body, server_state
-from recce_trio.server.cll_answers import AnswerCache
+from recce_trio.server.cll_answers import AnswerCache, encode
 from recce_trio.server.cll_work import run_cll, wait_for_the_map
-from recce_trio.server.compress import FAST_SIZE, IDENTITY, choose_for_size, compress
+from recce_trio.server.compress import IDENTITY
 
 _answers = AnswerCache()
 FLAGS = ("change_analysis", "no_cll", "no_upstream", "no_downstream")
@@ -55,11 +56,10 @@ async def cll() -> Response:
         final = project.index is not None  # the map is built: the answer is final
 
         def work() -> tuple[bytes, str]:
-            data = _answer(project, node_id=node_id, column=column, vocabulary=vocabulary, **flags)
-            encoding = choose_for_size(accept, len(data))
-            if encoding != IDENTITY:
-                data = compress(data, encoding, fast=len(data) >= FAST_SIZE)
-            return data, encoding
+            sections = _answer(
+                project, node_id=node_id, column=column, vocabulary=vocabulary, **flags
+            )
+            return encode(sections, accept)
 
         answer = await run_cll(state, work)
         if final:
@@ -72,15 +72,15 @@ async def cll() -> Response:
     return response
 
 
-def _answer(project: Any, **params: Any) -> bytes:
+def _answer(project: Any, **params: Any) -> Iterator[bytes]:
     # Encoded (and compressed) in the worker thread too: the answer for a node deep in a big
     # project is megabytes.
     # Imported here, in the worker thread: sqlglot costs ~150 ms, kept off the startup path.
     from recce_trio.core.cll.api import CllRequestError
-    from recce_trio.core.cll.wire import cll_json
+    from recce_trio.core.cll.wire import cll_chunks
 
     try:
-        return cll_json(project, **params)
+        return cll_chunks(project, **params)  # raises before its first section
     except CllRequestError as exc:
         raise RequestError(str(exc)) from None
 
