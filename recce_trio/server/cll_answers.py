@@ -61,10 +61,10 @@ def encode(sections: Iterator[bytes], accept: str | None) -> Answer:
     else:
         encoding = choose_encoding(accept, FAST_ENCODINGS if size >= FAST_SIZE else ENCODINGS)
     if encoding == "zstd" and size >= SECTIONS_SIZE:
-        started = [_Section.start(section) for section in chain(first, sections) if section]
-        for section in reversed(started):
-            section.run()  # the ones the helper has not reached, last first
-        return b"".join([section.result() for section in started]), encoding
+        started = [_Section.start(data) for data in chain(first, sections) if data]
+        for frame in reversed(started):
+            frame.run()  # the ones the helper has not reached, last first
+        return b"".join([frame.result() for frame in started]), encoding
     data = b"".join(chain(first, sections))
     if encoding != IDENTITY:
         data = compress(data, encoding, fast=len(data) >= FAST_SIZE)
