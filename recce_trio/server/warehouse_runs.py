@@ -59,6 +59,9 @@ async def execute_warehouse_run(state: ServerState, run: Run, token: CancelToken
         progress=progress_setter(run),
         sources=state.session.sources,
     )
+    # The keyed diffs' rows are kept as the JSON text the API sends (msgspec.Raw): a wide
+    # diff's 2,000 rows are some 4 MB so, against 25 MB as Python values.
+    ctx.packed_frames = True
     done = False
     try:
         # A driver's Python (dbt's above all) and its short C calls run in the worker thread

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -37,6 +37,10 @@ class RunContext:
       columns as Recce does.
     - ``select_nodes(params)``: unique_ids chosen by dbt selector params (``select``,
       ``exclude``, ``packages``, ``view_mode``), for ``row_count_diff`` without a node list.
+    - ``build_frames``: the keyed diffs' frames are built a block at a time, as JSON text
+      (core/runresults/builder.py), rather than from every row at once; ``packed_frames``:
+      their rows stay that text (``msgspec.Raw``, as a server keeps and sends them) rather
+      than lists of values.
     """
 
     base: Manifest
@@ -51,8 +55,11 @@ class RunContext:
     macro_hint: str = ""
     catalog_types: Callable[[str], Mapping[str, str]] | None = None
     select_nodes: Callable[[Mapping[str, Any]], Iterable[str]] | None = None
+    build_frames: bool = True
+    packed_frames: bool = False
 
     def __post_init__(self) -> None:
+        self._small = False
         self.dialect = SqlDialect(self.engine.dialect)
         self._resolvers = {
             "base": RelationResolver(self.base, self.dialect, env_name="base"),
@@ -106,7 +113,8 @@ class RunContext:
         run = getattr(self.engine, "execute_bounded", None) if bounded else None
         try:
             if run is not None:
-                result: QueryResult = run(sql, limit=limit, cancel=self.cancel)
+                small = {"small": True} if self._small else {}
+                result: QueryResult = run(sql, limit=limit, cancel=self.cancel, **small)
                 return result
             return self.engine.execute(sql, limit=limit, cancel=self.cancel)
         except WarehouseError as e:
@@ -121,11 +129,28 @@ class RunContext:
     def bounded_scope(self) -> contextlib.AbstractContextManager[None]:
         """Around a series of ``bounded`` statements: an engine that bounds them by
         changing its own settings (the dbt engine on DuckDB) changes them once for all."""
-        scope = getattr(self.engine, "bounded_scope", None)
+        scope = getattr(self.engine, "small_scope" if self._small else "bounded_scope", None)
         if scope is None:
             return contextlib.nullcontext()
         manager: contextlib.AbstractContextManager[None] = scope()
         return manager
+
+    @contextlib.contextmanager
+    def small_statements(self, on: bool = True) -> Iterator[None]:
+        """Inside (when ``on``), the ``bounded`` statements are small ones: a wide diff's,
+        that reads a group of columns each (keyed_wide.py). An engine that bounds memory
+        (DuckDB's) runs them under a smaller limit still, which holds less of the table
+        cached; one that does not fit there runs again under the ordinary bound."""
+        if not on or self._small:
+            yield
+            return
+        scope = getattr(self.engine, "small_scope", None)
+        self._small = True
+        try:
+            with scope() if scope is not None else contextlib.nullcontext():
+                yield
+        finally:
+            self._small = False
 
     def columns(self, relation: Relation) -> list[tuple[str, str]]:
         """The relation's live columns (name, lower-case warehouse type), in table order."""

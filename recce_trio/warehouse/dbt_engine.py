@@ -205,19 +205,31 @@ class DbtAdapterEngine:
         limits, rather than one each (dbt-duckdb; elsewhere nothing changes)."""
         return self._limits.scope() if self._limits is not None else contextlib.nullcontext()
 
+    def small_scope(self) -> contextlib.AbstractContextManager[None]:
+        """``bounded_scope`` for small statements (a wide diff's): lower limits still."""
+        return self._limits.small() if self._limits is not None else contextlib.nullcontext()
+
     def execute_bounded(
-        self, sql: str, *, limit: int | None = None, cancel: CancelToken | None = None
+        self,
+        sql: str,
+        *,
+        limit: int | None = None,
+        cancel: CancelToken | None = None,
+        small: bool = False,
     ) -> QueryResult:
-        """``execute`` under lowered DuckDB limits (dbt-duckdb, see dbt_limits); a
-        statement that does not fit runs again under the user's values."""
+        """``execute`` under lowered DuckDB limits (dbt-duckdb, see dbt_limits; ``small``:
+        the small ones); a statement that does not fit runs again under the ordinary
+        lowered limits (if it was small), then under the user's values."""
         if self._limits is None:
             return self._execute(sql, limit=limit, cancel=cancel)
-        with self._limits.scope():
-            try:
-                return self._execute(sql, limit=limit, cancel=cancel)
-            except WarehouseError as e:
-                if "out of memory" not in e.message.lower():
-                    raise
+        scopes = [self._limits.small, self._limits.scope] if small else [self._limits.scope]
+        for scope in scopes:
+            with scope():
+                try:
+                    return self._execute(sql, limit=limit, cancel=cancel)
+                except WarehouseError as e:
+                    if "out of memory" not in e.message.lower():
+                        raise
         return self.execute(sql, limit=limit, cancel=cancel)
 
     def stream(

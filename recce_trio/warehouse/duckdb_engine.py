@@ -10,7 +10,7 @@ import stat
 import tempfile
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -50,6 +50,9 @@ FETCH_PIECE = 500
 # A statement that does not fit (very wide rows: a scan pins a block per column) runs again
 # on the main connection.
 DIFF_MEMORY_LIMIT = "24MB"
+# A wide diff's statements (a group of columns each, keyed_wide.py) fit in half as much: while
+# only they run in the diff instance, it holds half as much of the tables cached.
+SMALL_MEMORY_LIMIT = "12MB"
 
 
 _spill: list[str] = []  # this process's spill folder, once made
@@ -169,6 +172,9 @@ class DuckDBEngine:
             ) from None
         self._lock = threading.Lock()
         self._running: set[Any] = set()
+        self._limit_lock = threading.Lock()
+        self._limit_counts = {"small": 0, "ordinary": 0}
+        self._small_now = False
 
     @property
     def threads(self) -> int:
@@ -183,20 +189,72 @@ class DuckDBEngine:
         return self._execute(self._con, sql, limit=limit, cancel=cancel)
 
     def execute_bounded(
-        self, sql: str, *, limit: int | None = None, cancel: CancelToken | None = None
+        self,
+        sql: str,
+        *,
+        limit: int | None = None,
+        cancel: CancelToken | None = None,
+        small: bool = False,
     ) -> QueryResult:
         """``execute`` in the diff instance (DIFF_MEMORY_LIMIT), opened on first use; on the
-        one connection if the profile set memory_limit or the instance cannot be opened."""
+        one connection if the profile set memory_limit or the instance cannot be opened.
+        ``small``: a statement that fits in SMALL_MEMORY_LIMIT, under which the instance
+        runs while only such statements run (``small_scope``); one that does not fit runs
+        again under DIFF_MEMORY_LIMIT, then on the main connection."""
+        con = self._diff_instance()
+        tries = [True, False] if small and con is not self._con else [False]
+        for small_try in tries:
+            try:
+                with contextlib.nullcontext() if small_try else self._ordinary():
+                    return self._execute(con, sql, limit=limit, cancel=cancel)
+            except WarehouseError as e:
+                if con is self._con or "out of memory" not in e.message.lower():
+                    raise
+        return self._execute(self._con, sql, limit=limit, cancel=cancel)
+
+    def _diff_instance(self) -> Any:
         with self._lock:
             if self._diff_con is None and self._diff_config is not None:
                 self._diff_con = self._open_diff_instance() or self._con
-            con = self._diff_con or self._con
+            return self._diff_con or self._con
+
+    @contextlib.contextmanager
+    def small_scope(self) -> Iterator[None]:
+        """While only small statements run in the diff instance (a wide diff's, a group of
+        columns each), its memory_limit is SMALL_MEMORY_LIMIT, so it holds half as much of
+        the tables cached; any other statement there puts DIFF_MEMORY_LIMIT back meanwhile."""
+        self._diff_instance()
+        self._limit_change("small", 1)
         try:
-            return self._execute(con, sql, limit=limit, cancel=cancel)
-        except WarehouseError as e:
-            if con is self._con or "out of memory" not in e.message.lower():
-                raise
-        return self._execute(self._con, sql, limit=limit, cancel=cancel)
+            yield
+        finally:
+            self._limit_change("small", -1)
+
+    @contextlib.contextmanager
+    def _ordinary(self) -> Iterator[None]:
+        self._limit_change("ordinary", 1)
+        try:
+            yield
+        finally:
+            self._limit_change("ordinary", -1)
+
+    def _limit_change(self, name: str, by: int) -> None:
+        """Count the statements of each kind; SET the diff instance's limit they need."""
+        with self._limit_lock:
+            self._limit_counts[name] += by
+            con = self._diff_con
+            if con is None or con is self._con:
+                return
+            wanted = self._limit_counts["small"] > 0 and not self._limit_counts["ordinary"]
+            if wanted == self._small_now:
+                return
+            value = SMALL_MEMORY_LIMIT if wanted else DIFF_MEMORY_LIMIT
+            try:
+                with con.cursor() as cursor:
+                    cursor.execute(f"SET memory_limit = '{value}'")
+            except self._duckdb.Error:
+                return  # more is pinned than the small limit: it stays as it was
+            self._small_now = wanted
 
     def _open_diff_instance(self) -> Any:
         """A second in-process DuckDB with the file attached read-only under the catalog

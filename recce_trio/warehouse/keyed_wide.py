@@ -1,13 +1,15 @@
 """A wide keyed diff's range in two phases, a group of columns per statement
 (recce_trio/core/runsql/keyed_groups.py): the same rows as the join form (keyed.joined_diff)
 of that range, in statements that each read the key and at most
-``partitions.GROUP_COLUMNS`` columns of both sides."""
+``partitions.GROUP_COLUMNS`` columns of one side, put into a frame (core/runresults/builder.py)
+a group of columns at a time."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from typing import Any
 
+from recce_trio.core.runresults.builder import RowSink
 from recce_trio.core.runsql import keyed_groups, partitions
 from recce_trio.warehouse.context import RunContext
 from recce_trio.warehouse.engine import QueryResult, unique_names
@@ -39,11 +41,13 @@ def diff(
     key_positions: Sequence[int],
     types: Sequence[str],
     limit: int,
+    sink: RowSink,
     *,
     bounded: bool,
-) -> QueryResult:
+) -> int:
     """The first ``limit`` rows of the join form's diff of ``base`` and ``current`` (a
-    range of each, keys unique on both sides), with its columns."""
+    range of each, keys unique on both sides) into ``sink``, a group of columns at a time
+    (never every column's values at once); returns how many rows there were."""
     d = ctx.dialect
     keys = list(key_positions)
     others = [i for i in range(len(base[1])) if i not in keys]
@@ -61,25 +65,27 @@ def diff(
     chosen: Sequence[keyed_groups.KeyText] = found
     if lists > 1:  # several groups' lists: their first keys together, in key order
         chosen = run(keyed_groups.first_keys(d, found, types, limit), limit).rows
-    # (No keys at all: the statements still give the columns and their types.)
-    parts = [
-        run(keyed_groups.rows_of_keys(d, base, current, keys, group, chosen, types))
-        for group in groups
-    ]
-    # The groups' columns side by side: every part has the same rows in the same order.
-    positions = [keys + [i for i in group if i not in keys] for group in groups]
+    del found
+    # (No keys at all: the statements still give the columns.) Every group's statement
+    # gives the same rows in the same order: its columns go into the sink by position.
     width = len(base[1])
-    kinds: list[Any] = [None] * width
-    for part, where in zip(parts, positions, strict=True):
-        for j, i in enumerate(where):
-            kinds[i] = part.types[j]
-    first = parts[0]
-    rows_out = []
-    for r in range(min(limit, len(first.rows))):
-        row: list[Any] = [None] * width
-        for part, where in zip(parts, positions, strict=True):
-            for j, i in enumerate(where):
-                row[i] = part.rows[r][j]
-        rows_out.append((*row, *first.rows[r][-2:]))
     columns = unique_names([*base[1], "in_a", "in_b"])  # as one statement's would be
-    return QueryResult(columns, [*kinds, *first.types[-2:]], rows_out)
+    count = 0
+    for g, group in enumerate(groups):
+        sides = [
+            run(keyed_groups.rows_of_keys(d, side, keys, group, chosen, types)).rows
+            for side in (base, current)
+        ]
+        rows = keyed_groups.expand(*sides)[:limit]
+        del sides
+        where = keys + [i for i in group if i not in keys]
+        if g == 0:
+            count = len(rows)
+            sink.begin(columns, count)
+            where += [width, width + 1]  # in_a, in_b
+        for j, i in enumerate(where):
+            if g == 0 or i not in keys:
+                sink.add_column(i, [row[j] for row in rows])
+        del rows
+    sink.end()
+    return count

@@ -7,10 +7,10 @@ import contextlib
 from collections.abc import Callable, Sequence
 from typing import Any, NamedTuple
 
+from recce_trio.core.runresults.builder import RowSink
 from recce_trio.core.runsql import partitions
 from recce_trio.core.runsql.relations import Relation
 from recce_trio.warehouse.context import RunContext
-from recce_trio.warehouse.engine import QueryResult
 
 
 class Ranges(NamedTuple):
@@ -75,7 +75,9 @@ def split(
     if d.name != "duckdb":
         return None
     size = partitions.size(d, base, current)
-    rows, base_type, current_type, plain = ctx.execute(size, limit=1, relation=relation).rows[0]
+    # (a wide diff's in the diff instance: the tables' blocks it reads stay cached there)
+    found = ctx.execute(size, limit=1, relation=relation, bounded=grouped).rows[0]
+    rows, base_type, current_type, plain = found
     count = partitions.count_for(int(rows or 0), columns, ordered=ordered)
     key_type = str(base_type or "")
     if count < 2 or not plain or base_type != current_type:
@@ -98,26 +100,28 @@ def split(
 def ordered(
     ctx: RunContext,
     parts: Sequence[Part],
-    statement: Callable[[str | None, str | None, int], str | QueryResult],
+    statement: Callable[[str | None, str | None, int], str | int],
     limit: int,
-) -> QueryResult:
-    """The first ``limit`` rows of a diff ordered by key: ``statement(base_condition,
-    current_condition, rows_wanted)`` for each range in turn, until ``limit`` rows (a
-    statement, or a range's rows already fetched: a wide diff's, keyed_wide.py)."""
-    result = QueryResult([], [], [])
-    rows: list[tuple[object, ...]] = []
+    sink: RowSink,
+) -> None:
+    """The first ``limit`` rows of a diff ordered by key, into ``sink``:
+    ``statement(base_condition, current_condition, rows_wanted)`` for each range in turn,
+    until ``limit`` rows. It gives a statement, or the number of rows of its range it put
+    into ``sink`` itself (a wide diff's, keyed_wide.py)."""
+    added = 0
     with _scope(ctx, parts):
         for base_condition, current_condition in parts:
-            sql = statement(base_condition, current_condition, limit - len(rows))
-            if isinstance(sql, QueryResult):
-                result = sql
+            wanted = limit - added
+            sql = statement(base_condition, current_condition, wanted)
+            if isinstance(sql, int):
+                added += sql
             else:
-                n = limit - len(rows)
-                result = ctx.execute(sql, limit=n, bounded=is_split(parts))
-            rows.extend(result.rows)
-            if len(rows) >= limit:
+                result = ctx.execute(sql, limit=wanted, bounded=is_split(parts))
+                sink.add_rows(result.columns, result.rows)
+                added += len(result.rows)
+                del result
+            if added >= limit:
                 break
-    return QueryResult(result.columns, result.types, rows)
 
 
 def _scope(ctx: RunContext, parts: Sequence[Part]) -> contextlib.AbstractContextManager[None]:

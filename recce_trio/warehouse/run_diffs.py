@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 from decimal import Decimal
 from typing import Any
 
+from recce_trio.core.runresults.builder import RowSink
 from recce_trio.core.runresults.frames import dataframe, serialise, stamp_types
 from recce_trio.core.runsql import histogram, keyed, partitions, queries
 from recce_trio.core.runsql.relations import Relation
 from recce_trio.errors import RunParamsError, WarehouseError
 from recce_trio.warehouse import keyed_wide, ranges
 from recce_trio.warehouse.context import RunContext
-from recce_trio.warehouse.engine import QueryResult
+from recce_trio.warehouse.run_query import limited_frame
 
 
 def _lookup(columns: list[tuple[str, str]], name: str, relation: Relation) -> str:
@@ -28,11 +30,17 @@ def _lookup(columns: list[tuple[str, str]], name: str, relation: Relation) -> st
 
 
 def _keyed_sides(
-    ctx: RunContext, params: dict[str, Any], *, ordered: bool = False, grouped: bool = False
+    ctx: RunContext,
+    params: dict[str, Any],
+    *,
+    ordered: bool = False,
+    grouped: bool = False,
+    small: contextlib.ExitStack | None = None,
 ) -> tuple[Any, ...]:
     """Both relations, the key and compared columns spelt per side, and the key check
     (``ordered``: for a row-limited diff, which takes smaller ranges; ``grouped``: a diff
-    that compares a group of columns per statement, see ``ranges.split``)."""
+    that compares a group of columns per statement, see ``ranges.split``; ``small``: for a
+    wide table, its statements from here on are small ones, until ``small`` closes)."""
     pk = params["primary_key"]
     keys = [pk] if isinstance(pk, str) else list(pk)
     if not keys:
@@ -53,6 +61,8 @@ def _keyed_sides(
     curr_names = [_lookup(curr_cols, c, curr_rel) for c in wanted]
     # Each compared column's type on both sides (they decide how the sides can be joined).
     types = ([dict(base_cols)[c] for c in base_names], [dict(curr_cols)[c] for c in curr_names])
+    if small is not None:
+        small.enter_context(ctx.small_statements(keyed_wide.wide(len(base_names))))
     split = ranges.split(
         ctx,
         (f"SELECT * FROM {base_rel.sql}", base_keys[0]),
@@ -128,14 +138,28 @@ def run_value_diff(ctx: RunContext, params: dict[str, Any]) -> dict[str, Any]:
 
 def run_value_diff_detail(ctx: RunContext, params: dict[str, Any]) -> dict[str, Any]:
     """The rows that differ (base version first), keyed, computed in the warehouse."""
-    sides = _keyed_sides(ctx, params, ordered=True, grouped=True)
+    with contextlib.ExitStack() as small:
+        return _value_diff_detail(
+            ctx, params, _keyed_sides(ctx, params, ordered=True, grouped=True, small=small)
+        )
+
+
+def _value_diff_detail(
+    ctx: RunContext, params: dict[str, Any], sides: tuple[Any, ...]
+) -> dict[str, Any]:
     base_rel, curr_rel, base_keys, _, base_names, curr_names, types, parts = sides
     d = ctx.dialect
     limit = queries.DETAIL_LIMIT
     base_sql = queries.select_columns(d, base_rel.sql, base_names)
     curr_sql = queries.select_columns(d, curr_rel.sql, curr_names)
-    # The key was checked unique on both sides.
-    if keyed.joinable(d, base_names, curr_names, types=types):
+
+    def fill(sink: RowSink) -> None:
+        # The key was checked unique on both sides.
+        if not keyed.joinable(d, base_names, curr_names, types=types):
+            sql = queries.keyed_diff(d, base_sql, curr_sql, base_keys, limit + 1)
+            result = ctx.execute(sql, limit=limit + 1, relation=curr_rel)
+            sink.add_rows(result.columns, result.rows)
+            return
         positions = range(len(base_keys))
         bounded = ranges.is_split(parts)
         # A wide split diff goes a group of columns at a time (keyed_wide.py).
@@ -145,21 +169,17 @@ def run_value_diff_detail(ctx: RunContext, params: dict[str, Any]) -> dict[str, 
 
         def statement(
             base_condition: str | None, current_condition: str | None, n: int
-        ) -> str | QueryResult:
+        ) -> str | int:
             a = ranges.restrict(base_sql, base_condition)
             b = ranges.restrict(curr_sql, current_condition)
             if key_types is not None:
                 sides = (a, base_names), (b, curr_names)
-                return keyed_wide.diff(ctx, *sides, positions, key_types, n, bounded=bounded)
+                return keyed_wide.diff(ctx, *sides, positions, key_types, n, sink, bounded=bounded)
             return keyed.joined_diff(d, (a, base_names), (b, curr_names), positions, n)
 
-        result = ranges.ordered(ctx, parts, statement, limit + 1)
-    else:
-        sql = queries.keyed_diff(d, base_sql, curr_sql, base_keys, limit + 1)
-        result = ctx.execute(sql, limit=limit + 1, relation=curr_rel)
-    rows, columns, more = list(result.rows[:limit]), result.columns, len(result.rows) > limit
-    del result  # the frame takes the rows over (``consume``)
-    frame = dataframe(columns, rows, limit=limit, more=more, consume=True)
+        ranges.ordered(ctx, parts, statement, limit + 1, sink)
+
+    frame = limited_frame(ctx, limit, fill)
     return stamp_types(frame, dict(ctx.stamp(params["model"])))
 
 

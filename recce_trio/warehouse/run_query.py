@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
+from recce_trio.core.runresults.builder import FrameBuilder, RowSink, RowsSink
 from recce_trio.core.runresults.frames import dataframe, stamp_types
 from recce_trio.core.runsql import keyed, queries
 from recce_trio.errors import RunParamsError, WarehouseError
 from recce_trio.warehouse import keyed_wide, ranges
 from recce_trio.warehouse.context import RunContext
-from recce_trio.warehouse.engine import QueryResult
 
 
 def query_frame(ctx: RunContext, sql: str) -> dict[str, Any]:
@@ -46,41 +47,59 @@ def _match_keys(columns: list[str], keys: list[str]) -> list[str]:
     return matched
 
 
-def keyed_diff_result(
+def keyed_diff_rows(
     ctx: RunContext,
     base: tuple[str, list[str]],
     current: tuple[str, list[str]],
     keys: list[str],
+    sink: RowSink,
     *,
     types: tuple[list[str], list[str]],
-) -> QueryResult:
-    """The keyed diff's first rows: one join on the key where the dialect allows it and the
-    key is unique on both sides (checked here), else Recce's EXCEPT form. A big DuckDB
-    diff runs range by range of the first key (warehouse/ranges.py), each range checked and
-    diffed on its own, until the row limit is reached."""
-    d, limit = ctx.dialect, queries.QUERY_LIMIT + 1
+) -> None:
+    """The keyed diff's first rows, into ``sink``: one join on the key where the dialect
+    allows it and the key is unique on both sides (checked here), else Recce's EXCEPT
+    form. A big DuckDB diff runs range by range of the first key (warehouse/ranges.py),
+    each range checked and diffed on its own, until the row limit is reached."""
+    d, limit = ctx.dialect, sink.limit + 1
     (base_sql, base_columns), (current_sql, current_columns) = base, current
     if not keyed.joinable(d, base_columns, current_columns, types=types):
-        return ctx.execute(queries.keyed_diff(d, base_sql, current_sql, keys, limit), limit=limit)
+        result = ctx.execute(queries.keyed_diff(d, base_sql, current_sql, keys, limit), limit=limit)
+        sink.add_rows(result.columns, result.rows)
+        return
     positions = [base_columns.index(k) for k in keys]
     current_keys = [current_columns[i] for i in positions]
     wide = keyed_wide.wide(len(base_columns))
-    split = ranges.split(
-        ctx,
-        (base_sql, keys[0]),
-        (current_sql, current_keys[0]),
-        len(base_columns),
-        ordered=True,
-        grouped=wide,
-    )
-    parts = ranges.parts(ctx, split, keys[0], current_keys[0])
+    with ctx.small_statements(wide):  # a wide diff's statements read a group of columns each
+        split = ranges.split(
+            ctx,
+            (base_sql, keys[0]),
+            (current_sql, current_keys[0]),
+            len(base_columns),
+            ordered=True,
+            grouped=wide,
+        )
+        parts = ranges.parts(ctx, split, keys[0], current_keys[0])
+        _keyed_ranges(ctx, base, current, keys, current_keys, parts, sink)
+
+
+def _keyed_ranges(
+    ctx: RunContext,
+    base: tuple[str, list[str]],
+    current: tuple[str, list[str]],
+    keys: list[str],
+    current_keys: list[str],
+    parts: list[ranges.Part],
+    sink: RowSink,
+) -> None:
+    """Each range (``parts``) of a keyed join diff checked and diffed in turn, into ``sink``."""
+    d, limit = ctx.dialect, sink.limit + 1
+    (base_sql, base_columns), (current_sql, current_columns) = base, current
+    positions = [base_columns.index(k) for k in keys]
     bounded = ranges.is_split(parts)
     # A wide split diff goes a group of columns at a time, where its keys travel as text.
     key_types = keyed_wide.exact_key_types(ctx, base_sql, keys, len(base_columns), bounded=bounded)
 
-    def statement(
-        base_condition: str | None, current_condition: str | None, n: int
-    ) -> str | QueryResult:
+    def statement(base_condition: str | None, current_condition: str | None, n: int) -> str | int:
         a = ranges.restrict(base_sql, base_condition)
         b = ranges.restrict(current_sql, current_condition)
         check = keyed.duplicated_keys(d, a, b, keys, current_keys)
@@ -88,10 +107,27 @@ def keyed_diff_result(
             return queries.keyed_diff(d, a, b, keys, n)
         if key_types is not None:
             sides = (a, base_columns), (b, current_columns)
-            return keyed_wide.diff(ctx, *sides, positions, key_types, n, bounded=bounded)
+            return keyed_wide.diff(ctx, *sides, positions, key_types, n, sink, bounded=bounded)
         return keyed.joined_diff(d, (a, base_columns), (b, current_columns), positions, n)
 
-    return ranges.ordered(ctx, parts, statement, limit)
+    ranges.ordered(ctx, parts, statement, limit, sink)
+
+
+def limited_frame(ctx: RunContext, limit: int, fill: Callable[[RowSink], None]) -> dict[str, Any]:
+    """The frame of the first ``limit`` rows ``fill`` puts into a sink (``more`` if there
+    were others), built a block at a time (core/runresults/builder.py); again, from every
+    row at once, in the rare case where a column's type changed between blocks."""
+    frame = None
+    if ctx.build_frames:
+        builder = FrameBuilder(limit, packed=ctx.packed_frames)
+        fill(builder)
+        frame = builder.frame()
+    if frame is None:
+        rows = RowsSink(limit)
+        fill(rows)
+        frame = rows.frame()
+    assert frame is not None
+    return frame
 
 
 def run_query_diff(ctx: RunContext, params: dict[str, Any]) -> dict[str, Any]:
@@ -116,18 +152,19 @@ def run_query_diff(ctx: RunContext, params: dict[str, Any]) -> dict[str, Any]:
     base_probe = ctx.execute(queries.probe_columns(base_sql), limit=0)
     keys = _match_keys(base_probe.columns, keys)
     params["primary_keys"] = keys
-    limit = queries.QUERY_LIMIT
     current_probe = ctx.execute(queries.probe_columns(current_sql), limit=0)
-    result = keyed_diff_result(
+    diff = limited_frame(
         ctx,
-        (base_sql, base_probe.columns),
-        (current_sql, current_probe.columns),
-        keys,
-        types=(base_probe.types, current_probe.types),
+        queries.QUERY_LIMIT,
+        lambda sink: keyed_diff_rows(
+            ctx,
+            (base_sql, base_probe.columns),
+            (current_sql, current_probe.columns),
+            keys,
+            sink,
+            types=(base_probe.types, current_probe.types),
+        ),
     )
-    rows, columns, more = list(result.rows[:limit]), result.columns, len(result.rows) > limit
-    del result  # the frame takes the rows over (``consume``)
-    diff = dataframe(columns, rows, limit=limit, more=more, consume=True)
     if catalog_types:
         stamp_types(diff, catalog_types)
     return {"base": None, "current": None, "diff": diff}

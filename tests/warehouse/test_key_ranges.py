@@ -15,6 +15,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from recce_trio.core.runresults.builder import RowsSink
 from recce_trio.core.runsql import keyed, partitions, queries
 from recce_trio.errors import RunCancelledError
 from recce_trio.warehouse import duckdb_engine, keyed_wide
@@ -56,16 +57,18 @@ def ranged_rows(
             sql = queries.keyed_diff(D, a, b, keys, limit - len(rows))
         elif two_phase:
             types = [key_type, "VARCHAR" if key_type == "INTEGER" else "INTEGER"]
-            found = keyed_wide.diff(
+            found = RowsSink(limit - len(rows))
+            keyed_wide.diff(
                 _Connection(con),  # type: ignore[arg-type]
                 (a, COLUMNS),
                 (b, COLUMNS),
                 positions,
                 types,  # in the keys' order
                 limit - len(rows),
+                found,
                 bounded=False,
             )
-            rows += [repr(r) for r in found.rows]
+            rows += [repr(tuple(r)) for r in found.rows]
             if len(rows) >= limit:
                 break
             continue

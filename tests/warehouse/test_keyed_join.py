@@ -13,6 +13,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from recce_trio.core.runresults.builder import RowsSink
 from recce_trio.core.runsql import keyed, partitions, queries
 from recce_trio.core.runsql.dialect import SqlDialect
 from recce_trio.warehouse import keyed_wide
@@ -116,19 +117,22 @@ def test_the_two_phase_form_returns_what_except_returns(sides: Any, limit: int, 
     expected = rows_of(con, queries.keyed_diff(D, a, b, KEYS, limit))
     saved = partitions.GROUP_COLUMNS
     partitions.GROUP_COLUMNS = group
+    found = RowsSink(limit)
     try:
-        found = keyed_wide.diff(
+        count = keyed_wide.diff(
             _Connection(con),  # type: ignore[arg-type]
             (a, COLUMNS),
             (b, COLUMNS),
             [0, 1],
             ["INTEGER", "VARCHAR"],
             limit,
+            found,
             bounded=False,
         )
     finally:
         partitions.GROUP_COLUMNS = saved
-    assert [repr(r) for r in found.rows] == expected
+    assert [repr(tuple(r)) for r in found.rows] == expected
+    assert count == len(expected)
     assert found.columns == [*COLUMNS, "in_a", "in_b"]
 
 

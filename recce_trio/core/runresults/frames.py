@@ -57,8 +57,11 @@ def _kind(value: Any) -> str:
     return "text"
 
 
-def column_type(values: Iterable[Any]) -> str:
-    """Recce's type of a column from its values (``integer`` when there are none)."""
+def column_kinds(values: Iterable[Any]) -> set[str]:
+    """The votes of a column's values for its type (``type_of_kinds``): one per Python type
+    among them, and for integers ``number`` when some do not fit in 64 bits. The votes of a
+    column's values taken block by block, put together (a union), give the same type as the
+    votes of all of them at once."""
     present = [v for v in values if v is not None]
     first: dict[type, Any] = {}
     for v in present:
@@ -71,15 +74,25 @@ def column_type(values: Iterable[Any]) -> str:
             kinds.add("integer" if narrow else "number")  # some too wide: number wins anyway
         else:
             kinds.add(_kind(sample))
+    return kinds
+
+
+def type_of_kinds(kinds: set[str]) -> str:
+    """Recce's type of a column from its values' votes (``integer`` when there are none)."""
     if not kinds:
         return "integer"
     if len(kinds) == 1:
-        return kinds.pop()
+        return next(iter(kinds))
     if kinds <= {"integer", "number"}:
         return "number"
     if kinds <= {"date", "datetime"}:
         return "datetime"
     return "text"
+
+
+def column_type(values: Iterable[Any]) -> str:
+    """Recce's type of a column from its values (``integer`` when there are none)."""
+    return type_of_kinds(column_kinds(values))
 
 
 def _number_text(value: Any) -> str | None:
@@ -142,7 +155,7 @@ def serialise(value: Any, type_: str) -> Any:
     return _text(value)
 
 
-def _serialise_column(values: list[Any], type_: str) -> list[Any]:
+def serialise_column(values: list[Any], type_: str) -> list[Any]:
     """``serialise`` over one column, with the common cases (ints, strings) inline."""
     if type_ == "integer":
         return [None if v is None else v if type(v) is int else int(v) for v in values]
@@ -179,7 +192,7 @@ def dataframe(
         types = [column_type(values or []) for values in by_column]
     data_columns = []
     for i, type_ in enumerate(types):
-        data_columns.append(_serialise_column(by_column[i] or [], type_))
+        data_columns.append(serialise_column(by_column[i] or [], type_))
         if consume:
             by_column[i] = None
         time.sleep(0)

@@ -9,10 +9,11 @@ fit in a bounded memory whatever the range of keys it reads.
 2. ``first_keys``: the first keys of all the groups' lists together, in key order: a key
    differs exactly when it differs in some group, and the first ``n`` differing keys are
    among the first ``n`` of each group's.
-3. ``rows_of_keys``, once per group: both sides' rows of those keys, the key and that
-   group's columns, expanded and ordered as the join form orders them (by key, base row
-   first); every group gives the same rows in the same order, so the groups' columns are
-   put side by side by position.
+3. ``rows_of_keys``, once per group and side: that side's rows of those keys, the key and
+   that group's columns, with each key's place in the list (which is in key order);
+   ``expand`` puts both sides' rows in the join form's order (by key, base row first).
+   Every group gives the same rows in the same order, so the groups' columns are put side
+   by side by position.
 
 The keys travel between the statements as text (a JSON list per key column), cast back to
 their type: only key types whose text is exact (``exact_key_type``: numbers, dates and
@@ -23,12 +24,14 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
+from typing import Any
 
 from recce_trio.core.runsql.dialect import SqlDialect
 from recce_trio.core.runsql.queries import column_class, strip_statement
 
 Side = tuple[str, Sequence[str]]  # a query and its column names
 KeyText = tuple[str | None, ...]  # a key's columns as text (None: NULL)
+Row = tuple[Any, ...]
 
 
 def exact_key_type(key_type: str) -> bool:
@@ -82,16 +85,22 @@ def differing_keys(
     return d.limit(sql, limit)
 
 
-def _values(d: SqlDialect, keys: Sequence[KeyText], types: Sequence[str]) -> str:
+def _values(
+    d: SqlDialect, keys: Sequence[KeyText], types: Sequence[str], *, ordinal: bool = False
+) -> str:
     """``keys`` as rows of their types, to select FROM: each key column's texts as one JSON
     list, unnested side by side (one literal per column: as many literals as keys, 40,000
-    of them, held DuckDB's parser and planner some 40 MB outside its memory limit)."""
+    of them, held DuckDB's parser and planner some 40 MB outside its memory limit);
+    ``ordinal``: with each key's place in ``keys`` (``_recce_o``, from 0)."""
     lists = [json.dumps([k[j] for k in keys]) for j in range(len(types))]
     unnested = ", ".join(
         f"unnest(from_json({d.string(text)}, '[\"VARCHAR\"]')) AS _recce_u{j}"
         for j, text in enumerate(lists)
     )
     cast = ", ".join(f"CAST(_recce_u{j} AS {t}) AS _recce_k{j}" for j, t in enumerate(types))
+    if ordinal:
+        unnested = f"unnest(range({len(keys)})) AS _recce_o, {unnested}"
+        cast = f"_recce_o, {cast}"
     return f"(SELECT {cast} FROM (SELECT {unnested}) AS _recce_lists) AS _recce_v"
 
 
@@ -110,42 +119,42 @@ def first_keys(d: SqlDialect, keys: Sequence[KeyText], types: Sequence[str], lim
 
 def rows_of_keys(
     d: SqlDialect,
-    base: Side,
-    current: Side,
+    side: Side,
     key_positions: Sequence[int],
     group: Sequence[int],
     keys: Sequence[KeyText],
     types: Sequence[str],
 ) -> str:
-    """Phase 3: both sides' rows of ``keys`` (all of them differing keys), the key columns
-    and the columns at ``group`` (named as the base query names them), then ``in_a`` and
-    ``in_b``: a changed row twice, base version first, ordered by key as the join form."""
-    base_columns = base[1]
+    """Phase 3, for one side: its rows of ``keys`` (all of them differing keys, in key
+    order), each key's place in ``keys`` first (``_recce_o``), then the key columns and
+    the columns at ``group``, in the order of ``keys``. The rows are picked by a join on the
+    key with the list: no join of the two sides, no sort of wide rows by key (a statement
+    over both sides, a UNION ALL of these two, did not fit in 12 MB)."""
+    sql, columns = side
     kpos = list(key_positions)
     positions = kpos + [i for i in group if i not in kpos]
-    wanted = f"SELECT * FROM {_values(d, keys, types)}"
-
-    def side(s: Side, tag: str) -> str:
-        match = " AND ".join(
-            f"_recce_w._recce_k{j} IS NOT DISTINCT FROM _recce_x._recce_{tag}{i}"
-            for j, i in enumerate(kpos)
-        )
-        return (
-            f"SELECT * FROM ({_side(d, s, positions, tag)}) AS _recce_x "
-            f"WHERE EXISTS (SELECT 1 FROM ({wanted}) AS _recce_w WHERE {match})"
-        )
-
-    on = " AND ".join(f"_recce_a{i} IS NOT DISTINCT FROM _recce_b{i}" for i in kpos)
-    picked = ", ".join(
-        f"CASE WHEN _recce_s.s = 1 THEN _recce_a{i} ELSE _recce_b{i} END "
-        f"AS {d.quote(base_columns[i])}"
-        for i in positions
+    picked = ", ".join(f"_recce_q.{d.quote(columns[i])} AS _recce_c{i}" for i in positions)
+    match = " AND ".join(
+        f"_recce_v._recce_k{j} IS NOT DISTINCT FROM _recce_q.{d.quote(columns[i])}"
+        for j, i in enumerate(kpos)
     )
-    order = ", ".join([*(d.quote(base_columns[i]) for i in kpos), "in_a DESC", "in_b DESC"])
     return (
-        f"SELECT {picked}, _recce_s.s = 1 AS in_a, _recce_s.s = 0 AS in_b "
-        f"FROM ({side(base, 'a')}) AS _recce_l FULL OUTER JOIN ({side(current, 'b')}) "
-        f"AS _recce_r ON {on} CROSS JOIN (VALUES (1), (0)) AS _recce_s(s) "
-        f"WHERE (_recce_s.s = 1 AND _recce_ina = 1) OR (_recce_s.s = 0 AND _recce_inb = 1) "
-        f"ORDER BY {order}"
+        f"SELECT _recce_v._recce_o, {picked} FROM ({strip_statement(sql)}) AS _recce_q "
+        f"JOIN {_values(d, keys, types, ordinal=True)} ON {match} ORDER BY _recce_v._recce_o"
     )
+
+
+def expand(base_rows: Sequence[Row], current_rows: Sequence[Row]) -> list[Row]:
+    """Both sides' rows of one group (``rows_of_keys``: each key's place first) as the join
+    form gives them: in the order of the keys, a key's base row before its current row,
+    without the place, with ``in_a`` and ``in_b``."""
+    out: list[Row] = []
+    i = j = 0
+    while i < len(base_rows) or j < len(current_rows):
+        if j == len(current_rows) or (i < len(base_rows) and base_rows[i][0] <= current_rows[j][0]):
+            out.append((*base_rows[i][1:], True, False))
+            i += 1
+        else:
+            out.append((*current_rows[j][1:], False, True))
+            j += 1
+    return out
