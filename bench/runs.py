@@ -17,14 +17,15 @@ thread asks /api/health every 20 ms on its own connection. RSS growth is the ser
 warehouse connected, is printed when it has settled (what a build moves from the runs to the
 connection shows there). The project's ``wide<COLUMNS>`` models (``make_warehouse.py
 --wide``) get a value_diff, keyed query_diff, value_diff_detail and profile_diff each. The
-machine is shared: compare
-figures within one invocation. ``--only`` keeps the runs whose label contains that text,
-``--repeat`` runs each that many times (more health samples: the p99 of one short run is
-close to its maximum). "less CPU waits" is each probe's time less what the server's event
-loop thread and the probe's thread spent waiting for a CPU meanwhile (Linux schedstat): on a
-loaded machine what is left is mostly the loop waiting for the interpreter. ``--fresh`` runs
-each in a server of its own, so that what one run left resident (DuckDB's cache, the
-allocator's free pages) does not hide the next run's RSS growth.
+machine is shared: compare figures within one invocation. ``--only`` keeps the runs whose
+label contains that text, ``--repeat`` runs each that many times (more health samples: the
+p99 of one short run is close to its maximum); ``--dump DIR`` writes each run's result into
+DIR as JSON (to compare two builds': run this script with PYTHONPATH at each checkout).
+"less CPU waits" is each probe's time less what the server's event loop thread and the
+probe's thread spent waiting for a CPU meanwhile (Linux schedstat): on a loaded machine what
+is left is mostly the loop waiting for the interpreter. ``--fresh`` runs each in a server of
+its own, so that what one run left resident (DuckDB's cache, the allocator's free pages)
+does not hide the next run's RSS growth.
 """
 
 from __future__ import annotations
@@ -206,6 +207,12 @@ def main() -> None:
         help="each run in a server of its own (else one for all: a run's RSS growth then "
         "depends on what the runs before it left resident)",
     )
+    parser.add_argument(
+        "--dump",
+        type=Path,
+        help="write each run's result as JSON into this folder (<label>.json), to compare "
+        "two builds' results",
+    )
     args = parser.parse_args()
     server, port = start_server(args)
     try:
@@ -250,6 +257,10 @@ def main() -> None:
             probe.stop.set()
             probe.join()
             growth = (status_kb(server.pid, "VmHWM") - before) / 1024
+            if args.dump is not None:
+                args.dump.mkdir(parents=True, exist_ok=True)
+                name = re.sub(r"[^a-z0-9]+", "_", label.lower()).strip("_")
+                (args.dump / f"{name}.json").write_text(json.dumps(run.get("result")))
             print(f"{label:36} {run['status']:9} {wall:7.2f} {growth:8.1f} {probe.p99_ms():14.1f} "
                   f"{probe.p99_ms(less_cpu_waits=True):15.1f}")  # fmt: skip
             all_probes = pooled.setdefault(label, HealthProbe(port))

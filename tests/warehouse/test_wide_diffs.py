@@ -9,9 +9,12 @@ from __future__ import annotations
 import math
 from typing import Any
 
+import msgspec
 import pytest
 
+from recce_trio.core.checks import Run
 from recce_trio.core.runsql import keyed_groups, partitions
+from recce_trio.core.summary import run_outcome
 from recce_trio.errors import RunCancelledError
 from recce_trio.warehouse import keyed_wide, run_models
 from recce_trio.warehouse.context import RunContext
@@ -150,3 +153,30 @@ def test_a_cancel_in_the_middle_of_the_two_phases_stops_the_run(
     monkeypatch.setattr(keyed_groups, "rows_of_keys", real)
     after = _run(engine, "value_diff_detail", params)
     assert len(after["data"]) > 100  # the connection still diffs
+
+
+@pytest.mark.parametrize(
+    ("run_type", "params"),
+    [
+        ("query_diff", {"sql_template": WIDE_QUERY, "primary_keys": ["id"]}),
+        ("value_diff_detail", {"model": "wide", "primary_key": "id"}),
+    ],
+)
+def test_frames_built_a_block_at_a_time_and_packed_send_the_same_json(
+    engine: Any, run_type: str, params: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """As the server keeps them (rows of JSON text) and as they were built before (every
+    row at once), over several ranges and groups of columns: the same bytes on the wire."""
+    monkeypatch.setattr(partitions, "CELLS_PER_RANGE", 40_000)  # a few ranges
+    packed_ctx = _context(engine)
+    packed_ctx.packed_frames = True
+    packed = execute_run(run_type, dict(params), packed_ctx).result
+    whole_ctx = _context(engine)
+    whole_ctx.build_frames = False
+    whole = execute_run(run_type, dict(params), whole_ctx).result
+    assert msgspec.json.encode(packed) == msgspec.json.encode(whole)
+    frame = packed["diff"] if run_type == "query_diff" else packed
+    assert frame["data"] and all(isinstance(row, msgspec.Raw) for row in frame["data"])
+    assert run_outcome(Run(type=run_type, result=packed)).endswith(
+        f"{len(frame['data'])} rows" if run_type == "value_diff_detail" else "rows differ"
+    )
