@@ -175,7 +175,7 @@ def _profile_values(
     ``APART_ROWS`` rows even one column's would not fit there: the other statistics go
     ``partitions.GROUP_COLUMNS`` columns per statement, and each column's distinct count and
     median get a statement of their own that spills (``queries.distinct_count``,
-    ``queries.middle_median``)."""
+    ``queries.middle_median``); those are small statements (``ctx.small_statements``)."""
     d = ctx.dialect
     per, rows = len(columns), 0
     if d.name == "duckdb" and len(columns) > 1:
@@ -189,7 +189,8 @@ def _profile_values(
     if apart:
         per = partitions.GROUP_COLUMNS
     values: list[Any] = []
-    with ctx.bounded_scope():
+    # Apart, every statement reads at most a group of columns, or one: small ones (12 MB).
+    with ctx.small_statements(apart), ctx.bounded_scope():
         for start in range(0, len(columns), per):
             sql = queries.profile(d, relation.sql, columns[start : start + per], apart=apart)
             row = ctx.execute(sql, limit=1, relation=relation, bounded=True).rows[0]

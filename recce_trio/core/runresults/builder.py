@@ -4,8 +4,8 @@ holding its values as JSON text rather than as Python objects.
 A keyed diff's first 2,000 rows come range by range, and a wide table's a group of columns
 at a time (warehouse/keyed_wide.py). ``frames.dataframe`` takes every row at once: 2,000 rows
 of 200 columns are 400,000 Python values, some 25 MB, then as many again once serialised.
-``FrameBuilder`` serialises each column of each block as it comes and keeps only each
-value's JSON text (``msgspec``), one ``bytearray`` per column: some 4 MB for those rows. The
+``FrameBuilder`` serialises each column of each block as it comes and keeps only the rows'
+JSON text (``msgspec``), which grows a column at a time: some 4 MB for those rows. The
 frame's rows are then that text, one ``msgspec.Raw`` per row (``packed``: what a server keeps
 and sends, encoded as the same bytes), or decoded back into lists.
 
@@ -20,7 +20,6 @@ give: ``frame()`` then returns None, and the caller builds the frame again, whol
 
 from __future__ import annotations
 
-from array import array
 from collections.abc import Sequence
 from typing import Any, Protocol
 
@@ -97,23 +96,28 @@ class _Blocks:
 
 
 class FrameBuilder(_Blocks):
-    """The frame of the first ``limit`` rows, each column's values kept as JSON text."""
+    """The frame of the first ``limit`` rows, each row kept as its JSON text: a block's rows
+    grow a column at a time, in column order (a column given early waits, as JSON text, for
+    the ones before it), and are closed when the block ends."""
 
     def __init__(self, limit: int, *, packed: bool = False) -> None:
         super().__init__(limit)
         self.packed = packed
         self._kinds: list[set[str]] = []
         self._used: list[set[str]] = []  # types values were serialised under
-        self._text: list[bytearray] = []
-        self._ends: list[array[int]] = []
+        self._rows: list[Any] = []
+        self._open: list[bytearray] = []  # the current block's rows, so far
+        self._next = 0  # the next column in order
+        self._waiting: dict[int, list[bytes]] = {}
 
     def begin(self, columns: Sequence[str], rows: int) -> None:
         super().begin(columns, rows)
         while len(self._kinds) < len(self.columns):
             self._kinds.append(set())
             self._used.append(set())
-            self._text.append(bytearray())
-            self._ends.append(array("I"))
+        self._open = [bytearray(b"[") for _ in range(self._keep)]
+        self._next = 0
+        self._waiting = {}
 
     def _take(self, position: int, values: Sequence[Any]) -> None:
         kinds = self._kinds[position]
@@ -122,10 +126,23 @@ class FrameBuilder(_Blocks):
         serialised = serialise_column(list(values), type_)
         if any(v is not None for v in serialised):
             self._used[position].add(type_)
-        text, ends = self._text[position], self._ends[position]
-        for value in serialised:
-            text += b"null" if value is None else _encode(value)
-            ends.append(len(text))
+        self._waiting[position] = [b"null" if v is None else _encode(v) for v in serialised]
+        del serialised
+        while self._next in self._waiting:
+            cells = self._waiting.pop(self._next)
+            comma = b"," if self._next else b""
+            for row, cell in zip(self._open, cells, strict=True):
+                row += comma
+                row += cell
+            self._next += 1
+
+    def end(self) -> None:
+        super().end()
+        for row in self._open:
+            row += b"]"
+            self._rows.append(msgspec.Raw(bytes(row)) if self.packed else msgspec.json.decode(row))
+            row.clear()
+        self._open = []
 
     def frame(self) -> dict[str, Any] | None:
         """The frame (``more`` when more than ``limit`` rows came), or None when a block
@@ -133,21 +150,7 @@ class FrameBuilder(_Blocks):
         types = [type_of_kinds(k) for k in self._kinds]
         if any(used - {t} for used, t in zip(self._used, types, strict=True)):
             return None
-        rows: list[Any] = []
-        starts = [0] * len(self.columns)
-        views = [memoryview(t) for t in self._text]
-        for r in range(self.kept):
-            cells = []
-            for c, view in enumerate(views):
-                end = self._ends[c][r]
-                cells.append(view[starts[c] : end])
-                starts[c] = end
-            raw = b"[" + b",".join(cells) + b"]"
-            rows.append(msgspec.Raw(raw) if self.packed else msgspec.json.decode(raw))
-        for view in views:
-            view.release()
-        self._text.clear()
-        self._ends.clear()
+        rows, self._rows = self._rows, []
         return {
             "columns": [
                 {"key": name, "name": name, "type": t}
