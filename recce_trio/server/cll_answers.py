@@ -10,13 +10,14 @@ new project (a reload) empties the cache. Used on the event loop's thread only.
 
 from __future__ import annotations
 
-import queue
 import threading
 import weakref
 from collections import OrderedDict
 from collections.abc import Hashable, Iterator
 from itertools import chain
 from typing import Any
+
+import zstandard
 
 from recce_trio.server.compress import (
     ENCODINGS,
@@ -38,17 +39,15 @@ Answer = tuple[bytes, str]  # (body, content coding)
 # takes a tenth of br 5's time, for a few percent more bytes): a node's answer is made per
 # request. (``compress.FAST_SIZE``, for other dynamic bodies, is larger.)
 FAST_SIZE = 64 * 1024
-# An answer this large sent as zstd is a zstd frame per section: a helper thread compresses
-# a section while the request's thread makes the next one (``_Section``).
+# An answer this large sent as zstd is compressed a section at a time as they are made (one
+# frame): no copy of the whole answer is joined first.
 SECTIONS_SIZE = 256 * 1024
+_zstd = threading.local()  # a compressor may not be used by two threads at once
 
 
 def encode(sections: Iterator[bytes], accept: str | None) -> Answer:
     """An answer's body (its JSON in ``sections``, ``core.cll.wire.cll_chunks``), compressed
-    as ``Accept-Encoding`` allows, and its content coding. Sent as zstd, a large answer is
-    one zstd frame per section (RFC 8878: zstd data is one or more frames; decoders read
-    them one after the other), each compressed by whichever thread gets to it first: the
-    helper thread while this one makes the next section, or this one at the end."""
+    as ``Accept-Encoding`` allows, and its content coding."""
     first: list[bytes] = []
     size = 0
     for section in sections:
@@ -61,69 +60,21 @@ def encode(sections: Iterator[bytes], accept: str | None) -> Answer:
     else:
         encoding = choose_encoding(accept, FAST_ENCODINGS if size >= FAST_SIZE else ENCODINGS)
     if encoding == "zstd" and size >= SECTIONS_SIZE:
-        started = [_Section.start(data) for data in chain(first, sections) if data]
-        for frame in reversed(started):
-            frame.run()  # the ones the helper has not reached, last first
-        return b"".join([frame.result() for frame in started]), encoding
+        stream = _zstd_fast().compressobj()
+        frame = [stream.compress(section) for section in chain(first, sections)]
+        frame.append(stream.flush())
+        return b"".join(frame), encoding
     data = b"".join(chain(first, sections))
     if encoding != IDENTITY:
         data = compress(data, encoding, fast=len(data) >= FAST_SIZE)
     return data, encoding
 
 
-class _Section:
-    """One section's zstd frame, made by the helper thread or by the request's thread,
-    whichever claims it first: a request never waits for a section the helper has not
-    started (on a busy machine the helper may not get a core soon)."""
-
-    _queue: queue.SimpleQueue[_Section] = queue.SimpleQueue()
-    _helper: threading.Thread | None = None
-    _helper_lock = threading.Lock()
-
-    def __init__(self, data: bytes) -> None:
-        self.data = data
-        self.frame = b""
-        self.error: BaseException | None = None
-        self._claim = threading.Lock()
-        self._done = threading.Event()
-
-    @classmethod
-    def start(cls, data: bytes) -> _Section:
-        section = cls(data)
-        with cls._helper_lock:
-            if cls._helper is None:
-                cls._helper = threading.Thread(
-                    target=cls._help, name="recce-trio cll compress", daemon=True
-                )
-                cls._helper.start()
-        cls._queue.put(section)
-        return section
-
-    @classmethod
-    def _help(cls) -> None:
-        while True:
-            cls._queue.get().run()
-
-    def run(self) -> bool:
-        """Compress the section unless another thread has claimed it."""
-        if not self._claim.acquire(blocking=False):
-            return False
-        try:
-            self.frame = compress(self.data, "zstd", fast=True)
-        except BaseException as exc:  # re-raised in the request's thread
-            self.error = exc
-        finally:
-            self.data = b""
-            self._done.set()
-        return True
-
-    def result(self) -> bytes:
-        """The frame, once made (by this thread if no other has claimed it)."""
-        if not self.run():
-            self._done.wait()
-        if self.error is not None:
-            raise self.error
-        return self.frame
+def _zstd_fast() -> zstandard.ZstdCompressor:
+    found: zstandard.ZstdCompressor | None = getattr(_zstd, "compressor", None)
+    if found is None:
+        found = _zstd.compressor = zstandard.ZstdCompressor(level=1)
+    return found
 
 
 class AnswerCache:

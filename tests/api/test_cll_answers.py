@@ -79,7 +79,7 @@ def _answer_sections(count: int) -> list[bytes]:
 @pytest.mark.parametrize(
     ("count", "accept", "wanted"),
     [
-        (12_000, "gzip, deflate, br, zstd", "zstd"),  # ~580 KB: a frame per section
+        (12_000, "gzip, deflate, br, zstd", "zstd"),  # ~580 KB: a section at a time
         (12_000, "gzip, deflate, br", "br"),
         (12_000, None, None),
         (2_000, "gzip, deflate, br, zstd", "zstd"),  # ~96 KB: made per request, zstd first
@@ -96,7 +96,8 @@ def test_a_node_answer_decodes_whole_as_clients_read_it(
     body, coding = encode(iter(sections), accept)
     assert (coding if coding != "identity" else None) == wanted
     # httpx (the bench's and many scripts' client) and a streaming decoder, as browsers
-    # read zstd, give the whole answer back: every frame, in order.
+    # read zstd, give the whole answer back.
+
     response = httpx.Response(200, headers={"Content-Encoding": coding}, content=body)
     assert response.content == expected
     if coding == "zstd":
