@@ -97,7 +97,6 @@ def test_a_node_answer_decodes_whole_as_clients_read_it(
     assert (coding if coding != "identity" else None) == wanted
     # httpx (the bench's and many scripts' client) and a streaming decoder, as browsers
     # read zstd, give the whole answer back.
-
     response = httpx.Response(200, headers={"Content-Encoding": coding}, content=body)
     assert response.content == expected
     if coding == "zstd":
