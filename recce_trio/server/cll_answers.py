@@ -1,4 +1,4 @@
-"""Encoded ``/api/cll`` answers: compressed as they are made (``encode``), and kept for the
+"""Encoded ``/api/cll`` answers: compressed (``encode``), and kept for the
 life of a review's column lineage (``AnswerCache``).
 
 An answer is a pure function of the served artifacts (one ``CllProject``) and the request
@@ -10,14 +10,10 @@ new project (a reload) empties the cache. Used on the event loop's thread only.
 
 from __future__ import annotations
 
-import threading
 import weakref
 from collections import OrderedDict
-from collections.abc import Hashable, Iterator
-from itertools import chain
+from collections.abc import Hashable
 from typing import Any
-
-import zstandard
 
 from recce_trio.server.compress import (
     ENCODINGS,
@@ -39,42 +35,17 @@ Answer = tuple[bytes, str]  # (body, content coding)
 # takes a tenth of br 5's time, for a few percent more bytes): a node's answer is made per
 # request. (``compress.FAST_SIZE``, for other dynamic bodies, is larger.)
 FAST_SIZE = 64 * 1024
-# An answer this large sent as zstd is compressed a section at a time as they are made (one
-# frame): no copy of the whole answer is joined first.
-SECTIONS_SIZE = 256 * 1024
-_zstd = threading.local()  # a compressor may not be used by two threads at once
 
 
-def encode(sections: Iterator[bytes], accept: str | None) -> Answer:
-    """An answer's body (its JSON in ``sections``, ``core.cll.wire.cll_chunks``), compressed
-    as ``Accept-Encoding`` allows, and its content coding."""
-    first: list[bytes] = []
-    size = 0
-    for section in sections:
-        first.append(section)
-        size += len(section)
-        if size >= SECTIONS_SIZE:
-            break  # from here on the coding no longer depends on the size
-    if size < MIN_SIZE:
-        encoding = IDENTITY
-    else:
-        encoding = choose_encoding(accept, FAST_ENCODINGS if size >= FAST_SIZE else ENCODINGS)
-    if encoding == "zstd" and size >= SECTIONS_SIZE:
-        stream = _zstd_fast().compressobj()
-        frame = [stream.compress(section) for section in chain(first, sections)]
-        frame.append(stream.flush())
-        return b"".join(frame), encoding
-    data = b"".join(chain(first, sections))
+def encode(data: bytes, accept: str | None) -> Answer:
+    """An answer's body, compressed as ``Accept-Encoding`` allows, and its content coding."""
+    if len(data) < MIN_SIZE:
+        return data, IDENTITY
+    fast = len(data) >= FAST_SIZE
+    encoding = choose_encoding(accept, FAST_ENCODINGS if fast else ENCODINGS)
     if encoding != IDENTITY:
-        data = compress(data, encoding, fast=len(data) >= FAST_SIZE)
+        data = compress(data, encoding, fast=fast)
     return data, encoding
-
-
-def _zstd_fast() -> zstandard.ZstdCompressor:
-    found: zstandard.ZstdCompressor | None = getattr(_zstd, "compressor", None)
-    if found is None:
-        found = _zstd.compressor = zstandard.ZstdCompressor(level=1)
-    return found
 
 
 class AnswerCache:

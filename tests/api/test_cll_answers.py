@@ -4,7 +4,6 @@ question answered from the kept answer (the reload case is in test_cll_api)."""
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from typing import Any
 
 import httpx
@@ -34,13 +33,13 @@ async def test_answers_are_compressed_as_accepted_and_kept(
     from recce_trio.core.cll import wire
 
     made: list[dict[str, Any]] = []
-    real = wire.cll_chunks
+    real = wire.cll_json
 
-    def counting(project: Any, **params: Any) -> Iterator[bytes]:
+    def counting(project: Any, **params: Any) -> bytes:
         made.append(params)
         return real(project, **params)
 
-    monkeypatch.setattr(wire, "cll_chunks", counting)
+    monkeypatch.setattr(wire, "cll_json", counting)
     async with ready_app(DEMO_DIR, demo=True) as (app, client):
         with trio.fail_after(30):
             await progress_of(app.extensions["recce"]).finished.wait()
@@ -67,33 +66,29 @@ async def test_answers_are_compressed_as_accepted_and_kept(
         assert len(made) == asked + 1
 
 
-def _answer_sections(count: int) -> list[bytes]:
-    """A column-lineage-like JSON answer of about ``count`` * 48 bytes, in four sections
-    cut anywhere (sections are byte ranges, not JSON values)."""
+def _answer(count: int) -> bytes:
+    """A column-lineage-like JSON answer of about ``count`` * 48 bytes."""
     ids = [f'"model.shop.m{i}_col{i % 17}":["model.shop.p{i}_c{i % 5}"]' for i in range(count)]
-    text = ('{"current":{"parent_map":{' + ",".join(ids) + "}}}").encode()
-    quarter = len(text) // 4
-    return [text[:quarter], text[quarter : 2 * quarter], b"", text[2 * quarter :]]
+    return ('{"current":{"parent_map":{' + ",".join(ids) + "}}}").encode()
 
 
 @pytest.mark.parametrize(
     ("count", "accept", "wanted"),
     [
-        (12_000, "gzip, deflate, br, zstd", "zstd"),  # ~580 KB: a section at a time
+        (12_000, "gzip, deflate, br, zstd", "zstd"),  # ~580 KB
         (12_000, "gzip, deflate, br", "br"),
         (12_000, None, None),
         (2_000, "gzip, deflate, br, zstd", "zstd"),  # ~96 KB: made per request, zstd first
         (200, "gzip, deflate, br, zstd", "br"),  # ~10 KB: the smallest coding
     ],
 )
-def test_a_node_answer_decodes_whole_as_clients_read_it(
+def test_a_node_answer_is_compressed_as_clients_read_it(
     count: int, accept: str | None, wanted: str | None
 ) -> None:
     from recce_trio.server.cll_answers import encode
 
-    sections = _answer_sections(count)
-    expected = b"".join(sections)
-    body, coding = encode(iter(sections), accept)
+    expected = _answer(count)
+    body, coding = encode(expected, accept)
     assert (coding if coding != "identity" else None) == wanted
     # httpx (the bench's and many scripts' client) and a streaming decoder, as browsers
     # read zstd, give the whole answer back.

@@ -1,7 +1,6 @@
 """``/api/cll`` answers as JSON bytes: ``{"current": CllData}``.
 
-``cll_json`` is what the server sends (``cll_chunks``: the same bytes in a few chunks, for a
-compressor to take one at a time). The answer a page asks for most, a node's lineage up and
+``cll_json`` is what the server sends. The answer a page asks for most, a node's lineage up and
 down (``node_id``, optionally ``column``; no change analysis), is put together from JSON
 pieces once the whole map is built and ``prepare`` has run over it (``WireIndex``): the
 project-wide edge index with a number for each node and column id, and each id, column
@@ -18,17 +17,16 @@ from __future__ import annotations
 
 import threading
 import weakref
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from itertools import chain, compress, groupby, repeat
 from operator import getitem, not_
-from typing import Any
 
 import msgspec
 
 from recce_trio.core.cll.api import cll_data
 from recce_trio.core.cll.graph import CllProject, Edges, column_object
 
-__all__ = ["WireIndex", "cll_chunks", "cll_json", "prepare", "prepared"]
+__all__ = ["WireIndex", "cll_json", "prepare", "prepared"]
 
 _encode = msgspec.json.Encoder().encode
 _TAIL = b'},"impacted":null}'
@@ -219,14 +217,7 @@ def _walk(starts: Iterable[int], edges: list[tuple[int, ...]]) -> set[int]:
         frontier = found
 
 
-def cll_json(project: CllProject, **params: Any) -> bytes:
-    """``{"current": CllData}`` as JSON, the same answer as ``cll_data`` with these params
-    (``node_id``, ``column``, ``change_analysis``, ``no_cll``, ``no_upstream``,
-    ``no_downstream``, ``vocabulary``). Raises ``CllRequestError`` as ``cll_data`` does."""
-    return b"".join(cll_chunks(project, **params))
-
-
-def cll_chunks(
+def cll_json(
     project: CllProject,
     *,
     node_id: str | None = None,
@@ -236,10 +227,9 @@ def cll_chunks(
     no_upstream: bool = False,
     no_downstream: bool = False,
     vocabulary: str = "v1",
-) -> Iterator[bytes]:
-    """``cll_json``'s bytes in a few sections, each made when the one before has been
-    taken (a compressor may start on one while the next is made). Raises
-    ``CllRequestError`` here, before the first section."""
+) -> bytes:
+    """``{"current": CllData}`` as JSON, the same answer as ``cll_data`` with these params.
+    Raises ``CllRequestError`` as ``cll_data`` does."""
     index = _indexes.get(project)
     if index is not None and node_id is not None and not (change_analysis or no_cll):
         found = _node_answer(index, project, node_id, column, no_upstream, no_downstream)
@@ -255,7 +245,7 @@ def cll_chunks(
         no_downstream=no_downstream,
         vocabulary=vocabulary,
     )
-    return iter((_encode({"current": data}),))
+    return _encode({"current": data})
 
 
 def _node_answer(
@@ -265,9 +255,9 @@ def _node_answer(
     column: str | None,
     no_upstream: bool,
     no_downstream: bool,
-) -> Iterator[bytes] | None:
-    """``cll_data``'s answer for a node or a column, without change analysis, in sections;
-    None for a request this does not answer (``cll_data`` does)."""
+) -> bytes | None:
+    """``cll_data``'s answer for a node or a column, without change analysis; None for a
+    request this does not answer (``cll_data`` does)."""
     n = index.num.get(node_id)
     if n is None or index.kind[n] != NODE:
         return None
@@ -307,32 +297,23 @@ def _node_answer(
             pool |= _walk({n}, index.ndown)
         if not pool.issuperset(owners):
             return None  # a shorter pool id may have the column (cll_data's _owner): rare
-    grouped = OTHER in kinds or not result.issuperset(owners)
-    return _sections(
-        index, ordered, kinds, columns, column, result, grouped, all_parents, all_children
-    )
-
-
-def _sections(
-    index: WireIndex,
-    ordered: list[int],
-    kinds: list[int],
-    columns: list[int],
-    column: str | None,
-    result: set[int],
-    grouped: bool,
-    all_parents: set[int],
-    all_children: set[int],
-) -> Iterator[bytes]:
-    if grouped:
+    if OTHER in kinds or not result.issuperset(owners):
         nodes = _nodes_grouped(index, ordered, kinds, columns, column is not None, result)
     else:
         nodes = _nodes_object(index, ordered, kinds)
-    yield b"".join((b'{"current":{"nodes":{', nodes, b'},"columns":{'))
-    yield b",".join(map(index.keyed.__getitem__, columns))
-    yield b'},"parent_map":{' + _map_object(index, index.up, index.up_whole, result, all_parents)
-    cm = _map_object(index, index.down, index.down_whole, result, all_children)
-    yield b"".join((b'},"child_map":{', cm, b"}}}"))
+    return b"".join(
+        (
+            b'{"current":{"nodes":{',
+            nodes,
+            b'},"columns":{',
+            b",".join(map(index.keyed.__getitem__, columns)),
+            b'},"parent_map":{',
+            _map_object(index, index.up, index.up_whole, result, all_parents),
+            b'},"child_map":{',
+            _map_object(index, index.down, index.down_whole, result, all_children),
+            b"}}}",
+        )
+    )
 
 
 def _nodes_object(index: WireIndex, ordered: list[int], kinds: list[int]) -> bytes:

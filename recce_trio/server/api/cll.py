@@ -8,7 +8,6 @@ question is answered from there.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 from quart import Quart, Response, request
@@ -56,10 +55,8 @@ async def cll() -> Response:
         final = project.index is not None  # the map is built: the answer is final
 
         def work() -> tuple[bytes, str]:
-            sections = _answer(
-                project, node_id=node_id, column=column, vocabulary=vocabulary, **flags
-            )
-            return encode(sections, accept)
+            data = _answer(project, node_id=node_id, column=column, vocabulary=vocabulary, **flags)
+            return encode(data, accept)
 
         answer = await run_cll(state, work)
         if final:
@@ -72,15 +69,15 @@ async def cll() -> Response:
     return response
 
 
-def _answer(project: Any, **params: Any) -> Iterator[bytes]:
+def _answer(project: Any, **params: Any) -> bytes:
     # Encoded (and compressed) in the worker thread too: the answer for a node deep in a big
     # project is megabytes.
     # Imported here, in the worker thread: sqlglot costs ~150 ms, kept off the startup path.
     from recce_trio.core.cll.api import CllRequestError
-    from recce_trio.core.cll.wire import cll_chunks
+    from recce_trio.core.cll.wire import cll_json
 
     try:
-        return cll_chunks(project, **params)  # raises before its first section
+        return cll_json(project, **params)
     except CllRequestError as exc:
         raise RequestError(str(exc)) from None
 
