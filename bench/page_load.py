@@ -50,7 +50,12 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS  # noqa: E402
+from tests.conftest import load_bench_module  # noqa: E402
 from tests.e2e.test_cli import Server  # noqa: E402
+
+# The server is started as bench/startup.py starts it (the same flags; its bytecode compiled
+# first), so that the two benchmarks' times to ready can be compared.
+SERVER_FLAGS = ["--log-level", "warning", "--loader", "process"]
 
 LONG_TASKS = """
 window.__longTasks = [];
@@ -129,6 +134,15 @@ def process_kind(pid: int) -> str:
     return kind.group(1).decode() if kind else "browser"
 
 
+def own_cpu(pid: int) -> float:
+    """CPU seconds of the process itself (without its children)."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return float("nan")
+    return sum(map(int, stat[stat.rfind(")") + 2 :].split()[11:13])) * TICK_S
+
+
 def chromium_seconds(cpu: dict[str, float]) -> float:
     return sum(s for kind, s in cpu.items() if kind not in ("server", "driver"))
 
@@ -148,9 +162,9 @@ def settle(limit_s: float = 20.0) -> float:
 
 
 def watch_for_ready(server: Server) -> list:
-    """When the server logged that it is ready (its "startup ready in" line), as time.time(),
-    then the CPU seconds used by kind (cpu_by_kind); read from its output, so that finding out
-    adds no request to the server."""
+    """When the server said that it is ready (its "ready in" line on stderr, printed at any
+    log level), as time.time(), then the CPU seconds used by kind (cpu_by_kind); read from its
+    output, so that finding out adds no request to the server."""
     found: list = []
 
     def watch() -> None:
@@ -158,13 +172,45 @@ def watch_for_ready(server: Server) -> list:
         while server.proc.poll() is None and not found:
             lines = server.lines[seen:]
             seen += len(lines)
-            if any("startup ready" in line for line in lines):
+            if any(line.startswith("ready in ") for line in lines):
                 at = time.time()
-                found.extend((at, cpu_by_kind(server.proc.pid)))  # both at once
+                found.extend((at, cpu_by_kind(server.proc.pid), own_cpu(server.proc.pid)))
             time.sleep(0.005)
 
     threading.Thread(target=watch, daemon=True).start()
     return found
+
+
+def alone_run(browser_args: list[str], project: Path) -> dict:
+    """The server spawned as one_run spawns it, beside a settled Chromium, no page opened."""
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=browser_args)
+        page = browser.new_page(viewport={"width": 1400, "height": 800})
+        page.goto("about:blank")
+        settle_s = settle()
+        before = cpu_by_kind(None)
+        spawned = time.time()
+        server = Server(["server", "--port", "0", "--project-dir", str(project), *SERVER_FLAGS])
+        ready_at = watch_for_ready(server)
+        try:
+            deadline = time.monotonic() + 300
+            while not ready_at and time.monotonic() < deadline and server.proc.poll() is None:
+                time.sleep(0.01)
+            if not ready_at:
+                raise RuntimeError("the server never said it was ready:\n" + server.output)
+            load_cpu = {k: v - before.get(k, 0.0) for k, v in ready_at[1].items()}
+            return {
+                "settle_s": settle_s,
+                "server_ready_s": ready_at[0] - spawned,
+                "load_cpu": load_cpu,
+                "server_cpu_s": load_cpu.get("server", float("nan")),
+                "server_own_cpu_s": ready_at[2],
+                "chromium_cpu_s": chromium_seconds(load_cpu),
+            }
+        finally:
+            page.context.close()
+            browser.close()
+            server.stop()
 
 
 def one_run(browser_args: list[str], project: Path, settled: bool) -> dict:
@@ -178,7 +224,7 @@ def one_run(browser_args: list[str], project: Path, settled: bool) -> dict:
             settle_s = settle()
         before = cpu_by_kind(None)
         spawned = time.time()
-        server = Server(["server", "--port", "0", "--project-dir", str(project), "--no-watch"])
+        server = Server(["server", "--port", "0", "--project-dir", str(project), *SERVER_FLAGS])
         ready_at = watch_for_ready(server)
         try:
             page.goto(server.url)
@@ -211,6 +257,7 @@ def one_run(browser_args: list[str], project: Path, settled: bool) -> dict:
                 for name, at in [
                     ("page script", m["start"]),
                     ("page saw ready", m["readyAt"]),
+                    ("review loaded", m.get("modulesAt")),
                     *[
                         (f"info {step}", m["info"].get(key))
                         for step, key in [
@@ -241,6 +288,7 @@ def one_run(browser_args: list[str], project: Path, settled: bool) -> dict:
                 "load_cpu": load_cpu,
                 "chromium_cpu_s": chromium_seconds(load_cpu) if load_cpu else float("nan"),
                 "server_cpu_s": load_cpu.get("server", float("nan")),
+                "server_own_cpu_s": ready_at[2] if ready_at else float("nan"),
                 "server_ready_s": server_ready,
                 "steps": steps,
                 "ready_s": to_spawn(m["readyAt"]),
@@ -278,7 +326,8 @@ def report(runs: list[dict], label: str) -> None:
             f"{r['load_longest_ms']:.0f} ms loading, {r['pan_longest_ms']:.0f} ms panning/zooming "
             f"({r['pan_long_tasks']} over 50 ms); heap {r['heap_mb']:.1f} MB; first view drawn "
             f"before /api/select answered: {r['provisional']}\n"
-            f"  CPU s from spawn to ready: {cpu}\n"
+            f"  CPU s from spawn to ready: {cpu} (the server's own process "
+            f"{r['server_own_cpu_s']:.2f}); load average {r['load']:.2f} at the start\n"
             f"  after server ready (ms): {steps}"
         )
     med = lambda key: statistics.median(r[key] for r in runs)  # noqa: E731
@@ -292,7 +341,24 @@ def report(runs: list[dict], label: str) -> None:
         f"while panning/zooming {med('pan_longest_ms'):.0f} ms (max "
         f"{max(r['pan_longest_ms'] for r in runs):.0f} ms), during load "
         f"{med('load_longest_ms'):.0f} ms, JS heap {med('heap_mb'):.1f} MB; CPU from spawn to "
-        f"ready: Chromium {med('chromium_cpu_s'):.2f} s, the server {med('server_cpu_s'):.2f} s"
+        f"ready: Chromium {med('chromium_cpu_s'):.2f} s, the server {med('server_cpu_s'):.2f} s "
+        f"(its own process {med('server_own_cpu_s'):.2f} s, the rest its decoders)"
+    )
+
+
+def report_alone(runs: list[dict]) -> None:
+    for i, r in enumerate(runs, 1):
+        print(
+            f"alone {i}: server ready {r['server_ready_s']:.2f} s; CPU s from spawn to ready: "
+            f"the server {r['server_cpu_s']:.2f} (its own process {r['server_own_cpu_s']:.2f}), "
+            f"Chromium {r['chromium_cpu_s']:.2f}; load average {r['load']:.2f} at the start"
+        )
+    med = lambda key: statistics.median(r[key] for r in runs)  # noqa: E731
+    print(
+        f"median of {len(runs)} (the server alone, no page opened): spawn -> server ready "
+        f"{med('server_ready_s'):.2f} s; CPU from spawn to ready: the server "
+        f"{med('server_cpu_s'):.2f} s (its own process {med('server_own_cpu_s'):.2f} s), "
+        f"Chromium {med('chromium_cpu_s'):.2f} s"
     )
 
 
@@ -308,16 +374,34 @@ def main() -> None:
         "reviewer's browser is already running); cold: spawned right after Chromium's launch; "
         "both: alternated, --runs of each",
     )
+    ap.add_argument(
+        "--alone",
+        action="store_true",
+        help="also spawn the server without opening the page (Chromium settled beside it), "
+        "alternated with the page's runs: how much the page delays the server's load",
+    )
+    ap.add_argument(
+        "--no-compile",
+        action="store_true",
+        help="do not compile the package's bytecode first (as bench/startup.py --no-compile)",
+    )
     args = ap.parse_args()
+    if not args.no_compile:
+        load_bench_module("startup").compile_package()
     kinds = {"settled": [True], "cold": [False], "both": [False, True]}[args.browser]
-    runs = [
-        one_run(CHROMIUM_ARGS, args.project_dir, settled)
-        for _ in range(args.runs)
-        for settled in kinds
-    ]
+    runs, alone = [], []
+    for _ in range(args.runs):
+        for settled in kinds:
+            load = os.getloadavg()[0]
+            runs.append({**one_run(CHROMIUM_ARGS, args.project_dir, settled), "load": load})
+        if args.alone:
+            load = os.getloadavg()[0]
+            alone.append({**alone_run(CHROMIUM_ARGS, args.project_dir), "load": load})
     for settled in kinds:
         label = "settled browser" if settled else "cold browser"
         report([r for r in runs if (r["browser"] == "settled") == settled], label)
+    if alone:
+        report_alone(alone)
     print(f"load average at the end: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
 
 

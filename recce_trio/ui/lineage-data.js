@@ -1,7 +1,8 @@
 // Getting the lineage: /api/info is fetched, parsed and slimmed in a worker (info-worker.js),
 // and asked for as soon as the page runs, not once health says ready: the server holds /api/*
 // until the artifacts are loaded and answers the moment they are, so the review waits neither
-// for the next health poll nor for the workers to start.
+// for the next health poll nor for the worker to start (a worker costs little CPU while the
+// server loads; the review's modules are loaded once it has answered: app.js).
 
 import { NODE_H, NODE_W } from "./graph-paint.js";
 import { queryToState } from "./router.js";
@@ -56,19 +57,13 @@ function unpack(ids, { names, strings, codes, columns }) {
 }
 
 /**
- * What the review needs first, asked for now: the lineage (and `answered`, once the server
- * has answered for it) and a layout worker. Not the first selection (`/api/select`): the
- * first view is drawn from the lineage without it, and the server's first selection is
- * its slowest request after ready (~0.5 s of Python at 5,000 models), so it is asked once
- * that view is set, rather than beside the lineage, on the same cores.
+ * The lineage, asked for now: `{lineage, answered}` (loadLineage). Not the first selection
+ * (`/api/select`): the first view is drawn from the lineage without it, and the server's
+ * first selection is its slowest request after ready (~0.5 s of Python at 5,000 models), so
+ * it is asked once that view is set, rather than beside the lineage, on the same cores.
  */
 export function askEarly(timings) {
-  const { lineage, answered } = loadLineage(timings);
-  const early = {
-    lineage,
-    answered,
-    layoutWorker: new Worker("/layout-worker.js"), // parses dagre meanwhile
-  };
+  const early = loadLineage(timings);
   early.lineage.catch(() => {}); // reported when the review awaits it
   return early;
 }

@@ -47,12 +47,10 @@ function edgesAmong(lineage, ids) {
 const layoutKey = (ids, ranks) => `${ids.length}:${ids.join("|")}${ranks ? `:${ranks.join(",")}` : ""}`;
 
 export class LineageView {
-  /** `worker`: a layout worker started earlier (it parses dagre meanwhile), or none. */
-  constructor(store, { openNode, pick, worker = null }) {
+  constructor(store, { openNode, pick }) {
     this.store = store;
     this.layoutCache = new Map();
-    // Started now at the latest, so that it has parsed dagre when the first layout is asked for.
-    this.worker = worker ?? new Worker("/layout-worker.js");
+    this.worker = null; // the layout worker: startWorker(), or the first layout, starts it
     this.pending = null;
     this.drawSeq = 0;
     this.metrics = {};
@@ -157,6 +155,12 @@ export class LineageView {
     return { selection: sel, selectError: null, shown: { ids, edges } };
   }
 
+  /** Start the layout worker (it parses dagre), unless it is running: the first view of a
+   * big project comes laid out from the data worker, so the page starts it after that view. */
+  startWorker() {
+    this.worker ??= new Worker("/layout-worker.js");
+  }
+
   clearLayouts() {
     this.layoutCache.clear();
   }
@@ -175,7 +179,7 @@ export class LineageView {
       this.worker = null;
       this.pending(null);
     }
-    this.worker ??= new Worker("/layout-worker.js");
+    this.startWorker();
     return new Promise((resolve) => {
       this.pending = resolve;
       this.worker.onmessage = (event) => {
