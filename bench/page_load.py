@@ -228,11 +228,13 @@ def one_run(browser_args: list[str], project: Path, settled: bool) -> dict:
         ready_at = watch_for_ready(server)
         try:
             page.goto(server.url)
-            # (A page older than the paintedAt metric: the moment the graph was set.)
+            # The first legible frame on screen and the changed list (a page older than the
+            # paintedAt metric: the moment the graph was set).
             page.wait_for_function(
                 """(() => {
                   const m = window.recce?.app?.metrics;
-                  return m?.paintedAt > 0 || (m?.drawnAt > 0 && !("paintedAt" in m));
+                  return m?.listAt > 0
+                    && (m?.paintedAt > 0 || (m?.drawnAt > 0 && !("paintedAt" in m)));
                 })()""",
                 timeout=300_000,
             )
@@ -274,6 +276,7 @@ def one_run(browser_args: list[str], project: Path, settled: bool) -> dict:
                     ("info on page", m.get("infoReceivedAt")),
                     ("unpacked", m.get("infoUnpackedAt")),
                     ("select", m.get("selectAt")),
+                    ("other views loaded", m.get("panelsAt")),
                     ("list", m["listAt"]),
                     ("layout asked", m.get("layoutStart")),
                     ("graph set", m["drawnAt"]),

@@ -3,8 +3,9 @@ artifact watcher, until serving stops.
 
 Right after ready, a page is usually waiting for ``/api/info`` (it asks before the load ends).
 Its body is built first, and the request gets the fast level of its coding; the heavier work
-(the kept compression levels, the selector tables, the column lineage map's child process)
-starts once that answer has been sent, or ``FIRST_ANSWER_WAIT_S`` after ready when no page asks.
+(the name lookups, the kept compression levels, the selector tables, the column lineage map's
+child process) starts ``AFTER_ANSWER_REST_S`` after that answer has been sent (or after
+``FIRST_ANSWER_WAIT_S`` when no page asks): meanwhile the page asks for its scripts.
 """
 
 from __future__ import annotations
@@ -57,10 +58,12 @@ async def _after_ready(state: ServerState) -> None:
     with fast_switching():
         await build_info(state)
         await first_answer(state)
-        # The page's next requests (checks, runs) look node names up: ~50 ms of Python at
-        # 5,000 models, in a worker thread, still yielding to the loop every 0.5 ms.
-        await gateway.run(gateway.FILES, state.session.warm_index)
     await trio.sleep(AFTER_ANSWER_REST_S)
+    # The name lookups (node id -> name, model name -> id: ~50 ms of Python at 5,000 models,
+    # in a worker thread) of the checks and runs requests; not right after the answer, when
+    # the page asks for its scripts (each request's thread hops would wait for the
+    # interpreter). A request that needs them before makes them itself, off the loop.
+    await gateway.run(gateway.FILES, state.session.warm_index)
     await prepare_info(state)  # the kept compression levels, the selector tables
 
 

@@ -2,9 +2,9 @@
 
 - ``choose_encoding`` reads ``Accept-Encoding`` (q-values, ``*``, ``identity;q=0``) and picks
   br, zstd or gzip, or identity when nothing else is acceptable.
-- ``Representation`` is a body that is compressed once per encoding, in a worker thread, and
-  kept: the ``/api/info`` body (compressed when the review is built; a request that comes
-  first gets the fast level meanwhile) and static files.
+- ``Representation`` is a body that is compressed once per encoding (in a worker thread when
+  it is over ``INLINE_LIMIT``), and kept: the ``/api/info`` body (compressed when the review
+  is built; a request that comes first gets the fast level meanwhile) and static files.
 - ``compress_json`` compresses the other JSON answers of 1 KB or more as they go out; one of
   ``FAST_SIZE`` or more (a column-lineage answer: megabytes, made per request) with the fast
   levels and zstd first (see ``FAST_ENCODINGS``).
@@ -164,7 +164,8 @@ def etag_matches(header: str | None, tag: str) -> bool:
 
 
 class Representation:
-    """One body in every content coding, each compressed once (in a worker thread) and kept.
+    """One body in every content coding, each compressed once (in a worker thread, if larger
+    than ``INLINE_LIMIT``) and kept.
 
     ``prepare`` compresses the codings one after the other, in one worker thread (the other
     is left to requests); a request that needs a coding not ready yet waits for it (or starts
@@ -221,6 +222,9 @@ class Representation:
             if done is None:
                 break
             await done.wait()  # another task is compressing it (if it failed: try again)
+        if len(self.identity) <= INLINE_LIMIT:  # a static file of the page, say: ~1 ms
+            body = self._bodies[key] = compress(self.identity, encoding, fast=fast)
+            return body
         done = self._done[key] = trio.Event()
         try:
             body = await gateway.run(

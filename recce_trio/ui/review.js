@@ -74,15 +74,19 @@ function renderHeader({ info, lineage }) {
 
 const projectName = () => projectOf(store.get().lineage);
 
-/** The other views (panels.js), loaded and drawn once the first view is on screen, and
+/** The other views (panels.js), loaded and drawn in the task after the first frame, and
  * the layout worker then started (a small project's first view has started it already). */
-function loadPanels() {
-  import("./panels.js").then((module) => {
+async function loadPanels() {
+  await new Promise((resolve) => requestAnimationFrame(() => setTimeout(resolve)));
+  try {
+    const module = await import("./panels.js");
     panels = module.wirePanels({ store, actions, lineageView, loadRuns, toast, timings });
     timings.panelsAt = performance.now();
     panelsLoaded(module);
-    lineageView.startWorker();
-  });
+  } catch (err) {
+    toast(`Could not load the page's views: ${err.message}`);
+  }
+  lineageView.startWorker();
 }
 
 const listIds = () => panels?.listIds() ?? [];
@@ -280,12 +284,10 @@ export async function startReview(health, { lineage, marks }) {
     return;
   }
   timings.infoLoaded = performance.now();
-  requestAnimationFrame(() => setTimeout(loadPanels)); // the task after the first frame
+  const panelsShown = loadPanels();
   const hasDiff = Object.keys(store.get().lineage.impact).length > 0;
   if (!hasDiff) store.set({ side: "checks" });
   renderSide(store.get());
-  loadChecks();
-  loadRuns();
   const project = projectName();
   const packages = project ? [project] : undefined;
   const wanted = queryToState(location.search, { packages });
@@ -293,6 +295,12 @@ export async function startReview(health, { lineage, marks }) {
   // The rest of the view the URL names now, with the first view, before the reader acts on
   // it (the server's answer to the selection comes later).
   restoreView(wanted);
+  // The next requests once the views' scripts are in, when the first view is drawn already
+  // (else it is the selection's): the first selection is the server's slowest request after
+  // ready (~0.5 s of Python at 5,000 models), which would hold up its answers to them.
+  if (lineageView.provisional) await panelsShown;
+  loadChecks();
+  loadRuns();
   // Like Recce: if the changed-models selection fails, fall back to the whole lineage.
   if (!(await lineageView.apply(first)) && !wanted.selection && hasDiff) await lineageView.apply({ packages, view_mode: "all" });
   lineageView.revealOpen(store.get()); // the open node, now that the selection is drawn

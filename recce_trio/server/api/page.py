@@ -38,27 +38,39 @@ def _media_type(path: str) -> str:
     return guessed
 
 
-async def _representation(target: Path) -> Representation | None:
-    """The file's representation, read again only when its size or mtime changed."""
+async def _representation(root: Path, path: str) -> Representation | None:
+    """The representation of the file at ``path`` under ``root`` if it may be served
+    (``servable``), read again only when its size or mtime changed: one trip off the event
+    loop for the checks, the stat and any read (a page loads a few dozen files right after
+    the server is ready, when each trip waits for the interpreter)."""
+    if _hidden(path) or "\x00" in path:  # a NUL is in no file name, and breaks os calls
+        return None
+    joined = safe_join(str(root), path)
+    if joined is None:
+        return None
     cache: dict[Path, tuple[tuple[int, int], Representation]] = current_app.extensions.setdefault(
         _STATIC_CACHE, {}
     )
 
-    def load() -> tuple[tuple[int, int], Representation] | None:
+    def load() -> tuple[Path, tuple[tuple[int, int], Representation]] | None:
+        target = servable(root, joined)
+        if target is None:
+            return None
         try:
             stat = target.stat()
             found = cache.get(target)
             key = (stat.st_mtime_ns, stat.st_size)
             if found is not None and found[0] == key:
-                return found
+                return target, found
             data = target.read_bytes()
         except OSError:
             return None
-        return key, Representation(data, media_type=_media_type(target.name))
+        return target, (key, Representation(data, media_type=_media_type(target.name)))
 
-    entry = await gateway.run(gateway.FILES, load)
-    if entry is None:
+    loaded = await gateway.run(gateway.FILES, load)
+    if loaded is None:
         return None
+    target, entry = loaded
     cache[target] = entry
     return entry[1]
 
@@ -76,37 +88,24 @@ def _no_store(response: Response) -> None:
     response.cache_control.no_store = True
 
 
-async def servable(root: Path, path: str) -> Path | None:
-    """The file at ``path`` under ``root``, if it may be served: a regular file, no part of
-    the path hidden (``.env``, ``.git/``), and really inside ``root`` once symlinks are
-    followed (a link out of the folder is refused)."""
-    if _hidden(path) or "\x00" in path:  # a NUL is in no file name, and breaks os calls
+def servable(root: Path, joined: str) -> Path | None:
+    """The file at ``joined`` (a path under ``root``, from ``safe_join``) if it may be served:
+    a regular file, really inside ``root`` once symlinks are followed (a link out of the
+    folder is refused). Blocking: file system calls."""
+    real_root, real = os.path.realpath(root), os.path.realpath(joined)
+    if os.path.commonpath([real_root, real]) != real_root or not os.path.isfile(real):
         return None
-    joined = safe_join(str(root), path)
-    if joined is None:
-        return None
-    real_root, real, is_file = await gateway.run(gateway.FILES, _real_paths, root, joined)
-    if os.path.commonpath([real_root, real]) != real_root:
-        return None
-    return Path(real) if is_file else None
+    return Path(real)
 
 
 def _hidden(path: str) -> bool:
     return any(part.startswith(".") for part in PurePosixPath(path).parts)
 
 
-def _real_paths(root: Path, target: str) -> tuple[str, str, bool]:
-    real = os.path.realpath(target)
-    return os.path.realpath(root), real, os.path.isfile(real)
-
-
 async def _send(
     root: Path, path: str, cache_control: Callable[[Response], None]
 ) -> Response | None:
-    target = await servable(root, path)
-    if target is None:
-        return None
-    representation = await _representation(target)
+    representation = await _representation(root, path)
     if representation is None:
         return None
     return await representation.respond(cache_control=cache_control)
