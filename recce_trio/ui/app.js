@@ -6,8 +6,14 @@
 // server loads on, where each script and request before ready takes CPU from the load
 // (docs/ui.md, "Page-load figures").
 
+import { preload } from "./dom.js";
 import { askEarly } from "./lineage-data.js";
 import { waitForServer } from "./startup.js";
+
+// review.js and the modules it imports that this one has not: asked for all at once when the
+// server is ready, rather than a level of imports at a time (tests/unit/test_ui_modules.py
+// checks the list).
+export const FIRST_VIEW = ["review.js", "actions.js", "store.js", "lineage-view.js", "graph.js", "chains.js", "groups.js", "minimap.js"];
 
 const timings = { start: performance.now() };
 const early = askEarly(timings);
@@ -42,6 +48,7 @@ async function main() {
   const health = await waitForServer(early.answered);
   timings.readyAt = performance.now();
   if (health) {
+    preload(FIRST_VIEW);
     const modules = import("./review.js");
     // Number formatting loads the locale's data on first use, tens of milliseconds: made
     // while the review's modules load, not on the way to the first view ("3,545 nodes").

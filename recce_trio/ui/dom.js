@@ -45,3 +45,8 @@ export function formatSeconds(s) {
   if (s < 60) return `${s.toFixed(1)} s`;
   return `${Math.floor(s / 60)} min ${Math.round(s % 60)} s`;
 }
+
+/** Ask for these modules (names under /) now, all at once, without running them. */
+export function preload(names) {
+  for (const name of names) document.head.append(h("link", { rel: "modulepreload", href: `/${name}` }));
+}

@@ -8,7 +8,7 @@
 
 import { createActions } from "./actions.js";
 import { api } from "./api.js";
-import { $, h } from "./dom.js";
+import { $, h, preload } from "./dom.js";
 import { changedModels, loadLineage, projectOf } from "./lineage-data.js";
 import { LineageView, readFilters } from "./lineage-view.js";
 import { bindUrl, queryToState, stateToQuery } from "./router.js";
@@ -74,11 +74,20 @@ function renderHeader({ info, lineage }) {
 
 const projectName = () => projectOf(store.get().lineage);
 
+// panels.js and the modules it imports that the first view has not (asked for all at once;
+// tests/unit/test_ui_modules.py checks the list).
+export const PANELS = [
+  "panels.js", "changed-list.js", "checks.js", "cll-view.js", "details.js", "query-view.js", "runs.js",
+  "row-counts.js", "results.js", "markdown.js", "codediff.js", "schema.js", "vendor/diff.min.js",
+  "result-views/data.js", "result-views/charts.js", "result-views/frame.js",
+];
+
 /** The other views (panels.js), loaded and drawn in the task after the first frame, and
  * the layout worker then started (a small project's first view has started it already). */
 async function loadPanels() {
   await new Promise((resolve) => requestAnimationFrame(() => setTimeout(resolve)));
   try {
+    preload(PANELS);
     const module = await import("./panels.js");
     panels = module.wirePanels({ store, actions, lineageView, loadRuns, toast, timings });
     timings.panelsAt = performance.now();
