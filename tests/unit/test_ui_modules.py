@@ -10,7 +10,10 @@ from pathlib import PurePosixPath
 
 from recce_trio.server.api.page import BUILTIN_UI
 
-IMPORT = re.compile(r'^\s*(?:import|export)\s[^;]*?from\s+"(\.{1,2}/[^"]+)"|^\s*import\s+"(\.{1,2}/[^"]+)"', re.M)
+# `import ... from "./x.js"`, `export ... from "./x.js"`, and `import "./x.js"`.
+IMPORT = re.compile(
+    r'^\s*(?:import|export)\s[^;]*?from\s+"(\.{1,2}/[^"]+)"|^\s*import\s+"(\.{1,2}/[^"]+)"', re.M
+)
 
 
 def static_imports(name: str) -> set[str]:
