@@ -1,29 +1,37 @@
 """Page-load benchmark of the own review page on a big project, in headless Chromium.
 
-    python bench/page_load.py --project-dir /tmp/gen5000 [--runs 3]
+    python bench/page_load.py --project-dir /tmp/gen5000 [--runs 3] [--alone]
     (generate the project first: python bench/make_artifacts.py --models 5000 --out /tmp/gen5000)
 
-For each run it starts Chromium, opens a blank page and waits until Chromium's processes are
+The server is started as bench/startup.py starts it: the package's bytecode compiled first
+(``--no-compile`` leaves it), ``--log-level warning --loader process``, the artifact watcher
+on. For each run it starts Chromium, opens a blank page and waits until Chromium's processes are
 idle (less than 20 ms of CPU in half a second: its start, ~1 s of CPU on the 2-core machine,
 done), then spawns `recce-trio server` (the clock starts there), opens the page as soon as the
 server prints its address, and prints:
-- spawn -> the server is ready (the time its "startup ready" log line arrived: no extra request);
+- spawn -> the server is ready (the time its "ready in" line arrived: no extra request);
 - spawn -> the page knows it is ready (health polled, or the review's data arrived);
 - spawn -> changed-models list shown (names readable, sorted by downstream impact);
 - spawn -> first readable view: the animation frame after the first frame that drew the lineage
   at a zoom where node names are legible (i.e. it is on screen);
 - the page's steps after the server was ready (ms; negative: before it): the page's script ran,
-  /api/info asked, answered, received, parsed, indexed, impact counted, first view laid out,
-  slimmed (in the data worker), on the page, unpacked; /api/select answered; list rendered;
-  layout asked; graph set; the first legible frame's script done (the canvas drawn); on screen;
+  the review's modules loaded; /api/info asked, answered, received, parsed, indexed, impact
+  counted, first view laid out, slimmed (in the data worker), on the page, unpacked; the other
+  views' modules loaded; /api/select answered; list rendered; layout asked; graph set; the
+  first legible frame's script done (the canvas drawn); on screen;
 - whether the first view was drawn from the lineage before /api/select answered, and then
   kept (the server's set was the same) or replaced;
 - the longest main-thread task (Chromium's Long Tasks API) during the load, and while panning
   and zooming the drawn graph for a few seconds (drags, wheel zooms in and out, a fit);
 - the JS heap in use once drawn (CDP Performance.getMetrics);
 - the CPU time Chromium's processes (by kind: browser, renderer, GPU, utility) and the server
-  (with its decoder processes) used between spawn and ready, from /proc: what competed with
-  the server's load for the cores.
+  (with its decoder processes; its own process apart) used between spawn and ready, from
+  /proc: what competed with the server's load for the cores; and the load average when the
+  run started (the machine may be shared).
+
+``--alone`` also spawns the server the same way beside the settled Chromium without opening
+the page, once per round, between the page's runs: how much later the page makes the server
+ready, and how much more CPU the server uses, at the same load.
 
 Why Chromium settles first: a reviewer's browser is already running when they open the review,
 so its start is no part of the page's load. `--browser cold` keeps the earlier definition

@@ -51,7 +51,11 @@ def served(tmp_path: Path, page: Page) -> Iterator[Server]:
 
 
 def wait_for_review(page: Page) -> None:
-    page.wait_for_function("window.recce?.app?.metrics?.nodes > 0")
+    """The lineage drawn and the other views loaded (they come in the task after the first
+    frame: a panel opened before is drawn then, and moves the graph under the pointer)."""
+    page.wait_for_function(
+        "window.recce?.app?.metrics?.nodes > 0 && window.recce.app.metrics.panelsAt > 0"
+    )
 
 
 def open_node(page: Page, unique_id: str) -> None:
