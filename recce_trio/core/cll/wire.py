@@ -1,25 +1,24 @@
 """``/api/cll`` answers as JSON bytes: ``{"current": CllData}``.
 
-``cll_json`` is what the server sends. The answer a page asks for most, a node's lineage up and
-down (``node_id``, optionally ``column``; no change analysis), is put together from JSON
+``cll_json`` is what the server sends. The answer a page asks for most, a node's lineage up
+and down (``node_id``, optionally ``column``; no change analysis), is put together from JSON
 pieces once the whole map is built and ``prepare`` has run over it (``WireIndex``): the
 project-wide edge index with a number for each node and column id, and each id, column
 object, node object (but its ``columns``) and whole ``parent_map``/``child_map`` entry
-encoded once. A request walks the numbered index, picks the pieces and joins them, in
-C-level passes (``map``, ``filter``, ``zip``) over the answer's ids: it builds no dict per
-column, encodes no column again, and runs no Python statement per id. Any other answer
-(change analysis, ``no_cll``, the changed nodes, or before ``prepare``) is ``cll_data``
-encoded. Both give the same JSON (``tests/unit/test_cll_wire.py`` compares them node by node
-and column by column).
+encoded once. A request walks the numbered index, picks the pieces and joins them; it
+builds no dict per column and encodes no column again. Any other answer (change analysis,
+``no_cll``, the changed nodes, or before ``prepare``) is ``cll_data`` encoded. Both give the
+same JSON (``tests/unit/test_cll_wire.py`` compares them node by node and column by column).
 """
 
 from __future__ import annotations
 
 import threading
 import weakref
-from collections.abc import Iterable
-from itertools import chain, compress, groupby, repeat
-from operator import getitem, not_
+from bisect import bisect_left
+from collections.abc import Iterable, Sequence
+from itertools import compress, groupby
+from operator import not_
 
 import msgspec
 
@@ -30,88 +29,59 @@ __all__ = ["WireIndex", "cll_json", "prepare", "prepared"]
 
 _encode = msgspec.json.Encoder().encode
 _TAIL = b'},"impacted":null}'
-# Kinds of ids: a node, a column a node has, and an id no node has.
-NODE, COLUMN, OTHER = 0, 1, 2
-# What follows a token in an answer's "nodes" object, by (its kind, the next id's kind;
-# OTHER there: the end): between a node and its first column nothing, between columns a
-# comma, after a node's last column the node's tail.
-_SEPARATORS = {
-    (NODE, NODE): b",",
-    (NODE, COLUMN): b"",
-    (NODE, OTHER): b"",
-    (COLUMN, COLUMN): b",",
-    (COLUMN, NODE): _TAIL + b",",
-    (COLUMN, OTHER): _TAIL,
-}
 
 
 class WireIndex:
     """One project's numbered edge index and encoded pieces (immutable once built).
 
-    Numbers run so that sorting numbers sorts an answer: each node id, in sorted order, is
-    followed by the column ids it has (``CllProject.owner``) in the node's order (cll_data's
-    order of ``columns``); then the ids no node has. ``kind`` tells them apart;
-    ``owner_of`` is the node that owns a node or column id (a node owns itself; -1 for the
-    others). ``up``/``down`` are the index's parent and child ids by number; ``nup``/
-    ``ndown`` the lineage graph's (empty but for nodes).
+    Numbers run so that sorting numbers sorts an answer: node ids first, in sorted order;
+    then the column ids that a node has (``CllProject.owner``), by node and by position in
+    the node (cll_data's order of ``columns``); then the ids no node has. ``up``/``down``
+    are the index's parent and child ids by number; ``nup``/``ndown`` the lineage graph's
+    (nodes only).
     """
 
     def __init__(self, project: CllProject) -> None:
         pmap, cmap = project.index or ({}, {})
         parents, children = project.graph()
         node_ids = sorted(parents)
-        node_set = set(node_ids)
-        ids: list[str] = []
-        num: dict[str, int] = {}
-        kind: list[int] = []
-        owner_of: list[int] = []
-        # By number: a node's head (``"<uid>":{...,"columns":{``) and its object without
-        # columns (``bare``); a column's b'"<name>":{column object}' (``named``) and
-        # b'"<column id>":{column object}' (``keyed``); empty where they do not apply.
-        heads: list[bytes] = []
-        bare: list[bytes] = []
-        named: list[bytes] = []
-        keyed: list[bytes] = []
-        for uid in node_ids:
-            n = len(ids)
-            num[uid] = n
-            ids.append(uid)
-            kind.append(NODE)
-            owner_of.append(n)
-            heads.append(_head(project, uid, _encode(uid)))
-            bare.append(heads[-1] + _TAIL)
-            named.append(b"")
-            keyed.append(b"")
+        self.nodes = len(node_ids)
+        ids = list(node_ids)
+        num = {uid: i for i, uid in enumerate(node_ids)}
+        owner_of = [-1] * len(ids)
+        # b'"<name>":{column object}' and b'"<column id>":{column object}' by number.
+        self.named: list[bytes] = [b""] * len(ids)
+        self.keyed: list[bytes] = [b""] * len(ids)
+        self.heads: list[bytes] = []
+        self.bare: list[bytes] = []
+        for n, uid in enumerate(node_ids):
+            quoted = _encode(uid)
+            self.heads.append(_head(project, uid, quoted))
+            self.bare.append(self.heads[-1] + _TAIL)
             edges = project.edges(uid)
             for col in edges.columns if edges is not None else ():
                 cid = f"{uid}_{col.name}"
-                if cid in node_set or cid in num or project.owner(cid) != uid or cid not in pmap:
+                if cid in num or project.owner(cid) != uid or cid not in pmap:
                     continue  # a node id, or a longer node's column
                 obj = _encode(column_object(uid, cid, col))
                 num[cid] = len(ids)
                 ids.append(cid)
-                kind.append(COLUMN)
                 owner_of.append(n)
-                heads.append(b"")
-                bare.append(b"")
-                named.append(_encode(col.name) + b":" + obj)
-                keyed.append(_encode(cid) + b":" + obj)
+                self.named.append(_encode(col.name) + b":" + obj)
+                self.keyed.append(_encode(cid) + b":" + obj)
         self.owned_end = len(ids)
         for key in (*pmap, *cmap):
             if key not in num:
                 num[key] = len(ids)
                 ids.append(key)
-                kind.append(OTHER)
-                owner_of.append(-1)
-        self.ids, self.num, self.kind, self.owner_of = ids, num, kind, owner_of
-        self.heads, self.bare, self.named, self.keyed = heads, bare, named, keyed
-        number_of = num.get
+        self.ids, self.num, self.owner_of = ids, num, owner_of
         # A node's columns (its own and those a longer node id spells the same), by number.
-        self.node_columns: list[tuple[int, ...]] = [()] * len(ids)
+        self.node_columns: list[tuple[int, ...]] = []
+        number_of = num.get
         for uid in node_ids:
             edges = project.edges(uid)
             cols = map(number_of, [f"{uid}_{c.name}" for c in (edges.columns if edges else ())])
-            self.node_columns[num[uid]] = tuple([c for c in cols if c is not None])
+            self.node_columns.append(tuple([c for c in cols if c is not None]))
         number = num.__getitem__
 
         def numbered(edges: Edges, keys: Iterable[str]) -> list[tuple[int, ...]]:
@@ -119,7 +89,7 @@ class WireIndex:
             return [tuple(map(number, get(k, ()))) for k in keys]
 
         self.up, self.down = numbered(pmap, ids), numbered(cmap, ids)
-        self.nup, self.ndown = numbered(parents, ids), numbered(children, ids)
+        self.nup, self.ndown = numbered(parents, node_ids), numbered(children, node_ids)
         self.regular = _regular(self)
         self.quoted = quoted_ids = list(map(_encode, ids))
         self.opening = [q + b":[" for q in quoted_ids]  # a filtered map entry's start
@@ -131,38 +101,35 @@ class WireIndex:
         self.down_whole = [
             colon((q, _encode(down_get(k, ())))) for q, k in zip(quoted_ids, ids, strict=True)
         ]
-        # The "nodes" object's token for each id, by the next id's kind (``_nodes_object``):
-        # a node followed by one of its columns is its head, else its bare object; a column
-        # is its named object. (Lists of references to the pieces above.)
-        as_bare = [b or c for b, c in zip(bare, named, strict=True)]
-        as_head = [h or c for h, c in zip(heads, named, strict=True)]
-        self.token_before = (as_bare, as_head, as_bare)
 
 
 def _regular(index: WireIndex) -> bool:
     """Whether every edge of the index stays within the lineage graph: from an id owned by
-    node ``o`` to ids owned by ``o`` or by a parent (child) of ``o``, and no id that no node
-    owns has edges. Then whatever an answer's walks reach from a node's ids is owned by that
-    node or by its ancestors (descendants), the nodes of Recce's pool, and the answer need
-    not walk the node graph to check it (``_node_answer``)."""
-    owner_of = index.owner_of
+    node ``o`` (a node owns itself) to ids owned by ``o`` or by a parent (child) of ``o``,
+    and no id that no node owns has edges. Then whatever an answer's walks reach from a
+    node's ids is owned by that node or by its ancestors (descendants), the nodes of
+    Recce's pool, and the answer need not walk the node graph to check it (``_node_answer``).
+    """
+    owned_end, owner_of = index.owned_end, index.owner_of
     for o, columns in enumerate(index.node_columns):
         if any(owner_of[c] != o for c in columns):
             return False  # a node's column id that a longer node id spells the same
     for edges, graph in ((index.up, index.nup), (index.down, index.ndown)):
-        near: dict[int, frozenset[int]] = {}
+        near = [frozenset((o, *found)) for o, found in enumerate(graph)]
         for i, found in enumerate(edges):
             if not found:
                 continue
-            o = owner_of[i]
-            if o < 0:
+            if i >= owned_end:
                 return False
-            allowed = near.get(o)
-            if allowed is None:
-                allowed = near[o] = frozenset((o, *graph[o]))
-            if any(owner_of[j] not in allowed for j in found):
+            allowed = near[_owner(index, i)]
+            if any(j >= owned_end or _owner(index, j) not in allowed for j in found):
                 return False
     return True
+
+
+def _owner(index: WireIndex, i: int) -> int:
+    """The node that owns id number ``i`` (below ``owned_end``): a node owns itself."""
+    return i if i < index.nodes else index.owner_of[i]
 
 
 def _head(project: CllProject, uid: str, quoted: bytes) -> bytes:
@@ -202,7 +169,7 @@ def prepared(project: CllProject) -> WireIndex | None:
     return _indexes.get(project)
 
 
-def _walk(starts: Iterable[int], edges: list[tuple[int, ...]]) -> set[int]:
+def _walk(starts: Iterable[int], edges: Sequence[tuple[int, ...]]) -> set[int]:
     """Every number reached from ``starts`` over ``edges`` (a start only if it is reached);
     each step gathers a whole frontier's edges in one C-level call."""
     seen: set[int] = set()
@@ -231,10 +198,11 @@ def cll_json(
     """``{"current": CllData}`` as JSON, the same answer as ``cll_data`` with these params.
     Raises ``CllRequestError`` as ``cll_data`` does."""
     index = _indexes.get(project)
+    found = None
     if index is not None and node_id is not None and not (change_analysis or no_cll):
         found = _node_answer(index, project, node_id, column, no_upstream, no_downstream)
-        if found is not None:
-            return found
+    if found is not None:
+        return found
     data = cll_data(
         project,
         node_id=node_id,
@@ -259,8 +227,9 @@ def _node_answer(
     """``cll_data``'s answer for a node or a column, without change analysis; None for a
     request this does not answer (``cll_data`` does)."""
     n = index.num.get(node_id)
-    if n is None or index.kind[n] != NODE:
+    if n is None or n >= index.nodes:
         return None
+    nodes = index.nodes
     # With a regular index (``_regular``), what the walks reach from ids the node owns is
     # within Recce's pool; otherwise the pool is walked and checked below.
     within_pool = index.regular
@@ -269,7 +238,7 @@ def _node_answer(
         if c is None:
             return None
         anchors = {c}
-        within_pool = within_pool and index.owner_of[c] in (n, -1)
+        within_pool = within_pool and (c >= index.owned_end or _owner(index, c) == n)
     else:
         anchors = {n, *index.node_columns[n]}
     result = set(anchors)
@@ -284,10 +253,12 @@ def _node_answer(
         result |= all_children
         all_children |= anchors
 
+    # In cll_data's order: the nodes, then each node's columns, then ids no node has.
     ordered = sorted(result)
-    kinds = list(map(index.kind.__getitem__, ordered))
-    columns = list(compress(ordered, map(COLUMN.__eq__, kinds)))
-    owners = set(map(index.owner_of.__getitem__, columns))
+    first_column = bisect_left(ordered, nodes)
+    columns = ordered[first_column : bisect_left(ordered, index.owned_end, first_column)]
+    owner_get = index.owner_of.__getitem__
+    owned = {o: list(group) for o, group in groupby(columns, owner_get)}
     if not within_pool:
         # Recce's pool: the node, its ancestors and its descendants (each way walked).
         pool = {n}
@@ -295,80 +266,64 @@ def _node_answer(
             pool |= _walk({n}, index.nup)
         if not no_downstream:
             pool |= _walk({n}, index.ndown)
-        if not pool.issuperset(owners):
+        if not pool.issuperset(owned):
             return None  # a shorter pool id may have the column (cll_data's _owner): rare
-    if OTHER in kinds or not result.issuperset(owners):
-        nodes = _nodes_grouped(index, ordered, kinds, columns, column is not None, result)
-    else:
-        nodes = _nodes_object(index, ordered, kinds)
+    named, heads = index.named.__getitem__, index.heads
+    # A node without columns in the answer is its head and tail, joined once (``bare``).
+    bare, owned_get = index.bare, owned.get
+    node_parts = [
+        bare[o]
+        if (kept := owned_get(o)) is None
+        else heads[o] + b",".join(map(named, kept)) + _TAIL
+        for o in sorted(owned.keys() | ordered[:first_column])
+        if column is not None or o in result
+    ]
+    column_parts = map(index.keyed.__getitem__, columns)
+
+    # An entry lists what of its ids is in the answer: all of them when the walk went that
+    # way from it, or when they all are anyway (C-level checks; then the piece is whole).
+    parent_parts = _map_entries(index, index.up, index.up_whole, result, all_parents)
+    child_parts = _map_entries(index, index.down, index.down_whole, result, all_children)
     return b"".join(
         (
             b'{"current":{"nodes":{',
-            nodes,
+            b",".join(node_parts),
             b'},"columns":{',
-            b",".join(map(index.keyed.__getitem__, columns)),
+            b",".join(column_parts),
             b'},"parent_map":{',
-            _map_object(index, index.up, index.up_whole, result, all_parents),
+            b",".join(parent_parts),
             b'},"child_map":{',
-            _map_object(index, index.down, index.down_whole, result, all_children),
+            b",".join(child_parts),
             b"}}}",
         )
     )
 
 
-def _nodes_object(index: WireIndex, ordered: list[int], kinds: list[int]) -> bytes:
-    """The inside of the answer's "nodes" object when every column in the answer has its
-    node in it too (and no id that no node has is): in number order each node is followed
-    by its columns, so the object is a token per id and a separator after it, each picked
-    by the id's kind and the next one's (``WireIndex.token_before``, ``_SEPARATORS``)."""
-    following = kinds[1:]
-    following.append(OTHER)
-    tokens = map(getitem, map(index.token_before.__getitem__, following), ordered)
-    separators = map(_SEPARATORS.__getitem__, zip(kinds, following, strict=True))
-    return b"".join(chain.from_iterable(zip(tokens, separators, strict=True)))
-
-
-def _nodes_grouped(
-    index: WireIndex,
-    ordered: list[int],
-    kinds: list[int],
-    columns: list[int],
-    for_column: bool,
-    result: set[int],
-) -> bytes:
-    """The inside of the "nodes" object in any case: each node with its columns in the
-    answer (for a ``column`` request, also the nodes that own those columns)."""
-    owned = {o: list(group) for o, group in groupby(columns, index.owner_of.__getitem__)}
-    in_answer = {i for i, k in zip(ordered, kinds, strict=True) if k == NODE}
-    named, heads, bare, owned_get = index.named.__getitem__, index.heads, index.bare, owned.get
-    return b",".join(
-        [
-            bare[o]
-            if (kept := owned_get(o)) is None
-            else heads[o] + b",".join(map(named, kept)) + _TAIL
-            for o in sorted(owned.keys() | in_answer)
-            if for_column or o in result
-        ]
-    )
-
-
-def _map_object(
+def _map_entries(
     index: WireIndex,
     edges: list[tuple[int, ...]],
     whole: list[bytes],
     result: set[int],
     complete: set[int],
-) -> bytes:
-    """The inside of the answer's ``parent_map`` (``child_map``): for each id, its parents
+) -> list[bytes]:
+    """The answer's ``parent_map`` (``child_map``) entries: for each id, its parents
     (children) that are in the answer. All of them when the walk went that way from the id
-    (``complete``) or when they all are anyway: the whole entry, encoded once; else the
-    filtered list, made in C-level passes."""
+    (``complete``) or when they all are anyway (C-level checks): the whole entry, encoded
+    once; else the filtered list."""
     parts = list(map(whole.__getitem__, complete))
     rest = list(result - complete)
     kept_whole = list(map(result.issuperset, map(edges.__getitem__, rest)))
     parts.extend(map(whole.__getitem__, compress(rest, kept_whole)))
-    filtered = list(compress(rest, map(not_, kept_whole)))
-    inside = map(filter, repeat(result.__contains__), map(edges.__getitem__, filtered))
-    lists = map(b",".join, map(map, repeat(index.quoted.__getitem__), inside))
-    parts.extend(map(b"".join, zip(map(index.opening.__getitem__, filtered), lists, repeat(b"]"))))
-    return b",".join(parts)
+    opening, quoted, inside, join = (
+        index.opening,
+        index.quoted.__getitem__,
+        result.__contains__,
+        b",".join,
+    )
+    parts.extend(
+        [
+            opening[i] + join(map(quoted, filter(inside, edges[i]))) + b"]"
+            for i in compress(rest, map(not_, kept_whole))
+        ]
+    )
+    return parts
