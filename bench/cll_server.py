@@ -51,8 +51,8 @@ DECODERS = {
 
 
 def _zstd_frames(data: bytes) -> bytes:
-    """zstd data of one or more frames, decoded as httpx decodes it (a large /api/cll answer
-    is a frame per section)."""
+    """zstd data of one or more frames (RFC 8878), decoded as httpx decodes it: every
+    frame, one after the other."""
     out = []
     while data:
         stream = zstandard.ZstdDecompressor().decompressobj()
