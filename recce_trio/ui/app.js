@@ -13,7 +13,7 @@ import { waitForServer } from "./startup.js";
 // review.js and the modules it imports that this one has not: asked for all at once when the
 // server is ready, rather than a level of imports at a time (tests/unit/test_ui_modules.py
 // checks the list).
-export const FIRST_VIEW = ["review.js", "actions.js", "store.js", "lineage-view.js", "graph.js", "chains.js", "groups.js", "minimap.js"];
+export const FIRST_VIEW = ["review.js", "actions.js", "store.js", "changed-list.js", "lineage-view.js", "graph.js", "chains.js", "groups.js", "minimap.js"];
 
 const timings = { start: performance.now() };
 const early = askEarly(timings);

@@ -1,8 +1,20 @@
 // The changed-models list next to the graph: searchable, sortable by downstream impact, change
 // kind or name; arrow keys move through it and open each node.
 
-import { categoryBadge } from "./cll-view.js";
 import { h } from "./dom.js";
+
+export const CATEGORY_LABELS = {
+  breaking: "breaking",
+  partial_breaking: "partial breaking",
+  non_breaking: "non-breaking",
+  unknown: "unknown",
+};
+
+/** A node's change category (column-level change analysis) as a badge, or null. */
+export function categoryBadge(category) {
+  if (!category) return null;
+  return h("span", { class: `badge category ${category}`, title: "Change category (column-level change analysis)" }, CATEGORY_LABELS[category] ?? category);
+}
 
 const KIND_ORDER = { removed: 0, added: 1, modified: 2 };
 export const SORTS = {

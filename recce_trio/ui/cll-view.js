@@ -8,14 +8,8 @@
 //   it derives from changed; a node when it changed, is marked impacted, owns an impacted
 //   column, or sits below a breaking change (then every column of it may change).
 
+import { categoryBadge } from "./changed-list.js";
 import { h } from "./dom.js";
-
-export const CATEGORY_LABELS = {
-  breaking: "breaking",
-  partial_breaking: "partial breaking",
-  non_breaking: "non-breaking",
-  unknown: "unknown",
-};
 
 async function postCll(body) {
   const response = await fetch("/api/cll", {
@@ -208,9 +202,4 @@ export class CllView {
     });
     return h("div", { class: "cll-section" }, h("h4", {}, "Column lineage"), h("p", { class: "muted small" }, "Click a column to see where it comes from and what it feeds."), list);
   }
-}
-
-export function categoryBadge(category) {
-  if (!category) return null;
-  return h("span", { class: `badge category ${category}`, title: "Change category (column-level change analysis)" }, CATEGORY_LABELS[category] ?? category);
 }

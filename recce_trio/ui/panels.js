@@ -1,10 +1,9 @@
-// The review's views besides the lineage: the changed list, the node, check, run and Query
+// The review's views besides the lineage and the changed list: the node, check, run and Query
 // panels, the checklist, the runs list, column lineage, and row counts on the graph. Loaded
 // by review.js once the first view of the lineage is on screen, which needs none of them:
 // each module the page loads is a request to a server that has just become ready, and
 // script to compile, on the way to that first frame. They draw the state as it is then.
 
-import { changedIds, renderChangedList } from "./changed-list.js";
 import { checkPanel, renderChecklist } from "./checks.js";
 import { CllView } from "./cll-view.js";
 import { nodePanel } from "./details.js";
@@ -17,11 +16,8 @@ import "./result-views/charts.js";
 
 export { registerResultView } from "./results.js";
 
-/**
- * Wire the views to the store (review.js's) and draw them. Returns `listIds()`: the ids in
- * the changed list as shown (for the arrow keys), and `openQuery()`.
- */
-export function wirePanels({ store, actions, lineageView, loadRuns, toast, timings }) {
+/** Wire the views to the store (review.js's) and draw them. */
+export function wirePanels({ store, actions, lineageView, loadRuns, toast }) {
   const nameToId = () => {
     const lineage = store.get().lineage;
     if (nameToId.for !== lineage) {
@@ -70,30 +66,17 @@ export function wirePanels({ store, actions, lineageView, loadRuns, toast, timin
     else if (panel.firstChild !== content) panel.replaceChildren(content); // the Query view stays as it is
   }
 
-  let listIds = [];
-  function renderList(state) {
-    if (!state.lineage) return;
-    listIds = changedIds(state.lineage, state.listQuery, state.listSort);
-    const activeId = state.panel?.kind === "node" ? state.panel.id : null;
-    renderChangedList($("changed-list"), { lineage: state.lineage, ids: listIds, activeId }, actions);
-    timings.listAt ??= performance.now();
-    $("changed-list").querySelector(".active")?.scrollIntoView({ block: "nearest" });
-  }
-
   const renderChecks = (s) => renderChecklist($("checks-list"), { checks: s.checks, openId: s.panel?.kind === "check" ? s.panel.id : null }, actions);
   const renderRuns = (s) => renderRunList($("runs-list"), { runs: s.runs, openId: s.panel?.kind === "run" ? s.panel.id : null, durations: s.durations }, actions);
   store.subscribe(["lineage"], () => cllView.reset());
   store.subscribe(["panel", "nodeTab", "codeView", "codeSide", "picked", "details", "checks", "runs", "openRun", "durations", "lineage"], renderPanel);
-  store.subscribe(["lineage", "listQuery", "listSort", "panel"], renderList);
   store.subscribe(["checks", "panel"], renderChecks);
   store.subscribe(["runs", "panel", "durations"], renderRuns);
-  const openQuery = () => {
+  $("open-query").addEventListener("click", () => {
     store.set({ panel: { kind: "query", id: "sql" } });
     queryView.focus();
-  };
-  $("open-query").addEventListener("click", openQuery);
+  });
   watchRowCounts(store, () => lineageView.graph);
   const state = store.get();
-  for (const render of [renderPanel, renderList, renderChecks, renderRuns]) render(state);
-  return { listIds: () => listIds, openQuery };
+  for (const render of [renderPanel, renderChecks, renderRuns]) render(state);
 }

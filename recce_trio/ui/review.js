@@ -3,11 +3,13 @@
 // writers. The URL mirrors the view (router.js).
 
 //
-// This module and its imports draw the first view (the lineage, the header, the side tabs);
-// the other views (panels.js) are loaded once that view is on screen.
+// This module and its imports draw the first view (the lineage, the header, the side tabs, and
+// the changed list in the task after its first frame); the other views (panels.js) are loaded
+// once that view is on screen.
 
 import { createActions } from "./actions.js";
 import { api } from "./api.js";
+import { changedIds, renderChangedList } from "./changed-list.js";
 import { $, h, preload } from "./dom.js";
 import { changedModels, loadLineage, projectOf } from "./lineage-data.js";
 import { LineageView, readFilters } from "./lineage-view.js";
@@ -39,7 +41,6 @@ const store = createStore({
 
 let timings = {}; // the page's marks (app.js's), for the benchmarks
 let lineageView = null;
-let panels = null; // panels.js's wirePanels(), once loaded
 let panelsLoaded; // resolves to panels.js
 const panelsModule = new Promise((resolve) => (panelsLoaded = resolve));
 const { actions, loadDetails, loadChecks, loadRuns } = createActions(store, { lineageView: () => lineageView, toast });
@@ -77,7 +78,7 @@ const projectName = () => projectOf(store.get().lineage);
 // panels.js and the modules it imports that the first view has not (asked for all at once;
 // tests/unit/test_ui_modules.py checks the list).
 export const PANELS = [
-  "panels.js", "changed-list.js", "checks.js", "cll-view.js", "details.js", "query-view.js", "runs.js",
+  "panels.js", "checks.js", "cll-view.js", "details.js", "query-view.js", "runs.js",
   "row-counts.js", "results.js", "markdown.js", "codediff.js", "schema.js", "vendor/diff.min.js",
   "result-views/data.js", "result-views/charts.js", "result-views/frame.js",
 ];
@@ -89,7 +90,7 @@ async function loadPanels() {
   try {
     preload(PANELS);
     const module = await import("./panels.js");
-    panels = module.wirePanels({ store, actions, lineageView, loadRuns, toast, timings });
+    module.wirePanels({ store, actions, lineageView, loadRuns, toast });
     timings.panelsAt = performance.now();
     panelsLoaded(module);
   } catch (err) {
@@ -98,7 +99,24 @@ async function loadPanels() {
   lineageView.startWorker();
 }
 
-const listIds = () => panels?.listIds() ?? [];
+let shownIds = []; // the changed list's ids as shown (the arrow keys move through them)
+const listIds = () => shownIds;
+let listShown = false;
+function renderList(state) {
+  if (!state.lineage) return;
+  if (!listShown) {
+    // The first list after the first frame of the graph, so that the graph is not held up
+    // by the list's layout and paint; the frame drawn, it comes in the next.
+    listShown = true;
+    requestAnimationFrame(() => setTimeout(() => renderList(store.get())));
+    return;
+  }
+  shownIds = changedIds(state.lineage, state.listQuery, state.listSort);
+  const activeId = state.panel?.kind === "node" ? state.panel.id : null;
+  renderChangedList($("changed-list"), { lineage: state.lineage, ids: shownIds, activeId }, actions);
+  timings.listAt ??= performance.now();
+  $("changed-list").querySelector(".active")?.scrollIntoView({ block: "nearest" });
+}
 
 function renderSide(state) {
   for (const side of ["changed", "checks", "runs"]) {
@@ -240,6 +258,7 @@ function wire() {
   });
   store.subscribe(["info", "lineage"], (state) => state.lineage && renderHeader(state));
   store.subscribe(["side"], renderSide);
+  store.subscribe(["lineage", "listQuery", "listSort", "panel"], renderList);
   $("filters").addEventListener("submit", (e) => {
     e.preventDefault();
     lineageView.apply(readFilters());
