@@ -18,46 +18,22 @@ import argparse
 import json
 import os
 import random
-import re
 import statistics
-import subprocess
 import sys
-import threading
 import time
 from pathlib import Path
 
-import httpx
-
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from bench.cll_server import DECODERS, cpu_s, pct
+from bench.cll_server import DECODERS, Server, cpu_s, pct
 
 
-class Build:
+class Build(Server):
+    """One build's server (from its checkout), named ``label``."""
+
     def __init__(self, label: str, checkout: Path, project_dir: Path) -> None:
-        env = dict(os.environ, PYTHONPATH=str(checkout))
-        cmd = [sys.executable, "-m", "recce_trio", "server", "--port", "0", "--no-watch"]
-        cmd += ["--project-dir", str(project_dir), "--startup-timeout", "600"]
-        self.proc = subprocess.Popen(
-            cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env, cwd=checkout
-        )
+        super().__init__(project_dir, checkout)
         self.label = label
-        self.url: list[str] = []
-        self.mapped = threading.Event()
-        threading.Thread(target=self._read_log, daemon=True).start()
-        while not self.url:
-            time.sleep(0.05)
-            if self.proc.poll() is not None:
-                sys.exit(f"the {label} server exited")
-        self.client = httpx.Client(base_url=self.url[0], timeout=600)
-
-    def _read_log(self) -> None:
-        assert self.proc.stdout is not None
-        for line in self.proc.stdout:
-            found = re.search(r"http://127\.0\.0\.1:\d+", line)
-            if found and not self.url:
-                self.url.append(found.group(0))
-            if "column lineage map:" in line or "column lineage map failed" in line:
-                self.mapped.set()
+        self.mapped = self.map_done
 
     def ask(self, uid: str) -> tuple[float, float, float, bytes]:
         """(wall, until the headers, server CPU) of one request, and its decoded body."""

@@ -87,11 +87,15 @@ def cpu_s(pid: int) -> tuple[float, float]:
 
 
 class Server:
-    def __init__(self, project_dir: Path) -> None:
+    """A ``recce-trio server`` of this checkout, or of ``checkout`` (its ``PYTHONPATH`` and
+    working directory), ready when made; ``map_done`` is set by the map's log line."""
+
+    def __init__(self, project_dir: Path, checkout: Path | None = None) -> None:
         cmd = [sys.executable, "-m", "recce_trio", "server", "--port", "0", "--no-watch"]
         cmd += ["--project-dir", str(project_dir), "--startup-timeout", "600"]
+        env = None if checkout is None else dict(os.environ, PYTHONPATH=str(checkout))
         self.proc = subprocess.Popen(
-            cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+            cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env, cwd=checkout
         )
         self.url: list[str] = []
         self.map_done = threading.Event()
