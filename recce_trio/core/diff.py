@@ -31,13 +31,11 @@ class LineageDiff:
         current: Lineage,
         diff: dict[str, dict[str, Any]],
         state: StateComparison,
-        project: str | None = None,
     ) -> None:
         self.base = base
         self.current = current
         self.diff = diff
         self.state = state
-        self.project = project  # the root project: the selectors' default package
         self._graph: SelectionGraph | None = None
         self._graph_lock = threading.Lock()
 
@@ -106,7 +104,7 @@ def build_lineage_diff(
             diff[uid] = {"change_status": "removed", "change": None}
         elif in_current:
             diff[uid] = {"change_status": "added", "change": None}
-    return LineageDiff(base=base, current=current, diff=diff, state=state, project=project)
+    return LineageDiff(base=base, current=current, diff=diff, state=state)
 
 
 def make_sides(

@@ -41,10 +41,6 @@ class Review:
     _full_lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     @property
-    def project_name(self) -> str | None:
-        return self.artifacts.current_manifest.metadata.project_name
-
-    @property
     def cll_if_made(self) -> CllProject | None:
         """``cll`` if it was made already, else None: cheap, and safe on the event loop."""
         return self._cll

@@ -88,20 +88,14 @@ def selected_nodes(lineage_diff: LineageDiff, params: dict[str, Any]) -> list[st
         if missing:
             raise RunRequestError(f"node_id '{missing[0]}' not found in dbt manifest")
         return ids
-    chosen = lineage_diff.graph.select(
+    graph = lineage_diff.graph
+    chosen = graph.select(
         select=params.get("select"),
         exclude=params.get("exclude"),
-        packages=default_packages(lineage_diff, params.get("packages")),
+        packages=graph.root_packages(params.get("packages")),
         view_mode=params.get("view_mode"),
     )
     return sorted(uid for uid in chosen if uid in known and not uid.startswith("test."))
-
-
-def default_packages(lineage_diff: LineageDiff, packages: list[str] | None) -> list[str] | None:
-    """``packages`` as given, else Recce's default: the root project only."""
-    if packages is None and lineage_diff.project is not None:
-        return [lineage_diff.project]
-    return packages
 
 
 def lineage_diff_result(lineage_diff: LineageDiff, params: dict[str, Any]) -> dict[str, Any]:

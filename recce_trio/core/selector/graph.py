@@ -180,6 +180,12 @@ class SelectionGraph:
         for kind in kinds:
             yield from self._by_kind.get(kind, ())
 
+    def root_packages(self, packages: list[str] | None) -> list[str] | None:
+        """``packages`` as given, else Recce's default: the root project's only."""
+        if packages is None and self.project_name is not None:
+            return [self.project_name]
+        return packages
+
     def prepare(self) -> None:
         """Build state:modified and the page-load selections now (during background load), so
         that the page's first requests are as fast as the next; the tables of the other
@@ -187,7 +193,7 @@ class SelectionGraph:
         self.index("package")  # the others are built on first use
         self.state.select("modified", include_removed=self.merge_removed)
         # What the lineage page asks on load (Recce's default package is the root project).
-        packages = [self.project_name] if self.project_name is not None else None
+        packages = self.root_packages(None)
         self.select(packages=packages)
         self.select(packages=packages, view_mode="changed_models")
 

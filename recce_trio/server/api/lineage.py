@@ -12,7 +12,6 @@ import trio
 from quart import Quart, Response, current_app, request
 from quart_trio import QuartTrio
 
-from recce_trio.core import runs
 from recce_trio.core.checks import WAREHOUSE_RUN_TYPES
 from recce_trio.core.review import Review
 from recce_trio.core.state import RECCE_VERSION, SCHEMA_VERSION
@@ -132,7 +131,6 @@ async def select() -> Response:
     except msgspec.ValidationError as exc:
         raise RequestError(f"invalid request body: {exc}") from None
     review = _review()
-    packages = runs.default_packages(review.diff, body.packages)
     if body.view_mode not in (None, "all", "changed_models"):
         raise RequestError(f"view_mode must be 'all' or 'changed_models', got {body.view_mode!r}")
 
@@ -141,10 +139,11 @@ async def select() -> Response:
     # probes meanwhile. One at a time: the selector caches are shared.
     # (The selector graph itself is built on first use, ~0.1 s at 5,000 models: there too.)
     def evaluate() -> set[str]:
-        return review.diff.graph.select(
+        graph = review.diff.graph
+        return graph.select(
             select=body.select,
             exclude=body.exclude,
-            packages=packages,
+            packages=graph.root_packages(body.packages),
             view_mode=body.view_mode,
         )
 
