@@ -189,6 +189,15 @@ def watch_for_ready(server: Server) -> list:
     return found
 
 
+def spawn_watched(project: Path) -> tuple[dict[str, float], float, Server, list]:
+    """The CPU used so far by kind, the spawn time, and the server spawned with the benches'
+    flags, whose ready line is watched for (``watch_for_ready``)."""
+    before = cpu_by_kind(None)
+    spawned = time.time()
+    server = Server(["server", "--port", "0", "--project-dir", str(project), *SERVER_FLAGS])
+    return before, spawned, server, watch_for_ready(server)
+
+
 def alone_run(browser_args: list[str], project: Path) -> dict:
     """The server spawned as one_run spawns it, beside a settled Chromium, no page opened."""
     with sync_playwright() as p:
@@ -196,10 +205,7 @@ def alone_run(browser_args: list[str], project: Path) -> dict:
         page = browser.new_page(viewport={"width": 1400, "height": 800})
         page.goto("about:blank")
         settle_s = settle()
-        before = cpu_by_kind(None)
-        spawned = time.time()
-        server = Server(["server", "--port", "0", "--project-dir", str(project), *SERVER_FLAGS])
-        ready_at = watch_for_ready(server)
+        before, spawned, server, ready_at = spawn_watched(project)
         try:
             deadline = time.monotonic() + 300
             while not ready_at and time.monotonic() < deadline and server.proc.poll() is None:
@@ -230,10 +236,7 @@ def one_run(browser_args: list[str], project: Path, settled: bool) -> dict:
         if settled:
             page.goto("about:blank")
             settle_s = settle()
-        before = cpu_by_kind(None)
-        spawned = time.time()
-        server = Server(["server", "--port", "0", "--project-dir", str(project), *SERVER_FLAGS])
-        ready_at = watch_for_ready(server)
+        before, spawned, server, ready_at = spawn_watched(project)
         try:
             page.goto(server.url)
             # The first legible frame on screen and the changed list (a page older than the
