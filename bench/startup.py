@@ -9,10 +9,11 @@ and its decoder processes had used by then (Linux: /proc); then when the same bo
 br-compressed, as a browser asks for it; /api/health latency (p50/p99/max) while loading,
 probed every 20 ms from a separate thread over a keep-alive connection; peak RSS of the server
 and of its decoder processes (from /api/startup-perf); the /api/info body's size, raw and on
-the wire in each content coding; the server's own per-step timings (/api/startup-perf: the
-last run's, and each step's median over the runs). Also the floors measured in the same run:
-interpreter start plus the server's imports, and the fastest single-threaded decode of the four
-files. Compare figures as ratios within one run: machines are shared and noisy.
+the wire in each content coding, and of the own page's form (``?lineage=page``); the server's
+own per-step timings (/api/startup-perf: the last run's, and each step's median over the
+runs). Also the floors measured in the same run: interpreter start plus the server's imports,
+and the fastest single-threaded decode of the four files. Compare figures as ratios within
+one run: machines are shared and noisy.
 
 Before the runs the package's bytecode is compiled (``compileall``), as installing it does: a
 server started with ``PYTHONDONTWRITEBYTECODE=1`` and no ``__pycache__`` (a fresh checkout
@@ -55,6 +56,8 @@ def request(
 
 
 ENCODINGS = ("gzip", "br", "zstd")
+# The own page's form of /api/info (its data worker asks for it).
+PAGE_FORM = "/api/info?lineage=page"
 
 
 def peak_rss_kb(pid: int) -> int:
@@ -141,6 +144,10 @@ def one_run(project: Path, ready_path: str, loader: str) -> dict[str, object]:
         wire = {"identity": len(body)}
         for encoding in ENCODINGS:
             wire[encoding] = len(request(ready_conn, ready_path, encoding)[1])
+        page_wire = {}  # the own page's form of /api/info
+        if ready_path == "/api/info":
+            for encoding in ("identity", *ENCODINGS):
+                page_wire[encoding] = len(request(ready_conn, PAGE_FORM, encoding)[1])
         _, perf_body = request(ready_conn, "/api/startup-perf")  # conn idled out meanwhile
         perf = json.loads(perf_body)
         server_rss = peak_rss_kb(proc.pid)
@@ -165,6 +172,7 @@ def one_run(project: Path, ready_path: str, loader: str) -> dict[str, object]:
         "decoders_cpu": children_cpu,
         "ready_br": ready_br,
         "wire": wire,
+        "page_wire": page_wire,
         "latencies": latencies,
         "server_rss_mb": server_rss / 1024,
         "worker_rss_mb": worker_rss / 1024,
@@ -331,6 +339,12 @@ def main() -> None:
         smallest = min(size for name, size in wire.items() if name != "identity")
         print(f"  /api/info raw             = {wire['identity'] / 1e6:.2f} MB (target <= 3)")
         print(f"  /api/info on the wire     = {smallest / 1e6:.2f} MB (target <= 1)")
+        page: dict[str, int] = runs[-1]["page_wire"]  # type: ignore[assignment]
+        page_smallest = min(size for name, size in page.items() if name != "identity")
+        print(
+            f"  the own page's form ({PAGE_FORM}): raw {page['identity'] / 1e6:.2f} MB,"
+            f" on the wire {page_smallest / 1e6:.2f} MB"
+        )
     print("\nper-step server timings of the last run, ms:", json.dumps(runs[-1]["timings"]))
     steps: dict[str, list[float]] = {}
     for run in runs:

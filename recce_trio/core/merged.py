@@ -1,10 +1,14 @@
-"""The merged lineage that Recce's web UI reads from ``/api/info``.
+"""The merged lineage that Recce's web UI reads from ``/api/info``, and the own page's lighter
+form of it.
 
 Recce's UI changed its ``/api/info`` contract in 2026: instead of two lineages and a diff
 (``base``, ``current``, ``diff``) it reads one merged graph: ``nodes`` with the change baked
 in, ``edges`` with their own change status, both sides' ``metadata``, and how complete the
 catalogs are (``artifact_health``, ``schema_coverage``). Node details (columns, code) are
 fetched per node (``GET /api/models/{id}``), so the graph stays small.
+
+The own page draws less than that: no schemas or catalog statuses on the graph, and edges
+as index pairs. ``page_lineage`` is that subset (a third of the bytes), made in the same pass.
 
 Each node's own fields come from its manifest's ``Side`` (core/side.py), made as soon as that
 manifest was loaded: a lineage node with its catalog columns is never built just to read a
@@ -14,7 +18,7 @@ handful of fields, and what is left here is what needs both sides.
 from __future__ import annotations
 
 from collections.abc import Collection, Mapping
-from typing import Any
+from typing import Any, NamedTuple
 
 import msgspec
 
@@ -28,6 +32,13 @@ SAMPLE_LIMIT = 50
 COVERED, UNCHECKED, NOT_APPLICABLE, COMPLETE = "covered", "unchecked", "not_applicable", "complete"
 
 
+class Lineages(NamedTuple):
+    """The two forms of the merged lineage ``merged_lineage`` makes."""
+
+    recce: dict[str, Any]  # Recce's: /api/info by default
+    page: dict[str, Any]  # the own page's: /api/info?lineage=page
+
+
 def merged_lineage(
     *,
     base: Side,
@@ -35,11 +46,16 @@ def merged_lineage(
     base_catalog: Catalog | None,
     current_catalog: Catalog | None,
     diff: Mapping[str, Any],
-) -> dict[str, Any]:
-    """``{"nodes", "edges", "metadata", "artifact_health", "schema_coverage", "folders",
-    "folder_runs"}``: ``folders`` lists each node file's folder once, and ``folder_runs`` gives
-    each node's index into it (-1: no file), in the order of ``nodes`` (sorted by id),
-    run-length encoded (``runs``).
+) -> Lineages:
+    """Recce's merged lineage, ``{"nodes", "edges", "metadata", "artifact_health",
+    "schema_coverage"}``, and the own page's, ``{"nodes", "edges", "metadata", "folders",
+    "folder_runs"}``.
+
+    The page's nodes are Recce's without ``schema``, ``base_schema``, ``source_name`` and the
+    catalog statuses; its ``edges`` are ``[source, target, source, target, ...]`` as indexes
+    into the nodes sorted by id (the order both forms send them in); ``folders`` lists each
+    node file's folder once, and ``folder_runs`` gives each node's index into it (-1: no
+    file), run-length encoded (``runs``).
 
     ``base``/``current`` are each side's ``Side`` (its lineage's ids, parents and each
     node's own fields); ``diff`` maps unique_id to ``{change_status, change}``. Where a node
@@ -47,9 +63,9 @@ def merged_lineage(
     """
     base_ids, current_ids = base.id_set, current.id_set
     base_entries, current_entries = base.entries, current.entries
-    base_records = base.records
     base_tables, current_tables = _tables(base_catalog), _tables(current_catalog)
     nodes: dict[str, msgspec.Raw] = {}
+    page_nodes: dict[str, msgspec.Raw] = {}
     folder_index: dict[str, int] = {}  # each folder once
     folder_of: list[int] = []  # each node's index into it (-1: no file), in the nodes' order
     one_sided: list[str] = []
@@ -65,22 +81,26 @@ def merged_lineage(
         # The node's JSON object, member by member in Recce's order: its own fields from
         # its side (current where it has one), with base_schema among them where the two
         # sides' schemas differ, then the change and the catalog statuses.
-        head, tail, folder, _, schema = entry
+        head, materialized, source_name, schema, folder, _ = entry
         parts = [head]
-        if base_entry is not None and current_entry is not None:
-            base_schema = base_records[uid].schema
-            if base_schema is not None and schema is not None and base_schema != schema:
-                parts.append(b',"base_schema":' + encode(base_schema))
-        if tail:
-            parts.append(b"," + tail)
-        folder_of.append(  # recce-trio's: the own page groups nodes by folder
+        if schema is not None:
+            parts.append(b',"schema":' + encode(schema))
+            if base_entry is not None and current_entry is not None:
+                base_schema = base_entry[3]
+                if base_schema is not None and base_schema != schema:
+                    parts.append(b',"base_schema":' + encode(base_schema))
+        parts += (materialized, source_name)
+        folder_of.append(  # the own page groups nodes by folder
             -1 if folder is None else folder_index.setdefault(folder, len(folder_index))
         )
         change = diff.get(uid)
+        change_part = b""
         if change:
-            parts.append(b',"change_status":' + encode(change["change_status"]))
+            change_part = b',"change_status":' + encode(change["change_status"])
             if change.get("change") is not None:
-                parts.append(b',"change":' + encode(change["change"]))
+                change_part += b',"change":' + encode(change["change"])
+            parts.append(change_part)
+        page_nodes[uid] = msgspec.Raw(b"".join((head, materialized, change_part, b"}")))
         # Whether each side's catalog describes the node's relation: covered, unchecked (it
         # could, but has no entry) or not_applicable (no relation: exposures, metrics,
         # semantic models, ephemeral models); None where the side does not have the node.
@@ -100,21 +120,41 @@ def merged_lineage(
             one_sided.append(uid)
         nodes[uid] = msgspec.Raw(b"".join(parts))
 
-    return {
+    edges = merged_edges(base.children, current.children)
+    metadata = {
+        "base": _metadata(base.manifest, base_catalog),
+        "current": _metadata(current.manifest, current_catalog),
+    }
+    recce = {
         "nodes": nodes,
-        "edges": merged_edges(base.children, current.children),
-        "metadata": {
-            "base": _metadata(base.manifest, base_catalog),
-            "current": _metadata(current.manifest, current_catalog),
-        },
+        "edges": edges,
+        "metadata": metadata,
         "artifact_health": {
             "base": artifact_health(base.relations, base_catalog),
             "current": artifact_health(current.relations, current_catalog),
         },
         "schema_coverage": schema_coverage(checked, unchecked, one_sided),
+    }
+    page = {
+        "nodes": page_nodes,
+        "edges": index_pairs(edges, nodes),
+        "metadata": metadata,
         "folders": list(folder_index),
         "folder_runs": runs(folder_of),
     }
+    return Lineages(recce, page)
+
+
+def index_pairs(edges: list[dict[str, Any]], nodes: Collection[str]) -> list[int]:
+    """``edges`` as ``[source, target, source, target, ...]``, each an index into ``nodes``
+    (in their order), without self-loops or edges to ids the nodes lack."""
+    index = {uid: i for i, uid in enumerate(nodes)}
+    pairs: list[int] = []
+    for edge in edges:
+        source, target = index.get(edge["source"]), index.get(edge["target"])
+        if source is not None and target is not None and source != target:
+            pairs += (source, target)
+    return pairs
 
 
 _encoder = msgspec.json.Encoder()
@@ -133,7 +173,7 @@ def _catalog_status(
     """A node's catalog status on one side (None: the side does not have the node)."""
     if entry is None:
         return None
-    place = entry[3]
+    place = entry[5]
     if place is None:
         return NOT_APPLICABLE
     return COVERED if uid in tables[place] else UNCHECKED

@@ -31,6 +31,8 @@ class Review:
     diff: LineageDiff
     # /api/info's "lineage" (the merged graph), encoded once: it is sent as is.
     lineage_json: bytearray
+    # The own page's lighter form of it (/api/info?lineage=page; core/merged.py).
+    page_json: bytearray
     # When this review was built (UTC, to the second): the state_metadata of /api/info.
     built_at: str = ""
     # The column lineage's cache, shared with the next review (keys are content digests).
@@ -137,7 +139,7 @@ def build_review(artifacts: LoadedArtifacts, *, cll_cache: CllCache | None = Non
         artifacts.current_catalog,
         sides,
     )
-    merged = merged_lineage(
+    lineages = merged_lineage(
         base=sides[0],
         current=sides[1],
         base_catalog=artifacts.base_catalog,
@@ -147,7 +149,8 @@ def build_review(artifacts: LoadedArtifacts, *, cll_cache: CllCache | None = Non
     return Review(
         artifacts=artifacts,
         diff=diff,
-        lineage_json=encode_in_pieces(merged),
+        lineage_json=encode_in_pieces(lineages.recce),
+        page_json=encode_in_pieces(lineages.page),
         built_at=dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
         cll_cache=cll_cache,
     )

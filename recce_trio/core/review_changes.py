@@ -38,11 +38,12 @@ def with_change_analysis(review: Review) -> Review:
     changes = change_analysis(review)
     if not changes:
         return review
-    merged = msgspec.json.decode(review.lineage_json)
-    nodes = merged.get("nodes", {})
-    for uid, change in changes.items():
-        if uid in nodes:
-            nodes[uid]["change"] = change
+    forms = [msgspec.json.decode(review.lineage_json), msgspec.json.decode(review.page_json)]
+    for form in forms:
+        nodes = form.get("nodes", {})
+        for uid, change in changes.items():
+            if uid in nodes:
+                nodes[uid]["change"] = change
     diff = dict(review.diff.diff)
     for uid, change in changes.items():
         if uid in diff:
@@ -50,7 +51,8 @@ def with_change_analysis(review: Review) -> Review:
     return dataclasses.replace(
         review,
         diff=_with_diff(review.diff, diff),
-        lineage_json=encode_in_pieces(merged),
+        lineage_json=encode_in_pieces(forms[0]),
+        page_json=encode_in_pieces(forms[1]),
         _full_json=None,
     )
 

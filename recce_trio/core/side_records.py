@@ -28,11 +28,12 @@ NO_RELATION = frozenset({"ephemeral", "semantic_view"})
 NOT_RELATIONS = frozenset({"exposure", "metric", "semantic_model", "saved_query"})
 # A ``compare_key`` as ``key_digest`` makes it.
 Key = bytes | tuple[Any, ...] | None
-# A node's share of the merged lineage: its own fields as JSON, those before ``base_schema``
-# (the object's opening brace and members) and those after (members only, b"" if none); its
-# folder (None: no file); where a catalog would describe its relation (None: it has none);
-# and its ``schema`` field (None if it has none).
-Entry = tuple[bytes, bytes, "str | None", "str | None", "str | None"]
+# A node's share of the merged lineage, as JSON pieces: the object's opening brace and its
+# first members (``name``, ``resource_type``, ``package_name``), then ``,"materialized":...``
+# and ``,"source_name":...`` (each b"" if the node has none); its ``schema`` field (None if it
+# has none); its folder (None: no file); and where a catalog would describe its relation
+# (None: it has none).
+Entry = tuple[bytes, bytes, bytes, "str | None", "str | None", "str | None"]
 # Where a node's relation would be in a catalog (``Entry``).
 IN_NODES, IN_SOURCES = "nodes", "sources"
 # The manifest sections whose records the lineage shows, and each one's kind (samecheck).
@@ -136,31 +137,23 @@ def _persisted_columns(node: Node) -> dict[str, str] | None:
 def entry_of(uid: str, record: Node) -> Entry:
     """The node's share of the merged lineage from its own record (``Entry``)."""
     kind = record.resource_type or _default_type(uid)
-    head: dict[str, Any] = {
-        "name": record.name,
-        "resource_type": kind,
-        "package_name": record.package_name or "",
-    }
-    if record.schema is not None and kind in CATALOGUED_TYPES:
-        head["schema"] = record.schema
-    tail: dict[str, Any] = {}
+    head = {"name": record.name, "resource_type": kind, "package_name": record.package_name or ""}
+    schema = record.schema if kind in CATALOGUED_TYPES else None
     materialized = record.config.get("materialized")
-    if isinstance(materialized, str):
-        tail["materialized"] = materialized
-    if record.tags:
-        tail["tags"] = list(record.tags)
-    if record.source_name is not None:
-        tail["source_name"] = record.source_name
     path = record.original_file_path
-    folder = _folder(path) if path else None
-    encoded_tail = _encoder.encode(tail)[1:-1] if tail else b""
+    source_name = record.source_name
     return (
         _encoder.encode(head)[:-1],
-        encoded_tail,
-        folder,
+        _member("materialized", materialized) if isinstance(materialized, str) else b"",
+        _member("source_name", source_name) if source_name is not None else b"",
+        schema,
+        _folder(path) if path else None,
         catalog_place(kind, materialized),
-        head.get("schema"),
     )
+
+
+def _member(name: str, value: str) -> bytes:
+    return b',"%s":%s' % (name.encode(), _encoder.encode(value))
 
 
 def catalog_place(kind: str, materialized: Any) -> str | None:

@@ -208,7 +208,7 @@ _header_decoders: dict[
 # always a digest there, or None for kinds without one).
 _WireShare = tuple[
     int,
-    tuple[bytes, bytes, str | None, str | None, str | None],
+    tuple[bytes, bytes, bytes, str | None, str | None, str | None],
     bytes | None,
     bool,
     list[str] | None,

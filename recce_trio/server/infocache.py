@@ -39,7 +39,12 @@ class InfoCache:
                 return found
 
             def build() -> Representation:
-                lineage = review.lineage_json if form == "merged" else review.full_lineage_json()
+                if form == "merged":
+                    lineage = review.lineage_json
+                elif form == "page":
+                    lineage = review.page_json
+                else:
+                    lineage = review.full_lineage_json()
                 body = b"".join((head[:-1], b',"lineage":', lineage, b"}"))  # one copy
                 return Representation(body, media_type="application/json", quick_first=True)
 

@@ -1,6 +1,7 @@
 // Fetches and parses /api/info off the main thread (it is megabytes on a big project) and
-// returns only what the page draws: Recce's merged lineage (`lineage.nodes`, `edges`,
-// `metadata`) in compact form, plus each changed node's downstream impact (descendants).
+// returns only what the page draws: the page's form of the merged lineage
+// (`/api/info?lineage=page`: `lineage.nodes`, `edges` as index pairs, `metadata`, folders) in
+// compact form, plus each changed node's downstream impact (descendants).
 // Node details (columns, code) are fetched per node from /api/models/{id}. It also lays out
 // the first view of a big project (layered.js), so the page can draw it as soon as it arrives.
 
@@ -15,7 +16,7 @@ self.onmessage = async ({ data: size }) => {
   const started = performance.now();
   const at = { asked: now() };
   try {
-    const response = await fetch("/api/info");
+    const response = await fetch("/api/info?lineage=page");
     at.answered = now();
     if (response.ok) self.postMessage({ answered: true }); // the server is ready: the page shows the review meanwhile
     const text = await response.text();
@@ -51,7 +52,7 @@ const CODED = ["resource_type", "package_name", "folder", "materialized", "chang
 function slim(info, size, at) {
   const lineage = info.lineage ?? {};
   if (!lineage.nodes || !Array.isArray(lineage.edges)) {
-    throw new Error("/api/info has no merged lineage (lineage.nodes and lineage.edges)");
+    throw new Error("/api/info?lineage=page has no lineage (lineage.nodes and lineage.edges)");
   }
   const sent = Object.keys(lineage.nodes);
   const ids = sent.slice().sort();
@@ -90,12 +91,14 @@ function slim(info, size, at) {
     if (node.change?.columns) columns[ids[i]] = node.change.columns;
     if (node.change_status) changed.push(i);
   }
-  // Edges flat, [source index, target index, ...]: transferred to the page, not copied.
+  // Edges flat, [source index, target index, ...]: transferred to the page, not copied. The
+  // server sends them so too, as indexes into the nodes in the order it sent them.
   const pairs = [];
   const children = ids.map(() => []);
   const parents = ids.map(() => []);
-  for (const e of lineage.edges) {
-    const s = index.get(e.source), t = index.get(e.target);
+  const sentEdges = lineage.edges;
+  for (let e = 0; e + 1 < sentEdges.length; e += 2) {
+    const s = index.get(sent[sentEdges[e]]), t = index.get(sent[sentEdges[e + 1]]);
     if (s === undefined || t === undefined || s === t) continue;
     pairs.push(s, t);
     children[s].push(t);

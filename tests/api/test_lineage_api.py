@@ -25,8 +25,6 @@ MERGED_KEYS = {
     "metadata",
     "artifact_health",
     "schema_coverage",
-    "folders",
-    "folder_runs",
 }
 
 
@@ -64,6 +62,35 @@ async def test_info_has_recce_shape_and_the_merged_lineage(project: Path) -> Non
     assert info["lineage"]["schema_coverage"]["status"] in ("complete", "partial")
 
 
+async def test_info_page_form_is_the_drawn_subset_with_the_change_analysis(
+    project: Path,
+) -> None:
+    async with running(project) as (_, client):
+        await wait_until_ready(client)
+        await analysed(client)
+        status, page = await get_json(client, "/api/info?lineage=page")
+        _, info = await get_json(client, "/api/info")
+    assert status == 200
+    # The same head as the default form; a lineage with what the own page draws.
+    assert {k: v for k, v in page.items() if k != "lineage"} == {
+        k: v for k, v in info.items() if k != "lineage"
+    }
+    lineage = page["lineage"]
+    assert set(lineage) == {"nodes", "edges", "metadata", "folders", "folder_runs"}
+    ids = list(lineage["nodes"])
+    assert ids == ["model.shop.orders", "model.shop.stg_orders", "source.shop.raw.orders"]
+    orders = lineage["nodes"]["model.shop.orders"]
+    # The change analysis (after ready) reaches this form too.
+    assert orders["change"]["category"] == "partial_breaking"
+    assert orders["change_status"] == "modified"
+    assert "schema" not in orders and "base_catalog_status" not in orders
+    # stg_orders -> orders, and raw.orders -> stg_orders, as indexes into the nodes.
+    pairs = list(zip(lineage["edges"][::2], lineage["edges"][1::2], strict=True))
+    assert sorted(pairs) == [(1, 0), (2, 1)]
+    # Each node's folder: all three files are in models/.
+    assert lineage["folders"] == ["models"] and lineage["folder_runs"] == [0, 3]
+
+
 async def test_info_full_form_on_request(project: Path) -> None:
     async with running(project) as (_, client):
         await wait_until_ready(client)
@@ -82,7 +109,7 @@ async def test_info_full_form_on_request(project: Path) -> None:
     orders = current["nodes"]["model.shop.orders"]
     assert list(orders["columns"]) == ["id", "amount"]
     assert current["parent_map"]["model.shop.orders"] == ["model.shop.stg_orders"]
-    assert bad == 400 and "lineage" in error["detail"]
+    assert bad == 400 and "lineage" in error["detail"] and "page" in error["detail"]
 
 
 async def test_select_modified_and_graph_operators(project: Path) -> None:

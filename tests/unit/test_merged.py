@@ -28,6 +28,19 @@ def review_of(
     return msgspec.json.decode(review.lineage_json), review.diff
 
 
+def page_of(root: Path) -> dict[str, Any]:
+    """The own page's form of the merged lineage (``/api/info?lineage=page``)."""
+    artifacts = LoadedArtifacts(
+        base_manifest=read_manifest(root / "target-base/manifest.json"),
+        current_manifest=read_manifest(root / "target/manifest.json"),
+        base_catalog=read_catalog(root / "target-base/catalog.json"),
+        current_catalog=read_catalog(root / "target/catalog.json"),
+        single_env=False,
+    )
+    page: dict[str, Any] = msgspec.json.decode(build_review(artifacts).page_json)
+    return page
+
+
 def merged_of(root: Path) -> tuple[dict[str, Any], Any]:
     return review_of(
         read_manifest(root / "target-base/manifest.json"),
@@ -57,13 +70,49 @@ def test_removed_and_added_nodes_and_edges_carry_their_change(
     assert node["materialized"] in ("view", "table", "incremental", "ephemeral")
     unchanged = next(uid for uid in merged["nodes"] if uid not in diff.diff)
     assert "change_status" not in merged["nodes"][unchanged]
+    # Recce's form has exactly Recce's members: the own page's extras are in its own form.
+    assert set(merged) == {"nodes", "edges", "metadata", "artifact_health", "schema_coverage"}
+    recce_fields = {
+        "name", "resource_type", "package_name", "schema", "base_schema", "materialized",
+        "source_name", "change_status", "change", "schema_comparison_status",
+        "base_catalog_status", "current_catalog_status",
+    }  # fmt: skip
+    assert set().union(*(n.keys() for n in merged["nodes"].values())) <= recce_fields
+    # The generator builds base and current in different schemas (prod vs CI).
+    assert "base_schema" in node and node["base_schema"] != node["schema"]
+    assert set(merged["metadata"]) == {"base", "current"}
+    assert merged["metadata"]["current"]["manifest_metadata"]["dbt_schema_version"].endswith(
+        "v12.json"
+    )
+
+
+def test_the_page_form_is_recces_nodes_drawn_fields_and_edges_as_index_pairs(
+    generated: tuple[Path, dict[str, Any]],
+) -> None:
+    root, summary = generated
+    merged, _ = merged_of(root)
+    page = page_of(root)
+    assert set(page) == {"nodes", "edges", "metadata", "folders", "folder_runs"}
+    assert page["metadata"] == merged["metadata"]
+    # The same nodes in the same order (sorted by id), with the fields the page draws.
+    assert list(page["nodes"]) == list(merged["nodes"]) == sorted(merged["nodes"])
+    drawn = ("name", "resource_type", "package_name", "materialized", "change_status", "change")
+    for uid, node in merged["nodes"].items():
+        assert page["nodes"][uid] == {k: node[k] for k in drawn if k in node}, uid
+    # Every edge of Recce's form as a [source, target] pair of indexes into those nodes.
+    ids = list(page["nodes"])
+    pairs = page["edges"]
+    assert len(pairs) % 2 == 0
+    sent = {(ids[s], ids[t]) for s, t in zip(pairs[::2], pairs[1::2], strict=True)}
+    assert sent == {(e["source"], e["target"]) for e in merged["edges"]}
+    assert len(sent) == len(pairs) // 2
     # Where each node is defined (the own page groups by folder); a removed node's is base's.
     # Each folder is listed once; folder_runs gives each node's index into the list, in the
     # order the nodes are sent (sorted by id), run-length encoded.
-    folders = merged["folders"]
+    folders = page["folders"]
     assert len(folders) == len(set(folders))
-    assert list(merged["nodes"]) == sorted(merged["nodes"])
-    folder_of = dict(zip(merged["nodes"], decode_runs(merged["folder_runs"]), strict=True))
+    folder_of = dict(zip(ids, decode_runs(page["folder_runs"]), strict=True))
+    modified = summary["modified"]["raw_code"][0]
     current = read_manifest(root / "target/manifest.json").all_nodes()
     path = current[modified].original_file_path
     assert folders[folder_of[modified]] == path.rsplit("/", 1)[0]
@@ -72,13 +121,6 @@ def test_removed_and_added_nodes_and_edges_carry_their_change(
     gone = summary["removed"][0]
     gone_folder = base[gone].original_file_path.rsplit("/", 1)[0]
     assert folders[folder_of[gone]] == gone_folder
-    assert all("folder" not in n for n in merged["nodes"].values())
-    # The generator builds base and current in different schemas (prod vs CI).
-    assert "base_schema" in node and node["base_schema"] != node["schema"]
-    assert set(merged["metadata"]) == {"base", "current"}
-    assert merged["metadata"]["current"]["manifest_metadata"]["dbt_schema_version"].endswith(
-        "v12.json"
-    )
 
 
 def decode_runs(runs: list[int]) -> list[int]:

@@ -26,9 +26,10 @@ log = logging.getLogger("recce_trio.server")
 
 
 _encoder = msgspec.json.Encoder()
-# The lineage forms of /api/info: the merged graph Recce's UI reads (default), or both of
-# Recce's forms with every node's columns and code (``?lineage=full``; tens of megabytes).
-LINEAGE_FORMS = ("merged", "full")
+# The lineage forms of /api/info: the merged graph Recce's UI reads (default), the own page's
+# lighter subset of it (``?lineage=page``), or both of Recce's forms with every node's columns
+# and code (``?lineage=full``; tens of megabytes).
+LINEAGE_FORMS = ("merged", "page", "full")
 
 
 class SelectRequest(msgspec.Struct, forbid_unknown_fields=False):
@@ -79,28 +80,35 @@ async def _info_body(state: ServerState, form: str) -> Representation:
     return await state.info.get(review, _encoder.encode(_info_head(state, review)), form)
 
 
+# The forms built and compressed ahead of any request: the own page's first (a page waiting
+# for the server asks for it the moment it is ready), then Recce's.
+AHEAD_FORMS = ("page", "merged")
+
+
 async def build_info(state: ServerState) -> None:
-    """Build the default /api/info body (off the loop): the first thing after ready, since a
-    page's request is waiting for it. Never raises: a failure here only means a request
-    does the work (and reports it)."""
+    """Build the /api/info bodies of ``AHEAD_FORMS`` (off the loop): the first thing after
+    ready, since a page's request is waiting. Never raises: a failure here only means a
+    request does the work (and reports it)."""
     try:
-        await _info_body(state, "merged")
+        for form in AHEAD_FORMS:
+            await _info_body(state, form)
     except Exception:
         log.exception("could not build /api/info")
 
 
 async def prepare_info(state: ServerState) -> None:
-    """Compress the default /api/info body at the kept level of every coding, and evaluate
-    the page-load selections, in worker threads, so later requests find them ready. Never
-    raises: a failure here only means a request does the work."""
+    """Compress the /api/info bodies of ``AHEAD_FORMS`` at the kept level of every coding, and
+    evaluate the page-load selections, in worker threads, so later requests find them ready.
+    Never raises: a failure here only means a request does the work."""
     cache = state.info
     if cache.prepared is state.review:
         return
     cache.prepared = state.review
     try:
-        representation = await _info_body(state, "merged")
+        representations = [await _info_body(state, form) for form in AHEAD_FORMS]
         async with trio.open_nursery() as nursery:
-            nursery.start_soon(representation.prepare)
+            for representation in representations:
+                nursery.start_soon(representation.prepare)
             # The selections the lineage page asks for next (selector caches: one at a time).
             nursery.start_soon(partial(gateway.run, gateway.SELECTORS, state.review.warm))
     except Exception:
