@@ -12,6 +12,7 @@ import trio
 from recce_trio.server.cll_work import progress_of
 from tests.api.test_startup import get_json, running, wait_until_ready
 from tests.conftest import CORPUS
+from tests.unit.test_merged import assert_page_form_agrees
 
 
 async def post_json(client: Any, path: str, body: dict[str, Any]) -> tuple[int, Any]:
@@ -243,10 +244,11 @@ async def served_review(root: Path, loader: str) -> tuple[Any, ...]:
         health = await wait_until_ready(client)
         assert health["ready"], health
         _, info = await get_json(client, "/api/info")
+        _, page = await get_json(client, "/api/info?lineage=page")
         _, full = await get_json(client, "/api/info?lineage=full")
         _, changed = await post_json(client, "/api/select", {"view_mode": "changed_models"})
         _, modified = await post_json(client, "/api/select", {"select": "state:modified+"})
-    return info["lineage"], full["lineage"], changed, modified
+    return info["lineage"], page["lineage"], full["lineage"], changed, modified
 
 
 def link_pair(folder: Path, into: Path) -> Path:
@@ -288,6 +290,7 @@ async def test_corpus_pairs_serve_a_diff(folder: Path, tmp_path: Path) -> None:
         health = await wait_until_ready(client)
         assert health["ready"], health
         _, info = await get_json(client, "/api/info")
+        _, page = await get_json(client, "/api/info?lineage=page")
         _, changed = await post_json(client, "/api/select", {"view_mode": "changed_models"})
         _, modified = await post_json(client, "/api/select", {"select": "state:modified"})
         models = [u for u in info["lineage"]["nodes"] if u.startswith("model.")][:5]
@@ -300,6 +303,7 @@ async def test_corpus_pairs_serve_a_diff(folder: Path, tmp_path: Path) -> None:
                 assert isinstance(detail[side]["raw_code"], str), uid
                 assert isinstance(detail[side]["columns"], dict), uid
     assert set(lineage) == MERGED_KEYS
+    assert_page_form_agrees(page["lineage"], lineage)
     # (Not always any change: AndrewStaus__data-platform's two states differ only in the
     # rendered schema, which dbt's state:modified ignores.)
     for node in lineage["nodes"].values():
