@@ -35,11 +35,16 @@ async def analysed(client: Any) -> None:
         await progress_of(client.app.extensions["recce"]).finished.wait()
 
 
-async def test_info_has_recce_shape_and_the_merged_lineage(project: Path) -> None:
+async def analysed_answers(project: Path, *paths: str) -> list[tuple[int, Any]]:
+    """Each of ``paths`` (GET), asked once the change analysis is in /api/info."""
     async with running(project) as (_, client):
         await wait_until_ready(client)
         await analysed(client)
-        status, info = await get_json(client, "/api/info")
+        return [await get_json(client, path) for path in paths]
+
+
+async def test_info_has_recce_shape_and_the_merged_lineage(project: Path) -> None:
+    [(status, info)] = await analysed_answers(project, "/api/info")
     assert status == 200
     assert info["adapter_type"] == "dbt"
     assert info["review_mode"] is False
@@ -66,11 +71,9 @@ async def test_info_has_recce_shape_and_the_merged_lineage(project: Path) -> Non
 async def test_info_page_form_is_the_drawn_subset_with_the_change_analysis(
     project: Path,
 ) -> None:
-    async with running(project) as (_, client):
-        await wait_until_ready(client)
-        await analysed(client)
-        status, page = await get_json(client, "/api/info?lineage=page")
-        _, info = await get_json(client, "/api/info")
+    (status, page), (_, info) = await analysed_answers(
+        project, "/api/info?lineage=page", "/api/info"
+    )
     assert status == 200
     # The same head as the default form; a lineage with what the own page draws.
     assert {k: v for k, v in page.items() if k != "lineage"} == {
@@ -93,11 +96,9 @@ async def test_info_page_form_is_the_drawn_subset_with_the_change_analysis(
 
 
 async def test_info_full_form_on_request(project: Path) -> None:
-    async with running(project) as (_, client):
-        await wait_until_ready(client)
-        await analysed(client)
-        status, info = await get_json(client, "/api/info?lineage=full")
-        bad, error = await get_json(client, "/api/info?lineage=everything")
+    (status, info), (bad, error) = await analysed_answers(
+        project, "/api/info?lineage=full", "/api/info?lineage=everything"
+    )
     assert status == 200
     # The older form (Recce before 2026) with the merged graph beside it.
     assert set(info["lineage"]) == {"base", "current", "diff"} | MERGED_KEYS
