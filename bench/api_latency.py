@@ -1,4 +1,5 @@
-"""Warm latency of the data API on a loaded server: /api/info, /api/select, /api/models/{id}.
+"""Warm latency of the data API on a loaded server: /api/info (each form), /api/select,
+/api/models/{id}.
 
     python bench/make_artifacts.py --models 5000 --out /tmp/gen5000
     python bench/api_latency.py --project-dir /tmp/gen5000 --requests 50
@@ -85,6 +86,7 @@ def main() -> None:
             "GET /api/info": ("GET", "/api/info", None),
             "GET /api/info (br)": ("GET", "/api/info", None, "br"),
             "GET /api/info (gzip)": ("GET", "/api/info", None, "gzip"),
+            "GET /api/info?lineage=page (br)": ("GET", "/api/info?lineage=page", None, "br"),
             "GET /api/info?lineage=full": ("GET", "/api/info?lineage=full", None),
             "POST /api/select state:modified+": ("POST", select, {"select": "state:modified+"}),
             "POST /api/select changed_models": ("POST", select, {"view_mode": "changed_models"}),
