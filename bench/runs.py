@@ -16,8 +16,9 @@ thread asks /api/health every 20 ms on its own connection. RSS growth is the ser
 (peak resident) during the run minus its VmRSS before it; each server's idle RSS, with its
 warehouse connected, is printed when it has settled (what a build moves from the runs to the
 connection shows there). The project's ``wide<COLUMNS>`` models (``make_warehouse.py
---wide``) get a value_diff, keyed query_diff, value_diff_detail and profile_diff each. The
-machine is shared: compare figures within one invocation. ``--only`` keeps the runs whose
+--wide``) get a value_diff, keyed query_diff, value_diff_detail, profile_diff, query
+(``select *``, its first 2,000 rows) and query_diff without keys (both sides' first rows)
+each. The machine is shared: compare figures within one invocation. ``--only`` keeps the runs whose
 label contains that text, ``--repeat`` runs each that many times (more health samples: the
 p99 of one short run is close to its maximum); ``--dump DIR`` writes each run's result into
 DIR as JSON (to compare two builds': run this script with PYTHONPATH at each checkout).
@@ -238,6 +239,8 @@ def main() -> None:
                 (f"value_diff_detail, {model}", "value_diff_detail",
                  {"model": model, "primary_key": "id"}),
                 (f"profile_diff, {model}", "profile_diff", {"model": model}),
+                (f"query, {model}", "query", {"sql_template": wide_sql}),
+                (f"query_diff no keys, {model}", "query_diff", {"sql_template": wide_sql}),
             ]  # fmt: skip
         runs = [r for r in runs if args.only in r[0] for _ in range(args.repeat)]
         print(f"{'run':36} {'status':9} {'wall s':>7} {'RSS +MB':>8} {'health p99 ms':>14} "

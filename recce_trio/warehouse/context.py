@@ -104,13 +104,17 @@ class RunContext:
         limit: int | None = None,
         relation: Relation | None = None,
         bounded: bool = False,
+        user: bool = False,
     ) -> QueryResult:
         """Run one statement; a warehouse error names ``relation`` when given. ``bounded``:
         a statement of known, modest needs (a range of a keyed diff, a few columns of a
         profile), run where the engine bounds its memory, if it can (the DuckDB engine's
-        ``execute_bounded``)."""
+        ``execute_bounded``). ``user``: the user's own statement (a query run's), run
+        where the engine bounds its memory if it safely can (``execute_user``), else as
+        any other."""
         self.cancel.check()
-        run = getattr(self.engine, "execute_bounded", None) if bounded else None
+        name = "execute_user" if user else "execute_bounded" if bounded else ""
+        run = getattr(self.engine, name, None) if name else None
         try:
             if run is not None:
                 small = {"small": True} if self._small else {}

@@ -2,12 +2,8 @@
 
 from __future__ import annotations
 
-import atexit
 import contextlib
 import os
-import shutil
-import stat
-import tempfile
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -20,6 +16,7 @@ from recce_trio.errors import (
     WarehouseConnectError,
     WarehouseError,
 )
+from recce_trio.warehouse.duckdb_spill import spill_folder
 from recce_trio.warehouse.engine import (
     CancelToken,
     CursorStream,
@@ -53,30 +50,6 @@ DIFF_MEMORY_LIMIT = "24MB"
 # A wide diff's statements (a group of columns each, keyed_wide.py) fit in half as much: while
 # only they run in the diff instance, it holds half as much of the tables cached.
 SMALL_MEMORY_LIMIT = "12MB"
-
-
-_spill: list[str] = []  # this process's spill folder, once made
-
-
-def spill_folder() -> str:
-    """This process's folder for DuckDB's spill files (0700, removed at exit). One folder for
-    every connection: DuckDB refuses a second connection to a file with other settings. If a
-    temp cleaner removed it from under a long-running server, it is made again at the same
-    path (so the settings stay the same), unless someone else's file now holds that name."""
-    if _spill:
-        folder = _spill[0]
-        try:
-            os.mkdir(folder, 0o700)
-            return folder  # it was gone: made again
-        except FileExistsError:
-            found = os.lstat(folder)
-            if stat.S_ISDIR(found.st_mode) and found.st_uid == os.getuid():
-                return folder
-        _spill.clear()  # not ours any more: take a new one
-    folder = tempfile.mkdtemp(prefix="recce-trio-duckdb-")
-    atexit.register(shutil.rmtree, folder, True)
-    _spill.append(folder)
-    return folder
 
 
 def open_duckdb(target: WarehouseTarget, *, external_access: bool = False) -> DuckDBEngine:
@@ -157,6 +130,7 @@ class DuckDBEngine:
         self._external_access = external_access
         self._diff_con: Any = None
         self._diff_use = ""
+        self._diff_sealed = False  # whether the instance may run users' SELECTs
         try:
             self._con = duckdb.connect(str(path), read_only=True, config=config)
             # A first statement, here in the background connect: it checks the connection,
@@ -211,6 +185,34 @@ class DuckDBEngine:
                 if con is self._con or "out of memory" not in e.message.lower():
                     raise
         return self._execute(self._con, sql, limit=limit, cancel=cancel)
+
+    def execute_user(
+        self,
+        sql: str,
+        *,
+        limit: int | None = None,
+        cancel: CancelToken | None = None,
+        small: bool = False,
+    ) -> QueryResult:
+        """A user's statement (a query run's), where memory is bounded: ``execute_bounded``
+        when it is one SELECT and the diff instance can write nowhere (its in-memory catalog
+        detached); else, or after any error there but a cancel (a statement that does not
+        fit, or names a database only the main connection has attached), on the main
+        connection, whose result or error is the one reported, as without the instance."""
+        con = self._diff_instance()
+        if con is not self._con and self._diff_sealed and self._one_select(con, sql):
+            with contextlib.suppress(WarehouseError):
+                return self.execute_bounded(sql, limit=limit, cancel=cancel, small=small)
+        return self._execute(self._con, sql, limit=limit, cancel=cancel)
+
+    def _one_select(self, con: Any, sql: str) -> bool:
+        try:
+            with con.cursor() as cursor:
+                statements = cursor.extract_statements(sql)
+        except self._duckdb.Error:
+            return False  # the main connection says what is wrong with it
+        select = self._duckdb.StatementType.SELECT
+        return len(statements) == 1 and statements[0].type == select
 
     def _diff_instance(self) -> Any:
         with self._lock:
@@ -271,6 +273,15 @@ class DuckDBEngine:
             con.execute(f"ATTACH '{path}' AS {name} (READ_ONLY)")
             if not self._external_access:
                 con.execute("SET enable_external_access = false")
+            # Without its in-memory catalog, the instance has nowhere to write but each
+            # cursor's temporary one (as on the main connection); and it lists the same
+            # databases as the main connection does.
+            con.execute(f"USE {name}")
+            try:
+                con.execute("DETACH memory")
+                self._diff_sealed = True
+            except duckdb.Error:
+                self._diff_sealed = False
         except duckdb.Error:
             if con is not None:
                 con.close()

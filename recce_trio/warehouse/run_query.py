@@ -6,26 +6,27 @@ from collections.abc import Callable
 from typing import Any
 
 from recce_trio.core.runresults.builder import FrameBuilder, RowSink, RowsSink
-from recce_trio.core.runresults.frames import dataframe, stamp_types
+from recce_trio.core.runresults.frames import stamp_types
 from recce_trio.core.runsql import keyed, queries
 from recce_trio.errors import RunParamsError, WarehouseError
-from recce_trio.warehouse import keyed_wide, ranges
+from recce_trio.warehouse import keyed_wide, query_groups, ranges
 from recce_trio.warehouse.context import RunContext
 
 
 def query_frame(ctx: RunContext, sql: str) -> dict[str, Any]:
-    """A query's first 2,000 rows, ``more`` if there are others, and the total row count."""
+    """A query's first 2,000 rows, ``more`` if there are others, and the total row count
+    (read where the server's memory stays bounded, query_groups.py)."""
     limit = queries.QUERY_LIMIT
-    result = ctx.execute(sql, limit=limit + 1)
-    more = len(result.rows) > limit
-    rows = result.rows[:limit]
-    total: int | None = len(rows)
-    if more:
+    frame = limited_frame(ctx, limit, lambda sink: query_groups.query_rows(ctx, sql, sink))
+    total: int | None = len(frame["data"])
+    if frame["more"]:
         try:
-            total = int(ctx.execute(queries.count_rows(ctx.dialect, sql), limit=1).rows[0][0])
+            count = queries.count_rows(ctx.dialect, sql)
+            total = int(ctx.execute(count, limit=1, user=True).rows[0][0])
         except WarehouseError:
             total = None  # as in Recce: a statement that cannot be nested has no total
-    return dataframe(result.columns, rows, limit=limit, more=more, total_row_count=total)
+    frame["total_row_count"] = total
+    return frame
 
 
 def run_query(ctx: RunContext, params: dict[str, Any], *, env_name: str) -> dict[str, Any]:

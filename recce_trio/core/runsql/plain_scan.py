@@ -1,0 +1,82 @@
+"""Whether a query is a plain read of one table: its rows then come in the table's order,
+so a few of its columns at a time give the same rows in the same order (a wide query's
+frame is built so, warehouse/query_groups.py)."""
+
+from __future__ import annotations
+
+import sqlglot
+from sqlglot import exp
+
+from recce_trio.core.runsql.dialect import SqlDialect
+from recce_trio.core.runsql.queries import strip_statement
+
+# What a plain read may have: its columns (or expressions of them), one table, a filter.
+_SELECT_PARTS = frozenset({"expressions", "from_", "where"})
+_TABLE_PARTS = frozenset({"this", "db", "catalog", "alias"})
+# Anything that makes the order of the rows the warehouse's choice, or reads another query.
+_NOT_PLAIN = (exp.AggFunc, exp.Window, exp.Subquery, exp.Query, exp.Lateral, exp.Unnest)
+# Functions whose value changes from one call to the next: a column that names another's
+# alias would see another call's value in another statement.
+_VOLATILE = frozenset({"random", "rand", "uuid", "gen_random_uuid", "uuidv4", "uuidv7", "nextval"})
+
+
+def scanned_table(d: SqlDialect, sql: str) -> tuple[str, ...] | None:
+    """The name of the one table ``sql`` reads (its parts, catalog first, as written),
+    when ``sql`` is one SELECT of that table's columns, or expressions of one row's values,
+    with at most a WHERE: no join, aggregate, window, DISTINCT, ORDER BY, LIMIT, subquery
+    or CTE. Else (or if it does not parse) None."""
+    try:
+        trees = sqlglot.parse(strip_statement(sql), read=d.name or None)
+    except (sqlglot.errors.ParseError, sqlglot.errors.TokenError):
+        return None
+    if len(trees) != 1 or not isinstance(trees[0], exp.Select):
+        return None
+    tree = trees[0]
+    if any(value for key, value in tree.args.items() if key not in _SELECT_PARTS):
+        return None
+    source = tree.args.get("from_")
+    table = source.this if isinstance(source, exp.From) else None
+    if not isinstance(table, exp.Table) or not isinstance(table.this, exp.Identifier):
+        return None
+    if any(value for key, value in table.args.items() if key not in _TABLE_PARTS):
+        return None
+    for node in tree.walk():
+        if node is not tree and isinstance(node, _NOT_PLAIN):
+            return None
+        if isinstance(node, exp.Rand | exp.Uuid) or (
+            isinstance(node, exp.Func) and node.name.lower() in _VOLATILE
+        ):
+            return None
+    parts = [table.args.get("catalog"), table.args.get("db"), table.this]
+    return tuple(p.name for p in parts if isinstance(p, exp.Identifier))
+
+
+def has_duplicate_names(columns: list[str]) -> bool:
+    """Whether a query's columns (as ``unique_names`` gave them) cannot each be selected
+    by name from it: two the same but for case, or one renamed (``a``, ``a_2``)."""
+    lower = [c.lower() for c in columns]
+    if len(set(lower)) != len(lower):
+        return True
+    names = set(lower)
+    for name in lower:
+        stem, _, number = name.rpartition("_")
+        if stem in names and number.isdigit():
+            return True
+    return False
+
+
+def base_table_check(d: SqlDialect, table: tuple[str, ...]) -> str:
+    """DuckDB: one row, TRUE when the name (``scanned_table``'s parts) is a table's and
+    no view has that name (a view's rows come in its own query's order)."""
+    *qualifiers, name = table
+    same = "lower({}) = lower({})".format
+    conditions = [same("table_name", d.string(name))]
+    if len(qualifiers) == 2:
+        conditions += [same("database_name", d.string(qualifiers[0]))]
+        conditions += [same("schema_name", d.string(qualifiers[1]))]
+    elif qualifiers:  # a schema of the current database, or a database's default schema
+        q = d.string(qualifiers[0])
+        conditions += [f"({same('schema_name', q)} OR {same('database_name', q)})"]
+    tables = f"SELECT 1 FROM duckdb_tables() WHERE {' AND '.join(conditions)}"
+    views = f"SELECT 1 FROM duckdb_views() WHERE {same('view_name', d.string(name))}"
+    return f"SELECT EXISTS ({tables}) AND NOT EXISTS ({views}) AS _recce_plain"
