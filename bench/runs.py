@@ -219,6 +219,12 @@ def main() -> None:
     try:
         print(f"health p99 with no run: {probe_idle(port, server_pid=server.pid).figures()}")
         key_sql = "select * from {{ ref('big') }}"
+        # Both environments' rows joined on the key, then grouped: a query's heavier work.
+        join_sql = (
+            "select c.label, count(*) as n, sum(c.amount - b.amount) as moved "
+            'from {{ ref(\'big\') }} c join "whbench"."prod"."big" b using (id) '
+            "group by c.label order by c.label"
+        )
         runs: list[tuple[str, str, dict[str, Any]]] = [
             (f"row_count_diff, {args.models} models", "row_count_diff",
              {"node_names": [f"m{m}" for m in range(args.models)]}),
@@ -229,6 +235,9 @@ def main() -> None:
             ("top_k_diff", "top_k_diff", {"model": "big", "column_name": "label"}),
             ("histogram_diff", "histogram_diff",
              {"model": "big", "column_name": "amount", "column_type": "DOUBLE"}),
+            ("query, big", "query", {"sql_template": key_sql}),
+            ("query_diff no keys, big", "query_diff", {"sql_template": key_sql}),
+            ("query join and aggregate, big", "query", {"sql_template": join_sql}),
         ]  # fmt: skip
         for model in wide_models(args.project):  # bench/make_warehouse.py --wide
             wide_sql = f"select * from {{{{ ref('{model}') }}}}"
