@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -80,3 +81,25 @@ def review_project(root: Path) -> Path:
 
 def read_json(path: Path) -> Any:
     return json.loads(path.read_text())
+
+
+# Recce's own UI build (the `recce/data` folder of its wheel), for driving it against
+# recce-trio: tox downloads the wheel (tox.ini, RECCE_UI_WHEELS); only its static files are used.
+RECCE_UI_WHEELS = "RECCE_UI_WHEELS"
+
+
+@pytest.fixture(scope="session")
+def recce_ui(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    import zipfile
+
+    folder = os.environ.get(RECCE_UI_WHEELS, "")
+    wheels = sorted(Path(folder).glob("recce-*.whl")) if folder else []
+    if not wheels:
+        pytest.skip(
+            f"Recce's UI build not found: set {RECCE_UI_WHEELS} to a folder holding a recce wheel"
+            " (tox downloads it: pip download --no-deps recce==1.69.1)"
+        )
+    out = tmp_path_factory.mktemp("recce-ui")
+    with zipfile.ZipFile(wheels[-1]) as wheel:
+        wheel.extractall(out, [n for n in wheel.namelist() if n.startswith("recce/data/")])
+    return out / "recce" / "data"

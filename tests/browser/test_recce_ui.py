@@ -1,0 +1,97 @@
+"""Recce's own UI (1.69.1's build, served with --ui-dir) in a real browser against recce-trio's
+demo: the lineage, a node's schema diff and code, a row count and a query diff it runs."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests.browser.conftest import NO_PLAYWRIGHT
+from tests.e2e.test_cli import Server
+
+pytest.importorskip("playwright", reason=NO_PLAYWRIGHT)
+from playwright.sync_api import Page, expect
+
+pytestmark = pytest.mark.browser
+
+ORDERS = "model.oracle_shop.orders"
+
+
+@pytest.fixture(scope="module")
+def served(recce_ui: Path) -> Iterator[Server]:
+    server = Server(["server", "--demo", "--port", "0", "--no-watch", "--ui-dir", str(recce_ui)])
+    yield server
+    if server.proc.poll() is None:
+        server.stop()
+
+
+def lineage_drawn(page: Page, url: str) -> None:
+    page.goto(url)
+    page.locator(".react-flow__node").first.wait_for()
+
+
+def test_recces_ui_draws_the_changed_models_with_their_change_categories(
+    page: Page, served: Server
+) -> None:
+    lineage_drawn(page, served.url)
+    # Recce's UI asks for the changed models of the project, and draws what the server says.
+    changed = httpx.post(
+        f"{served.url}/api/select",
+        json={"view_mode": "changed_models", "packages": ["oracle_shop"]},
+    ).json()["nodes"]
+    drawn = page.locator(".react-flow__node").evaluate_all(
+        "(nodes) => nodes.map((n) => n.dataset.id)"
+    )
+    assert sorted(drawn) == sorted(changed) and ORDERS in drawn
+    # Each modified model's category, from /api/info's change analysis.
+    node = page.locator(f'.react-flow__node[data-id="{ORDERS}"]')
+    expect(node).to_contain_text("Column Change")
+
+
+def test_recces_ui_shows_a_nodes_schema_diff_and_code(page: Page, served: Server) -> None:
+    lineage_drawn(page, served.url)
+    page.locator(f'.react-flow__node[data-id="{ORDERS}"]').click()
+    # The schema diff: the added column, and no "comparison incomplete" warning (both
+    # catalogs describe the model: /api/info's catalog statuses).
+    expect(page.get_by_text("is_returned", exact=True)).to_be_visible()
+    expect(page.get_by_text("Add schema diff to checklist")).to_be_visible()
+    expect(page.get_by_text("incomplete", exact=False)).to_have_count(0)
+    # The Code tab: the SQL as written on each side (/api/models/{id}'s raw_code).
+    page.get_by_role("tab", name="Code").click()
+    expect(page.get_by_text("o.status = 'returned' as is_returned")).to_be_visible()
+    expect(page.get_by_text("coalesce(p.payment_count, 0) as payment_count").first).to_be_visible()
+
+
+def test_recces_ui_runs_a_row_count_and_a_query_diff_in_the_demo_warehouse(
+    page: Page, served: Server
+) -> None:
+    lineage_drawn(page, served.url)
+    page.locator(f'.react-flow__node[data-id="{ORDERS}"]').click()
+    page.get_by_role("button", name="Row Count").click()
+    # The same counts as the API gives (the demo's current orders has one more row).
+    counts = httpx.post(
+        f"{served.url}/api/runs",
+        json={"type": "row_count_diff", "params": {"node_names": ["orders"]}},
+    ).json()["result"]["orders"]
+    assert counts["base"] != counts["curr"]
+    result = page.get_by_role("row").filter(has_text="orders").filter(has_text="%")
+    expect(result).to_contain_text(str(counts["base"]))
+    expect(result).to_contain_text(str(counts["curr"]))
+
+    page.get_by_role("tab", name="Query").first.click()
+    editor = page.locator(".cm-content")
+    editor.click()
+    page.keyboard.press("Control+A")
+    page.keyboard.insert_text(
+        "select status, count(*) as n from {{ ref('orders') }} group by status order by status"
+    )
+    page.get_by_role("button", name="Run Diff").click()
+    # The row whose count changed is marked, with both sides' values.
+    placed = page.get_by_role("row").filter(has_text="placed")
+    expect(placed).to_contain_text("Base:")
+    expect(placed).to_contain_text("Current:")
+    unchanged = page.get_by_role("row").filter(has_text="completed")
+    expect(unchanged).not_to_contain_text("Base:")
