@@ -15,6 +15,8 @@ import threading
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any, TypeVar
 
+from recce_trio.core.runsql import plain_scan
+from recce_trio.core.runsql.dialect import SqlDialect
 from recce_trio.errors import (
     RecceTrioError,
     RunCancelledError,
@@ -231,6 +233,22 @@ class DbtAdapterEngine:
                     if "out of memory" not in e.message.lower():
                         raise
         return self.execute(sql, limit=limit, cancel=cancel)
+
+    def execute_user(
+        self,
+        sql: str,
+        *,
+        limit: int | None = None,
+        cancel: CancelToken | None = None,
+        small: bool = False,
+    ) -> QueryResult:
+        """A user's statement (a query run's): on dbt-duckdb, one query runs as a bounded
+        one (``execute_bounded``: under the lowered limits, under the user's values if it
+        does not fit); anything else (a ``SET``, which a reset of the limits would undo),
+        and on every other adapter, as ``execute``."""
+        if self._limits is None or not plain_scan.is_one_query(SqlDialect(self.dialect), sql):
+            return self.execute(sql, limit=limit, cancel=cancel)
+        return self.execute_bounded(sql, limit=limit, cancel=cancel, small=small)
 
     def stream(
         self,

@@ -44,3 +44,21 @@ def test_dbt_duckdb_restores_the_values_after_a_cancel(dbt_duckdb_engine: Any) -
         engine.execute_bounded(LONG_QUERY["dbt-duckdb"], cancel=token)
     watcher.join()
     assert engine.execute(READ).rows == [user]
+
+
+def test_dbt_duckdb_runs_a_query_under_the_lowered_limits(dbt_duckdb_engine: Any) -> None:
+    from recce_trio.warehouse.context import RunContext
+    from recce_trio.warehouse.run_query import query_frame
+    from tests.warehouse import data
+    from tests.warehouse.test_query_bounded import main_frame
+
+    engine = dbt_duckdb_engine
+    user = engine.execute(READ).rows[0]
+    ctx = RunContext(base=data.manifest("prod"), current=data.manifest("dev"), engine=engine)
+    read = "SELECT current_setting('memory_limit') AS m, current_setting('threads') AS t"
+    assert query_frame(ctx, read)["data"] == [list(LOWERED)]
+    assert engine.execute(READ).rows == [user]
+    # A wide plain read (a group of columns at a time) gives what one statement gives.
+    for sql in ['select * from "wh"."dev"."wide"', "select * from dev.wide where w1 > 3"]:
+        assert query_frame(ctx, sql) == main_frame(engine, sql)
+    assert engine.execute(READ).rows == [user]

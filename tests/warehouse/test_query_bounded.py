@@ -68,7 +68,7 @@ def _ctx(engine: DuckDBEngine, *, packed: bool = False, build: bool = True) -> R
     return ctx
 
 
-def _main_frame(engine: DuckDBEngine, sql: str) -> dict[str, Any]:
+def main_frame(engine: DuckDBEngine, sql: str) -> dict[str, Any]:
     """The frame as before: the statement on the main connection, the frame from its rows."""
     result = engine.execute(sql, limit=2001)
     more = len(result.rows) > 2000
@@ -97,7 +97,7 @@ QUERIES = [
 
 @pytest.mark.parametrize("sql", QUERIES)
 def test_every_query_gives_what_the_main_connection_gives(engine: Any, sql: str) -> None:
-    expected = _main_frame(engine, sql)
+    expected = main_frame(engine, sql)
     assert query_frame(_ctx(engine), sql) == expected
     assert query_frame(_ctx(engine, build=False), sql) == expected
 
@@ -108,7 +108,7 @@ def test_a_wide_plain_read_sends_the_same_json_packed(engine: Any) -> None:
     sql = "select * from s.wide"
     packed = query_frame(_ctx(engine, packed=True), sql)
     assert packed["more"] is True and packed["total_row_count"] == ROWS
-    assert msgspec.json.encode(packed) == msgspec.json.encode(_main_frame(engine, sql))
+    assert msgspec.json.encode(packed) == msgspec.json.encode(main_frame(engine, sql))
 
 
 def test_a_query_runs_under_the_bounded_instance_s_limit(engine: Any) -> None:

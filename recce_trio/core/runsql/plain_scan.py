@@ -80,3 +80,13 @@ def base_table_check(d: SqlDialect, table: tuple[str, ...]) -> str:
     tables = f"SELECT 1 FROM duckdb_tables() WHERE {' AND '.join(conditions)}"
     views = f"SELECT 1 FROM duckdb_views() WHERE {same('view_name', d.string(name))}"
     return f"SELECT EXISTS ({tables}) AND NOT EXISTS ({views}) AS _recce_plain"
+
+
+def is_one_query(d: SqlDialect, sql: str) -> bool:
+    """Whether ``sql`` is one query (a SELECT, a set operation of them...) and nothing else,
+    as far as sqlglot can tell (what it cannot parse is not)."""
+    try:
+        trees = sqlglot.parse(strip_statement(sql), read=d.name or None)
+    except (sqlglot.errors.ParseError, sqlglot.errors.TokenError):
+        return False
+    return len(trees) == 1 and isinstance(trees[0], exp.Query)
