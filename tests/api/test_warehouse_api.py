@@ -141,6 +141,12 @@ async def test_a_cancelled_query_ends_cancelled_and_the_next_run_works() -> None
         assert ended["result"] is None
         after = await _run(client, "query", sql_template="select 41 + 1 as answer")
         assert after["result"]["data"] == [[42]]
+        # Queries run in the bounded DuckDB instance (24 MB): it was cancelled there, and
+        # still runs the next one.
+        where = await _run(
+            client, "query", sql_template="select current_setting('memory_limit') as m"
+        )
+        assert where["result"]["data"] == [["22.8 MiB"]]
 
 
 async def test_no_profile_health_none_and_runs_refused_with_how_to(tmp_path: Path) -> None:
