@@ -1,5 +1,6 @@
 """Recce's own UI (1.69.1's build, served with --ui-dir) in a real browser against recce-trio's
-demo: the lineage, a node's schema diff and code, a row count and a query diff it runs."""
+demo: the lineage, a node's schema diff and code, a column's lineage, a row count and a query diff
+it runs, and the stored query diffs of a real Recce state file."""
 
 from __future__ import annotations
 
@@ -35,6 +36,12 @@ def lineage_drawn(page: Page, url: str) -> None:
     page.locator(".react-flow__node").first.wait_for()
 
 
+def drawn_ids(page: Page) -> set[str]:
+    """The ids of the nodes Recce's UI draws (models, and columns in a column lineage)."""
+    ids = page.locator(".react-flow__node").evaluate_all("(n) => n.map((e) => e.dataset.id)")
+    return set(ids)
+
+
 def test_recces_ui_draws_the_changed_models_with_their_change_categories(
     page: Page, served: Server
 ) -> None:
@@ -44,10 +51,8 @@ def test_recces_ui_draws_the_changed_models_with_their_change_categories(
         f"{served.url}/api/select",
         json={"view_mode": "changed_models", "packages": ["oracle_shop"]},
     ).json()["nodes"]
-    drawn = page.locator(".react-flow__node").evaluate_all(
-        "(nodes) => nodes.map((n) => n.dataset.id)"
-    )
-    assert sorted(drawn) == sorted(changed) and ORDERS in drawn
+    drawn = drawn_ids(page)
+    assert drawn == set(changed) and ORDERS in drawn
     # Each modified model's category, from /api/info's change analysis.
     node = page.locator(f'.react-flow__node[data-id="{ORDERS}"]')
     expect(node).to_contain_text("Column Change")
@@ -65,6 +70,23 @@ def test_recces_ui_shows_a_nodes_schema_diff_and_code(page: Page, served: Server
     page.get_by_role("tab", name="Code").click()
     expect(page.get_by_text("o.status = 'returned' as is_returned")).to_be_visible()
     expect(page.get_by_text("coalesce(p.payment_count, 0) as payment_count").first).to_be_visible()
+
+
+def test_recces_ui_draws_a_columns_lineage_from_api_cll(page: Page, served: Server) -> None:
+    lineage_drawn(page, served.url)
+    models = drawn_ids(page)
+    page.locator(f'.react-flow__node[data-id="{ORDERS}"]').click()
+    page.get_by_role("row").filter(has_text="amount").first.click()
+    expect(page.get_by_text("Column Lineage for")).to_be_visible()
+    # The columns drawn are the ones /api/cll answers for orders.amount, up- and downstream.
+    answer = httpx.post(
+        f"{served.url}/api/cll",
+        json={"node_id": ORDERS, "column": "amount", "change_analysis": False},
+    ).json()["current"]
+    columns = set(answer["columns"])
+    assert f"{ORDERS}_amount" in columns and len(columns) > 3
+    expect(page.locator(".react-flow__node")).to_have_count(len(models) + len(columns))
+    assert drawn_ids(page) - models == columns
 
 
 def test_recces_ui_runs_a_row_count_and_a_query_diff_in_the_demo_warehouse(
