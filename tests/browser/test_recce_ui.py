@@ -1,10 +1,11 @@
 """Recce's own UI (1.69.1's build, served with --ui-dir) in a real browser against recce-trio's
 demo: the lineage, a node's schema diff and code, a column's lineage, a row count and a query diff
-it runs, and the stored query diffs of a real Recce state file."""
+it runs, each run type's result as a check, and the stored query diffs of a real state file."""
 
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -21,6 +22,7 @@ from playwright.sync_api import Page, expect
 pytestmark = pytest.mark.browser
 
 ORDERS = "model.oracle_shop.orders"
+QUERY = "select status, count(*) as n from {{ ref('orders') }} group by status order by status"
 
 
 @pytest.fixture(scope="module")
@@ -109,9 +111,7 @@ def test_recces_ui_runs_a_row_count_and_a_query_diff_in_the_demo_warehouse(
     editor = page.locator(".cm-content")
     editor.click()
     page.keyboard.press("Control+A")
-    page.keyboard.insert_text(
-        "select status, count(*) as n from {{ ref('orders') }} group by status order by status"
-    )
+    page.keyboard.insert_text(QUERY)
     page.get_by_role("button", name="Run Diff").click()
     # The row whose count changed is marked, with both sides' values.
     placed = page.get_by_role("row").filter(has_text="placed")
@@ -150,3 +150,43 @@ def test_recces_ui_renders_the_stored_query_diffs_of_a_real_state_file(
     finally:
         page.context.close()
         server.stop()
+
+
+# Each warehouse run type as recce-trio computes it on the demo, and what Recce's UI shows of
+# the result once it is a check: its title and a text of the result view.
+DEMO_RUNS = [
+    ("query_diff", {"sql_template": QUERY, "primary_keys": ["status"]}, "Base:"),
+    ("profile_diff", {"model": "orders"}, "Distinct Count"),
+    ("value_diff", {"model": "orders", "primary_key": "order_id"}, "Matched %"),
+    ("value_diff_detail", {"model": "orders", "primary_key": "order_id"}, "payment_count"),
+    ("top_k_diff", {"model": "orders", "column_name": "status", "k": 10}, "Model orders.status"),
+    (
+        "histogram_diff",
+        {"model": "orders", "column_name": "amount", "column_type": "DOUBLE", "num_bins": 10},
+        "Model orders.amount",
+    ),
+    ("row_count_diff", {"node_names": ["orders", "customers"]}, "Current Rows"),
+]
+
+
+def test_recces_ui_shows_every_run_type_recce_trio_computes_as_a_check(
+    page: Page, served: Server
+) -> None:
+    names = {}
+    for kind, params, _ in DEMO_RUNS:
+        run = httpx.post(f"{served.url}/api/runs", json={"type": kind, "params": params}).json()
+        assert run["status"] == "Finished", run
+        check = httpx.post(f"{served.url}/api/checks", json={"run_id": run["run_id"]}).json()
+        names[kind] = check["name"]
+    page.goto(f"{served.url}/checks")
+    skip = page.get_by_role("button", name="Skip")  # Recce's offer of its cloud
+    skip.or_(page.get_by_text(names["row_count_diff"])).first.wait_for()
+    if skip.is_visible():
+        skip.click()
+    for kind, _, shown in DEMO_RUNS:
+        page.get_by_text(names[kind], exact=True).first.click()
+        if kind == "histogram_diff":  # a chart, named for screen readers
+            expect(page.get_by_role("img", name=re.compile(f"^{shown}"))).to_be_visible()
+        else:
+            expect(page.get_by_text(shown, exact=True).first).to_be_visible()
+        expect(page.get_by_text("Error", exact=False)).to_have_count(0)
