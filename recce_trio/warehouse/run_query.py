@@ -48,6 +48,26 @@ def _match_keys(columns: list[str], keys: list[str]) -> list[str]:
     return matched
 
 
+def _same_width(base: list[str], current: list[str]) -> None:
+    """Refuse a keyed diff of sides with different numbers of columns, which would compare
+    nothing (its rows are matched column by column), saying which columns differ."""
+    if len(base) == len(current):
+        return
+    only_base = [c for c in base if c not in current]
+    only_current = [c for c in current if c not in base]
+    where = "; ".join(
+        f"only in {side}: {', '.join(names)}"
+        for side, names in (("base", only_base), ("current", only_current))
+        if names
+    )
+    raise RunParamsError(
+        "A query diff with primary keys compares the two sides' rows column by column, but "
+        f"the base query has {len(base)} columns and the current one {len(current)}"
+        f"{f' ({where})' if where else ''}. Select the same columns on both sides (name them "
+        "rather than *), or run it without primary keys to see each side's rows."
+    )
+
+
 def keyed_diff_rows(
     ctx: RunContext,
     base: tuple[str, list[str]],
@@ -154,6 +174,7 @@ def run_query_diff(ctx: RunContext, params: dict[str, Any]) -> dict[str, Any]:
     keys = _match_keys(base_probe.columns, keys)
     params["primary_keys"] = keys
     current_probe = ctx.execute(queries.probe_columns(current_sql), limit=0)
+    _same_width(base_probe.columns, current_probe.columns)
     diff = limited_frame(
         ctx,
         queries.QUERY_LIMIT,

@@ -167,6 +167,23 @@ def test_query_diff_unknown_key_is_refused(ctx: RunContext) -> None:
         run(ctx, "query_diff", sql_template="select 1 as a", primary_keys=["nope"])
 
 
+def test_query_diff_keyed_of_sides_with_other_columns_says_which(ctx: RunContext) -> None:
+    # A model whose columns changed, diffed with `select *` and a key: the rows cannot be
+    # compared column by column, and the error says why and what to do.
+    with pytest.raises(RunParamsError) as refused:
+        run(
+            ctx,
+            "query_diff",
+            base_sql_template="select 1 as id, 'x' as legacy",
+            sql_template="select 1 as id, 'x' as name, true as active",
+            primary_keys=["id"],
+        )
+    message = str(refused.value)
+    assert "base query has 2 columns and the current one 3" in message
+    assert "only in base: legacy; only in current: name, active" in message
+    assert "without primary keys" in message
+
+
 def test_row_count_diff_reports_each_model_and_why_not(ctx: RunContext) -> None:
     names = ["customers", "paid", "new_model", "legacy", "stale", "country_codes", "eph"]
     result = run(ctx, "row_count_diff", node_names=names)
