@@ -14,7 +14,7 @@ from recce_trio.core.artifacts.manifest import decode_manifest, iter_manifest
 from recce_trio.core.artifacts.records import Catalog, Manifest, Node
 from recce_trio.errors import ArtifactDecodeError, NotADbtArtifactError
 from tests.conftest import CORPUS
-from tests.unit.test_artifacts import catalog_doc, manifest_doc
+from tests.unit.artifact_docs import catalog_doc, manifest_doc
 
 MANIFESTS = sorted(CORPUS.glob("*/manifest.json")) + sorted(CORPUS.glob("*/base/manifest.json"))
 
