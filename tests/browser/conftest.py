@@ -12,6 +12,7 @@ import pytest
 
 from tests.artifact_json import catalog, manifest, write_project
 from tests.conftest import load_bench_module
+from tests.e2e.test_cli import Server
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -24,6 +25,9 @@ CHROMIUM_ARGS = [
     "--disable-component-update",
     "--disable-sync",
 ]
+
+ORDERS = "model.shop.orders"  # in review_project
+STG_ORDERS = "model.shop.stg_orders"
 
 NO_PLAYWRIGHT = "playwright is not installed (pip install playwright; it drives /usr/bin/chromium)"
 
@@ -103,3 +107,42 @@ def recce_ui(tmp_path_factory: pytest.TempPathFactory) -> Path:
     with zipfile.ZipFile(wheels[-1]) as wheel:
         wheel.extractall(out, [n for n in wheel.namelist() if n.startswith("recce/data/")])
     return out / "recce" / "data"
+
+
+def stop(server: Server, page: Page) -> None:
+    # Close the browser's connections first: the server's graceful shutdown waits for open
+    # websockets and idle keep-alive connections until its timeout (10 s).
+    page.context.close()
+    if server.proc.poll() is None:
+        server.stop()
+
+
+@pytest.fixture
+def served(tmp_path: Path, page: Page) -> Iterator[Server]:
+    project = review_project(tmp_path / "project")
+    server = Server(
+        [
+            "server",
+            str(tmp_path / "recce_state.json"),
+            "--port",
+            "0",
+            "--project-dir",
+            str(project),
+            "--no-watch",
+        ]
+    )
+    yield server
+    stop(server, page)
+
+
+def wait_for_review(page: Page) -> None:
+    """The lineage drawn and the other views loaded (they come in the task after the first
+    frame: a panel opened before is drawn then, and moves the graph under the pointer)."""
+    page.wait_for_function(
+        "window.recce?.app?.metrics?.nodes > 0 && window.recce.app.metrics.panelsAt > 0"
+    )
+
+
+def open_panel(page: Page, url: str, query: str) -> None:
+    page.goto(f"{url}/?{query}")
+    wait_for_review(page)

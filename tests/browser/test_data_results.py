@@ -13,9 +13,8 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.browser.conftest import NO_PLAYWRIGHT
+from tests.browser.conftest import NO_PLAYWRIGHT, stop, wait_for_review
 from tests.browser.recce_results import REAL_STATE, built_state
-from tests.browser.test_review_page import stop, wait_for_review
 from tests.e2e.test_cli import Server
 
 pytest.importorskip("playwright", reason=NO_PLAYWRIGHT)

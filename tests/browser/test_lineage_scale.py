@@ -12,8 +12,7 @@ import httpx
 import pytest
 
 from tests.artifact_json import manifest, write_project
-from tests.browser.conftest import NO_PLAYWRIGHT
-from tests.browser.test_review_page import stop, wait_for_review
+from tests.browser.conftest import NO_PLAYWRIGHT, stop, wait_for_review
 from tests.e2e.test_cli import Server
 
 pytest.importorskip("playwright", reason=NO_PLAYWRIGHT)
