@@ -69,6 +69,10 @@ def _load_sibling(name: str) -> Any:
     return module
 
 
+# cases.py imports its parts as tests.oracle.*: the repository on sys.path (a script has only
+# its own folder there).
+if str(REPO_ROOT) not in sys.path:
+    sys.path.insert(0, str(REPO_ROOT))
 cases_mod = _load_sibling("cases")
 
 

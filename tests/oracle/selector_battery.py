@@ -1,0 +1,68 @@
+"""The selectors asked of ``dbt ls`` (and of recce-trio) in every oracle case."""
+
+from __future__ import annotations
+
+# (select, exclude) pairs asked in every case. ``None`` means the flag is not passed.
+SELECTORS: tuple[tuple[str | None, str | None], ...] = (
+    # state
+    ("state:modified", None),
+    ("state:modified.body", None),
+    ("state:modified.configs", None),
+    ("state:modified.relation", None),
+    ("state:modified.persisted_descriptions", None),
+    ("state:modified.contract", None),
+    ("state:modified.macros", None),
+    ("state:new", None),
+    ("state:old", None),
+    ("state:unmodified", None),
+    ("state:modified+", None),
+    ("+state:modified", None),
+    ("1+state:modified+", None),
+    ("1+state:modified+1", None),
+    ("@state:modified", None),
+    ("state:modified,resource_type:model", None),
+    ("state:modified+", "state:modified"),
+    ("state:modified+", "tag:nightly"),
+    ("state:modified state:new", None),
+    ("state:modified.body,state:modified.configs", None),
+    # graph operators
+    ("@stg_orders", None),
+    ("2+customers", None),
+    ("stg_orders+1", None),
+    ("+daily_orders", "package:local_pkg"),
+    ("+exposure:weekly_report", None),
+    ("source:shop.orders+", None),
+    # methods
+    ("tag:nightly", None),
+    ("tag:finance tag:staging", None),
+    ("tag:staging,config.materialized:view", None),
+    ("path:models/marts", None),
+    ("path:models/staging/stg_orders.sql", None),
+    ("file:stg_payments.sql", None),
+    ("package:local_pkg", None),
+    ("package:oracle_shop,resource_type:seed", None),
+    ("config.materialized:table", None),
+    ("config.materialized:incremental", None),
+    ("resource_type:seed", None),
+    ("resource_type:source", None),
+    ("resource_type:exposure", None),
+    ("resource_type:snapshot", None),
+    ("resource_type:analysis", None),
+    ("source:shop", None),
+    ("source:events.legacy_events", None),
+    ("exposure:*", None),
+    ("exposure:churn_notebook", None),
+    ("access:public", None),
+    # fqn forms
+    ("customers", None),
+    ("stg_*", None),
+    ("marts.core", None),
+    ("staging.*", None),
+    ("oracle_shop.staging.stg_orders", None),
+    ("local_pkg.pkg_calendar", None),
+    ("*", None),
+    # exclude only, and nothing
+    (None, "tag:staging"),
+    ("tag:does_not_exist", None),
+    ("no_such_model", None),
+)
