@@ -7,7 +7,8 @@ A scan pins a block of each column it reads: a ``select *`` of 200 columns did n
 64 MB, and the main connection cached some 140 MB of the table for it. So a wide plain read
 of one table (core/runsql/plain_scan.py: its rows come in the table's order) is read
 ``partitions.GROUP_COLUMNS`` columns per statement, each statement the same rows in the same
-order, its columns put into the frame (core/runresults/builder.py) as they come."""
+order, its columns put into the frame (core/runresults/builder.py) as they come. Any
+other wide statement would not fit there either: it runs on the main connection, as before."""
 
 from __future__ import annotations
 
@@ -19,30 +20,37 @@ from recce_trio.warehouse.context import RunContext
 
 def query_rows(ctx: RunContext, sql: str, sink: RowSink) -> None:
     """The first ``sink.limit + 1`` rows of the user's query ``sql``, into ``sink``."""
-    columns = _wide_plain_columns(ctx, sql)
-    if columns is None:
-        result = ctx.execute(sql, limit=sink.limit + 1, user=True)
-        sink.add_rows(result.columns, result.rows)
+    columns, plain = _shape(ctx, sql)
+    if plain:
+        assert columns is not None
+        _by_groups(ctx, sql, columns, sink)
         return
-    _by_groups(ctx, sql, columns, sink)
+    # A wide statement other than a plain read would not fit where memory is bounded (its
+    # scan pins a block per column): it runs as before, rather than there first.
+    user = columns is None or len(columns) <= partitions.WIDE_COLUMNS
+    result = ctx.execute(sql, limit=sink.limit + 1, user=user)
+    sink.add_rows(result.columns, result.rows)
 
 
-def _wide_plain_columns(ctx: RunContext, sql: str) -> list[str] | None:
-    """The columns of a query read a group of columns at a time; None for one statement:
-    an engine that does not bound a user's statement's memory, few columns, a query whose
-    order is not its table's (or a view's), names that cannot be selected one by one."""
+def _shape(ctx: RunContext, sql: str) -> tuple[list[str] | None, bool]:
+    """The query's columns (None if not asked: an engine that does not bound a user's
+    statement's memory, or a statement that cannot be nested), and whether it is read a
+    group of columns at a time: a wide plain read of a table (not a view, whose rows come
+    in its own query's order), whose columns can each be selected by name."""
     d = ctx.dialect
     if d.name != "duckdb" or getattr(ctx.engine, "execute_user", None) is None:
-        return None
+        return None, False
+    try:
+        columns = ctx.execute(queries.probe_columns(sql), limit=0, user=True).columns
+    except WarehouseError:
+        return None, False
     table = plain_scan.scanned_table(d, sql)
-    if table is None:
-        return None
-    probe = ctx.execute(queries.probe_columns(sql), limit=0, user=True)
-    columns = probe.columns
-    if len(columns) <= partitions.WIDE_COLUMNS or plain_scan.has_duplicate_names(columns):
-        return None
+    if len(columns) <= partitions.WIDE_COLUMNS or table is None:
+        return columns, False
+    if plain_scan.has_duplicate_names(columns):
+        return columns, False
     found = ctx.execute(plain_scan.base_table_check(d, table), limit=1, user=True).rows
-    return columns if found and found[0][0] else None
+    return columns, bool(found and found[0][0])
 
 
 def _by_groups(ctx: RunContext, sql: str, columns: list[str], sink: RowSink) -> None:

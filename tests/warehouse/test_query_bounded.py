@@ -87,6 +87,8 @@ QUERIES = [
     "select * from s.wide_view",  # a view: one statement
     "select * from s.wide order by c1 nulls first, id",
     "select * from s.wide limit 10",
+    "select * from s.wide where c5 limit 2100 offset 3",
+    "select * from s.wide where id in (select id from s.small)",  # wide, not plain: the main
     "select c0, count(*) as n, sum(c4) as total from s.wide group by c0 order by c0",
     "select a.id, b.k, a.c2 from s.wide a join s.small b on a.id = b.id order by a.id",
     "select id, row_number() over (partition by id % 7 order by id) as rn from s.wide order by 1",
@@ -198,13 +200,14 @@ def test_plain_reads_are_told_from_the_rest() -> None:
         "select a, b + 1 as c from t where x > 1;": ("t",),
         "select * exclude (a) from s.t": ("s", "t"),
         "from t": ("t",),
+        "select * from t where a > 0 limit 5 offset 2": ("t",),  # the table's first rows
     }
     for sql, table in plain.items():
         assert plain_scan.scanned_table(d, sql) == table
     for sql in [
         "select count(*) from t",
         "select * from t order by 1",
-        "select * from t limit 5",
+        "select * from t order by a limit 5",
         "select distinct a from t",
         "select * from t join u using (a)",
         "select * from t, u",

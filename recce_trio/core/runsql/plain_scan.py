@@ -10,8 +10,9 @@ from sqlglot import exp
 from recce_trio.core.runsql.dialect import SqlDialect
 from recce_trio.core.runsql.queries import strip_statement
 
-# What a plain read may have: its columns (or expressions of them), one table, a filter.
-_SELECT_PARTS = frozenset({"expressions", "from_", "where"})
+# What a plain read may have: its columns (or expressions of them), one table, a filter,
+# and its first rows (in the table's order, as there is no ORDER BY).
+_SELECT_PARTS = frozenset({"expressions", "from_", "where", "limit", "offset"})
 _TABLE_PARTS = frozenset({"this", "db", "catalog", "alias"})
 # Anything that makes the order of the rows the warehouse's choice, or reads another query.
 _NOT_PLAIN = (exp.AggFunc, exp.Window, exp.Subquery, exp.Query, exp.Lateral, exp.Unnest)
@@ -23,8 +24,8 @@ _VOLATILE = frozenset({"random", "rand", "uuid", "gen_random_uuid", "uuidv4", "u
 def scanned_table(d: SqlDialect, sql: str) -> tuple[str, ...] | None:
     """The name of the one table ``sql`` reads (its parts, catalog first, as written),
     when ``sql`` is one SELECT of that table's columns, or expressions of one row's values,
-    with at most a WHERE: no join, aggregate, window, DISTINCT, ORDER BY, LIMIT, subquery
-    or CTE. Else (or if it does not parse) None."""
+    with at most a WHERE, LIMIT and OFFSET: no join, aggregate, window, DISTINCT, ORDER BY,
+    subquery or CTE. Else (or if it does not parse) None."""
     try:
         trees = sqlglot.parse(strip_statement(sql), read=d.name or None)
     except (sqlglot.errors.ParseError, sqlglot.errors.TokenError):
