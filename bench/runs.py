@@ -17,11 +17,12 @@ thread asks /api/health every 20 ms on its own connection. RSS growth is the ser
 warehouse connected, is printed when it has settled (what a build moves from the runs to the
 connection shows there). The project's ``wide<COLUMNS>`` models (``make_warehouse.py
 --wide``) get a value_diff, keyed query_diff, value_diff_detail, profile_diff, query
-(``select *``, its first 2,000 rows) and query_diff without keys (both sides' first rows)
-each. The machine is shared: compare figures within one invocation. ``--only`` keeps the runs whose
-label contains that text, ``--repeat`` runs each that many times (more health samples: the
-p99 of one short run is close to its maximum); ``--dump DIR`` writes each run's result into
-DIR as JSON (to compare two builds': run this script with PYTHONPATH at each checkout).
+(``select *``, its first 2,000 rows; again ``order by id``) and query_diff without keys
+(both sides' first rows) each. The machine is shared: compare figures within one
+invocation. ``--only`` keeps the runs whose label contains that text, ``--repeat`` runs
+each that many times (more health samples: the p99 of one short run is close to its
+maximum); ``--dump DIR`` writes each run's result into DIR as JSON (to compare two builds':
+run this script with PYTHONPATH at each checkout).
 "less CPU waits" is each probe's time less what the server's event loop thread and the
 probe's thread spent waiting for a CPU meanwhile (Linux schedstat): on a loaded machine what
 is left is mostly the loop waiting for the interpreter. ``--fresh`` runs each in a server of
@@ -249,6 +250,7 @@ def main() -> None:
                  {"model": model, "primary_key": "id"}),
                 (f"profile_diff, {model}", "profile_diff", {"model": model}),
                 (f"query, {model}", "query", {"sql_template": wide_sql}),
+                (f"query ordered, {model}", "query", {"sql_template": f"{wide_sql} order by id"}),
                 (f"query_diff no keys, {model}", "query_diff", {"sql_template": wide_sql}),
             ]  # fmt: skip
         runs = [r for r in runs if args.only in r[0] for _ in range(args.repeat)]

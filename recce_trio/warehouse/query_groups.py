@@ -50,7 +50,32 @@ def _shape(ctx: RunContext, sql: str) -> tuple[list[str] | None, bool]:
     if plain_scan.has_duplicate_names(columns):
         return columns, False
     found = ctx.execute(plain_scan.base_table_check(d, table), limit=1, user=True).rows
-    return columns, bool(found and found[0][0])
+    if not (found and found[0][0]):
+        return columns, False
+    keys = _order_columns(columns, plain_scan.order_keys(d, sql) or [])
+    if keys is None:
+        return columns, False
+    if keys:  # ordered: only if its first rows' order is the same in every statement
+        check = plain_scan.no_ties(d, sql, keys, queries.QUERY_LIMIT + 2)
+        found = ctx.execute(check, limit=1, user=True).rows
+        return columns, bool(found and found[0][0])
+    return columns, True
+
+
+def _order_columns(columns: list[str], keys: list[str | int]) -> list[str] | None:
+    """The output columns an ORDER BY's keys name; None if one is not an output column."""
+    by_lower = {c.lower(): c for c in columns}
+    out = []
+    for key in keys:
+        if isinstance(key, int):
+            if not 1 <= key <= len(columns):
+                return None
+            out.append(columns[key - 1])
+        elif key.lower() in by_lower:
+            out.append(by_lower[key.lower()])
+        else:
+            return None
+    return out
 
 
 def _by_groups(ctx: RunContext, sql: str, columns: list[str], sink: RowSink) -> None:

@@ -86,6 +86,8 @@ QUERIES = [
     "from s.wide",
     "select * from s.wide_view",  # a view: one statement
     "select * from s.wide order by c1 nulls first, id",
+    "select * from s.wide where c0 > -400 order by c0 desc, 1",  # no ties: by groups
+    "select c2 as id, id as c2, * exclude (id, c2) from s.wide order by id",  # the alias's
     "select * from s.wide limit 10",
     "select * from s.wide where c5 limit 2100 offset 3",
     "select * from s.wide where id in (select id from s.small)",  # wide, not plain: the main
@@ -102,6 +104,20 @@ def test_every_query_gives_what_the_main_connection_gives(engine: Any, sql: str)
     expected = main_frame(engine, sql)
     assert query_frame(_ctx(engine), sql) == expected
     assert query_frame(_ctx(engine, build=False), sql) == expected
+
+
+def test_an_order_with_ties_gives_whole_rows_in_order(engine: Any) -> None:
+    # c5 is TRUE or FALSE: its ties are in any order, but each row is one row of the table.
+    frame = query_frame(_ctx(engine), "select * from s.wide order by c5, c0")
+    rows = {tuple(r) for r in _main_frame_all(engine)}
+    assert all(tuple(row) in rows for row in frame["data"])
+    keys = [(row[6], row[1]) for row in frame["data"]]
+    assert keys == sorted(keys) and len(frame["data"]) == 2000
+
+
+def _main_frame_all(engine: Any) -> list[list[Any]]:
+    result = engine.execute("select * from s.wide")
+    return list(dataframe(result.columns, result.rows)["data"])
 
 
 def test_a_wide_plain_read_sends_the_same_json_packed(engine: Any) -> None:
@@ -201,13 +217,16 @@ def test_plain_reads_are_told_from_the_rest() -> None:
         "select * exclude (a) from s.t": ("s", "t"),
         "from t": ("t",),
         "select * from t where a > 0 limit 5 offset 2": ("t",),  # the table's first rows
+        "select * from t order by id desc, 2 nulls first": ("t",),
     }
     for sql, table in plain.items():
         assert plain_scan.scanned_table(d, sql) == table
     for sql in [
         "select count(*) from t",
-        "select * from t order by 1",
-        "select * from t order by a limit 5",
+        "select * from t order by a limit 5",  # ties at its limit's edge: any of them
+        "select * from t order by a offset 5",
+        "select * from t order by a + 1",
+        "select * from t order by t.a",
         "select distinct a from t",
         "select * from t join u using (a)",
         "select * from t, u",

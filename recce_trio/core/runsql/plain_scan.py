@@ -10,9 +10,9 @@ from sqlglot import exp
 from recce_trio.core.runsql.dialect import SqlDialect
 from recce_trio.core.runsql.queries import strip_statement
 
-# What a plain read may have: its columns (or expressions of them), one table, a filter,
-# and its first rows (in the table's order, as there is no ORDER BY).
-_SELECT_PARTS = frozenset({"expressions", "from_", "where", "limit", "offset"})
+# What a plain read may have: its columns (or expressions of them), one table, a filter, an
+# order by its columns, and its first rows.
+_SELECT_PARTS = frozenset({"expressions", "from_", "where", "order", "limit", "offset"})
 _TABLE_PARTS = frozenset({"this", "db", "catalog", "alias"})
 # Anything that makes the order of the rows the warehouse's choice, or reads another query.
 _NOT_PLAIN = (exp.AggFunc, exp.Window, exp.Subquery, exp.Query, exp.Lateral, exp.Unnest)
@@ -24,15 +24,15 @@ _VOLATILE = frozenset({"random", "rand", "uuid", "gen_random_uuid", "uuidv4", "u
 def scanned_table(d: SqlDialect, sql: str) -> tuple[str, ...] | None:
     """The name of the one table ``sql`` reads (its parts, catalog first, as written),
     when ``sql`` is one SELECT of that table's columns, or expressions of one row's values,
-    with at most a WHERE, LIMIT and OFFSET: no join, aggregate, window, DISTINCT, ORDER BY,
-    subquery or CTE. Else (or if it does not parse) None."""
-    try:
-        trees = sqlglot.parse(strip_statement(sql), read=d.name or None)
-    except (sqlglot.errors.ParseError, sqlglot.errors.TokenError):
+    with at most a WHERE, and an ORDER BY of names or positions (``order_keys``) or a
+    LIMIT and OFFSET: no join, aggregate, window, DISTINCT, subquery or CTE. Else (or if it
+    does not parse) None."""
+    tree = _select(d, sql)
+    keys = order_keys(d, sql)
+    if tree is None or keys is None:
         return None
-    if len(trees) != 1 or not isinstance(trees[0], exp.Select):
-        return None
-    tree = trees[0]
+    if keys and (tree.args.get("limit") or tree.args.get("offset")):
+        return None  # its first rows could be any of those tied at its limit's edge
     if any(value for key, value in tree.args.items() if key not in _SELECT_PARTS):
         return None
     source = tree.args.get("from_")
@@ -91,3 +91,49 @@ def is_one_query(d: SqlDialect, sql: str) -> bool:
     except (sqlglot.errors.ParseError, sqlglot.errors.TokenError):
         return False
     return len(trees) == 1 and isinstance(trees[0], exp.Query)
+
+
+def _select(d: SqlDialect, sql: str) -> exp.Select | None:
+    try:
+        trees = sqlglot.parse(strip_statement(sql), read=d.name or None)
+    except (sqlglot.errors.ParseError, sqlglot.errors.TokenError):
+        return None
+    if len(trees) != 1 or not isinstance(trees[0], exp.Select):
+        return None
+    return trees[0]
+
+
+def order_keys(d: SqlDialect, sql: str) -> list[str | int] | None:
+    """What a SELECT's ORDER BY orders by, each a name (of an output column, or the
+    table's) or a 1-based position: [] without ORDER BY; None if any is something else
+    (an expression, a qualified name), or ``sql`` is not one SELECT."""
+    tree = _select(d, sql)
+    if tree is None:
+        return None
+    order = tree.args.get("order")
+    keys: list[str | int] = []
+    for ordered in order.expressions if isinstance(order, exp.Order) else []:
+        key = ordered.this
+        if ordered.args.get("with_fill"):
+            return None
+        if isinstance(key, exp.Column) and not key.table and isinstance(key.this, exp.Identifier):
+            keys.append(key.name)
+        elif isinstance(key, exp.Literal) and not key.is_string and key.name.isdigit():
+            keys.append(int(key.name))
+        else:
+            return None
+    return keys
+
+
+def no_ties(d: SqlDialect, sql: str, keys: list[str], rows: int) -> str:
+    """One row, TRUE when no two of the first ``rows`` rows of ``sql`` have the same values
+    of ``keys`` (its ORDER BY's, as output columns) as the ORDER BY compares them (``rank``
+    over the same columns: collations included): then any run of ``sql`` gives the same
+    first ``rows - 1`` rows in the same order."""
+    names = ", ".join(d.quote(k) for k in keys)
+    first = f"SELECT {names} FROM ({strip_statement(sql)}) AS _recce_query LIMIT {int(rows)}"
+    ranks = f"SELECT rank() OVER (ORDER BY {names}) AS _recce_rank FROM ({first}) AS _recce_keys"
+    return (
+        "SELECT COUNT(*) = COUNT(DISTINCT _recce_rank) AS _recce_no_ties "
+        f"FROM ({ranks}) AS _recce_ranks"
+    )
