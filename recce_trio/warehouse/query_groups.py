@@ -5,10 +5,11 @@ A user's statement runs where the engine bounds its memory if it safely can
 (``RunContext.execute(user=True)``: DuckDB's diff instance, see duckdb_engine.execute_user).
 A scan pins a block of each column it reads: a ``select *`` of 200 columns did not fit in
 64 MB, and the main connection cached some 140 MB of the table for it. So a wide plain read
-of one table (core/runsql/plain_scan.py: its rows come in the table's order) is read
-``partitions.GROUP_COLUMNS`` columns per statement, each statement the same rows in the same
-order, its columns put into the frame (core/runresults/builder.py) as they come. Any
-other wide statement would not fit there either: it runs on the main connection, as before."""
+of one table (core/runsql/plain_scan.py: its rows come in the table's order, or in an
+order without ties among its first rows) is read ``partitions.GROUP_COLUMNS`` columns per
+statement, each statement the same rows in the same order, its columns put into the frame
+(core/runresults/builder.py) as they come. Any other wide statement would not fit there
+either: it runs on the main connection, as before."""
 
 from __future__ import annotations
 
