@@ -168,6 +168,23 @@ def test_no_module_is_over_400_lines(name: str) -> None:
     assert lines <= MAX_MODULE_LINES, f"{MODULES[name].name} has {lines} lines"
 
 
+# The tests and the benchmarks keep to the same size.
+REPO = PACKAGE.parent
+SCRIPTS = sorted(
+    str(p.relative_to(REPO)) for folder in ("tests", "bench") for p in (REPO / folder).rglob("*.py")
+)
+
+
+def test_the_tests_and_benchmarks_are_found() -> None:
+    assert "tests/unit/test_architecture.py" in SCRIPTS and "bench/startup.py" in SCRIPTS
+
+
+@pytest.mark.parametrize("name", SCRIPTS)
+def test_no_test_or_benchmark_module_is_over_400_lines(name: str) -> None:
+    lines = len((REPO / name).read_text().splitlines())
+    assert lines <= MAX_MODULE_LINES, f"{name} has {lines} lines"
+
+
 # The page's own ES modules (the vendored libraries are not ours to split).
 UI = PACKAGE / "ui"
 UI_MODULES = sorted(

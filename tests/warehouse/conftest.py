@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from recce_trio.warehouse.context import RunContext
 from recce_trio.warehouse.profiles import WarehouseTarget
 from tests.warehouse import data
 
@@ -185,3 +186,20 @@ def engine(engine_name: str, request: pytest.FixtureRequest):  # type: ignore[no
     eng = open_engine(target)
     yield eng
     eng.close()
+
+
+@pytest.fixture
+def ctx(engine):  # type: ignore[no-untyped-def]
+    """A run's context on ``engine``: the shop's two manifests, vars and env, and the progress
+    it reports (``ctx.seen_progress``)."""
+    progress: list[tuple[str, float | None]] = []
+    context = RunContext(
+        base=data.manifest("prod"),
+        current=data.manifest("dev"),
+        engine=engine,
+        progress=lambda m, p: progress.append((m, p)),
+        project_vars={"min_amount": 5},
+        env={"SHOP_STATUS": "placed"},
+    )
+    context.seen_progress = progress  # type: ignore[attr-defined]
+    return context
