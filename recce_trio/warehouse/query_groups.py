@@ -45,15 +45,16 @@ def _shape(ctx: RunContext, sql: str) -> tuple[list[str] | None, bool]:
         columns = ctx.execute(queries.probe_columns(sql), limit=0, user=True).columns
     except WarehouseError:
         return None, False
-    table = plain_scan.scanned_table(d, sql)
-    if len(columns) <= partitions.WIDE_COLUMNS or table is None:
+    plain = plain_scan.plain_read(d, sql)
+    if len(columns) <= partitions.WIDE_COLUMNS or plain is None:
         return columns, False
+    table, order = plain
     if plain_scan.has_duplicate_names(columns):
         return columns, False
     found = ctx.execute(plain_scan.base_table_check(d, table), limit=1, user=True).rows
     if not (found and found[0][0]):
         return columns, False
-    keys = _order_columns(columns, plain_scan.order_keys(d, sql) or [])
+    keys = _order_columns(columns, order)
     if keys is None:
         return columns, False
     if keys:  # ordered: only if its first rows' order is the same in every statement

@@ -12,7 +12,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.browser.conftest import NO_PLAYWRIGHT
+from tests.browser.conftest import NO_PLAYWRIGHT, stop
 from tests.browser.recce_results import REAL_STATE
 from tests.e2e.test_cli import Server
 
@@ -36,6 +36,15 @@ def served(recce_ui: Path) -> Iterator[Server]:
 def lineage_drawn(page: Page, url: str) -> None:
     page.goto(url)
     page.locator(".react-flow__node").first.wait_for()
+
+
+def open_checks(page: Page, url: str, check_name: str) -> None:
+    """Recce's checks page, with ``check_name`` listed (its offer of its cloud skipped)."""
+    page.goto(f"{url}/checks")
+    skip = page.get_by_role("button", name="Skip")
+    skip.or_(page.get_by_text(check_name)).first.wait_for()
+    if skip.is_visible():
+        skip.click()
 
 
 def drawn_ids(page: Page) -> set[str]:
@@ -136,11 +145,7 @@ def test_recces_ui_renders_the_stored_query_diffs_of_a_real_state_file(
     args = [str(copy), "--review", "--port", "0", "--no-watch", "--ui-dir", str(recce_ui)]
     server = Server(["server", *args])
     try:
-        page.goto(f"{server.url}/checks")
-        skip = page.get_by_role("button", name="Skip")  # Recce's offer of its cloud
-        skip.or_(page.get_by_text(query_diffs[0]["name"])).first.wait_for()
-        if skip.is_visible():
-            skip.click()
+        open_checks(page, server.url, query_diffs[0]["name"])
         for check in query_diffs:
             page.get_by_text(check["name"], exact=True).first.click()
             columns = [c["name"] for c in stored[check["check_id"]]["current"]["columns"]]
@@ -148,8 +153,7 @@ def test_recces_ui_renders_the_stored_query_diffs_of_a_real_state_file(
             for name in columns:
                 expect(grid.get_by_role("columnheader", name=name)).to_be_visible()
     finally:
-        page.context.close()
-        server.stop()
+        stop(server, page)
 
 
 # Each warehouse run type as recce-trio computes it on the demo, and what Recce's UI shows of
@@ -178,11 +182,7 @@ def test_recces_ui_shows_every_run_type_recce_trio_computes_as_a_check(
         assert run["status"] == "Finished", run
         check = httpx.post(f"{served.url}/api/checks", json={"run_id": run["run_id"]}).json()
         names[kind] = check["name"]
-    page.goto(f"{served.url}/checks")
-    skip = page.get_by_role("button", name="Skip")  # Recce's offer of its cloud
-    skip.or_(page.get_by_text(names["row_count_diff"])).first.wait_for()
-    if skip.is_visible():
-        skip.click()
+    open_checks(page, served.url, names["row_count_diff"])
     for kind, _, shown in DEMO_RUNS:
         page.get_by_text(names[kind], exact=True).first.click()
         if kind == "histogram_diff":  # a chart, named for screen readers

@@ -21,14 +21,14 @@ _NOT_PLAIN = (exp.AggFunc, exp.Window, exp.Subquery, exp.Query, exp.Lateral, exp
 _VOLATILE = frozenset({"random", "rand", "uuid", "gen_random_uuid", "uuidv4", "uuidv7", "nextval"})
 
 
-def scanned_table(d: SqlDialect, sql: str) -> tuple[str, ...] | None:
-    """The name of the one table ``sql`` reads (its parts, catalog first, as written),
-    when ``sql`` is one SELECT of that table's columns, or expressions of one row's values,
-    with at most a WHERE, and an ORDER BY of names or positions (``order_keys``) or a
-    LIMIT and OFFSET: no join, aggregate, window, DISTINCT, subquery or CTE. Else (or if it
-    does not parse) None."""
+def plain_read(d: SqlDialect, sql: str) -> tuple[tuple[str, ...], list[str | int]] | None:
+    """The name of the one table ``sql`` reads (its parts, catalog first, as written) and
+    what its ORDER BY orders by (``_order_keys``; [] without one), when ``sql`` is one
+    SELECT of that table's columns, or expressions of one row's values, with at most a
+    WHERE, and an ORDER BY of names or positions or a LIMIT and OFFSET: no join, aggregate,
+    window, DISTINCT, subquery or CTE. Else (or if it does not parse) None."""
     tree = _select(d, sql)
-    keys = order_keys(d, sql)
+    keys = _order_keys(tree) if tree is not None else None
     if tree is None or keys is None:
         return None
     if keys and (tree.args.get("limit") or tree.args.get("offset")):
@@ -49,7 +49,13 @@ def scanned_table(d: SqlDialect, sql: str) -> tuple[str, ...] | None:
         ):
             return None
     parts = [table.args.get("catalog"), table.args.get("db"), table.this]
-    return tuple(p.name for p in parts if isinstance(p, exp.Identifier))
+    return tuple(p.name for p in parts if isinstance(p, exp.Identifier)), keys
+
+
+def scanned_table(d: SqlDialect, sql: str) -> tuple[str, ...] | None:
+    """The table of a plain read (``plain_read``); None if ``sql`` is not one."""
+    found = plain_read(d, sql)
+    return found[0] if found is not None else None
 
 
 def has_duplicate_names(columns: list[str]) -> bool:
@@ -67,7 +73,7 @@ def has_duplicate_names(columns: list[str]) -> bool:
 
 
 def base_table_check(d: SqlDialect, table: tuple[str, ...]) -> str:
-    """DuckDB: one row, TRUE when the name (``scanned_table``'s parts) is a table's and
+    """DuckDB: one row, TRUE when the name (``plain_read``'s table parts) is a table's and
     no view has that name (a view's rows come in its own query's order)."""
     *qualifiers, name = table
     same = "lower({}) = lower({})".format
@@ -86,30 +92,28 @@ def base_table_check(d: SqlDialect, table: tuple[str, ...]) -> str:
 def is_one_query(d: SqlDialect, sql: str) -> bool:
     """Whether ``sql`` is one query (a SELECT, a set operation of them...) and nothing else,
     as far as sqlglot can tell (what it cannot parse is not)."""
+    trees = _parse(d, sql)
+    return trees is not None and len(trees) == 1 and isinstance(trees[0], exp.Query)
+
+
+def _parse(d: SqlDialect, sql: str) -> list[exp.Expr | None] | None:
     try:
-        trees = sqlglot.parse(strip_statement(sql), read=d.name or None)
+        return sqlglot.parse(strip_statement(sql), read=d.name or None)
     except (sqlglot.errors.ParseError, sqlglot.errors.TokenError):
-        return False
-    return len(trees) == 1 and isinstance(trees[0], exp.Query)
+        return None
 
 
 def _select(d: SqlDialect, sql: str) -> exp.Select | None:
-    try:
-        trees = sqlglot.parse(strip_statement(sql), read=d.name or None)
-    except (sqlglot.errors.ParseError, sqlglot.errors.TokenError):
-        return None
-    if len(trees) != 1 or not isinstance(trees[0], exp.Select):
+    trees = _parse(d, sql)
+    if trees is None or len(trees) != 1 or not isinstance(trees[0], exp.Select):
         return None
     return trees[0]
 
 
-def order_keys(d: SqlDialect, sql: str) -> list[str | int] | None:
+def _order_keys(tree: exp.Select) -> list[str | int] | None:
     """What a SELECT's ORDER BY orders by, each a name (of an output column, or the
     table's) or a 1-based position: [] without ORDER BY; None if any is something else
-    (an expression, a qualified name), or ``sql`` is not one SELECT."""
-    tree = _select(d, sql)
-    if tree is None:
-        return None
+    (an expression, a qualified name)."""
     order = tree.args.get("order")
     keys: list[str | int] = []
     for ordered in order.expressions if isinstance(order, exp.Order) else []:
